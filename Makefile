@@ -1,0 +1,110 @@
+# Hush: one C core, three builds (native, Emscripten, WASI). POSIX-plain make, no autotools.
+#   make            build native, Emscripten and WASI
+#   make demo       bootstrap, build, serve the demo and print its URL
+#   make test       every test suite (C under ASan+UBSan, fuzz corpora, Node, browser)
+#   make bench      benchmarks (not tests)
+#   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each
+
+SODIUM_VERSION := 1.0.18
+DEPS           := .deps
+SODIUM_EM      := $(DEPS)/libsodium-$(SODIUM_VERSION)/emscripten
+SODIUM_WASI    := $(DEPS)/libsodium-$(SODIUM_VERSION)/wasi
+# Debian's emcc needs acorn from Debian's node modules when node is not Debian's own build.
+export NODE_PATH := /usr/share/nodejs
+
+CC      ?= cc
+CLANG   ?= clang
+# -ffp-contract=off: no fused multiply-add anywhere, so every build rounds identically.
+CSTD    := -std=c11 -Wall -Wextra -Werror -ffp-contract=off -fno-math-errno
+CINC    := -Icore/include -Icore/src
+CFLAGS_NATIVE := $(CSTD) $(CINC) -O2 -fPIC
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS_ASAN := $(CSTD) $(CINC) -O1 -g $(SAN)
+
+CORE_SRC := $(sort $(wildcard core/src/*/*.c))
+CLI_SRC  := $(sort $(wildcard core/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/c/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+NATIVE_OBJ := $(CORE_SRC:%.c=build/native/obj/%.o)
+ASAN_OBJ   := $(CORE_SRC:%.c=build/asan/obj/%.o)
+TEST_BIN   := $(TEST_SRC:tests/c/%.c=build/asan/tests/%)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all native wasm bootstrap demo test test-c test-fuzz test-accuracy test-node test-e2e test-examples bench fuzz clean
+
+all: native wasm
+
+native: build/native/libhush.a build/native/hush
+
+build/native/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) -MMD -MP -c $< -o $@
+
+build/native/libhush.a: $(NATIVE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/native/hush: $(CLI_SRC) build/native/libhush.a
+	$(CC) $(CFLAGS_NATIVE) $(CLI_SRC) build/native/libhush.a -lsodium -lm -o $@
+
+build/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -MMD -MP -c $< -o $@
+
+build/asan/libhush.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/tests/%: tests/c/%.c tests/c/check.h build/asan/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -Itests/c $< build/asan/libhush.a -lsodium -lm -o $@
+
+# libFuzzer targets: instrumented with clang; run on their corpora by `make test`.
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CSTD) $(CINC) -g -O1 -fsanitize=fuzzer,address,undefined $< $(CORE_SRC) -lsodium -lm -o $@
+
+bootstrap:
+	@sh scripts/bootstrap.sh
+
+# The two commands of the README. Both bootstrap first, so a fresh clone needs nothing else.
+demo: bootstrap
+	@$(MAKE) --no-print-directory all
+	@node scripts/serve.mjs
+
+# Every suite runs even when an earlier one fails (-k); make still exits non-zero on any failure.
+test: bootstrap
+	@$(MAKE) --no-print-directory -k test-c test-fuzz test-accuracy test-node test-e2e test-examples
+
+test-accuracy: build/native/hush
+	node --test tests/accuracy/
+
+test-e2e: wasm
+	node --test tests/e2e/
+
+# The README's C and JS examples must keep working: they are compiled and run here.
+test-examples: build/native/libhush.a wasm
+	$(CC) $(CFLAGS_NATIVE) examples/quickstart.c build/native/libhush.a -lsodium -lm -o build/native/quickstart
+	./build/native/quickstart
+	node examples/quickstart.mjs
+
+test-c: $(TEST_BIN) build/native/hush
+	@sh tests/c/run.sh $(TEST_BIN)
+
+test-fuzz: $(FUZZ_BIN)
+	@sh tests/fuzz/replay.sh $(FUZZ_BIN)
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$${f##*/}; mkdir -p build/fuzz/corpus/$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+
+-include wasm/build.mk
+-include tests/tests.mk
+-include bench/bench.mk
+
+clean:
+	rm -rf build
+
+-include $(NATIVE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

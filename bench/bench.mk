@@ -1,0 +1,49 @@
+# Benchmarks (never tests), included by the root Makefile after wasm/build.mk.
+#   make bench               training throughput: Hush native / WASI / Emscripten vs TF.js,
+#                            table on stdout, JSON in build/bench/train.json
+#   BENCH_SECONDS=2          seconds per timed repeat (3 repeats, interleaved across engines)
+#   BENCH_ONLY=digits-mlp-b32,cnn-b64   restrict the cases
+# One bench program, bench/train_native.c, is built three ways so every Hush build times the same
+# C loop: natively against build/native/libhush.a, for WASI against the WASI build's own core
+# objects, and with emcc against the web build's SIMD and baseline objects. The Emscripten web
+# API (web/index.js, model.step from JS) is timed separately by bench/hush_web_train.mjs.
+# Builds are made on demand by bench/run.mjs (`make native`, `make web`, `make wasi`), which
+# reports a failed build as a failed row instead of stopping.
+
+BENCH_SECONDS ?= 2
+BENCH_ONLY    ?=
+BENCH_CORE_WASI := $(CORE_SRC:%.c=build/wasi/obj/%.o)
+BENCH_CORE_EM_SIMD := $(WEB_SRC:%.c=build/web/obj-simd/%.o)
+BENCH_CORE_EM_BASE := $(WEB_SRC:%.c=build/web/obj-base/%.o)
+BENCH_EM_LDFLAGS := -O3 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 -sEXIT_RUNTIME=1
+
+.PHONY: bench bench-native bench-wasi bench-em
+
+bench:
+	@node bench/run.mjs --seconds "$(BENCH_SECONDS)" --only "$(BENCH_ONLY)" --make "$(MAKE)"
+
+bench-native: build/bench/train_native
+bench-wasi: build/bench/train_wasi.wasm
+bench-em: build/bench/em/train_em_simd.js build/bench/em/train_em_base.js
+
+build/bench/train_native: bench/train_native.c build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) -g bench/train_native.c build/native/libhush.a -lsodium -lm -o $@
+
+build/bench/train_wasi.wasm: bench/train_native.c $(BENCH_CORE_WASI) $(SODIUM_WASI)/lib/libsodium.a
+	@mkdir -p $(dir $@)
+	$(WASI_CC) $(WASI_CFLAGS) -DBENCH_ENGINE='"hush-wasi"' bench/train_native.c $(BENCH_CORE_WASI) \
+	    $(WASI_LIBS) -o $@
+
+# Node treats .js under this package as ES modules; emcc's Node output is CommonJS.
+build/bench/em/package.json:
+	@mkdir -p $(dir $@)
+	echo '{"type":"commonjs"}' > $@
+
+build/bench/em/train_em_simd.js: bench/train_native.c $(BENCH_CORE_EM_SIMD) $(SODIUM_EM)/lib/libsodium.a build/bench/em/package.json
+	$(EMCC_RUN) $(EM_CFLAGS) -msimd128 -DBENCH_ENGINE='"hush-em-simd-c"' bench/train_native.c \
+	    $(BENCH_CORE_EM_SIMD) $(SODIUM_EM)/lib/libsodium.a -msimd128 $(BENCH_EM_LDFLAGS) -o $@
+
+build/bench/em/train_em_base.js: bench/train_native.c $(BENCH_CORE_EM_BASE) $(SODIUM_EM)/lib/libsodium.a build/bench/em/package.json
+	$(EMCC_RUN) $(EM_CFLAGS) -DBENCH_ENGINE='"hush-em-base-c"' bench/train_native.c \
+	    $(BENCH_CORE_EM_BASE) $(SODIUM_EM)/lib/libsodium.a $(BENCH_EM_LDFLAGS) -o $@

@@ -1,0 +1,35 @@
+/* hush: command-line entry point. Each command lives in its own file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: hush <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train   --data FILE [--format arff|csv|idx|digits] --model SPEC --epochs N --batch B\n"
+    "          --lr LR [--optimizer sgd|momentum|adam] --seed S [--test-fraction F]\n"
+    "          [--test-data FILE] [--out MODEL] [--json]\n"
+    "  eval    --model MODEL --data FILE [--format ...] [--json]\n"
+    "  version\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : 0;
+    }
+    if (hush_init() != HUSH_OK) {
+        cli_error("cannot initialise libsodium");
+        return CLI_EXIT_FAIL;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("hush %s\n", hush_version());
+        return 0;
+    }
+    cli_error("unknown command '%s' (try 'hush help')", cmd);
+    return CLI_EXIT_USAGE;
+}

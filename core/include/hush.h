@@ -1,0 +1,9 @@
+/* Hush: private machine learning in the browser. Umbrella header. */
+#ifndef HUSH_H
+#define HUSH_H
+#include "hush/common.h"
+#include "hush/rng.h"
+#include "hush/mathf.h"
+#include "hush/nn.h"
+#include "hush/data.h"
+#endif

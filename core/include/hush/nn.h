@@ -1,0 +1,143 @@
+/* hush_model: small neural networks trained where the data lives.
+ *
+ * A model is a sequence of layers over an input of shape (C, H, W) (a plain feature vector is
+ * (features, 1, 1)); the last layer's outputs are logits scored with softmax cross-entropy
+ * against integer labels. All parameters live in one flat float block, all gradients in another,
+ * and every activation/delta buffer in one workspace arena sized for `max_batch` at create time,
+ * so forward, backward and step never allocate.
+ *
+ * Per-example gradients (for DP-SGD): backprop is linear in the output delta, so Hush first
+ * propagates the unscaled per-example deltas through every layer, then forms parameter gradients
+ * as  grad = sum_i w_i * g_i  from the stored activations and deltas. Plain training uses
+ * w_i = 1/B; DP-SGD uses w_i = min(1, C/||g_i||)/B. Because both paths run the same arithmetic,
+ * DP-SGD with clipping off and no noise reproduces the plain step bit for bit. For dense layers
+ * ||g_i||^2 = ||a_i||^2 * ||delta_i||^2 (+ ||delta_i||^2 for the bias), with no per-example
+ * materialisation (Goodfellow 2015); conv layers materialise their small per-example kernels.
+ *
+ * Determinism: loops keep one summation order on every build (vectorised across independent
+ * outputs only), exp/log/tanh come from mathf.h, and the build uses -ffp-contract=off, so the
+ * native, Emscripten (SIMD or not) and WASI builds produce identical bits.
+ */
+#ifndef HUSH_NN_H
+#define HUSH_NN_H
+
+#include "common.h"
+#include "rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HUSH_MAX_LAYERS 32
+#define HUSH_MAX_UNITS 65536       /* per dense layer, per conv filter count */
+#define HUSH_MAX_KERNEL 15
+#define HUSH_MAX_BATCH 65536
+#define HUSH_MAX_PARAMS (64u * 1024u * 1024u)
+
+enum hush_layer_kind {
+    HUSH_LAYER_DENSE = 1,   /* a = units */
+    HUSH_LAYER_CONV2D = 2,  /* a = filters, b = kernel size, c = padding (HUSH_PAD_*), stride 1 */
+    HUSH_LAYER_MAXPOOL = 3, /* 2x2, stride 2 (odd trailing row/column dropped) */
+    HUSH_LAYER_RELU = 4,
+    HUSH_LAYER_TANH = 5,
+    HUSH_LAYER_SIGMOID = 6
+};
+enum hush_padding { HUSH_PAD_VALID = 0, HUSH_PAD_SAME = 1 };
+
+typedef struct hush_layer_spec {
+    uint32_t kind, a, b, c;
+} hush_layer_spec;
+
+typedef struct hush_shape {
+    uint32_t c, h, w;
+} hush_shape;
+
+/* Parse "dense:32,relu,dense:2" or "conv:16:5[:same|:valid],relu,maxpool,dense:10".
+ * On error, *err_pos (if non-NULL) is the byte offset of the offending token. */
+HUSH_NODISCARD int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *n_layers,
+                                         const char *spec, size_t *err_pos);
+/* Format layers back into the canonical spec string; *written excludes the NUL. */
+HUSH_NODISCARD int hush_model_spec_format(char *out, size_t cap, size_t *written,
+                                          const hush_layer_spec *layers, size_t n_layers);
+
+typedef struct hush_model hush_model;
+
+/* Creates a model with zeroed parameters; call hush_model_init_params before training. */
+HUSH_NODISCARD int hush_model_create(hush_model **out, const hush_layer_spec *layers, size_t n_layers,
+                                     hush_shape input, uint32_t max_batch, const hush_allocator *alloc);
+void hush_model_free(hush_model *m);
+
+/* He-uniform for layers followed by ReLU, Glorot-uniform otherwise; biases zero. */
+HUSH_NODISCARD int hush_model_init_params(hush_model *m, hush_rng *rng);
+
+size_t hush_model_param_count(const hush_model *m);
+float *hush_model_params(hush_model *m);
+float *hush_model_grads(hush_model *m);
+size_t hush_model_input_size(const hush_model *m);  /* C*H*W */
+size_t hush_model_output_size(const hush_model *m); /* number of classes */
+uint32_t hush_model_max_batch(const hush_model *m);
+hush_shape hush_model_input_shape(const hush_model *m);
+size_t hush_model_layer_count(const hush_model *m);
+const hush_layer_spec *hush_model_layers(const hush_model *m);
+
+/* logits is batch x output_size. x is batch x input_size, each example in C,H,W order. */
+HUSH_NODISCARD int hush_model_forward(hush_model *m, float *logits, size_t logits_len, const float *x,
+                                      size_t batch);
+/* Mean softmax cross-entropy of the batch into *loss and its gradient into the grads block. */
+HUSH_NODISCARD int hush_model_backward(hush_model *m, float *loss, const float *x, const uint32_t *labels,
+                                       size_t batch);
+/* Per-example pass: forward, per-example deltas for every layer, and each example's gradient
+ * L2 norm (of its own, unscaled loss gradient) into norms[batch] (may be NULL). Leaves the deltas
+ * in the workspace for hush_model_grad_weighted / hush_model_example_grad. */
+HUSH_NODISCARD int hush_model_backward_examples(hush_model *m, float *loss, float *norms, const float *x,
+                                                const uint32_t *labels, size_t batch);
+/* grads = sum_i weights[i] * g_i over the batch of the last backward_examples. */
+HUSH_NODISCARD int hush_model_grad_weighted(hush_model *m, const float *weights, size_t batch);
+/* Example i's flat gradient (param_count floats) from the last backward_examples. */
+HUSH_NODISCARD int hush_model_example_grad(hush_model *m, float *out, size_t out_len, size_t i);
+
+/* Argmax labels. */
+HUSH_NODISCARD int hush_model_predict(hush_model *m, uint32_t *labels_out, const float *x, size_t n);
+/* Mean loss and accuracy over n examples, in chunks of max_batch. */
+HUSH_NODISCARD int hush_model_evaluate(hush_model *m, float *loss, float *accuracy, const float *x,
+                                       const uint32_t *labels, size_t n);
+
+/* Model file (format in core/src/io/modelfile.h): exact bytes, identical on every build. */
+size_t hush_model_save_size(const hush_model *m);
+HUSH_NODISCARD int hush_model_save(const hush_model *m, uint8_t *out, size_t cap, size_t *written);
+HUSH_NODISCARD int hush_model_load(hush_model **out, const uint8_t *buf, size_t len, uint32_t max_batch,
+                                   const hush_allocator *alloc);
+
+/* ---- optimisers over a flat parameter block ---- */
+enum hush_optim_kind { HUSH_OPTIM_SGD = 0, HUSH_OPTIM_MOMENTUM = 1, HUSH_OPTIM_ADAM = 2 };
+
+typedef struct hush_optim_config {
+    uint32_t kind;
+    float lr;
+    float momentum;            /* MOMENTUM: default 0.9 */
+    float beta1, beta2, eps;   /* ADAM: defaults 0.9, 0.999, 1e-7 (as Keras/TF.js) */
+} hush_optim_config;
+
+/* Fills defaults for `kind` with learning rate lr. */
+void hush_optim_config_default(hush_optim_config *cfg, uint32_t kind, float lr);
+
+typedef struct hush_optim hush_optim;
+HUSH_NODISCARD int hush_optim_create(hush_optim **out, const hush_optim_config *cfg, size_t n_params,
+                                     const hush_allocator *alloc);
+void hush_optim_free(hush_optim *o);
+HUSH_NODISCARD int hush_optim_step(hush_optim *o, float *params, const float *grads, size_t n);
+
+/* backward + optimiser step. */
+HUSH_NODISCARD int hush_model_step(hush_model *m, hush_optim *o, float *loss, const float *x,
+                                   const uint32_t *labels, size_t batch);
+/* One epoch of minibatch training over n examples in an order shuffled by rng. perm is caller
+ * workspace of n uint32 (so the epoch allocates nothing); the last partial batch is trained too.
+ * *mean_loss is the example-weighted mean of the batch losses. */
+HUSH_NODISCARD int hush_model_fit_epoch(hush_model *m, hush_optim *o, hush_rng *rng, uint32_t *perm,
+                                        float *mean_loss, const float *x, const uint32_t *labels, size_t n,
+                                        size_t batch);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,72 @@
+/* hush_rng: the only source of randomness in Hush.
+ *
+ * A ChaCha20 (IETF, RFC 8439) keystream under a 32-byte key, read sequentially. Seeded either
+ * explicitly (tests, reproducible training) or from the OS CSPRNG via libsodium's
+ * randombytes_buf. Named sub-streams derive an independent key with keyed BLAKE2b
+ * (key = parent key, message = name), so a child's draws never depend on how much the parent
+ * has already consumed, and two names never share keystream.
+ *
+ * The state is a plain struct (as libsodium's hash states are) so it can live on the stack or
+ * inside another handle without an allocation. Call hush_rng_clear when done: it wipes the key.
+ *
+ * Everything here is integer or exactly-rounded arithmetic, so native, Emscripten and WASI
+ * builds produce bit-identical draws for the same seed.
+ */
+#ifndef HUSH_RNG_H
+#define HUSH_RNG_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HUSH_RNG_SEEDBYTES 32
+#define HUSH_RNG_NONCEBYTES 12
+#define HUSH_RNG_BUFBYTES 256 /* four ChaCha20 blocks per refill */
+
+typedef struct hush_rng {
+    uint8_t key[HUSH_RNG_SEEDBYTES];
+    uint8_t nonce[HUSH_RNG_NONCEBYTES];
+    uint64_t counter;          /* next ChaCha20 block counter (64-bit so exhaustion is detectable) */
+    uint32_t pos;              /* read position in buf */
+    uint8_t buf[HUSH_RNG_BUFBYTES];
+    int have_spare;            /* cached second normal deviate */
+    double spare;
+} hush_rng;
+
+/* Seed from 32 bytes. Nonce 0, counter 0. */
+HUSH_NODISCARD int hush_rng_init(hush_rng *rng, const uint8_t seed[HUSH_RNG_SEEDBYTES]);
+/* Seed from a 64-bit integer (the CLI's --seed): key = BLAKE2b-256("hush.seed" || le64(seed)). */
+HUSH_NODISCARD int hush_rng_init_u64(hush_rng *rng, uint64_t seed);
+/* Seed from the OS CSPRNG. */
+HUSH_NODISCARD int hush_rng_init_random(hush_rng *rng);
+/* Raw keystream position: exactly RFC 8439's ChaCha20 block function output from `counter`. */
+HUSH_NODISCARD int hush_rng_init_stream(hush_rng *rng, const uint8_t key[HUSH_RNG_SEEDBYTES],
+                                        const uint8_t nonce[HUSH_RNG_NONCEBYTES], uint32_t counter);
+/* Independent named child stream; does not advance the parent. */
+HUSH_NODISCARD int hush_rng_derive(hush_rng *child, const hush_rng *parent, const char *name);
+/* Wipe the state (sodium_memzero). */
+void hush_rng_clear(hush_rng *rng);
+
+/* Keystream bytes. Returns HUSH_ERANGE if the 2^32-block stream would be exhausted. */
+HUSH_NODISCARD int hush_rng_bytes(hush_rng *rng, uint8_t *out, size_t len);
+uint32_t hush_rng_u32(hush_rng *rng);
+uint64_t hush_rng_u64(hush_rng *rng);
+/* Unbiased integer in [0, bound) by rejection; bound 0 returns 0. */
+uint64_t hush_rng_below(hush_rng *rng, uint64_t bound);
+/* Uniform double in [0, 1) with 53 random bits. */
+double hush_rng_uniform(hush_rng *rng);
+/* Uniform double in (0, 1): never 0, for logarithms. */
+double hush_rng_uniform_pos(hush_rng *rng);
+/* Standard normal deviate (Marsaglia polar method with Hush's own log, so it is libm-free). */
+double hush_rng_normal(hush_rng *rng);
+/* Bernoulli(p) for p given as a double in [0, 1], exact: compares 64 uniform bits. */
+int hush_rng_bernoulli(hush_rng *rng, double p);
+/* Fisher-Yates shuffle of n uint32 indices. */
+void hush_rng_shuffle_u32(hush_rng *rng, uint32_t *v, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

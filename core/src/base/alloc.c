@@ -1,0 +1,27 @@
+/* The default allocator is the C library's; sizes are passed to free so that custom allocators
+ * (arenas, the fault-injecting test allocator) need no headers of their own. */
+#include "alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void *hush__alloc(const hush_allocator *a, size_t size) {
+    if (size == 0) size = 1;
+    return a ? a->alloc(a->ud, size) : malloc(size);
+}
+
+void *hush__calloc(const hush_allocator *a, size_t count, size_t size) {
+    if (size != 0 && count > SIZE_MAX / size) return NULL;
+    void *p = hush__alloc(a, count * size);
+    if (p) memset(p, 0, count * size ? count * size : 1);
+    return p;
+}
+
+void hush__free(const hush_allocator *a, void *p, size_t size) {
+    if (!p) return;
+    if (size == 0) size = 1;
+    if (a)
+        a->free(a->ud, p, size);
+    else
+        free(p);
+}

@@ -1,0 +1,142 @@
+/* Model file v1 encoder/decoder. The format and the order of the decode checks are specified in
+ * modelfile.h; this file is the only code that reads model files. */
+#include "io/modelfile.h"
+
+#include <sodium.h>
+
+#include "io/buf.h"
+
+#define HDR_FIXED 32u /* magic..n_layers */
+
+static int f32_bits_finite(uint32_t u) { return (u & 0x7f800000u) != 0x7f800000u; }
+
+size_t hush__modelfile_size(size_t n_layers, size_t n_params) {
+    if (n_layers > HUSH_MAX_LAYERS || n_params > HUSH_MAX_PARAMS) return 0;
+    /* Both factors are bounded above, so this cannot overflow a 32-bit size_t: at most
+     * 72 + 512 + 256 MiB. */
+    return HUSH__MODELFILE_MIN_SIZE + 16u * n_layers + 4u * n_params;
+}
+
+int hush__modelfile_check_layer(const hush_layer_spec *l) {
+    switch (l->kind) {
+    case HUSH_LAYER_DENSE:
+        if (l->a == 0 || l->a > HUSH_MAX_UNITS || l->b != 0 || l->c != 0) return HUSH_EFORMAT;
+        return HUSH_OK;
+    case HUSH_LAYER_CONV2D:
+        if (l->a == 0 || l->a > HUSH_MAX_UNITS) return HUSH_EFORMAT;
+        if (l->b == 0 || l->b > HUSH_MAX_KERNEL) return HUSH_EFORMAT;
+        if (l->c != HUSH_PAD_VALID && l->c != HUSH_PAD_SAME) return HUSH_EFORMAT;
+        return HUSH_OK;
+    case HUSH_LAYER_MAXPOOL:
+    case HUSH_LAYER_RELU:
+    case HUSH_LAYER_TANH:
+    case HUSH_LAYER_SIGMOID:
+        return (l->a | l->b | l->c) ? HUSH_EFORMAT : HUSH_OK;
+    default:
+        return HUSH_EFORMAT;
+    }
+}
+
+static int dim_ok(uint32_t d) { return d >= 1 && d <= HUSH__MODELFILE_MAX_DIM; }
+
+int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape input,
+                           const hush_layer_spec *layers, size_t n_layers, const float *params,
+                           size_t n_params) {
+    if (written) *written = 0;
+    if (!out || !written || (n_layers && !layers) || (n_params && !params)) return HUSH_EARG;
+    if (!dim_ok(input.c) || !dim_ok(input.h) || !dim_ok(input.w)) return HUSH_EARG;
+    size_t need = hush__modelfile_size(n_layers, n_params);
+    if (need == 0) return HUSH_ERANGE;
+    if (cap < need) return HUSH_ERANGE;
+    for (size_t i = 0; i < n_layers; i++)
+        if (hush__modelfile_check_layer(&layers[i]) != HUSH_OK) return HUSH_EARG;
+    for (size_t i = 0; i < n_params; i++)
+        if (!f32_bits_finite(hush__f32_bits(params[i]))) return HUSH_ENUMERIC;
+    if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
+
+    hush__wr w;
+    hush__wr_init(&w, out, need);
+    hush__wr_bytes(&w, HUSH__MODELFILE_MAGIC, 8);
+    hush__wr_u32(&w, HUSH__MODELFILE_VERSION);
+    hush__wr_u32(&w, 0);
+    hush__wr_u32(&w, input.c);
+    hush__wr_u32(&w, input.h);
+    hush__wr_u32(&w, input.w);
+    hush__wr_u32(&w, (uint32_t)n_layers);
+    for (size_t i = 0; i < n_layers; i++) {
+        hush__wr_u32(&w, layers[i].kind);
+        hush__wr_u32(&w, layers[i].a);
+        hush__wr_u32(&w, layers[i].b);
+        hush__wr_u32(&w, layers[i].c);
+    }
+    hush__wr_u64(&w, (uint64_t)n_params);
+    for (size_t i = 0; i < n_params; i++) hush__wr_f32(&w, params[i]);
+    size_t body = w.pos;
+    uint8_t hash[HUSH__MODELFILE_HASHBYTES];
+    if (w.err || crypto_generichash(hash, sizeof hash, out, body, NULL, 0) != 0) return HUSH_ECRYPTO;
+    hush__wr_bytes(&w, hash, sizeof hash);
+    if (w.err || w.pos != need) return HUSH_ECRYPTO; /* unreachable: sizes computed above */
+    *written = need;
+    return HUSH_OK;
+}
+
+int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hush_layer_spec *layers,
+                           size_t max_layers, size_t *n_layers, const float **params_le,
+                           size_t *n_params) {
+    if (!buf || !input || !n_layers || !params_le || !n_params || (max_layers && !layers))
+        return HUSH_EARG;
+    if (len < HUSH__MODELFILE_MIN_SIZE) return HUSH_ETRUNC;
+
+    hush__rd r;
+    hush__rd_init(&r, buf, len);
+    const uint8_t *magic = hush__rd_bytes(&r, 8);
+    if (!magic || memcmp(magic, HUSH__MODELFILE_MAGIC, 8) != 0) return HUSH_EFORMAT;
+    if (hush__rd_u32(&r) != HUSH__MODELFILE_VERSION) return HUSH_EVERSION;
+    if (hush__rd_u32(&r) != 0) return HUSH_EFORMAT;
+    hush_shape in;
+    in.c = hush__rd_u32(&r);
+    in.h = hush__rd_u32(&r);
+    in.w = hush__rd_u32(&r);
+    uint32_t nl = hush__rd_u32(&r);
+    if (r.err) return HUSH_ETRUNC; /* unreachable: len >= 72 > 32 */
+    if (!dim_ok(in.c) || !dim_ok(in.h) || !dim_ok(in.w)) return HUSH_ERANGE;
+    if (nl > HUSH_MAX_LAYERS || nl > max_layers) return HUSH_ERANGE;
+
+    /* n_layers is bounded, so the offset of n_params is too; the file length already covers
+     * the fixed part, but not necessarily the layer table. */
+    if (len - HDR_FIXED < 16u * nl + 8u) return HUSH_ETRUNC;
+    const uint8_t *table = hush__rd_bytes(&r, 16u * nl);
+    uint64_t np = hush__rd_u64(&r);
+    if (r.err || !table) return HUSH_ETRUNC;
+    if (np > HUSH_MAX_PARAMS) return HUSH_ERANGE;
+    size_t total = hush__modelfile_size(nl, (size_t)np);
+    if (len < total) return HUSH_ETRUNC;
+    if (len > total) return HUSH_ERANGE;
+
+    if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
+    size_t body = total - HUSH__MODELFILE_HASHBYTES;
+    uint8_t hash[HUSH__MODELFILE_HASHBYTES];
+    if (crypto_generichash(hash, sizeof hash, buf, body, NULL, 0) != 0) return HUSH_ECRYPTO;
+    if (sodium_memcmp(hash, buf + body, sizeof hash) != 0) return HUSH_ECHECKSUM;
+
+    for (uint32_t i = 0; i < nl; i++) {
+        hush_layer_spec l;
+        l.kind = hush__load32_le(table + 16u * i);
+        l.a = hush__load32_le(table + 16u * i + 4);
+        l.b = hush__load32_le(table + 16u * i + 8);
+        l.c = hush__load32_le(table + 16u * i + 12);
+        if (hush__modelfile_check_layer(&l) != HUSH_OK) return HUSH_EFORMAT;
+        layers[i] = l;
+    }
+    const uint8_t *p = buf + r.pos;
+    for (size_t i = 0; i < (size_t)np; i++)
+        if (!f32_bits_finite(hush__load32_le(p + 4u * i))) return HUSH_ENUMERIC;
+
+    *input = in;
+    *n_layers = nl;
+    /* The pointer is only ever read bytewise (hush__load_f32_le), never dereferenced as a
+     * float, so its alignment does not matter. */
+    *params_le = (const float *)(const void *)p;
+    *n_params = (size_t)np;
+    return HUSH_OK;
+}

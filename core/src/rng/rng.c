@@ -1,0 +1,167 @@
+/* ChaCha20 keystream reader. See hush/rng.h for the contract. */
+#include "hush/rng.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "hush/mathf.h"
+
+static void refill(hush_rng *r) {
+    static const uint8_t zeros[HUSH_RNG_BUFBYTES];
+    crypto_stream_chacha20_ietf_xor_ic(r->buf, zeros, sizeof r->buf, r->nonce, (uint32_t)r->counter, r->key);
+    r->counter += HUSH_RNG_BUFBYTES / 64;
+    r->pos = 0;
+}
+
+static int init_stream(hush_rng *r, const uint8_t key[32], const uint8_t nonce[12], uint32_t counter) {
+    if (!r || !key) return HUSH_EARG;
+    if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
+    memset(r, 0, sizeof *r);
+    memcpy(r->key, key, HUSH_RNG_SEEDBYTES);
+    if (nonce) memcpy(r->nonce, nonce, HUSH_RNG_NONCEBYTES);
+    r->counter = counter;
+    r->pos = HUSH_RNG_BUFBYTES; /* empty: first draw refills */
+    return HUSH_OK;
+}
+
+int hush_rng_init_stream(hush_rng *rng, const uint8_t key[HUSH_RNG_SEEDBYTES],
+                         const uint8_t nonce[HUSH_RNG_NONCEBYTES], uint32_t counter) {
+    return init_stream(rng, key, nonce, counter);
+}
+
+int hush_rng_init(hush_rng *rng, const uint8_t seed[HUSH_RNG_SEEDBYTES]) {
+    return init_stream(rng, seed, NULL, 0);
+}
+
+int hush_rng_init_u64(hush_rng *rng, uint64_t seed) {
+    if (!rng) return HUSH_EARG;
+    if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
+    uint8_t msg[9 + 8] = {'h', 'u', 's', 'h', '.', 's', 'e', 'e', 'd'};
+    for (int i = 0; i < 8; i++) msg[9 + i] = (uint8_t)(seed >> (8 * i));
+    uint8_t key[HUSH_RNG_SEEDBYTES];
+    crypto_generichash(key, sizeof key, msg, sizeof msg, NULL, 0);
+    int rc = init_stream(rng, key, NULL, 0);
+    sodium_memzero(key, sizeof key);
+    return rc;
+}
+
+int hush_rng_init_random(hush_rng *rng) {
+    if (!rng) return HUSH_EARG;
+    if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
+    uint8_t key[HUSH_RNG_SEEDBYTES];
+    randombytes_buf(key, sizeof key);
+    int rc = init_stream(rng, key, NULL, 0);
+    sodium_memzero(key, sizeof key);
+    return rc;
+}
+
+int hush_rng_derive(hush_rng *child, const hush_rng *parent, const char *name) {
+    if (!child || !parent || !name || child == parent) return HUSH_EARG;
+    crypto_generichash_state st;
+    uint8_t key[HUSH_RNG_SEEDBYTES];
+    if (crypto_generichash_init(&st, parent->key, sizeof parent->key, sizeof key) != 0) return HUSH_ECRYPTO;
+    /* The parent nonce is part of the input so children of distinct streams never coincide. */
+    crypto_generichash_update(&st, parent->nonce, sizeof parent->nonce);
+    crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
+    crypto_generichash_final(&st, key, sizeof key);
+    sodium_memzero(&st, sizeof st);
+    int rc = init_stream(child, key, NULL, 0);
+    sodium_memzero(key, sizeof key);
+    return rc;
+}
+
+void hush_rng_clear(hush_rng *rng) {
+    if (rng) sodium_memzero(rng, sizeof *rng);
+}
+
+int hush_rng_bytes(hush_rng *r, uint8_t *out, size_t len) {
+    if (!r || (!out && len)) return HUSH_EARG;
+    while (len) {
+        if (r->pos == HUSH_RNG_BUFBYTES) {
+            /* 2^32 blocks is the whole IETF stream; refusing beats silently repeating it. */
+            if (r->counter + HUSH_RNG_BUFBYTES / 64 > (uint64_t)1 << 32) return HUSH_ERANGE;
+            refill(r);
+        }
+        size_t n = HUSH_RNG_BUFBYTES - r->pos;
+        if (n > len) n = len;
+        memcpy(out, r->buf + r->pos, n);
+        sodium_memzero(r->buf + r->pos, n); /* drawn bytes must not linger in the state */
+        r->pos += (uint32_t)n;
+        out += n;
+        len -= n;
+    }
+    return HUSH_OK;
+}
+
+uint64_t hush_rng_u64(hush_rng *r) {
+    uint8_t b[8];
+    /* Exhaustion after 256 GiB of draws cannot happen in practice; report all-zero if it did. */
+    if (hush_rng_bytes(r, b, 8) != HUSH_OK) return 0;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
+    return v;
+}
+
+uint32_t hush_rng_u32(hush_rng *r) {
+    uint8_t b[4];
+    if (hush_rng_bytes(r, b, 4) != HUSH_OK) return 0;
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+uint64_t hush_rng_below(hush_rng *r, uint64_t bound) {
+    if (bound == 0) return 0;
+    /* Reject the lowest (2^64 mod bound) values so every residue is equally likely. */
+    uint64_t threshold = (0 - bound) % bound;
+    for (;;) {
+        uint64_t x = hush_rng_u64(r);
+        if (x >= threshold) return x % bound;
+    }
+}
+
+double hush_rng_uniform(hush_rng *r) { return (double)(hush_rng_u64(r) >> 11) * 0x1p-53; }
+
+double hush_rng_uniform_pos(hush_rng *r) { return ((double)(hush_rng_u64(r) >> 11) + 0.5) * 0x1p-53; }
+
+double hush_rng_normal(hush_rng *r) {
+    if (r->have_spare) {
+        r->have_spare = 0;
+        return r->spare;
+    }
+    double u, v, s;
+    do {
+        u = 2.0 * hush_rng_uniform(r) - 1.0;
+        v = 2.0 * hush_rng_uniform(r) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    /* sqrt is correctly rounded under IEEE 754 on every target, unlike log. */
+    double f = __builtin_sqrt(-2.0 * hush_log(s) / s);
+    r->spare = v * f;
+    r->have_spare = 1;
+    return u * f;
+}
+
+int hush_rng_bernoulli(hush_rng *r, double p) {
+    if (!(p > 0.0)) return 0; /* also NaN */
+    if (p >= 1.0) return 1;
+    /* Compare a uniform binary fraction with p's finite binary expansion, 64 bits at a time:
+     * exact for every double p, and almost always decided by the first word. */
+    for (;;) {
+        double m = p * 0x1p64;            /* exact scaling */
+        uint64_t hi = (uint64_t)m;        /* m < 2^64 */
+        double frac = m - (double)hi;     /* exact: both in the same binade or frac is small */
+        uint64_t u = hush_rng_u64(r);
+        if (u < hi) return 1;
+        if (u > hi) return 0;
+        if (frac == 0.0) return 0;
+        p = frac;
+    }
+}
+
+void hush_rng_shuffle_u32(hush_rng *r, uint32_t *v, size_t n) {
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)hush_rng_below(r, i);
+        uint32_t t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}

@@ -1,0 +1,102 @@
+/* Minimal test harness: each tests/c/test_*.c is one binary; a failed check prints file:line and
+ * the test keeps going so one run shows every failure. main() ends with CHECK_SUMMARY(). */
+#ifndef HUSH_TEST_CHECK_H
+#define HUSH_TEST_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int check_pass_, check_fail_;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (cond) {                                                              \
+            check_pass_++;                                                       \
+        } else {                                                                 \
+            check_fail_++;                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                     \
+    do {                                                                         \
+        if (cond) {                                                              \
+            check_pass_++;                                                       \
+        } else {                                                                 \
+            check_fail_++;                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                        \
+            fputc('\n', stderr);                                                 \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_RC(expr, want)                                                     \
+    do {                                                                         \
+        int rc_ = (expr);                                                        \
+        CHECK_MSG(rc_ == (want), "%s returned %d (%s), want %d", #expr, rc_,     \
+                  hush_status_name(rc_), (int)(want));                           \
+    } while (0)
+
+#define CHECK_OK(expr) CHECK_RC(expr, HUSH_OK)
+
+#define CHECK_NEAR(a, b, tol)                                                    \
+    do {                                                                         \
+        double a_ = (double)(a), b_ = (double)(b);                               \
+        CHECK_MSG(fabs(a_ - b_) <= (tol), "%s = %.17g, %s = %.17g, tol %g", #a, a_, #b, b_, \
+                  (double)(tol));                                                \
+    } while (0)
+
+#define CHECK_SUMMARY()                                                          \
+    do {                                                                         \
+        printf("%s: %d passed, %d failed\n", __FILE__, check_pass_, check_fail_); \
+        return check_fail_ ? 1 : 0;                                              \
+    } while (0)
+
+/* Reads a whole file; NULL if missing. Caller frees. */
+static inline unsigned char *check_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf) buf[n] = 0;
+    fclose(f);
+    if (len) *len = (size_t)n;
+    return buf;
+}
+
+/* Allocator that fails the Nth allocation (1-based; 0 = never) and counts live bytes, for the
+ * fault-injection tests required of every create/parse path. */
+typedef struct check_alloc {
+    long calls, fail_at;
+    long live_blocks;
+    size_t live_bytes;
+} check_alloc;
+
+static void *check_alloc_fn(void *ud, size_t size) {
+    check_alloc *c = ud;
+    c->calls++;
+    if (c->fail_at && c->calls == c->fail_at) return NULL;
+    void *p = malloc(size);
+    if (p) {
+        c->live_blocks++;
+        c->live_bytes += size;
+    }
+    return p;
+}
+static void check_free_fn(void *ud, void *p, size_t size) {
+    check_alloc *c = ud;
+    c->live_blocks--;
+    c->live_bytes -= size;
+    free(p);
+}
+#define CHECK_ALLOCATOR(ca) {check_alloc_fn, check_free_fn, &(ca)}
+
+#endif

@@ -1,0 +1,81 @@
+/* The one constants table JS reads: every status code, size limit, enum value and struct layout
+ * that web/ needs, rendered as a JSON object so JS never hard-codes a number C owns.
+ *
+ * Formatting uses a tiny appender instead of snprintf, which would pull printf into the bundle.
+ * The caller owns the output buffer (no static state), in line with the rest of the core.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hush/common.h"
+#include "hush/data.h"
+#include "hush/nn.h"
+#include "hush/rng.h"
+#include "wasm_exports.h"
+
+typedef struct out {
+    char *p;
+    size_t cap, len;
+} out;
+
+static void put(out *o, const char *s) {
+    size_t n = strlen(s);
+    /* Keep counting past the end so the caller learns the size it needs. */
+    for (size_t i = 0; i < n; i++, o->len++)
+        if (o->len < o->cap) o->p[o->len] = s[i];
+}
+
+static void put_int(out *o, int64_t v) {
+    char tmp[24];
+    size_t i = sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    tmp[--i] = '\0';
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) tmp[--i] = '-';
+    put(o, tmp + i);
+}
+
+static void field(out *o, const char *name, int64_t v) {
+    if (o->len > 1) put(o, ",");
+    put(o, "\"");
+    put(o, name);
+    put(o, "\":");
+    put_int(o, v);
+}
+
+int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
+    if (!written || (!buf && cap)) return HUSH_EARG;
+    out o = {buf, cap, 0};
+    put(&o, "{");
+    put(&o, "\"HUSH_VERSION_STRING\":\"" HUSH_VERSION_STRING "\"");
+#define HUSH__STATUS_FIELD(name, value, msg) field(&o, #name, value);
+    HUSH_STATUS_LIST(HUSH__STATUS_FIELD)
+#undef HUSH__STATUS_FIELD
+#define F(name) field(&o, #name, (int64_t)(name));
+    F(HUSH_MAX_LAYERS) F(HUSH_MAX_UNITS) F(HUSH_MAX_KERNEL) F(HUSH_MAX_BATCH) F(HUSH_MAX_PARAMS)
+    F(HUSH_LAYER_DENSE) F(HUSH_LAYER_CONV2D) F(HUSH_LAYER_MAXPOOL) F(HUSH_LAYER_RELU)
+    F(HUSH_LAYER_TANH) F(HUSH_LAYER_SIGMOID) F(HUSH_PAD_VALID) F(HUSH_PAD_SAME)
+    F(HUSH_OPTIM_SGD) F(HUSH_OPTIM_MOMENTUM) F(HUSH_OPTIM_ADAM)
+    F(HUSH_DATA_MAX_ROWS) F(HUSH_DATA_MAX_COLS) F(HUSH_DATA_MAX_CLASSES)
+    F(HUSH_RNG_SEEDBYTES) F(HUSH_RNG_NONCEBYTES) F(HUSH_RNG_BUFBYTES)
+#undef F
+    /* Struct layouts JS allocates or reads in the wasm heap. */
+    field(&o, "sizeof_hush_rng", (int64_t)sizeof(hush_rng));
+    field(&o, "sizeof_hush_parse_error", (int64_t)sizeof(hush_parse_error));
+    field(&o, "offsetof_hush_parse_error_line", (int64_t)offsetof(hush_parse_error, line));
+    field(&o, "offsetof_hush_parse_error_offset", (int64_t)offsetof(hush_parse_error, offset));
+    field(&o, "offsetof_hush_parse_error_msg", (int64_t)offsetof(hush_parse_error, msg));
+    field(&o, "sizeof_hush_parse_error_msg", (int64_t)sizeof(((hush_parse_error *)0)->msg));
+    field(&o, "sizeof_hush_layer_spec", (int64_t)sizeof(hush_layer_spec));
+    field(&o, "sizeof_size_t", (int64_t)sizeof(size_t));
+    field(&o, "sizeof_pointer", (int64_t)sizeof(void *));
+    put(&o, "}");
+    *written = o.len;
+    if (o.len >= cap) return HUSH_ERANGE; /* room for the NUL too */
+    buf[o.len] = '\0';
+    return HUSH_OK;
+}

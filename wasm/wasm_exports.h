@@ -1,0 +1,38 @@
+/* Wasm-only entry points (hush_wasm_*) that JS calls beside the public API.
+ *
+ * They exist only where the public API is awkward across the (ptr, len) boundary: structs passed
+ * by value (hush_shape), 64-bit seeds (split into two u32 so the glue needs no BigInt), the
+ * canonical seed derivation, and option structs whose layout JS should not know. Each is a few
+ * lines over the public API and returns a status like everything else.
+ */
+#ifndef HUSH_WASM_EXPORTS_H
+#define HUSH_WASM_EXPORTS_H
+
+#include "hush/common.h"
+#include "hush/data.h"
+#include "hush/nn.h"
+#include "hush/rng.h"
+
+/* JSON object of status codes, limits, enums and struct layouts (see constants.c). *written is
+ * the length without the NUL; HUSH_ERANGE (with *written set) if cap is too small. */
+HUSH_NODISCARD int hush_wasm_constants(char *buf, size_t cap, size_t *written);
+
+/* Canonical seeding: master = hush_rng_init_u64(seed_hi:seed_lo); *out = derive(master, name). */
+HUSH_NODISCARD int hush_wasm_rng_stream(hush_rng *out, uint32_t seed_lo, uint32_t seed_hi, const char *name);
+
+/* hush_model_spec_parse + hush_model_create with input shape (c, h, w). *err_pos (may be NULL)
+ * is the spec offset of a parse error. */
+HUSH_NODISCARD int hush_wasm_model_create(hush_model **out, const char *spec, uint32_t c, uint32_t h, uint32_t w,
+                                          uint32_t max_batch, size_t *err_pos);
+/* Canonical spec string of a model's layers. */
+HUSH_NODISCARD int hush_wasm_model_spec(const hush_model *m, char *out, size_t cap, size_t *written);
+void hush_wasm_model_input_shape(const hush_model *m, uint32_t shape[3]);
+void hush_wasm_dataset_shape(const hush_dataset *d, uint32_t shape[3]);
+
+/* hush_optim_config_default(kind, lr) + hush_optim_create. */
+HUSH_NODISCARD int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float lr, size_t n_params);
+
+/* Bytes currently allocated by malloc (tests use it to prove nothing leaks). */
+size_t hush_wasm_heap_in_use(void);
+
+#endif

@@ -1,0 +1,64 @@
+// Main-thread side of web/worker.js: promises over postMessage, with HushError rebuilt from the
+// worker's serialised errors. Works with browser Workers and Node's worker_threads.
+import { HushError, HushParseError } from './errors.js';
+
+function rebuild(e) {
+  if (e && e.code) {
+    return e.line !== undefined && e.name === 'HushParseError'
+      ? new HushParseError(e.code, e.message, e.status, e)
+      : Object.assign(new HushError(e.code, e.message, e.status), e.offset !== undefined ? { offset: e.offset } : {});
+  }
+  return new Error(e ? e.message : 'worker error');
+}
+
+/**
+ * Starts web/worker.js and returns {info, train, evaluate, predict, terminate}.
+ * opts.simd forces the build inside the worker; opts.url overrides the worker script URL.
+ */
+export async function createWorker(opts = {}) {
+  const url = opts.url ? new URL(opts.url, globalThis.location?.href) : new URL('./worker.js', import.meta.url);
+  let worker, onMessage;
+  const pending = new Map();
+  const dispatch = (msg) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    if (msg.type === 'epoch') {
+      if (p.onEpoch) p.onEpoch({ epoch: msg.epoch, loss: msg.loss });
+      return;
+    }
+    pending.delete(msg.id);
+    if (msg.type === 'result') p.resolve(msg.result);
+    else p.reject(rebuild(msg.error));
+  };
+  if (typeof Worker === 'function') {
+    worker = new Worker(url, { type: 'module' });
+    worker.onmessage = (ev) => dispatch(ev.data);
+    worker.onerror = (ev) => { for (const p of pending.values()) p.reject(new Error(ev.message || 'worker failed')); pending.clear(); };
+  } else {
+    const { Worker: NodeWorker } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:worker_threads');
+    worker = new NodeWorker(url);
+    onMessage = dispatch;
+    worker.on('message', onMessage);
+    worker.on('error', (e) => { for (const p of pending.values()) p.reject(e); pending.clear(); });
+  }
+  let nextId = 1;
+  const call = (op, args, onEpoch) => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject, onEpoch });
+    worker.postMessage({ id, op, args: { simd: opts.simd, ...args } });
+  });
+  return {
+    info: () => call('info', {}),
+    train: (args) => {
+      const { onEpoch, ...rest } = args;
+      return call('train', rest, onEpoch);
+    },
+    evaluate: (args) => call('evaluate', args),
+    predict: (args) => call('predict', args),
+    terminate: () => {
+      for (const p of pending.values()) p.reject(new Error('worker terminated'));
+      pending.clear();
+      return worker.terminate();
+    },
+  };
+}
