@@ -56,7 +56,7 @@ build/asan/libhush.a: $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-build/asan/tests/%: tests/c/%.c tests/c/check.h build/asan/libhush.a
+build/asan/tests/%: tests/c/%.c tests/c/check.h tests/c/kat.h build/asan/libhush.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -Itests/c $< build/asan/libhush.a -lsodium -lm -o $@
 
@@ -108,3 +108,6 @@ clean:
 	rm -rf build
 
 -include $(NATIVE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+
+build/native/tune_credit: tests/accuracy/tune_credit.c build/native/libhush.a
+	$(CC) $(CFLAGS_NATIVE) $< build/native/libhush.a -lsodium -lm -o $@

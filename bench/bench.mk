@@ -1,7 +1,7 @@
 # Benchmarks (never tests), included by the root Makefile after wasm/build.mk.
 #   make bench               training throughput: Hush native / WASI / Emscripten vs TF.js,
 #                            table on stdout, JSON in build/bench/train.json
-#   BENCH_SECONDS=2          seconds per timed repeat (3 repeats, interleaved across engines)
+#   BENCH_SECONDS=1.5         seconds per timed repeat (3 repeats, interleaved across engines)
 #   BENCH_ONLY=digits-mlp-b32,cnn-b64   restrict the cases
 # One bench program, bench/train_native.c, is built three ways so every Hush build times the same
 # C loop: natively against build/native/libhush.a, for WASI against the WASI build's own core
@@ -10,17 +10,20 @@
 # Builds are made on demand by bench/run.mjs (`make native`, `make web`, `make wasi`), which
 # reports a failed build as a failed row instead of stopping.
 
-BENCH_SECONDS ?= 2
+BENCH_SECONDS ?= 1.5
 BENCH_ONLY    ?=
-BENCH_CORE_WASI := $(CORE_SRC:%.c=build/wasi/obj/%.o)
-BENCH_CORE_EM_SIMD := $(WEB_SRC:%.c=build/web/obj-simd/%.o)
-BENCH_CORE_EM_BASE := $(WEB_SRC:%.c=build/web/obj-base/%.o)
-BENCH_EM_LDFLAGS := -O3 -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 -sEXIT_RUNTIME=1
+# The object lists come from wasm/build.mk (deferred with `=`, so include order does not matter):
+# the WASI build's core objects without its CLI, and the web builds' objects as they are.
+BENCH_CORE_WASI    = $(filter $(addprefix %/,$(CORE_SRC:.c=.o)),$(WASI_OBJ))
+BENCH_CORE_EM_SIMD = $(WEB_SIMD_OBJ)
+BENCH_CORE_EM_BASE = $(WEB_BASE_OBJ)
+# SINGLE_FILE: emcc 3.1.6 would fetch() the .wasm by path, which Node 18+ rejects.
+BENCH_EM_LDFLAGS := -O3 -sSINGLE_FILE -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 -sEXIT_RUNTIME=1
 
 .PHONY: bench bench-native bench-wasi bench-em
 
 bench:
-	@node bench/run.mjs --seconds "$(BENCH_SECONDS)" --only "$(BENCH_ONLY)" --make "$(MAKE)"
+	@node bench/run.mjs --seconds "$(BENCH_SECONDS)" --only "$(BENCH_ONLY)" --make "$(MAKE)" --breakdown
 
 bench-native: build/bench/train_native
 bench-wasi: build/bench/train_wasi.wasm

@@ -50,11 +50,13 @@ for (const c of CASES) {
     }
     ds = hush.data.parseCsv(lines.join('\n') + '\n');
     if (ds.rows !== c.batch || ds.dim !== dim) throw new Error(`CSV data set is ${ds.rows}x${ds.dim}`);
-    let loss = 0;
+    // Sanity: on one fixed batch SGD must lower the loss (see train_native.c).
+    const loss0 = model.step(ds);
+    let loss = loss0;
     const opts = { seconds: args.seconds, repeats: args.repeats, warmSeconds: args.warm };
     const t = timeSteps(() => { loss = model.step(ds); }, c.batch, opts);
     emit({ engine: base, case: c.name, batch: c.batch, params: model.paramCount, eps: t.median, rates: t.rates,
-      steps: t.steps, loss, loop: 'JS loop: model.step(dataset), batch pre-copied into the heap' });
+      steps: t.steps, loss0, loss, sane: loss0 > 0 && loss < loss0, loop: 'JS loop: model.step(dataset), batch pre-copied into the heap' });
     if (args.copy !== '0') {
       const t2 = timeSteps(() => { loss = model.step(x, y); }, c.batch, opts);
       emit({ engine: `${base}-copy`, case: c.name, batch: c.batch, eps: t2.median, rates: t2.rates, steps: t2.steps,

@@ -3,28 +3,34 @@
 // Engines (each a separate process, so no engine warms or pollutes another's heap):
 //   hush-native      bench/train_native.c linked to build/native/libhush.a
 //   hush-wasi        the same C program for wasm32-wasi, under node:wasi (bin/hush-wasi.mjs)
-//   hush-em-simd     web/index.js SIMD build, model.step() called from JS per batch
+//   hush-em-simd     web/index.js SIMD build, JS loop of model.step(dataset) on a batch copied
+//                    into the heap once (hush-em-simd-copy: model.step(arrays), copying per step)
 //   hush-em-base     same, baseline (no SIMD) build
 //   hush-em-simd-c   the C program built with emcc against the web build's SIMD objects (C loop)
 //   hush-em-base-c   same, baseline objects
 //   tfjs-wasm        TF.js 4.22 wasm backend (+ tfjs-wasm-customgrad for the CNN work-around)
 //   tfjs-cpu         TF.js 4.22 cpu backend
+// Options: --seconds S per timed repeat, --rounds R, --warm S, --only CASES, --engines IDS
+// (hush-em-base-c only when asked for), --breakdown (native forward/backward/optimiser split),
+// --out FILE (default build/bench/train.json).
 // The machine is noisy and shared, so repeats are interleaved: round r runs every engine once
 // (one timed repeat per case), and each cell is the median of the rounds. Ratios are taken
 // within this one run only.
 import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CASES, caseArg, median, parseArgs } from './cases.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 const args = parseArgs(process.argv.slice(2), {
-  seconds: 2, rounds: 3, warm: 0.5, only: '', make: 'make', engines: '', breakdown: false, out: 'build/bench/train.json',
+  seconds: 1.5, rounds: 3, warm: 1.0, only: '', make: 'make', engines: '', breakdown: false, out: 'build/bench/train.json',
 });
 const cases = CASES.filter((c) => !args.only || args.only.split(',').includes(c.name));
 const t00 = Date.now();
+const load0 = os.loadavg()[0];
 const say = (s) => process.stderr.write(`bench: ${s}\n`);
 
 // ---- builds: made on demand; a failed build becomes a failed row, never a silent gap ----
@@ -80,8 +86,9 @@ for (const e of ENGINES) {
   if (e.buildError) for (const c of cases) record(e.id, c.name).errors.push(e.buildError);
 }
 
-function runEngine(e) {
+function runEngine(e, round) {
   const [cmd, ...rest] = e.cmd;
+  if (e.id.startsWith('tfjs')) rest.push('--round', String(round));
   const r = spawnSync(cmd, rest, {
     env: { ...process.env, ...(e.env || {}) }, encoding: 'utf8', maxBuffer: 1 << 24, timeout: 300_000,
   });
@@ -93,6 +100,8 @@ function runEngine(e) {
     const cell = record(o.engine || e.id, o.case);
     seen.add(o.case);
     if (o.error) { cell.errors.push(o.error); continue; }
+    if (o.skipped) continue;
+    if (o.sane === false) cell.errors.push(`loss did not fall (${o.loss0} -> ${o.loss}): the step may not train; rate shown anyway`);
     cell.rates.push(o.eps);
     for (const k of ['params', 'loss', 'gradCheck', 'loop', 'leakedTensors', 'steps']) if (k in o) cell.extra[k] = o[k];
   }
@@ -109,7 +118,7 @@ for (let round = 1; round <= args.rounds; round++) {
   for (const e of ENGINES) {
     if (e.buildError) continue;
     say(`round ${round}/${args.rounds}: ${e.id}`);
-    runEngine(e);
+    runEngine(e, round);
   }
 }
 
@@ -135,6 +144,8 @@ function sizes(files) {
   return out;
 }
 const hushSize = sizes(['build/web/hush.wasm', 'build/web/hush.mjs']);
+// A failed `make web` may leave an older build behind; its size is still shown, marked stale.
+hushSize.stale = buildState.web ? 'make web failed; files are from an earlier build' : null;
 const tfd = 'node_modules/@tensorflow';
 const tfSize = sizes([`${tfd}/tfjs-core/dist/tf-core.min.js`, `${tfd}/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`,
   `${tfd}/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm`]);
@@ -164,7 +175,8 @@ for (const c of cases) {
   rows.push([c.label, ...engineCols.map(([e]) => fmt(eps(e, c.name))), fx(rTf),
     `>=${c.target}x ${metTf == null ? 'n/a' : metTf ? 'met' : 'NOT met'}`, fx(rNat),
     `>=0.5x ${metNat == null ? 'n/a' : metNat ? 'met' : 'NOT met'}`]);
-  summary.push({ case: c.name, label: c.label, batch: c.batch, spec: c.spec, shape: c.shape,
+  const medians = Object.fromEntries(Object.keys(results).map((e) => [e, eps(e, c.name)]).filter(([, v]) => v != null));
+  summary.push({ case: c.name, label: c.label, batch: c.batch, spec: c.spec, shape: c.shape, eps: medians,
     hushSimdOverTfjsWasm: rTf, targetOverTfjsWasm: c.target, metOverTfjsWasm: metTf,
     hushSimdOverNative: rNat, targetOverNative: 0.5, metOverNative: metNat,
     hushSimdCLoopOverTfjsWasm: ratio(eps('hush-em-simd-c', c.name), tf),
@@ -189,16 +201,22 @@ out.push('tf wasm* = TF.js wasm with the customGrad conv work-around (filter gra
 out.push('ratios use em SIMD (the web API) against tf wasm (tf wasm* on the CNN row) and against native.');
 const notes = [];
 for (const [eng, m] of Object.entries(results)) {
+  // One line per engine and distinct error, listing the cases it hit.
+  const byErr = new Map();
   for (const [cs, v] of Object.entries(m)) {
-    if (v.errors.length) notes.push(`  ${eng} ${cs}: FAILED: ${[...new Set(v.errors)].join(' | ')}`);
+    for (const e of new Set(v.errors)) byErr.set(e, [...(byErr.get(e) || []), cs]);
     if (v.extra.gradCheck) notes.push(`  ${eng} ${cs}: customGrad gradient vs cpu backend: max |diff| ${v.extra.gradCheck.maxAbsErr.toExponential(2)} (max |grad| ${v.extra.gradCheck.maxAbsGrad.toFixed(3)}) ${v.extra.gradCheck.ok ? 'ok' : 'MISMATCH'}`);
+  }
+  for (const [e, cs] of byErr) {
+    const which = cs.length === cases.length && cases.length > 1 ? 'all cases' : cs.join(', ');
+    notes.push(`  ${eng} (${which}): FAILED: ${e}`);
   }
 }
 if (notes.length) { out.push('Notes:'); out.push(...[...new Set(notes)]); }
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 out.push('');
 out.push(`Bundle (gzip -9): Hush hush.wasm + hush.mjs = ${hushSize.missing.length ? `missing ${hushSize.missing.join(', ')}` : kb(hushSize.gzipTotal)}`
-  + ` (target < 150 KB: ${hushSize.missing.length ? 'n/a' : hushSize.gzipTotal < 150 * 1024 ? 'met' : 'NOT met'})`
+  + ` (target < 150 KB: ${hushSize.missing.length ? 'n/a' : hushSize.gzipTotal < 150 * 1024 ? 'met' : 'NOT met'}${hushSize.stale ? `; STALE: ${hushSize.stale}` : ''})`
   + `; TF.js tf-core.min.js + tf-backend-wasm.min.js + tfjs-backend-wasm-simd.wasm = ${kb(tfSize.gzipTotal)}`);
 for (const [f, s] of Object.entries({ ...hushSize.files, ...tfSize.files })) out.push(`  ${f}: ${kb(s.raw)} raw, ${kb(s.gzip)} gzip`);
 if (breakdown) {
@@ -210,12 +228,15 @@ if (breakdown) {
   }
 }
 const wall = (Date.now() - t00) / 1000;
-out.push(`(bench wall time ${wall.toFixed(0)} s)`);
+const load1 = os.loadavg()[0];
+out.push(`(bench wall time ${wall.toFixed(0)} s; 1-min load average ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end`
+  + ` on ${os.cpus().length} cores${Math.max(load0, load1) > os.cpus().length * 0.75 ? ' — the machine was busy: trust ratios, not absolutes' : ''})`);
 process.stdout.write(out.join('\n') + '\n');
 
 fs.mkdirSync(path.dirname(args.out), { recursive: true });
 fs.writeFileSync(args.out, JSON.stringify({
-  when: new Date().toISOString(), host: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  when: new Date().toISOString(),
+  host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, loadavg: { start: load0, end: load1 } },
   method: { seconds: args.seconds, rounds: args.rounds, warm: args.warm, lr: 0.01, optimizer: 'sgd',
     data: 'synthetic, one fixed batch', statistic: 'median over interleaved rounds' },
   cases: cases.map(({ name, label, spec, shape, batch, target }) => ({ name, label, spec, shape, batch, target })),

@@ -21,7 +21,7 @@ import { CASES, LR, parseSpec, timeSteps, parseArgs } from './cases.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(root, 'package.json'));
-const args = parseArgs(process.argv.slice(2), { backend: 'wasm', seconds: 1.0, repeats: 3, only: '' });
+const args = parseArgs(process.argv.slice(2), { backend: 'wasm', seconds: 1.0, repeats: 3, warm: 1.0, only: '', round: 1 });
 
 // TF.js logs a hint about tfjs-node through console; keep stdout for our JSON lines.
 const log = console.log;
@@ -155,14 +155,18 @@ async function main() {
   if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} unavailable`);
   await tf.ready();
   const engine = `tfjs-${backend}`;
-  const opts = { seconds: args.seconds, repeats: args.repeats };
+  const opts = { seconds: args.seconds, repeats: args.repeats, warmSeconds: args.warm };
   for (const c of CASES) {
     if (args.only && !args.only.split(',').includes(c.name)) continue;
     const variants = [{ workaround: false }];
     if (backend === 'wasm' && c.kind === 'cnn') variants.push({ workaround: true });
+    // The cpu backend's conv backprop is plain JS (seconds per step at batch 64): time it with
+    // single steps and only in the first round, or it alone would take minutes.
+    const slow = backend === 'cpu' && c.kind === 'cnn';
     for (const v of variants) {
       const eng = v.workaround ? `${engine}-customgrad` : engine;
       const rec = { engine: eng, case: c.name, batch: c.batch };
+      if (slow && args.round > 1) { emit({ ...rec, skipped: 'slow case, timed in round 1 only' }); continue; }
       let m;
       try {
         if (v.workaround) {
@@ -172,7 +176,8 @@ async function main() {
         }
         m = build(c, v);
         const before = tf.memory().numTensors;
-        const t = timeSteps(m.step, c.batch, { ...opts, sync: m.sync });
+        const t = timeSteps(m.step, c.batch, slow ? { ...opts, sync: m.sync, minSteps: 1, minWarm: 1, warmSeconds: 0, seconds: 0 }
+          : { ...opts, sync: m.sync });
         const leaked = tf.memory().numTensors - before;
         Object.assign(rec, { eps: t.median, rates: t.rates, steps: t.steps, leakedTensors: leaked });
       } catch (e) {

@@ -154,10 +154,18 @@ static int bench(const char *engine, const bench_case *bc, double seconds, int r
     for (size_t i = 0; i < c.batch * in; i++) c.x[i] = (float)hush_rng_uniform(&data_rng);
     for (size_t i = 0; i < c.batch; i++) c.y[i] = (uint32_t)hush_rng_below(&data_rng, out_n);
 
+    /* Sanity: on one fixed batch, SGD must lower the loss; a step that does not train would
+     * otherwise show up as a spectacular (and meaningless) throughput. */
     timing t;
+    c.loss = -1.0f;
+    if ((rc = run_one(&c, DO_STEP)) != HUSH_OK) goto out;
+    float loss0 = c.loss;
     if ((rc = time_it(&c, DO_STEP, seconds, repeats, warm, &t)) != HUSH_OK) goto out;
-    printf("{\"engine\":\"%s\",\"case\":\"%s\",\"batch\":%u,\"params\":%zu,\"eps\":%.1f,\"steps\":%ld,\"loss\":%g,\"rates\":",
-           engine, bc->name, bc->batch, hush_model_param_count(c.m), t.median, t.steps, (double)c.loss);
+    int sane = loss0 > 0.0f && c.loss < loss0;
+    printf("{\"engine\":\"%s\",\"case\":\"%s\",\"batch\":%u,\"params\":%zu,\"eps\":%.1f,\"steps\":%ld,"
+           "\"loss0\":%g,\"loss\":%g,\"sane\":%s,\"rates\":",
+           engine, bc->name, bc->batch, hush_model_param_count(c.m), t.median, t.steps, (double)loss0, (double)c.loss,
+           sane ? "true" : "false");
     print_rates(&t, repeats);
     if (breakdown) {
         /* Seconds per call of each phase; backward includes its own forward pass. */

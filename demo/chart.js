@@ -129,7 +129,7 @@ export class TrainingChart {
       }
     };
 
-    const yLoss = panel(lossBox, 0, lossHi, 'Training loss (cross-entropy)', (v) => v.toFixed(lossHi < 1 ? 2 : 1));
+    const yLoss = panel(lossBox, 0, lossHi, 'Training loss (cross-entropy)', (v) => String(+v.toFixed(3)));
     line(yLoss, 'loss', colors.loss);
 
     const yAcc = panel(accBox, accLo, 1, 'Accuracy', (v) => `${Math.round(v * 100)}%`);

@@ -11,6 +11,7 @@
 //                   {type: 'done', ..., model: ArrayBuffer}    the saved model, transferred
 //                   {type: 'error', stage, code, message}
 //                   {type: 'csp', directive, blocked}          a Content-Security-Policy violation here
+// The worker URL may carry ?build=simd|baseline to force one Emscripten build.
 // Seeding follows the canonical scheme (one seed for split, init and shuffle), so the same
 // settings give the same model as `hush train` on the command line.
 
@@ -44,8 +45,9 @@ async function start() {
     fail('load', new Error(`could not import web/index.js (${err && err.message ? err.message : err})`));
     return;
   }
+  const forced = new URLSearchParams(self.location.search).get('build');
   try {
-    hush = await mod.load();
+    hush = await mod.load(forced === 'simd' || forced === 'baseline' ? { simd: forced === 'simd' } : {});
   } catch (err) {
     fail('load', err);
     return;
@@ -61,7 +63,8 @@ function buildName(h) {
 
 function summarize(ds, name) {
   const counts = new Array(ds.classes).fill(0);
-  for (let i = 0; i < ds.rows; i++) counts[ds.y[i]]++;
+  const labels = ds.y; // a copy per access: read it once
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
   return {
     name,
     rows: ds.rows,
@@ -118,22 +121,29 @@ async function train(cfg) {
   let model = null;
   let probe = null;
   try {
-    // The canonical `hush train` order: split -> standardise with train statistics -> create
-    // (max batch = batch size) -> init -> optimiser -> epochs, all from one seed.
+    // The canonical `hush train` order: split -> create (max batch = batch size) -> init ->
+    // input norm from the training statistics -> optimiser -> epochs, all from one seed. The
+    // model standardises its own input, so the downloaded file takes raw rows.
     [train, test] = dataset.split({ testFraction: cfg.testFraction, seed: cfg.seed });
-    train.standardize(test);
+    const norm = train.normStats();
     model = hush.Model.create(spec, { inputSize: train.dim, maxBatch: cfg.batchSize, seed: cfg.seed });
+    model.setInputNorm(norm);
     // The model refuses every call while fit() runs, onEpoch included, so per-epoch accuracy is
     // measured on a copy of the parameters in a second model of the same shape.
     probe = hush.Model.create(spec, { inputSize: train.dim, maxBatch: 256, seed: cfg.seed });
+    probe.setInputNorm(norm);
     self.postMessage({
       type: 'start', spec, trainRows: train.rows, testRows: test.rows, params: model.paramCount, dataset: datasetName,
     });
 
-    // Per-epoch evaluation is for the chart, not for training: keep its time out of examples/s.
-    let evalMs = 0;
+    // examples/s counts training time only: not the per-epoch evaluation for the chart, and not
+    // the pause fit() takes between epochs to yield (a setTimeout(0), which browsers clamp to
+    // 4 ms once nested, longer than an epoch of this data set). resumeAt marks when the next
+    // epoch starts: our own zero-delay timer, queued before fit() queues its own, fires just
+    // before fit() resumes; if fit() resumes sooner, the next onEpoch finds resumeAt unchanged.
+    let trainMs = 0;
+    let resumeAt = performance.now();
     let last = null;
-    const t0 = performance.now();
     await model.fit(train, {
       epochs: cfg.epochs,
       batchSize: cfg.batchSize,
@@ -141,16 +151,19 @@ async function train(cfg) {
       optimizer: cfg.optimizer,
       seed: cfg.seed,
       onEpoch: ({ epoch, loss }) => {
-        const e0 = performance.now();
+        trainMs += performance.now() - resumeAt;
         probe.setParams(model.getParams());
         const tr = probe.evaluate(train);
         const te = probe.evaluate(test);
-        evalMs += performance.now() - e0;
         last = { epoch, loss, trainAccuracy: tr.accuracy, testAccuracy: te.accuracy, testLoss: te.loss };
         self.postMessage({ type: 'epoch', ...last });
+        const end = performance.now();
+        resumeAt = end;
+        setTimeout(() => {
+          if (resumeAt === end) resumeAt = performance.now();
+        }, 0);
       },
     });
-    const fitMs = performance.now() - t0 - evalMs;
 
     const final = model.evaluate(test);
     const trainFinal = model.evaluate(train);
@@ -159,8 +172,7 @@ async function train(cfg) {
     const k = dataset.classes;
     const confusion = new Array(k * k).fill(0);
     for (let i = 0; i < labels.length; i++) confusion[labels[i] * k + predicted[i]]++;
-    const bytes = model.save();
-    const copy = bytes.slice().buffer; // own buffer, never a view into wasm memory
+    const copy = model.save().slice().buffer; // its own buffer, never wasm memory, so it can be transferred
     self.postMessage(
       {
         type: 'done',
@@ -171,8 +183,8 @@ async function train(cfg) {
         testLoss: final.loss,
         trainAccuracy: trainFinal.accuracy,
         finalLoss: last ? last.loss : NaN,
-        examplesPerSecond: fitMs > 0 ? (train.rows * cfg.epochs * 1000) / fitMs : 0,
-        trainMs: fitMs,
+        examplesPerSecond: trainMs > 0 ? (train.rows * cfg.epochs * 1000) / trainMs : 0,
+        trainMs,
         params: model.paramCount,
         trainRows: train.rows,
         testRows: test.rows,

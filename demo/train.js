@@ -134,10 +134,19 @@ function updateSpec() {
 
 function startWorker() {
   ready = false;
-  worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-  worker.addEventListener('message', (ev) => onMessage(ev.data));
-  worker.addEventListener('error', (ev) => {
+  // ?build=simd|baseline forces one Emscripten build (to compare them); default: the package picks.
+  const url = new URL('./train-worker.js', import.meta.url);
+  const forced = new URLSearchParams(location.search).get('build');
+  if (forced === 'simd' || forced === 'baseline') url.searchParams.set('build', forced);
+  const w = new Worker(url, { type: 'module' });
+  worker = w;
+  // After Stop, a terminated worker's last messages must not touch the page.
+  w.addEventListener('message', (ev) => {
+    if (w === worker) onMessage(ev.data);
+  });
+  w.addEventListener('error', (ev) => {
     ev.preventDefault();
+    if (w !== worker) return;
     ready = false;
     setState('error', 'The training worker stopped with an error.');
     showError('The training worker could not run.', [
@@ -192,19 +201,17 @@ function onData(s) {
   clearError();
   $('sum-source').textContent = s.name;
   $('sum-rows').textContent = s.rows.toLocaleString('en');
-  $('sum-dim').textContent = `${s.dim} (after one-hot encoding)`;
-  $('sum-classes').textContent = s.classNames
-    .map((n, i) => `${n} ${s.counts[i]} (${pct(s.counts[i] / s.rows)})`)
-    .join(' · ');
-  const majority = Math.max(...s.counts) / s.rows;
-  $('sum-baseline').textContent = `${pct(majority)} (always “${s.classNames[s.counts.indexOf(Math.max(...s.counts))]}”)`;
+  $('sum-dim').textContent = String(s.dim);
+  $('sum-classes').textContent = s.classNames.map((n, i) => `${n} ${s.counts[i]}`).join(' · ');
+  const top = Math.max(...s.counts);
+  $('sum-baseline').textContent = `${s.classNames[s.counts.indexOf(top)]}, ${pct(top / s.rows)}`;
   updateSpec();
   setState('ready', `Ready: ${s.rows} rows loaded. Running on the ${build} build in a Web Worker.`);
 }
 
 function onError(msg) {
   if (msg.stage === 'data' && msg.code && msg.code.startsWith('HTTP_404')) {
-    setState('error', 'The German credit data set is missing.');
+    setState('error', 'Not ready: the data set is missing.');
     showError('data/credit-g.arff was not found on the server.', [
       'It is extracted from Debian\'s `weka` package by `sh scripts/bootstrap.sh` (or `make bootstrap`); run it, then reload this page.',
       'You can also choose an ARFF file of your own above.',
@@ -219,7 +226,7 @@ function onError(msg) {
   if (msg.stage === 'train' && summary) {
     setState('ready', 'Training failed; adjust the settings and try again.');
   } else {
-    setState('error', where);
+    setState('error', 'Not ready: see the message below.');
     $('file').disabled = false;
   }
 }
@@ -234,7 +241,6 @@ function resetResults() {
   const tr = tb.insertRow();
   tr.insertCell().textContent = 'Training…';
   $('confusion').replaceChildren($('confusion').caption, tb);
-  $('epoch-rows').replaceChildren();
   downloadBtn.disabled = true;
   $('download-info').textContent = '';
   modelBytes = null;
@@ -249,8 +255,12 @@ function startTraining(ev) {
   }
   clearError();
   resetResults();
+  $('epoch-rows').replaceChildren();
   const majority = Math.max(...summary.counts) / summary.rows;
   chart.reset(cfg.epochs, majority);
+  $('progress').max = cfg.epochs;
+  $('progress').value = 0;
+  $('progress-text').textContent = `Epoch 0 of ${cfg.epochs}`;
   run = { epochs: cfg.epochs, startedAt: performance.now() };
   modelName = `${(summary.name.split('/').pop() || 'data').replace(/\.[^.]*$/, '')}-seed${cfg.seed}.hush`;
   setState('training', `Training ${specFor(cfg)}…`);
@@ -266,7 +276,10 @@ function onEpoch(m) {
     `Chart of loss and accuracy per epoch. Epoch ${m.epoch} of ${run.epochs}: loss ${m.loss.toFixed(3)}, ` +
       `train accuracy ${pct(m.trainAccuracy)}, test accuracy ${pct(m.testAccuracy)}.`,
   );
-  statusEl.textContent = `Epoch ${m.epoch} of ${run.epochs}: loss ${m.loss.toFixed(4)}, test accuracy ${pct(m.testAccuracy)}`;
+  // Per-epoch numbers go to the progress line, not the live status region, so a screen reader
+  // hears "training" and "done" rather than every epoch.
+  $('progress').value = m.epoch;
+  $('progress-text').textContent = `Epoch ${m.epoch} of ${run.epochs}: loss ${m.loss.toFixed(4)}, test accuracy ${pct(m.testAccuracy)}`;
 }
 
 function renderConfusion(names, counts) {
@@ -295,7 +308,7 @@ function renderConfusion(names, counts) {
       const n = counts[a * k + p];
       const share = rowTotal ? n / rowTotal : 0;
       const td = tr.insertCell();
-      td.className = `cell${a === p ? ' correct' : ''}${share > 0.55 ? ' strong' : ''}`;
+      td.className = `cell${a === p ? ' correct' : ''}`;
       td.style.setProperty('--share', share.toFixed(3));
       td.textContent = String(n);
       const small = document.createElement('span');
@@ -312,7 +325,9 @@ function onDone(m) {
   $('m-test').textContent = pct(m.testAccuracy);
   $('m-train').textContent = pct(m.trainAccuracy);
   $('m-speed').textContent = `${eps.toLocaleString('en')} examples/s`;
-  $('m-where').textContent = `${m.context === 'worker' ? 'Web Worker' : 'main thread'} · ${build} build`;
+  const small = document.createElement('small');
+  small.textContent = build === 'simd' ? 'WebAssembly SIMD build' : `WebAssembly ${build} build`;
+  $('m-where').replaceChildren(m.context === 'worker' ? 'Web Worker' : 'main thread', small);
   renderConfusion(m.classNames, m.confusion);
 
   results.dataset.testAccuracy = String(m.testAccuracy);
@@ -323,7 +338,8 @@ function onDone(m) {
 
   modelBytes = new Uint8Array(m.model);
   downloadBtn.disabled = false;
-  $('download-info').textContent = `${modelName}, ${modelBytes.length.toLocaleString('en')} bytes`;
+  $('download-info').textContent =
+    `${modelName} · ${m.params.toLocaleString('en')} parameters · ${modelBytes.length.toLocaleString('en')} bytes`;
   const secs = ((performance.now() - run.startedAt) / 1000).toFixed(1);
   setState('done', `Done in ${secs} s: test accuracy ${pct(m.testAccuracy)} on ${m.testRows} held-out rows.`);
 }
@@ -332,9 +348,11 @@ function stopTraining() {
   if (!worker) return;
   // Terminating is the only way to interrupt a running fit; a fresh worker reloads the data.
   worker.terminate();
+  const done = $('epoch-rows').rows.length;
   run = null;
   resetResults();
   $('confusion').tBodies[0].rows[0].cells[0].textContent = 'Stopped.';
+  $('progress-text').textContent = `Stopped after ${done} of ${$('progress').max} epochs.`;
   startWorker();
   statusEl.textContent = 'Stopped. Restarting the worker…';
 }

@@ -13,8 +13,8 @@ EMCC_RUN := $(if $(wildcard $(EM_CACHE)/sysroot_install.stamp),$(EMCC),env -u EM
 WASM_C    := wasm/constants.c wasm/exports.c
 WEB_SRC   := $(CORE_SRC) $(WASM_C)
 EM_CFLAGS := $(CSTD) $(CINC) -Iwasm -I$(SODIUM_EM)/include -O3
-WEB_SIMD_OBJ := $(WEB_SRC:%.c=build/web/obj-simd/%.o)
-WEB_BASE_OBJ := $(WEB_SRC:%.c=build/web/obj-base/%.o)
+WEB_SIMD_OBJ := $(WEB_SRC:%.c=build/obj/web-simd/%.o)
+WEB_BASE_OBJ := $(WEB_SRC:%.c=build/obj/web-base/%.o)
 
 WASM_EXPORTS := $(shell sed -e 's/\#.*//' wasm/exports.txt)
 wasm_empty :=
@@ -29,27 +29,32 @@ EM_LDFLAGS := -O3 -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createHushModule \
 	--pre-js wasm/pre.js
 
 WASI_CC     := $(CLANG) --target=wasm32-wasi --sysroot=/usr
-WASI_CFLAGS := $(CSTD) $(CINC) -I$(SODIUM_WASI)/include -O2 -D_WASI_EMULATED_PROCESS_CLOCKS
+WASI_CFLAGS := $(CSTD) $(CINC) -I$(SODIUM_WASI)/include -O2
 WASI_SRC    := $(CORE_SRC) $(CLI_SRC) wasm/wasi_cwd.c
-WASI_OBJ    := $(WASI_SRC:%.c=build/wasi/obj/%.o)
-WASI_LIBS   := $(SODIUM_WASI)/lib/libsodium.a -lwasi-emulated-process-clocks -lwasi-emulated-signal -lm
+WASI_OBJ    := $(WASI_SRC:%.c=build/obj/wasi/%.o)
+# libsodium-wasi is built with -D_WASI_EMULATED_SIGNAL (see scripts/bootstrap.sh).
+WASI_LIBS   := $(SODIUM_WASI)/lib/libsodium.a -lwasi-emulated-signal -lm
 
-.PHONY: wasm web wasi wasm-check-exports
+.PHONY: wasm web wasi wasm-exports
 
 wasm: web wasi
 web: build/web/hush.mjs build/web/hush-base.mjs
 wasi: build/wasi/hush.wasm
 
-build/web/exports.ok: wasm/exports.txt wasm/check-exports.sh wasm/wasm_exports.h $(wildcard core/include/hush/*.h)
+# Rewrites wasm/exports.txt from the headers after a deliberate API change.
+wasm-exports:
+	sh wasm/check-exports.sh "$(CC)" --update
+
+build/obj/wasm-exports.ok: wasm/exports.txt wasm/check-exports.sh wasm/wasm_exports.h $(wildcard core/include/hush/*.h)
 	@mkdir -p $(dir $@)
 	sh wasm/check-exports.sh "$(CC)"
 	@touch $@
 
-build/web/obj-simd/%.o: %.c
+build/obj/web-simd/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(EMCC_RUN) $(EM_CFLAGS) -msimd128 -MMD -MP -c $< -o $@
 
-build/web/obj-base/%.o: %.c
+build/obj/web-base/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(EMCC_RUN) $(EM_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -57,19 +62,22 @@ build/web/obj-base/%.o: %.c
 build/web/hush.wasm: build/web/hush.mjs
 build/web/hush-base.wasm: build/web/hush-base.mjs
 
-build/web/hush.mjs: build/web/exports.ok $(WEB_SIMD_OBJ) wasm/pre.js $(SODIUM_EM)/lib/libsodium.a
+build/web/hush.mjs: build/obj/wasm-exports.ok $(WEB_SIMD_OBJ) wasm/pre.js $(SODIUM_EM)/lib/libsodium.a
+	@mkdir -p $(dir $@)
 	$(EMCC_RUN) $(WEB_SIMD_OBJ) $(SODIUM_EM)/lib/libsodium.a -msimd128 $(EM_LDFLAGS) -o $@
-	@sh wasm/check-glue.sh $@
+	@sh wasm/check-glue.sh $@ || { rm -f $@; exit 1; }
 
-build/web/hush-base.mjs: build/web/exports.ok $(WEB_BASE_OBJ) wasm/pre.js $(SODIUM_EM)/lib/libsodium.a
+build/web/hush-base.mjs: build/obj/wasm-exports.ok $(WEB_BASE_OBJ) wasm/pre.js $(SODIUM_EM)/lib/libsodium.a
+	@mkdir -p $(dir $@)
 	$(EMCC_RUN) $(WEB_BASE_OBJ) $(SODIUM_EM)/lib/libsodium.a $(EM_LDFLAGS) -o $@
-	@sh wasm/check-glue.sh $@
+	@sh wasm/check-glue.sh $@ || { rm -f $@; exit 1; }
 
-build/wasi/obj/%.o: %.c
+build/obj/wasi/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(WASI_CC) $(WASI_CFLAGS) -MMD -MP -c $< -o $@
 
 build/wasi/hush.wasm: $(WASI_OBJ) $(SODIUM_WASI)/lib/libsodium.a
+	@mkdir -p $(dir $@)
 	$(WASI_CC) -O2 -Wl,--strip-debug $(WASI_OBJ) $(WASI_LIBS) -o $@
 
 -include $(WEB_SIMD_OBJ:.o=.d) $(WEB_BASE_OBJ:.o=.d) $(WASI_OBJ:.o=.d)

@@ -41,11 +41,12 @@ void hush_wasm_dataset_shape(const hush_dataset *d, uint32_t shape[3]) {
     shape[0] = s.c, shape[1] = s.h, shape[2] = s.w;
 }
 
-int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float lr, size_t n_params) {
+int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float lr, float weight_decay, size_t n_params) {
     if (!out) return HUSH_EARG;
     *out = NULL;
     hush_optim_config cfg;
     hush_optim_config_default(&cfg, kind, lr);
+    cfg.weight_decay = weight_decay;
     return hush_optim_create(out, &cfg, n_params, NULL);
 }
 

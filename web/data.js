@@ -86,6 +86,18 @@ export function defineData(rt) {
       return this;
     }
 
+    // This (training) set's standardisation as {shift, scale}, for model.setInputNorm(): the
+    // exact map standardize() applies (one-hot columns get shift 0, scale 1).
+    normStats() {
+      const n = this.dim;
+      return rt.with((s) => {
+        const shift = s.alloc(4 * n);
+        const scale = s.alloc(4 * n);
+        rt.check(M._hush_dataset_norm_stats(this.handle, shift, scale, n), 'normStats');
+        return { shift: rt.f32(shift, n).slice(), scale: rt.f32(scale, n).slice() };
+      });
+    }
+
     scale(factor) {
       rt.check(M._hush_dataset_scale(this.handle, factor), 'scale');
       return this;

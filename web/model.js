@@ -7,7 +7,13 @@
 import { toFloat32, toLabels } from './runtime.js';
 
 const OPTIMIZERS = { sgd: 'HUSH_OPTIM_SGD', momentum: 'HUSH_OPTIM_MOMENTUM', adam: 'HUSH_OPTIM_ADAM' };
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+// Yield to the event loop between epochs without setTimeout's 4 ms clamp in browsers.
+const tick = typeof setImmediate === 'function' ? () => new Promise((resolve) => setImmediate(resolve)) :
+  typeof MessageChannel === 'function' ? () => new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { ch.port1.close(); resolve(); };
+    ch.port2.postMessage(0);
+  }) : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export function defineModel(rt, { isDataset }) {
   const M = rt.M;
@@ -47,7 +53,7 @@ export function defineModel(rt, { isDataset }) {
 
   class Model {
     #cell;
-    #opt = { optimizer: 'sgd', lr: 0.01 };
+    #opt = { optimizer: 'sgd', lr: 0.01, weightDecay: 0 };
     #busy = false;
     #pendingFree = false;
 
@@ -107,6 +113,9 @@ export function defineModel(rt, { isDataset }) {
       if (!this.#cell.model) throw rt.fail('HUSH_ESTATE', 'model has been freed');
       return this.#cell.model;
     }
+    // Calls that change parameters or optimiser state are refused while fit() runs; read-only
+    // ones (forward, predict, evaluate, save, getParams) are fine, e.g. from onEpoch, because
+    // no C call is in flight between epochs and they leave training state untouched.
     #idle() {
       if (this.#busy) throw rt.fail('HUSH_ESTATE', 'model is busy in fit()');
       return this.#ptr;
@@ -151,19 +160,53 @@ export function defineModel(rt, { isDataset }) {
       rt.f32(M._hush_model_params(p), v.length).set(v);
     }
 
-    // Optimiser used by step(): {optimizer: 'sgd'|'momentum'|'adam', lr}. Resets its state.
-    setOptimizer({ optimizer = this.#opt.optimizer, lr = this.#opt.lr } = {}) {
+    // Optimiser used by step(): {optimizer: 'sgd'|'momentum'|'adam', lr, weightDecay}. Resets
+    // its state. weightDecay is decoupled (AdamW-style; L2 regularisation for sgd), default 0.
+    setOptimizer({ optimizer = this.#opt.optimizer, lr = this.#opt.lr, weightDecay = this.#opt.weightDecay } = {}) {
       const p = this.#idle();
       const kind = optimKind(optimizer);
       if (typeof lr !== 'number' || !(lr >= 0)) throw rt.fail('HUSH_EARG', 'lr must be a non-negative number');
+      if (typeof weightDecay !== 'number' || !(weightDecay >= 0)) {
+        throw rt.fail('HUSH_EARG', 'weightDecay must be a non-negative number');
+      }
       const optim = rt.with((s) => {
         const out = s.alloc(4);
-        rt.check(M._hush_wasm_optim_create(out, kind, lr, M._hush_model_param_count(p)), 'optimizer');
+        rt.check(M._hush_wasm_optim_create(out, kind, lr, weightDecay, M._hush_model_param_count(p)), 'optimizer');
         return rt.u32At(out);
       });
       if (this.#cell.optim) M._hush_optim_free(this.#cell.optim);
       this.#cell.optim = optim;
-      this.#opt = { optimizer, lr };
+      this.#opt = { optimizer, lr, weightDecay };
+    }
+
+    // Input standardisation carried by the model (and its saved file): each feature j becomes
+    // (x[j] - shift[j]) * scale[j] before every pass, missing (NaN) -> 0. null removes it.
+    setInputNorm(norm) {
+      const p = this.#idle();
+      if (norm === null) {
+        rt.check(M._hush_model_set_input_norm(p, 0, 0, 0), 'setInputNorm');
+        return;
+      }
+      const shift = toFloat32(rt, norm && norm.shift, 'shift');
+      const scale = toFloat32(rt, norm && norm.scale, 'scale');
+      if (shift.length !== this.inputSize || scale.length !== this.inputSize) {
+        throw rt.fail('HUSH_ESHAPE', `shift and scale need ${this.inputSize} values each`);
+      }
+      rt.with((s) => rt.check(M._hush_model_set_input_norm(p, s.copy(shift), s.copy(scale), shift.length), 'setInputNorm'));
+    }
+
+    // {shift, scale} or null when the model has none.
+    get inputNorm() {
+      const p = this.#ptr;
+      const n = this.inputSize;
+      return rt.with((s) => {
+        const shift = s.alloc(4 * n);
+        const scale = s.alloc(4 * n);
+        const rc = M._hush_model_input_norm(p, shift, scale, n);
+        if (rc === C.HUSH_ESTATE) return null;
+        rt.check(rc, 'inputNorm');
+        return { shift: rt.f32(shift, n).slice(), scale: rt.f32(scale, n).slice() };
+      });
     }
 
     #rows(x, what = 'x') {
@@ -215,7 +258,11 @@ export function defineModel(rt, { isDataset }) {
       u32Arg(epochs, 'epochs');
       u32Arg(batchSize, 'batchSize');
       this.#idle();
-      this.setOptimizer({ optimizer: opts.optimizer ?? this.#opt.optimizer, lr: opts.lr ?? this.#opt.lr });
+      this.setOptimizer({
+        optimizer: opts.optimizer ?? this.#opt.optimizer,
+        lr: opts.lr ?? this.#opt.lr,
+        weightDecay: opts.weightDecay ?? this.#opt.weightDecay,
+      });
       const s = rt.scope();
       const history = [];
       let rng = 0;
@@ -247,7 +294,7 @@ export function defineModel(rt, { isDataset }) {
 
     // Logits, rows x outputSize, computed in chunks of maxBatch.
     forward(x) {
-      const p = this.#idle();
+      const p = this.#ptr;
       return rt.with((s) => {
         const [xp, , rows] = this.#inputs(s, x, undefined, false);
         const outN = this.outputSize, inN = this.inputSize, mb = this.maxBatch;
@@ -262,7 +309,7 @@ export function defineModel(rt, { isDataset }) {
 
     // Argmax labels.
     predict(x) {
-      const p = this.#idle();
+      const p = this.#ptr;
       return rt.with((s) => {
         const [xp, , rows] = this.#inputs(s, x, undefined, false);
         const out = s.alloc(4 * rows);
@@ -273,7 +320,7 @@ export function defineModel(rt, { isDataset }) {
 
     // Mean loss and accuracy over (x, y) or a Dataset.
     evaluate(x, y) {
-      const p = this.#idle();
+      const p = this.#ptr;
       return rt.with((s) => {
         const [xp, yp, rows] = this.#inputs(s, x, y, true);
         const loss = s.alloc(4);
@@ -285,7 +332,7 @@ export function defineModel(rt, { isDataset }) {
 
     // The model file: the same bytes as the native build writes.
     save() {
-      const p = this.#idle();
+      const p = this.#ptr;
       return rt.with((s) => {
         const size = M._hush_model_save_size(p) >>> 0;
         const buf = s.alloc(size);

@@ -101,8 +101,8 @@ export class Runtime {
     const line = dv.getUint32(errPtr + C.offsetof_hush_parse_error_line, true);
     const offset = dv.getUint32(errPtr + C.offsetof_hush_parse_error_offset, true);
     const msg = this.cstring(errPtr + C.offsetof_hush_parse_error_msg) || this.strerror(rc);
-    const where = line ? `line ${line}` : `offset ${offset}`;
-    return new HushParseError(this.statusName(rc), `${what}: ${where}: ${msg}`, rc, { line, offset, msg });
+    const where = /\b(line|offset)\b/.test(msg) ? '' : line ? `line ${line}: ` : `offset ${offset}: `;
+    return new HushParseError(this.statusName(rc), `${what}: ${where}${msg}`, rc, { line, offset, msg });
   }
 }
 

@@ -1,6 +1,7 @@
 // hush.train(): the `hush train` pipeline in JS, step for step in the canonical order
-// (parse -> digits scale 1/16 -> "split" -> standardise arff/csv -> create -> "init" ->
-// optimiser -> epochs with "shuffle" -> evaluate), so one seed gives the CLI's model bytes.
+// (parse -> digits scale 1/16 -> "split" -> create -> input norm from the training statistics
+// for arff/csv -> "init" -> optimiser -> epochs with "shuffle" -> evaluate), so one seed gives
+// the CLI's model bytes. The model standardises its own input, so the saved file takes raw rows.
 
 const now = () => (globalThis.performance ? performance.now() : Date.now());
 
@@ -28,7 +29,7 @@ export function defineTrain(rt, Model, data) {
   return async function train(opts) {
     const {
       data: input, testData, format, spec, epochs = 10, batchSize = 32, lr = 0.01,
-      optimizer = 'sgd', seed = 1, testFraction = 0.2, onEpoch,
+      optimizer = 'sgd', weightDecay = 0, seed = 1, testFraction = 0.2, onEpoch,
     } = opts || {};
     const standardize = opts.standardize ?? (format === 'arff' || format === 'csv');
     const owned = [];
@@ -45,15 +46,15 @@ export function defineTrain(rt, Model, data) {
         [train, test] = all.ds.split({ testFraction, seed });
         owned.push(train, test);
       }
-      if (standardize) train.standardize(test);
       const trainRows = train.rows, testRows = test.rows;
       if (trainRows === 0) throw rt.fail('HUSH_EARG', 'no training rows');
       model = Model.create(spec, { inputShape: train.shape, maxBatch: batchSize, seed });
       if (model.outputSize < train.classes) {
         throw rt.fail('HUSH_ESHAPE', `the model has ${model.outputSize} outputs but the data has ${train.classes} classes`);
       }
+      if (standardize) model.setInputNorm(train.normStats());
       const t0 = now();
-      const history = await model.fit(train, { epochs, batchSize, lr, optimizer, seed, onEpoch });
+      const history = await model.fit(train, { epochs, batchSize, lr, optimizer, weightDecay, seed, onEpoch });
       const seconds = (now() - t0) / 1000;
       const tr = model.evaluate(train);
       const te = testRows ? model.evaluate(test) : { loss: 0, accuracy: 0 };

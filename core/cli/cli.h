@@ -44,5 +44,6 @@ int cli_load_dataset(hush_dataset **out, const char *path, const char *format);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_privacy(int argc, char **argv);
 
 #endif

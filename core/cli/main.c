@@ -9,9 +9,14 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  train   --data FILE [--format arff|csv|idx|digits] --model SPEC --epochs N --batch B\n"
-    "          --lr LR [--optimizer sgd|momentum|adam] --seed S [--test-fraction F]\n"
-    "          [--test-data FILE] [--out MODEL] [--json]\n"
+    "          --lr LR [--optimizer sgd|momentum|adam] [--weight-decay WD] --seed S\n"
+    "          [--test-fraction F | --test-data FILE | --cv K] [--out MODEL] [--json]\n"
     "  eval    --model MODEL --data FILE [--format ...] [--json]\n"
+    "  privacy --sampling-rate Q --noise-multiplier S --steps T --delta D [--accountant rdp|pld]\n"
+    "          [--orders LIST] [--conversion improved|classic] [--discretization H] [--json]\n"
+    "          (RDP by default, with the improved RDP->(eps,delta) conversion)\n"
+    "  privacy --mechanism gaussian --epsilon E --delta D [--sensitivity S] [--json]\n"
+    "  privacy --mechanism laplace --epsilon E [--sensitivity S] [--json]\n"
     "  version\n";
 
 int main(int argc, char **argv) {
@@ -26,6 +31,7 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "privacy")) return cmd_privacy(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hush %s\n", hush_version());
         return 0;

@@ -2,7 +2,9 @@
  *
  * The sequence of random draws is the project's canonical one (the JS API follows it too, and the
  * parity test compares the resulting model files byte for byte): master = seed, then the named
- * sub-streams "split" (train/test split), "init" (parameters) and "shuffle" (minibatch order). */
+ * sub-streams "split" (train/test split), "init" (parameters) and "shuffle" (minibatch order).
+ * With --cv K the same streams are derived afresh for each of the K folds, so the folds cut one
+ * permutation and every row is tested exactly once; the JSON reports the mean over folds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,8 @@ static const char *const train_flags[] = {"json", NULL};
 
 typedef struct train_opts {
     const char *data, *test_data, *format, *spec, *out, *optimizer;
-    uint64_t epochs, batch, seed;
-    double lr, test_fraction;
+    uint64_t epochs, batch, seed, cv;
+    double lr, test_fraction, weight_decay;
     int json;
 } train_opts;
 
@@ -32,7 +34,9 @@ static int parse_train(train_opts *o, int argc, char **argv) {
     if ((rc = cli_u64(&a, "epochs", 10, 1, 1000000, &o->epochs)) ||
         (rc = cli_u64(&a, "batch", 32, 1, HUSH_MAX_BATCH, &o->batch)) ||
         (rc = cli_u64(&a, "seed", 1, 0, UINT64_MAX, &o->seed)) ||
+        (rc = cli_u64(&a, "cv", 0, 0, 64, &o->cv)) ||
         (rc = cli_f64(&a, "lr", 0.01, 0.0, 1e6, &o->lr)) ||
+        (rc = cli_f64(&a, "weight-decay", 0.0, 0.0, 1e6, &o->weight_decay)) ||
         (rc = cli_f64(&a, "test-fraction", 0.2, 0.0, 0.99, &o->test_fraction)) || (rc = cli_done(&a)))
         return rc;
     if (!o->data || !o->spec) {
@@ -64,12 +68,131 @@ static int fail_status(const char *what, int rc) {
     return CLI_EXIT_FAIL;
 }
 
+typedef struct run_result {
+    float loss, train_acc, test_acc, test_loss;
+    size_t n_train, n_test, params;
+    double seconds;
+} run_result;
+
+/* One training run on a prepared split, following the canonical streams "init" and "shuffle". */
+static int run_once(run_result *res, const train_opts *o, const hush_layer_spec *layers, size_t n_layers,
+                    uint32_t okind, hush_dataset *train, hush_dataset *test, const hush_rng *master) {
+    hush_model *model = NULL;
+    hush_optim *opt = NULL;
+    uint32_t *perm = NULL;
+    hush_rng init_rng, shuffle_rng;
+    int exit_code = CLI_EXIT_FAIL, st;
+    memset(&init_rng, 0, sizeof init_rng);
+    shuffle_rng = init_rng;
+    if ((st = hush_rng_derive(&init_rng, master, "init")) || (st = hush_rng_derive(&shuffle_rng, master, "shuffle"))) {
+        exit_code = fail_status("rng", st);
+        goto done;
+    }
+    res->n_train = hush_dataset_rows(train);
+    res->n_test = test ? hush_dataset_rows(test) : 0;
+    if (res->n_train == 0) {
+        cli_error("no training rows");
+        goto done;
+    }
+    st = hush_model_create(&model, layers, n_layers, hush_dataset_shape(train), (uint32_t)o->batch, NULL);
+    if (st != HUSH_OK) {
+        exit_code = fail_status("model", st);
+        goto done;
+    }
+    if (hush_model_output_size(model) < hush_dataset_classes(train)) {
+        cli_error("the model has %zu outputs but the data has %u classes", hush_model_output_size(model),
+                  (unsigned)hush_dataset_classes(train));
+        goto done;
+    }
+    if (needs_standardize(o->data, o->format)) {
+        /* The model standardises its own input with the training split's statistics, so the
+         * saved file takes raw features (`hush eval` on a raw file just works). */
+        size_t dim = hush_dataset_dim(train);
+        float *stats = malloc(2 * dim * sizeof *stats);
+        st = stats ? hush_dataset_norm_stats(train, stats, stats + dim, dim) : HUSH_ENOMEM;
+        if (st == HUSH_OK) st = hush_model_set_input_norm(model, stats, stats + dim, dim);
+        free(stats);
+        if (st != HUSH_OK) {
+            exit_code = fail_status("standardize", st);
+            goto done;
+        }
+    }
+    res->params = hush_model_param_count(model);
+    if ((st = hush_model_init_params(model, &init_rng))) {
+        exit_code = fail_status("init", st);
+        goto done;
+    }
+    hush_optim_config oc;
+    hush_optim_config_default(&oc, okind, (float)o->lr);
+    oc.weight_decay = (float)o->weight_decay;
+    if ((st = hush_optim_create(&opt, &oc, res->params, NULL))) {
+        exit_code = fail_status("optimizer", st);
+        goto done;
+    }
+    perm = malloc(res->n_train * sizeof *perm);
+    if (!perm) {
+        exit_code = fail_status("training", HUSH_ENOMEM);
+        goto done;
+    }
+    const float *x = hush_dataset_x(train);
+    const uint32_t *y = hush_dataset_labels(train);
+    double t0 = cli_now();
+    for (uint64_t e = 0; e < o->epochs; e++) {
+        st = hush_model_fit_epoch(model, opt, &shuffle_rng, perm, &res->loss, x, y, res->n_train, (size_t)o->batch);
+        if (st != HUSH_OK) {
+            exit_code = fail_status("training", st);
+            goto done;
+        }
+        if (!o->json) printf("epoch %llu/%llu loss %.6f\n", (unsigned long long)e + 1, (unsigned long long)o->epochs, res->loss);
+    }
+    res->seconds = cli_now() - t0;
+    float train_loss;
+    res->test_acc = res->test_loss = 0;
+    if ((st = hush_model_evaluate(model, &train_loss, &res->train_acc, x, y, res->n_train)) ||
+        (res->n_test && (st = hush_model_evaluate(model, &res->test_loss, &res->test_acc, hush_dataset_x(test),
+                                                  hush_dataset_labels(test), res->n_test)))) {
+        exit_code = fail_status("evaluate", st);
+        goto done;
+    }
+    if (o->out) {
+        size_t size = hush_model_save_size(model), written = 0;
+        uint8_t *buf = malloc(size);
+        if (!buf) {
+            exit_code = fail_status("save", HUSH_ENOMEM);
+            goto done;
+        }
+        st = hush_model_save(model, buf, size, &written);
+        int rc = st ? fail_status("save", st) : cli_write_file(o->out, buf, written);
+        free(buf);
+        if (rc) {
+            exit_code = rc;
+            goto done;
+        }
+    }
+    exit_code = 0;
+done:
+    free(perm);
+    hush_optim_free(opt);
+    hush_model_free(model);
+    hush_rng_clear(&init_rng);
+    hush_rng_clear(&shuffle_rng);
+    return exit_code;
+}
+
 int cmd_train(int argc, char **argv) {
     train_opts o;
     int rc = parse_train(&o, argc, argv);
     if (rc) return rc;
     uint32_t okind;
     if ((rc = optim_kind(o.optimizer, &okind))) return rc;
+    if (o.cv == 1) {
+        cli_error("--cv needs at least 2 folds");
+        return CLI_EXIT_USAGE;
+    }
+    if (o.cv && (o.out || o.test_data)) {
+        cli_error("--cv trains one model per fold: it cannot be combined with --out or --test-data");
+        return CLI_EXIT_USAGE;
+    }
 
     hush_layer_spec layers[HUSH_MAX_LAYERS];
     size_t n_layers = 0, err_pos = 0;
@@ -80,17 +203,16 @@ int cmd_train(int argc, char **argv) {
     }
 
     hush_dataset *all = NULL, *train = NULL, *test = NULL;
-    hush_model *model = NULL;
-    hush_optim *opt = NULL;
-    uint32_t *perm = NULL;
-    hush_rng master, split_rng, init_rng, shuffle_rng;
+    hush_rng master, split_rng;
     int exit_code = CLI_EXIT_FAIL;
+    run_result sum, r;
+    float fold_acc[64];
     memset(&master, 0, sizeof master);
-    split_rng = init_rng = shuffle_rng = master;
+    memset(&sum, 0, sizeof sum);
+    split_rng = master;
+    uint64_t runs = o.cv ? o.cv : 1;
 
-    if ((st = hush_rng_init_u64(&master, o.seed)) || (st = hush_rng_derive(&split_rng, &master, "split")) ||
-        (st = hush_rng_derive(&init_rng, &master, "init")) ||
-        (st = hush_rng_derive(&shuffle_rng, &master, "shuffle"))) {
+    if ((st = hush_rng_init_u64(&master, o.seed))) {
         exit_code = fail_status("rng", st);
         goto done;
     }
@@ -98,109 +220,66 @@ int cmd_train(int argc, char **argv) {
         exit_code = rc;
         goto done;
     }
-    if (o.test_data) {
-        if ((rc = cli_load_dataset(&test, o.test_data, o.format))) {
+    for (uint64_t k = 0; k < runs; k++) {
+        /* Every fold derives "split" afresh, so all folds cut the same permutation. */
+        if ((st = hush_rng_derive(&split_rng, &master, "split"))) {
+            exit_code = fail_status("rng", st);
+            goto done;
+        }
+        if (o.test_data) {
+            if ((rc = cli_load_dataset(&test, o.test_data, o.format))) {
+                exit_code = rc;
+                goto done;
+            }
+            train = all;
+            all = NULL;
+        } else if (o.cv) {
+            st = hush_dataset_fold(&train, &test, all, (uint32_t)o.cv, (uint32_t)k, &split_rng, NULL);
+        } else {
+            st = hush_dataset_split(&train, &test, all, o.test_fraction, &split_rng, NULL);
+        }
+        if (st) {
+            exit_code = fail_status("split", st);
+            goto done;
+        }
+        memset(&r, 0, sizeof r);
+        if ((rc = run_once(&r, &o, layers, n_layers, okind, train, test, &master))) {
             exit_code = rc;
             goto done;
         }
-        train = all;
-        all = NULL;
-    } else if ((st = hush_dataset_split(&train, &test, all, o.test_fraction, &split_rng, NULL))) {
-        exit_code = fail_status("split", st);
-        goto done;
+        fold_acc[k] = r.test_acc;
+        sum.loss += r.loss, sum.train_acc += r.train_acc, sum.test_acc += r.test_acc, sum.test_loss += r.test_loss;
+        sum.n_train += r.n_train, sum.n_test += r.n_test, sum.seconds += r.seconds, sum.params = r.params;
+        hush_dataset_free(train);
+        hush_dataset_free(test);
+        train = test = NULL;
     }
-    if (needs_standardize(o.data, o.format) && (st = hush_dataset_standardize(train, test))) {
-        exit_code = fail_status("standardize", st);
-        goto done;
-    }
-    size_t n_train = hush_dataset_rows(train), n_test = test ? hush_dataset_rows(test) : 0;
-    if (n_train == 0) {
-        cli_error("no training rows");
-        goto done;
-    }
-    st = hush_model_create(&model, layers, n_layers, hush_dataset_shape(train), (uint32_t)o.batch, NULL);
-    if (st != HUSH_OK) {
-        exit_code = fail_status("model", st);
-        goto done;
-    }
-    if (hush_model_output_size(model) < hush_dataset_classes(train)) {
-        cli_error("the model has %zu outputs but the data has %u classes", hush_model_output_size(model),
-                  (unsigned)hush_dataset_classes(train));
-        goto done;
-    }
-    if ((st = hush_model_init_params(model, &init_rng))) {
-        exit_code = fail_status("init", st);
-        goto done;
-    }
-    hush_optim_config oc;
-    hush_optim_config_default(&oc, okind, (float)o.lr);
-    if ((st = hush_optim_create(&opt, &oc, hush_model_param_count(model), NULL))) {
-        exit_code = fail_status("optimizer", st);
-        goto done;
-    }
-    perm = malloc(n_train * sizeof *perm);
-    if (!perm) {
-        exit_code = fail_status("training", HUSH_ENOMEM);
-        goto done;
-    }
-    const float *x = hush_dataset_x(train);
-    const uint32_t *y = hush_dataset_labels(train);
-    float loss = 0;
-    double t0 = cli_now();
-    for (uint64_t e = 0; e < o.epochs; e++) {
-        st = hush_model_fit_epoch(model, opt, &shuffle_rng, perm, &loss, x, y, n_train, (size_t)o.batch);
-        if (st != HUSH_OK) {
-            exit_code = fail_status("training", st);
-            goto done;
-        }
-        if (!o.json) printf("epoch %llu/%llu loss %.6f\n", (unsigned long long)e + 1, (unsigned long long)o.epochs, loss);
-    }
-    double secs = cli_now() - t0;
-    float train_loss, train_acc, test_loss = 0, test_acc = 0;
-    if ((st = hush_model_evaluate(model, &train_loss, &train_acc, x, y, n_train)) ||
-        (n_test && (st = hush_model_evaluate(model, &test_loss, &test_acc, hush_dataset_x(test),
-                                             hush_dataset_labels(test), n_test)))) {
-        exit_code = fail_status("evaluate", st);
-        goto done;
-    }
-    if (o.out) {
-        size_t size = hush_model_save_size(model), written = 0;
-        uint8_t *buf = malloc(size);
-        if (!buf) {
-            exit_code = fail_status("save", HUSH_ENOMEM);
-            goto done;
-        }
-        st = hush_model_save(model, buf, size, &written);
-        rc = st ? fail_status("save", st) : cli_write_file(o.out, buf, written);
-        free(buf);
-        if (rc) {
-            exit_code = rc;
-            goto done;
-        }
-    }
-    double eps = secs > 0 ? (double)n_train * (double)o.epochs / secs : 0;
+    double eps = sum.seconds > 0 ? (double)sum.n_train * (double)o.epochs / sum.seconds : 0;
+    float n = (float)runs;
     if (o.json) {
         printf("{\"command\":\"train\",\"seed\":%llu,\"epochs\":%llu,\"batch\":%llu,\"params\":%zu,"
                "\"train_rows\":%zu,\"test_rows\":%zu,\"final_loss\":%.9g,\"train_accuracy\":%.6f,"
-               "\"test_accuracy\":%.6f,\"test_loss\":%.9g,\"examples_per_second\":%.1f,\"seconds\":%.4f}\n",
-               (unsigned long long)o.seed, (unsigned long long)o.epochs, (unsigned long long)o.batch,
-               hush_model_param_count(model), n_train, n_test, loss, train_acc, test_acc, test_loss, eps, secs);
+               "\"test_accuracy\":%.6f,\"test_loss\":%.9g,\"examples_per_second\":%.1f,\"seconds\":%.4f",
+               (unsigned long long)o.seed, (unsigned long long)o.epochs, (unsigned long long)o.batch, sum.params,
+               (size_t)(sum.n_train / runs), (size_t)(sum.n_test / runs), sum.loss / n, sum.train_acc / n, sum.test_acc / n,
+               sum.test_loss / n, eps, sum.seconds);
+        if (o.cv) {
+            printf(",\"cv_folds\":%llu,\"fold_test_accuracies\":[", (unsigned long long)o.cv);
+            for (uint64_t k = 0; k < runs; k++) printf("%s%.6f", k ? "," : "", fold_acc[k]);
+            printf("],\"cv_test_rows\":%zu", sum.n_test);
+        }
+        printf("}\n");
     } else {
-        printf("train accuracy %.4f, test accuracy %.4f (%zu test rows), %.0f examples/s\n", train_acc, test_acc,
-               n_test, eps);
+        printf("train accuracy %.4f, test accuracy %.4f (%zu test rows%s), %.0f examples/s\n", sum.train_acc / n,
+               sum.test_acc / n, sum.n_test, o.cv ? " over all folds" : "", eps);
     }
     exit_code = 0;
 done:
-    free(perm);
-    hush_optim_free(opt);
-    hush_model_free(model);
     hush_dataset_free(all);
     hush_dataset_free(train);
     hush_dataset_free(test);
     hush_rng_clear(&master);
     hush_rng_clear(&split_rng);
-    hush_rng_clear(&init_rng);
-    hush_rng_clear(&shuffle_rng);
     return exit_code;
 }
 

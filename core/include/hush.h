@@ -6,4 +6,5 @@
 #include "hush/mathf.h"
 #include "hush/nn.h"
 #include "hush/data.h"
+#include "hush/dp.h"
 #endif

@@ -80,7 +80,7 @@ typedef struct check_alloc {
     size_t live_bytes;
 } check_alloc;
 
-static void *check_alloc_fn(void *ud, size_t size) {
+static inline void *check_alloc_fn(void *ud, size_t size) {
     check_alloc *c = ud;
     c->calls++;
     if (c->fail_at && c->calls == c->fail_at) return NULL;
@@ -91,7 +91,7 @@ static void *check_alloc_fn(void *ud, size_t size) {
     }
     return p;
 }
-static void check_free_fn(void *ud, void *p, size_t size) {
+static inline void check_free_fn(void *ud, void *p, size_t size) {
     check_alloc *c = ud;
     c->live_blocks--;
     c->live_bytes -= size;

@@ -89,8 +89,8 @@ static int decode(const uint8_t *buf, size_t len) {
     hush_shape in;
     hush_layer_spec layers[HUSH_MAX_LAYERS];
     size_t nl, np;
-    const float *p;
-    return hush__modelfile_decode(buf, len, &in, layers, HUSH_MAX_LAYERS, &nl, &p, &np);
+    const uint8_t *p, *norm_le_;
+    return hush__modelfile_decode(buf, len, &in, layers, HUSH_MAX_LAYERS, &nl, &p, &np, &norm_le_);
 }
 
 static void test_kat(void) {
@@ -122,23 +122,23 @@ static void test_kat(void) {
             layers[i].c = (uint32_t)lv[4 * i + 3];
         }
         for (size_t i = 0; i < npv; i++) params[i] = (float)pv[i];
-        CHECK(hush__modelfile_size(nlv / 4, npv) == len);
+        CHECK(hush__modelfile_size(nlv / 4, npv, 0) == len);
 
         uint8_t out[1024];
         size_t written = 0;
-        CHECK_OK(hush__modelfile_encode(out, sizeof out, &written, shape, layers, nlv / 4, params, npv));
+        CHECK_OK(hush__modelfile_encode(out, sizeof out, &written, shape, layers, nlv / 4, params, npv, NULL));
         CHECK_MSG(written == len && memcmp(out, file, len) == 0, "encode != KAT for case %s", name);
 
         hush_shape din;
         hush_layer_spec dl[HUSH_MAX_LAYERS];
         size_t dnl = 0, dnp = 0;
-        const float *dp = NULL;
-        CHECK_OK(hush__modelfile_decode(file, len, &din, dl, HUSH_MAX_LAYERS, &dnl, &dp, &dnp));
+        const uint8_t *dp = NULL, *norm_le_ = NULL;
+        CHECK_OK(hush__modelfile_decode(file, len, &din, dl, HUSH_MAX_LAYERS, &dnl, &dp, &dnp, &norm_le_));
         CHECK(din.c == shape.c && din.h == shape.h && din.w == shape.w);
         CHECK(dnl == nlv / 4 && memcmp(dl, layers, dnl * sizeof *dl) == 0);
         CHECK(dnp == npv && (const uint8_t *)dp == file + 40 + 16 * dnl);
         for (size_t i = 0; i < dnp && i < npv; i++)
-            CHECK(hush__load_f32_le((const uint8_t *)dp + 4 * i) == params[i]);
+            CHECK(hush__load_f32_le(dp + 4 * i) == params[i]);
         free(file);
     }
     kat_free(&k);
@@ -157,21 +157,21 @@ static size_t make_model(uint8_t *out, size_t cap) {
     p[9] = 3.4028235e38f;
     size_t n = 0;
     hush_shape in = {1, 28, 65536};
-    int rc = hush__modelfile_encode(out, cap, &n, in, l, 8, p, 300);
+    int rc = hush__modelfile_encode(out, cap, &n, in, l, 8, p, 300, NULL);
     CHECK_OK(rc);
     /* round trip */
     hush_shape din;
     hush_layer_spec dl[8];
     size_t nl, np;
-    const float *dp;
-    CHECK_OK(hush__modelfile_decode(out, n, &din, dl, 8, &nl, &dp, &np));
+    const uint8_t *dp, *norm_le_;
+    CHECK_OK(hush__modelfile_decode(out, n, &din, dl, 8, &nl, &dp, &np, &norm_le_));
     CHECK(nl == 8 && np == 300 && memcmp(dl, l, sizeof l) == 0 && din.w == 65536);
     int same = 1;
     for (size_t i = 0; i < np; i++)
-        same &= hush__load32_le((const uint8_t *)dp + 4 * i) == hush__f32_bits(p[i]);
+        same &= hush__load32_le(dp + 4 * i) == hush__f32_bits(p[i]);
     CHECK(same);
     /* max_layers smaller than the file's layer count */
-    CHECK_RC(hush__modelfile_decode(out, n, &din, dl, 7, &nl, &dp, &np), HUSH_ERANGE);
+    CHECK_RC(hush__modelfile_decode(out, n, &din, dl, 7, &nl, &dp, &np, &norm_le_), HUSH_ERANGE);
     return n;
 }
 
@@ -295,17 +295,17 @@ static void test_errors(void) {
     /* an empty model is well-formed at this level (nn rejects it) */
     size_t w = 0;
     hush_shape in1 = {1, 1, 1};
-    CHECK_OK(hush__modelfile_encode(b, sizeof b, &w, in1, NULL, 0, NULL, 0));
+    CHECK_OK(hush__modelfile_encode(b, sizeof b, &w, in1, NULL, 0, NULL, 0, NULL));
     CHECK(w == 72);
     CHECK_OK(decode(b, w));
 
     /* decode arguments */
     hush_shape in;
     size_t nl, np;
-    const float *p;
-    CHECK_RC(hush__modelfile_decode(NULL, 0, &in, NULL, 0, &nl, &p, &np), HUSH_EARG);
-    CHECK_RC(hush__modelfile_decode(good, n, &in, NULL, 4, &nl, &p, &np), HUSH_EARG);
-    CHECK_RC(hush__modelfile_decode(good, n, &in, NULL, 0, &nl, &p, &np), HUSH_ERANGE);
+    const uint8_t *p, *norm_le_;
+    CHECK_RC(hush__modelfile_decode(NULL, 0, &in, NULL, 0, &nl, &p, &np, &norm_le_), HUSH_EARG);
+    CHECK_RC(hush__modelfile_decode(good, n, &in, NULL, 4, &nl, &p, &np, &norm_le_), HUSH_EARG);
+    CHECK_RC(hush__modelfile_decode(good, n, &in, NULL, 0, &nl, &p, &np, &norm_le_), HUSH_ERANGE);
 }
 
 static void test_encode_args(void) {
@@ -314,26 +314,69 @@ static void test_encode_args(void) {
     hush_shape in = {3, 1, 1};
     hush_layer_spec l = {HUSH_LAYER_DENSE, 2, 0, 0};
     float p[8] = {0};
-    CHECK(hush__modelfile_size(1, 8) == 120);
-    CHECK(hush__modelfile_size(HUSH_MAX_LAYERS + 1, 0) == 0);
-    CHECK(hush__modelfile_size(0, (size_t)HUSH_MAX_PARAMS + 1) == 0);
-    CHECK(hush__modelfile_size(HUSH_MAX_LAYERS, HUSH_MAX_PARAMS) == 72 + 16 * 32 + 4 * (size_t)HUSH_MAX_PARAMS);
-    CHECK_RC(hush__modelfile_encode(b, 119, &w, in, &l, 1, p, 8), HUSH_ERANGE);
+    CHECK(hush__modelfile_size(1, 8, 0) == 120);
+    CHECK(hush__modelfile_size(HUSH_MAX_LAYERS + 1, 0, 0) == 0);
+    CHECK(hush__modelfile_size(0, (size_t)HUSH_MAX_PARAMS + 1, 0) == 0);
+    CHECK(hush__modelfile_size(HUSH_MAX_LAYERS, HUSH_MAX_PARAMS, 0) == 72 + 16 * 32 + 4 * (size_t)HUSH_MAX_PARAMS);
+    CHECK_RC(hush__modelfile_encode(b, 119, &w, in, &l, 1, p, 8, NULL), HUSH_ERANGE);
     CHECK(w == 0);
-    CHECK_OK(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8));
+    CHECK_OK(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8, NULL));
     CHECK(w == 120);
-    CHECK_RC(hush__modelfile_encode(NULL, 120, &w, in, &l, 1, p, 8), HUSH_EARG);
-    CHECK_RC(hush__modelfile_encode(b, 120, NULL, in, &l, 1, p, 8), HUSH_EARG);
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, NULL, 1, p, 8), HUSH_EARG);
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, NULL, 8), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(NULL, 120, &w, in, &l, 1, p, 8, NULL), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, NULL, in, &l, 1, p, 8, NULL), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, NULL, 1, p, 8, NULL), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, NULL, 8, NULL), HUSH_EARG);
     hush_shape zero = {3, 0, 1}, big = {65537, 1, 1};
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, zero, &l, 1, p, 8), HUSH_EARG);
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, big, &l, 1, p, 8), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, zero, &l, 1, p, 8, NULL), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, big, &l, 1, p, 8, NULL), HUSH_EARG);
     hush_layer_spec badl = {HUSH_LAYER_DENSE, 0, 0, 0};
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &badl, 1, p, 8), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &badl, 1, p, 8, NULL), HUSH_EARG);
     p[5] = hush__bits_f32(0x7fc00000u);
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8), HUSH_ENUMERIC);
-    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, HUSH_MAX_LAYERS + 1, p, 8), HUSH_ERANGE);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8, NULL), HUSH_ENUMERIC);
+    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, HUSH_MAX_LAYERS + 1, p, 8, NULL), HUSH_ERANGE);
+}
+
+/* The optional input-norm section (flags bit 0): round trip, and each way it can be malformed. */
+static void test_norm_section(void) {
+    hush_shape in = {3, 1, 1};
+    hush_layer_spec l = {HUSH_LAYER_DENSE, 2, 0, 0};
+    float params[8] = {0.5f, -1, 0.25f, 2, 0, 1.5f, -0.125f, 3};
+    float norm[6] = {1, 2, 3, 0.5f, 0.25f, 4}; /* shift[3], scale[3] */
+    uint8_t b[256];
+    size_t w = 0, n = hush__modelfile_size(1, 8, 6);
+    CHECK(n == 120 + 24);
+    CHECK_RC(hush__modelfile_encode(b, n - 1, &w, in, &l, 1, params, 8, norm), HUSH_ERANGE);
+    CHECK_OK(hush__modelfile_encode(b, sizeof b, &w, in, &l, 1, params, 8, norm));
+    CHECK(w == n && hush__load32_le(b + 12) == 1);
+    hush_shape din;
+    hush_layer_spec dl[4];
+    size_t nl = 0, np = 0;
+    const uint8_t *p = NULL, *nle = NULL;
+    CHECK_OK(hush__modelfile_decode(b, w, &din, dl, 4, &nl, &p, &np, &nle));
+    CHECK(nle == p + 32);
+    int same = nle != NULL;
+    for (int i = 0; same && i < 6; i++) same = hush__load_f32_le(nle + 4 * i) == norm[i];
+    CHECK(same);
+    /* Without the flag, the same bytes are 24 bytes too long; a file with the flag but without
+     * the section is too short. */
+    uint8_t c[256];
+    memcpy(c, b, w);
+    set32(c, 12, 0);
+    rehash(c, w);
+    CHECK_RC(decode(c, w), HUSH_ERANGE);
+    CHECK_OK(hush__modelfile_encode(c, sizeof c, &w, in, &l, 1, params, 8, NULL));
+    set32(c, 12, 1);
+    rehash(c, w);
+    CHECK_RC(decode(c, w), HUSH_ETRUNC);
+    memcpy(c, b, n);
+    set32(c, 12, 3); /* unknown bit next to the known one */
+    CHECK_RC(decode(c, n), HUSH_EFORMAT);
+    memcpy(c, b, n);
+    set32(c, 40 + 16 + 32 + 4, 0x7f800000u); /* scale[0] = inf */
+    rehash(c, n);
+    CHECK_RC(decode(c, n), HUSH_ENUMERIC);
+    norm[4] = hush__bits_f32(0x7fc00000u);
+    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, 1, params, 8, norm), HUSH_ENUMERIC);
 }
 
 int main(void) {
@@ -344,5 +387,6 @@ int main(void) {
     test_kat();
     test_errors();
     test_encode_args();
+    test_norm_section();
     CHECK_SUMMARY();
 }

@@ -280,10 +280,18 @@ static void test_golden_bits(void) {
 int main(void) {
     (void)check_alloc_fn; /* check.h helpers this file does not need */
     (void)check_free_fn;
+    /* The accuracy references need a long double libm more precise than double (glibc's x87
+     * one is; musl's in wasi-libc just calls the double functions). Elsewhere only the exact
+     * checks and the golden bits run. */
+    int precise_ref = fabsl(expl(1.0L) - 2.71828182845904523536028747135266L) < 1e-18L;
     test_float_specials();
-    test_double_specials();
-    test_float_grids();
-    test_double_grids();
+    if (precise_ref) {
+        test_double_specials();
+        test_float_grids();
+        test_double_grids();
+    } else {
+        printf("  long double libm is not precise here: accuracy grids skipped\n");
+    }
     test_golden_bits();
     CHECK_SUMMARY();
 }

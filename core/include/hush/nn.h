@@ -14,6 +14,11 @@
  * ||g_i||^2 = ||a_i||^2 * ||delta_i||^2 (+ ||delta_i||^2 for the bias), with no per-example
  * materialisation (Goodfellow 2015); conv layers materialise their small per-example kernels.
  *
+ * Parameter layout (the model file and JS rely on it): for each parameterised layer in order,
+ * its weights then its bias. Dense: W[in][out] row-major (W[i*out + j], y = x W + b), then
+ * b[out]; its input is the previous output flattened in C,H,W order. Conv2d: W[F][C][k][k], then
+ * b[F]; "same" padding puts the odd extra zero row/column after (bottom/right), as TF does.
+ *
  * Determinism: loops keep one summation order on every build (vectorised across independent
  * outputs only), exp/log/tanh come from mathf.h, and the build uses -ffp-contract=off, so the
  * native, Emscripten (SIMD or not) and WASI builds produce identical bits.
@@ -102,6 +107,13 @@ HUSH_NODISCARD int hush_model_predict(hush_model *m, uint32_t *labels_out, const
 HUSH_NODISCARD int hush_model_evaluate(hush_model *m, float *loss, float *accuracy, const float *x,
                                        const uint32_t *labels, size_t n);
 
+/* Optional input standardisation carried by the model and its file: every pass first maps each
+ * input feature x[j] -> (x[j] - shift[j]) * scale[j] (NaN, a missing value, -> 0), so a saved
+ * model takes raw features. n must equal the input size; shift == NULL removes it. */
+HUSH_NODISCARD int hush_model_set_input_norm(hush_model *m, const float *shift, const float *scale, size_t n);
+/* Copies it out; HUSH_ESTATE if the model has none. */
+HUSH_NODISCARD int hush_model_input_norm(const hush_model *m, float *shift, float *scale, size_t n);
+
 /* Model file (format in core/src/io/modelfile.h): exact bytes, identical on every build. */
 size_t hush_model_save_size(const hush_model *m);
 HUSH_NODISCARD int hush_model_save(const hush_model *m, uint8_t *out, size_t cap, size_t *written);
@@ -116,6 +128,8 @@ typedef struct hush_optim_config {
     float lr;
     float momentum;            /* MOMENTUM: default 0.9 */
     float beta1, beta2, eps;   /* ADAM: defaults 0.9, 0.999, 1e-7 (as Keras/TF.js) */
+    float weight_decay;        /* decoupled (AdamW-style): p *= 1 - lr*wd before each update;
+                                  for SGD this is L2 regularisation. Default 0 (off). */
 } hush_optim_config;
 
 /* Fills defaults for `kind` with learning rate lr. */

@@ -13,7 +13,7 @@ void *hush__alloc(const hush_allocator *a, size_t size) {
 void *hush__calloc(const hush_allocator *a, size_t count, size_t size) {
     if (size != 0 && count > SIZE_MAX / size) return NULL;
     void *p = hush__alloc(a, count * size);
-    if (p) memset(p, 0, count * size ? count * size : 1);
+    if (p) memset(p, 0, (count * size) != 0 ? count * size : 1);
     return p;
 }
 

@@ -211,11 +211,12 @@ static int parse_attribute(arff *A, size_t line, size_t i, size_t e) {
             A->n_val++;
             k++;
             i = skip_ws(t, i, e);
-            if (i < e && t[i] == ',') {
+            if (i >= e || t[i] == '%') return hush__perr(A->err, HUSH_EFORMAT, line, i, "unterminated nominal list");
+            if (t[i] == ',') {
                 i++;
                 continue;
             }
-            if (i < e && t[i] == '}') {
+            if (t[i] == '}') {
                 i++;
                 break;
             }

@@ -10,11 +10,17 @@
 
 static int f32_bits_finite(uint32_t u) { return (u & 0x7f800000u) != 0x7f800000u; }
 
-size_t hush__modelfile_size(size_t n_layers, size_t n_params) {
-    if (n_layers > HUSH_MAX_LAYERS || n_params > HUSH_MAX_PARAMS) return 0;
-    /* Both factors are bounded above, so this cannot overflow a 32-bit size_t: at most
-     * 72 + 512 + 256 MiB. */
-    return HUSH__MODELFILE_MIN_SIZE + 16u * n_layers + 4u * n_params;
+size_t hush__modelfile_size(size_t n_layers, size_t n_params, size_t n_norm) {
+    if (n_layers > HUSH_MAX_LAYERS || n_params > HUSH_MAX_PARAMS || n_norm > 2u * HUSH_MAX_PARAMS) return 0;
+    /* Every factor is bounded above, so this cannot overflow a 32-bit size_t: at most
+     * 72 + 512 + 256 MiB + 512 MiB. */
+    return HUSH__MODELFILE_MIN_SIZE + 16u * n_layers + 4u * n_params + 4u * n_norm;
+}
+
+/* c*h*w, or 0 when it exceeds the limit for a norm section. */
+static size_t norm_count(hush_shape in) {
+    uint64_t d = (uint64_t)in.c * in.h * in.w; /* each <= 2^16: no overflow */
+    return d > HUSH_MAX_PARAMS ? 0 : (size_t)(2 * d);
 }
 
 int hush__modelfile_check_layer(const hush_layer_spec *l) {
@@ -41,24 +47,28 @@ static int dim_ok(uint32_t d) { return d >= 1 && d <= HUSH__MODELFILE_MAX_DIM; }
 
 int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape input,
                            const hush_layer_spec *layers, size_t n_layers, const float *params,
-                           size_t n_params) {
+                           size_t n_params, const float *norm) {
     if (written) *written = 0;
     if (!out || !written || (n_layers && !layers) || (n_params && !params)) return HUSH_EARG;
     if (!dim_ok(input.c) || !dim_ok(input.h) || !dim_ok(input.w)) return HUSH_EARG;
-    size_t need = hush__modelfile_size(n_layers, n_params);
+    size_t n_norm = norm ? norm_count(input) : 0;
+    if (norm && n_norm == 0) return HUSH_ERANGE;
+    size_t need = hush__modelfile_size(n_layers, n_params, n_norm);
     if (need == 0) return HUSH_ERANGE;
     if (cap < need) return HUSH_ERANGE;
     for (size_t i = 0; i < n_layers; i++)
         if (hush__modelfile_check_layer(&layers[i]) != HUSH_OK) return HUSH_EARG;
     for (size_t i = 0; i < n_params; i++)
         if (!f32_bits_finite(hush__f32_bits(params[i]))) return HUSH_ENUMERIC;
+    for (size_t i = 0; i < n_norm; i++)
+        if (!f32_bits_finite(hush__f32_bits(norm[i]))) return HUSH_ENUMERIC;
     if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
 
     hush__wr w;
     hush__wr_init(&w, out, need);
     hush__wr_bytes(&w, HUSH__MODELFILE_MAGIC, 8);
     hush__wr_u32(&w, HUSH__MODELFILE_VERSION);
-    hush__wr_u32(&w, 0);
+    hush__wr_u32(&w, norm ? HUSH__MODELFILE_FLAG_NORM : 0);
     hush__wr_u32(&w, input.c);
     hush__wr_u32(&w, input.h);
     hush__wr_u32(&w, input.w);
@@ -71,6 +81,7 @@ int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape
     }
     hush__wr_u64(&w, (uint64_t)n_params);
     for (size_t i = 0; i < n_params; i++) hush__wr_f32(&w, params[i]);
+    for (size_t i = 0; i < n_norm; i++) hush__wr_f32(&w, norm[i]);
     size_t body = w.pos;
     uint8_t hash[HUSH__MODELFILE_HASHBYTES];
     if (w.err || crypto_generichash(hash, sizeof hash, out, body, NULL, 0) != 0) return HUSH_ECRYPTO;
@@ -81,9 +92,9 @@ int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape
 }
 
 int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hush_layer_spec *layers,
-                           size_t max_layers, size_t *n_layers, const float **params_le,
-                           size_t *n_params) {
-    if (!buf || !input || !n_layers || !params_le || !n_params || (max_layers && !layers))
+                           size_t max_layers, size_t *n_layers, const uint8_t **params_le,
+                           size_t *n_params, const uint8_t **norm_le) {
+    if (!buf || !input || !n_layers || !params_le || !n_params || !norm_le || (max_layers && !layers))
         return HUSH_EARG;
     if (len < HUSH__MODELFILE_MIN_SIZE) return HUSH_ETRUNC;
 
@@ -92,7 +103,8 @@ int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hu
     const uint8_t *magic = hush__rd_bytes(&r, 8);
     if (!magic || memcmp(magic, HUSH__MODELFILE_MAGIC, 8) != 0) return HUSH_EFORMAT;
     if (hush__rd_u32(&r) != HUSH__MODELFILE_VERSION) return HUSH_EVERSION;
-    if (hush__rd_u32(&r) != 0) return HUSH_EFORMAT;
+    uint32_t flags = hush__rd_u32(&r);
+    if (flags & ~HUSH__MODELFILE_FLAG_NORM) return HUSH_EFORMAT;
     hush_shape in;
     in.c = hush__rd_u32(&r);
     in.h = hush__rd_u32(&r);
@@ -109,7 +121,9 @@ int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hu
     uint64_t np = hush__rd_u64(&r);
     if (r.err || !table) return HUSH_ETRUNC;
     if (np > HUSH_MAX_PARAMS) return HUSH_ERANGE;
-    size_t total = hush__modelfile_size(nl, (size_t)np);
+    size_t n_norm = (flags & HUSH__MODELFILE_FLAG_NORM) ? norm_count(in) : 0;
+    if ((flags & HUSH__MODELFILE_FLAG_NORM) && n_norm == 0) return HUSH_ERANGE;
+    size_t total = hush__modelfile_size(nl, (size_t)np, n_norm);
     if (len < total) return HUSH_ETRUNC;
     if (len > total) return HUSH_ERANGE;
 
@@ -129,14 +143,13 @@ int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hu
         layers[i] = l;
     }
     const uint8_t *p = buf + r.pos;
-    for (size_t i = 0; i < (size_t)np; i++)
+    for (size_t i = 0; i < (size_t)np + n_norm; i++)
         if (!f32_bits_finite(hush__load32_le(p + 4u * i))) return HUSH_ENUMERIC;
 
     *input = in;
     *n_layers = nl;
-    /* The pointer is only ever read bytewise (hush__load_f32_le), never dereferenced as a
-     * float, so its alignment does not matter. */
-    *params_le = (const float *)(const void *)p;
+    *params_le = p;
     *n_params = (size_t)np;
+    *norm_le = n_norm ? p + 4u * (size_t)np : NULL;
     return HUSH_OK;
 }

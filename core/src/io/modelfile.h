@@ -6,16 +6,18 @@
  *   offset        size        field
  *   0             8           magic "HUSHMDL\0"
  *   8             4           u32 version = 1
- *   12            4           u32 flags = 0 (reserved; any other value is rejected)
+ *   12            4           u32 flags: bit 0 = input norm present; other bits must be 0
  *   16            12          u32 input c, h, w          (each 1..65536)
  *   28            4           u32 n_layers               (0..HUSH_MAX_LAYERS)
  *   32            16*L        L x (u32 kind, a, b, c)    (hush_layer_spec, see nn.h)
  *   32+16L        8           u64 n_params               (0..HUSH_MAX_PARAMS)
  *   40+16L        4*P         P x f32 parameters         (finite)
- *   40+16L+4P     32          BLAKE2b-256 (libsodium crypto_generichash, unkeyed) of bytes
- *                             [0, 40+16L+4P)
+ *   40+16L+4P     4*N         only if flags bit 0: N = 2*c*h*w f32, the input standardisation
+ *                             shift[c*h*w] then scale[c*h*w] (finite; see hush_model_set_input_norm)
+ *   40+16L+4P+4N  32          BLAKE2b-256 (libsodium crypto_generichash, unkeyed) of all
+ *                             preceding bytes
  *
- *   total = 72 + 16*L + 4*P bytes; the file is exactly that long (no trailing bytes).
+ *   total = 72 + 16*L + 4*P + 4*N bytes; the file is exactly that long (no trailing bytes).
  *
  * Layer fields: DENSE a = units (1..HUSH_MAX_UNITS), b = c = 0; CONV2D a = filters
  * (1..HUSH_MAX_UNITS), b = kernel (1..HUSH_MAX_KERNEL), c = padding (0 valid, 1 same);
@@ -27,14 +29,14 @@
  *   shorter than 72 bytes ............................ HUSH_ETRUNC
  *   magic ............................................ HUSH_EFORMAT
  *   version != 1 ..................................... HUSH_EVERSION
- *   flags != 0 ....................................... HUSH_EFORMAT
+ *   unknown flag bits ................................ HUSH_EFORMAT
  *   input dim 0 or > 65536, n_layers > HUSH_MAX_LAYERS or > max_layers,
- *   n_params > HUSH_MAX_PARAMS ....................... HUSH_ERANGE
+ *   n_params > HUSH_MAX_PARAMS, norm with c*h*w > HUSH_MAX_PARAMS ... HUSH_ERANGE
  *   file shorter than the sizes imply ................ HUSH_ETRUNC
  *   file longer than the sizes imply ................. HUSH_ERANGE
  *   checksum ......................................... HUSH_ECHECKSUM
  *   unknown layer kind or invalid layer field ........ HUSH_EFORMAT
- *   non-finite parameter ............................. HUSH_ENUMERIC
+ *   non-finite parameter or norm value ............... HUSH_ENUMERIC
  * The structural checks come before the checksum so that a wrong or truncated file is named as
  * such; the layer/parameter checks come after it so that their failures mean "a well-formed file
  * written by something that is not Hush", not random corruption.
@@ -49,9 +51,11 @@
 #define HUSH__MODELFILE_HASHBYTES 32u
 #define HUSH__MODELFILE_MAX_DIM 65536u
 #define HUSH__MODELFILE_MIN_SIZE 72u
+#define HUSH__MODELFILE_FLAG_NORM 1u
 
-/* Exact encoded size, or 0 if n_layers > HUSH_MAX_LAYERS or n_params > HUSH_MAX_PARAMS. */
-size_t hush__modelfile_size(size_t n_layers, size_t n_params);
+/* Exact encoded size, or 0 if n_layers > HUSH_MAX_LAYERS, n_params > HUSH_MAX_PARAMS or
+ * n_norm > 2 * HUSH_MAX_PARAMS. n_norm is 0 (no input norm) or 2*c*h*w. */
+size_t hush__modelfile_size(size_t n_layers, size_t n_params, size_t n_norm);
 
 /* Writes the file into out[0..cap). Returns HUSH_EARG for NULL pointers or invalid
  * input/layers (the same rules decode enforces), HUSH_ENUMERIC for a non-finite parameter,
@@ -59,15 +63,19 @@ size_t hush__modelfile_size(size_t n_layers, size_t n_params);
  * (0 otherwise). `params` may be NULL when n_params is 0. */
 HUSH_NODISCARD int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape input,
                                           const hush_layer_spec *layers, size_t n_layers,
-                                          const float *params, size_t n_params);
+                                          const float *params, size_t n_params, const float *norm);
+
+/* `norm` is NULL or 2*c*h*w floats (shift then scale). */
 
 /* Validates buf[0..len) as described above. On success fills *input, layers[0..*n_layers),
- * and points *params_le at the n_params little-endian float32s inside buf (unaligned: read them
- * with hush__load_f32_le from io/buf.h). Outputs are untouched on failure except that layers may
- * be partially written. `layers` may be NULL only if max_layers is 0. */
+ * and points *params_le at the n_params little-endian float32s inside buf and *norm_le at the
+ * 2*c*h*w norm floats (NULL when the file has none); read them with hush__load_f32_le from
+ * io/buf.h. Outputs are untouched on failure except that layers may be partially written.
+ * `layers` may be NULL only if max_layers is 0. */
 HUSH_NODISCARD int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input,
                                           hush_layer_spec *layers, size_t max_layers, size_t *n_layers,
-                                          const float **params_le, size_t *n_params);
+                                          const uint8_t **params_le, size_t *n_params,
+                                          const uint8_t **norm_le);
 
 /* The per-layer rule shared by encode and decode: HUSH_OK or HUSH_EFORMAT. */
 int hush__modelfile_check_layer(const hush_layer_spec *l);

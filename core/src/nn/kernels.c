@@ -3,24 +3,31 @@
  * The multiply is a register-blocked outer-product kernel: a 4 x 8 tile of C stays in registers
  * while k runs from 0 to K-1, each step adding a(i,k) * B[k][j..j+8). Each loaded B row is used
  * by four rows of A and each A scalar by eight columns; the summation order of every C element
- * is still plain ascending k, identical in the vector tile, the 4-wide tile and the scalar tail.
+ * is still plain ascending k, identical in the 8-wide tile, the 4-wide tile, the zero-padded
+ * 1..3-column tail and the scalar code.
  */
 #include "nn/kernels.h"
 
 #include <string.h>
 
-#if defined(__GNUC__) || defined(__clang__)
-#define HUSH__NN_VEC 1
-typedef float v4f __attribute__((vector_size(16)));
-static inline v4f ld4(const float *p) {
-    v4f v;
-    memcpy(&v, p, sizeof v);
+#include "nn/simd.h"
+
+#define v4f hush__v4f
+#define ld4 hush__ld4
+#define st4 hush__st4
+#define splat hush__splat4
+
+#ifdef HUSH__NN_VEC
+/* The last 1..3 columns as a vector with zero padding: lanes beyond r compute 0 * a and are
+ * never stored, so the stored lanes are exactly the scalar results. */
+static inline v4f ldp(const float *p, size_t r) {
+    v4f v = {p[0], r > 1 ? p[1] : 0.0f, r > 2 ? p[2] : 0.0f, 0.0f};
     return v;
 }
-static inline void st4(float *p, v4f v) { memcpy(p, &v, sizeof v); }
-static inline v4f splat(float s) {
-    v4f v = {s, s, s, s};
-    return v;
+static inline void stp(float *p, v4f v, size_t r) {
+    p[0] = v[0];
+    if (r > 1) p[1] = v[1];
+    if (r > 2) p[2] = v[2];
 }
 #endif
 
@@ -78,9 +85,19 @@ static void rows4(float *c0, float *c1, float *c2, float *c3, const float *a0, c
         }
         st4(c0 + j, s0), st4(c1 + j, s1), st4(c2 + j, s2), st4(c3 + j, s3);
     }
-    float *c[4] = {c0, c1, c2, c3};
-    const float *a[4] = {a0, a1, a2, a3};
-    tail_cols(c, a, acs, 4, B, ldb, K, j, N);
+    if (j < N) {
+        size_t r = N - j;
+        v4f s0 = ldp(c0 + j, r), s1 = ldp(c1 + j, r), s2 = ldp(c2 + j, r), s3 = ldp(c3 + j, r);
+        const float *b = B + j;
+        for (size_t k = 0; k < K; k++, b += ldb) {
+            v4f bv = ldp(b, r);
+            s0 += splat(a0[k * acs]) * bv;
+            s1 += splat(a1[k * acs]) * bv;
+            s2 += splat(a2[k * acs]) * bv;
+            s3 += splat(a3[k * acs]) * bv;
+        }
+        stp(c0 + j, s0, r), stp(c1 + j, s1, r), stp(c2 + j, s2, r), stp(c3 + j, s3, r);
+    }
 }
 
 static void rows1(float *c0, const float *a0, size_t acs, const float *B, size_t ldb, size_t K, size_t N) {

@@ -1,4 +1,4 @@
-/* Internal layout of hush_model, shared by the nn/*.c files.
+/* Internal layout of hush_model, shared by the files in core/src/nn.
  *
  * Parameter layout (the model file and the JS side rely on it): for each parameterised layer in
  * order, its weights then its bias, packed with no gaps.
@@ -44,6 +44,8 @@ struct hush_model {
     uint32_t max_batch;
     size_t n_params, in_size, out_size;
     float *params, *grads;
+    float *norm;         /* input standardisation: shift[in_size] then scale[in_size] */
+    int has_norm;
     unsigned char *ws;
     size_t ws_bytes;
     /* views into ws */
@@ -58,6 +60,12 @@ struct hush_model {
 };
 
 static inline int hush__nn_has_params(const hush__nn_layer *l) { return l->n_w != 0; }
+/* x - x is 0 for finite x and NaN for inf/NaN: no <math.h> classification needed. */
+static inline int hush__finite_f(float x) { return x - x == 0.0f; }
+
+/* model.c: copies `rows` examples into the layer-0 input, standardising them if the model has an
+ * input norm. Every pass loads its input through here. */
+void hush__nn_load_input(hush_model *m, float *dst, const float *src, size_t rows);
 
 /* spec.c: the layer rules shared by the parser and create (HUSH_OK or HUSH_EFORMAT). */
 int hush__nn_check_layer(const hush_layer_spec *l);
@@ -83,6 +91,12 @@ void hush__nn_maxpool_forward(hush__nn_layer *l, size_t B);
 void hush__nn_maxpool_backward(hush__nn_layer *l, size_t B);
 void hush__nn_act_forward(hush__nn_layer *l, size_t B);
 void hush__nn_act_backward(hush__nn_layer *l, size_t B);
+
+/* train.c: plain backward (w_i = 1/B) of the batch already in layer[0].x. */
+int hush__nn_backward_ws(hush_model *m, float *loss, const uint32_t *labels, size_t B);
+
+/* optim.c */
+size_t hush__nn_optim_size(const hush_optim *o);
 
 /* loss.c: softmax cross-entropy of B rows of K logits. Adds the per-example losses to *loss_sum
  * (in example order), writes the unscaled deltas softmax - onehot into delta (may be NULL) and

@@ -1,0 +1,188 @@
+/* Differential privacy: exact noise samplers, mechanisms and privacy accountants.
+ *
+ * Samplers. The discrete samplers are those of Canonne, Kamath and Steinke 2020 ("The Discrete
+ * Gaussian for Differential Privacy", Algorithms 1-3). They use integer arithmetic and exact
+ * rational Bernoulli draws from hush_rng only (Bernoulli(n/d) is hush_rng_below(d) < n), so every
+ * build returns the same integers for the same seed and the output distribution is exactly the
+ * stated one: no floating-point inverse CDF, so nothing like Mironov's 2012 attack on
+ * textbook Laplace noise applies.
+ *
+ * Releasing real numbers (hush_dp_laplace_add_noise, hush_dp_gaussian_add_noise). We follow
+ * Google's differential-privacy library: each value is rounded to a grid of power-of-two
+ * granularity g, an exact discrete Laplace or discrete Gaussian integer k is added in grid
+ * units, and the result (round(x/g) + k) * g is returned. Everything the output reveals is a
+ * function of that integer, so the float representation leaks nothing (Mironov's attack
+ * exploits the uneven spacing of doubles produced by continuous samplers). Accounting: rounding
+ * moves each coordinate by at most g/2, so two neighbouring inputs whose true values differ by
+ * L1 distance D1 (L2 distance D2) round to grid points that differ by at most D1 + n g (L2: at
+ * most D2 + sqrt(n) g). The functions therefore add noise calibrated to that inflated
+ * sensitivity, rounded up to whole grid units, so the release is at least as private as the
+ * caller's (sensitivity, scale or sigma) promise:
+ *   - Laplace: discrete Laplace with scale >= scale * (D1 + n g) / D1 in units of g is
+ *     (D1/scale)-DP, exactly like the continuous Laplace mechanism (the discrete Laplace is
+ *     eps-DP for integer sensitivity with eps = sensitivity / scale).
+ *   - Gaussian: the (product) discrete Gaussian with sigma >= sigma * (D2 + sqrt(n) g) / D2 in
+ *     units of g satisfies (D2^2 / 2 sigma^2)-zCDP, hence Renyi DP alpha D2^2 / (2 sigma^2) at
+ *     every order (CKS 2020, Theorems 4 and 14): the same curve the RDP accountant uses for a
+ *     continuous Gaussian with noise multiplier sigma / D2. Account it as such.
+ * g is chosen per call so the grid is fine (at most sigma 2^-20, scale 2^-40, and the
+ * sensitivity inflation below 2^-10 relative) while the discrete sampler stays in range.
+ *
+ * Accountants. RDP for the Poisson-subsampled Gaussian (Mironov, Talwar and Zhang 2019) at
+ * integer orders (binomial expansion) and fractional orders (their two-series formula, signed
+ * terms summed with a running scale), Gaussian and Laplace mechanism RDP (Mironov 2017), raw
+ * RDP curves (PATE), the classic and the improved RDP -> (eps, delta) conversions; and a
+ * privacy-loss-distribution (PLD) accountant that discretises the privacy loss pessimistically
+ * ("connect the dots", Doroshenko et al. 2022, which never lowers delta at any epsilon; tails go
+ * up or to infinity) and composes by FFT, for a tighter epsilon that is still an upper bound
+ * (up to FFT round-off of about 1e-16 per bin). These are
+ * reporting computations in double precision (libm), not part of the bit-parity contract.
+ */
+#ifndef HUSH_DP_H
+#define HUSH_DP_H
+
+#include "common.h"
+#include "rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- exact samplers (integer arithmetic, exact distributions) ---- */
+
+/* *out = 1 with probability exp(-num/den), else 0. den >= 1; any num (num = 0 gives 1). */
+HUSH_NODISCARD int hush_dp_bernoulli_exp(hush_rng *rng, int *out, uint64_t num, uint64_t den);
+
+/* Discrete Laplace with scale t = scale_num / scale_den: P(x) proportional to exp(-|x| / t) on
+ * the integers. Both >= 1 and at most HUSH_DP_SAMPLER_MAX; larger values return HUSH_ERANGE. */
+#define HUSH_DP_SAMPLER_MAX ((uint64_t)1 << 62)
+HUSH_NODISCARD int hush_dp_discrete_laplace(hush_rng *rng, int64_t *out, uint64_t scale_num,
+                                            uint64_t scale_den);
+
+/* Discrete Gaussian N_Z(0, sigma^2) with sigma^2 = var_num / var_den: P(x) proportional to
+ * exp(-x^2 / (2 sigma^2)) on the integers. Both >= 1. The parameters must satisfy
+ * var_den * t^2 <= 2^50 where t = floor(sigma) + 1 (so sigma up to about 2^25 for var_den = 1),
+ * otherwise HUSH_ERANGE: this keeps every intermediate inside 128 bits. */
+HUSH_NODISCARD int hush_dp_discrete_gaussian(hush_rng *rng, int64_t *out, uint64_t var_num,
+                                             uint64_t var_den);
+
+/* ---- mechanisms: calibration (reporting; libm) ---- */
+
+/* Laplace mechanism: scale = sensitivity / epsilon. */
+HUSH_NODISCARD int hush_dp_laplace_scale(double *scale, double sensitivity, double epsilon);
+/* Classic Gaussian mechanism (Dwork and Roth, Theorem A.1; valid for epsilon < 1):
+ * sigma = sqrt(2 ln(1.25 / delta)) * sensitivity / epsilon. */
+HUSH_NODISCARD int hush_dp_gaussian_sigma_classic(double *sigma, double epsilon, double delta,
+                                                  double sensitivity);
+/* Analytic Gaussian mechanism (Balle and Wang 2018, ICML, Theorem 8 / Algorithm 1): the
+ * smallest sigma whose exact privacy profile gives delta at epsilon, found by bisection on
+ * delta(eps, sigma) = Phi(D/(2s) - eps s/D) - e^eps Phi(-D/(2s) - eps s/D), to 1e-12 relative. */
+HUSH_NODISCARD int hush_dp_gaussian_sigma(double *sigma, double epsilon, double delta, double sensitivity);
+/* The exact delta of the Gaussian mechanism with noise sigma at epsilon (the formula above). */
+HUSH_NODISCARD int hush_dp_gaussian_delta(double *delta, double epsilon, double sigma, double sensitivity);
+
+/* ---- mechanisms: releasing real vectors (granularity grid, exact discrete noise) ---- */
+
+/* x[i] += Laplace noise of scale `scale` for a query of L1 sensitivity l1_sensitivity,
+ * released on a power-of-two grid (see the header comment). scale = sensitivity / epsilon gives
+ * epsilon-DP. HUSH_ENUMERIC on non-finite input, HUSH_ERANGE if a value is beyond 2^62 grid
+ * units. On error x is unchanged from the failing index on. */
+HUSH_NODISCARD int hush_dp_laplace_add_noise(hush_rng *rng, double *x, size_t n, double l1_sensitivity,
+                                             double scale);
+/* x[i] += Gaussian noise of standard deviation sigma for a query of L2 sensitivity
+ * l2_sensitivity, via the discrete Gaussian on a grid (see the header comment). */
+HUSH_NODISCARD int hush_dp_gaussian_add_noise(hush_rng *rng, double *x, size_t n, double l2_sensitivity,
+                                              double sigma);
+/* float variants (gradients are float); the output is the grid value rounded to float. */
+HUSH_NODISCARD int hush_dp_laplace_add_noise_f32(hush_rng *rng, float *x, size_t n, double l1_sensitivity,
+                                                 double scale);
+HUSH_NODISCARD int hush_dp_gaussian_add_noise_f32(hush_rng *rng, float *x, size_t n, double l2_sensitivity,
+                                                  double sigma);
+
+/* ---- Renyi DP ---- */
+
+/* Conversions from RDP to (epsilon, delta). */
+#define HUSH_DP_CONVERSION_IMPROVED 0 /* Balle et al. 2020 / Canonne-Kamath-Steinke 2020 (dp_accounting, Opacus) */
+#define HUSH_DP_CONVERSION_CLASSIC 1  /* Mironov 2017: eps = rdp - log(delta) / (alpha - 1) (old TF Privacy) */
+
+/* Default order grid of Google's dp_accounting RdpAccountant (DEFAULT_RDP_ORDERS):
+ * 1.1, 1.2, ..., 10.9, then 11, 12, ..., 63, then 128, 256, 512, 1024. */
+#define HUSH_RDP_DEFAULT_ORDERS_COUNT 156
+/* Copies the default orders into out (cap >= HUSH_RDP_DEFAULT_ORDERS_COUNT) and returns the
+ * count, or returns the count without writing when out is NULL. */
+size_t hush_rdp_default_orders(double *out, size_t cap);
+
+/* RDP of ONE step of the Poisson-subsampled Gaussian (rate q in [0,1], noise multiplier sigma
+ * >= 0) at each order (> 1; +infinity allowed), added into rdp[i] (so callers can compose).
+ * Integer orders use the binomial expansion, fractional orders the two-series formula of
+ * Mironov, Talwar and Zhang 2019, Section 3.3. q = 0 adds 0; sigma = 0 (q > 0) adds +inf. */
+HUSH_NODISCARD int hush_rdp_sampled_gaussian(double *rdp, const double *orders, size_t n, double q,
+                                             double sigma, double count);
+/* Gaussian mechanism: alpha / (2 sigma^2) per step, times count, added into rdp. */
+HUSH_NODISCARD int hush_rdp_gaussian(double *rdp, const double *orders, size_t n, double sigma, double count);
+/* Laplace mechanism with scale b = noise_multiplier * sensitivity (Mironov 2017, Prop. 6):
+ * 1/(alpha-1) log(alpha/(2 alpha-1) e^{(alpha-1)/b} + (alpha-1)/(2 alpha-1) e^{-alpha/b}). */
+HUSH_NODISCARD int hush_rdp_laplace(double *rdp, const double *orders, size_t n, double noise_multiplier,
+                                    double count);
+/* Smallest epsilon over the orders for the given delta; *order gets the minimising order
+ * (may be NULL). Orders <= 1 are skipped (for the improved conversion, orders <= 1.01, as in
+ * dp_accounting). +inf when no order gives a finite bound. */
+HUSH_NODISCARD int hush_rdp_epsilon(double *epsilon, double *order, const double *orders, const double *rdp,
+                                    size_t n, double delta, int conversion);
+/* Smallest delta over the orders for the given epsilon (improved: CKS 2020 Prop. 12 together
+ * with the KL bound delta <= sqrt(1 - e^{-rdp}); classic: exp((alpha-1)(rdp - eps))). */
+HUSH_NODISCARD int hush_rdp_delta(double *delta, double *order, const double *orders, const double *rdp,
+                                  size_t n, double epsilon, int conversion);
+
+/* ---- accountant handle ---- */
+
+#define HUSH_ACCOUNTANT_RDP 1
+#define HUSH_ACCOUNTANT_PLD 2
+
+#define HUSH_DP_EVENT_GAUSSIAN 1         /* noise_multiplier = sigma / L2 sensitivity */
+#define HUSH_DP_EVENT_SAMPLED_GAUSSIAN 2 /* + sampling_rate q (Poisson sampling, add/remove-one) */
+#define HUSH_DP_EVENT_LAPLACE 3          /* noise_multiplier = scale / L1 sensitivity */
+#define HUSH_DP_EVENT_RDP_CURVE 4        /* precomputed RDP (PATE): rdp[i] at orders[i] (RDP only) */
+
+typedef struct hush_dp_event {
+    int kind;
+    double noise_multiplier;
+    double sampling_rate;
+    /* RDP_CURVE: every order of the accountant must appear exactly in `orders`. */
+    const double *orders;
+    const double *rdp;
+    size_t n_orders;
+} hush_dp_event;
+
+/* Options; a zeroed struct (or NULL) means the defaults. */
+typedef struct hush_accountant_options {
+    const double *orders;     /* RDP orders (copied); NULL: hush_rdp_default_orders */
+    size_t n_orders;
+    int conversion;           /* HUSH_DP_CONVERSION_*; default improved */
+    double pld_discretization; /* PLD loss bin width; default 1e-4 (dp_accounting's default) */
+    double pld_tail_mass;     /* PLD mass truncated per distribution (moved pessimistically); default 1e-15 */
+    size_t pld_max_bins;      /* PLD support capacity, sized at create; default 2^18, max 2^22
+                               * (memory about 88 bytes per bin: 23 MB at the default) */
+} hush_accountant_options;
+
+typedef struct hush_accountant hush_accountant;
+
+HUSH_NODISCARD int hush_accountant_create(hush_accountant **out, int kind, const hush_accountant_options *opt,
+                                          const hush_allocator *alloc);
+void hush_accountant_free(hush_accountant *acc);
+/* Composes `count` (>= 1) independent repetitions of the event. HUSH_EUNSUPPORTED for an
+ * RDP_CURVE event on a PLD accountant; HUSH_ERANGE if the PLD outgrows pld_max_bins. */
+HUSH_NODISCARD int hush_accountant_compose(hush_accountant *acc, const hush_dp_event *event, uint64_t count);
+/* Epsilon spent for the given delta in (0, 1]. For RDP, *order (may be NULL) gets the best
+ * order; for PLD it is set to 0. */
+HUSH_NODISCARD int hush_accountant_epsilon(const hush_accountant *acc, double *epsilon, double *order,
+                                           double delta);
+HUSH_NODISCARD int hush_accountant_delta(const hush_accountant *acc, double *delta, double epsilon);
+/* Accumulated RDP curve: the orders and values, valid until free; HUSH_ESTATE for PLD. */
+HUSH_NODISCARD int hush_accountant_rdp(const hush_accountant *acc, const double **orders, const double **rdp,
+                                       size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

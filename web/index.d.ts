@@ -1,0 +1,249 @@
+// Types for hushml (web/index.js). JS mirrors the C API (core/include/hush/*.h) in camelCase.
+
+/** A u64 seed: a non-negative safe integer or a bigint below 2^64. Omitted = OS randomness. */
+export type Seed = number | bigint;
+export type OptimizerName = 'sgd' | 'momentum' | 'adam';
+export type DataFormat = 'arff' | 'csv' | 'digits' | 'idx';
+/** Row-major features: a flat typed array / number array, or an array of rows. */
+export type Features = Float32Array | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+/** Integer class labels in [0, classes). */
+export type Labels = Uint32Array | ArrayLike<number>;
+export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+export type Shape = { c: number; h: number; w: number };
+
+/** Every error from the API. `code` is the C status name, e.g. "HUSH_EARG". */
+export class HushError extends Error {
+  constructor(code: string, message: string, status?: number);
+  name: string;
+  /** C status name (hush_status_name). */
+  readonly code: string;
+  /** Numeric C status (negative). */
+  readonly status: number | undefined;
+  /** For model spec errors: byte offset of the offending token. */
+  offset?: number;
+}
+
+/** Malformed data: where (1-based line for text, byte offset) and the parser's message. */
+export class HushParseError extends HushError {
+  constructor(code: string, message: string, status: number | undefined, where?: { line?: number; offset?: number; msg?: string });
+  readonly line: number;
+  readonly offset: number;
+  readonly msg: string;
+}
+
+export interface LoadOptions {
+  /** true: SIMD build, false: baseline; default: probe WebAssembly.validate. */
+  simd?: boolean;
+  /** Where to fetch the .wasm from (default: ../build/web/hush[-base].wasm beside this module). */
+  wasmUrl?: string | URL;
+  /** The .wasm bytes, already loaded. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** A compiled module (must match the `simd` choice). */
+  wasmModule?: WebAssembly.Module;
+}
+
+export interface ModelCreateOptions {
+  /** (channels, height, width); a feature vector is [n, 1, 1]. */
+  inputShape?: [number, number, number] | [number] | Shape;
+  /** Shorthand for inputShape [inputSize, 1, 1]. */
+  inputSize?: number;
+  /** Largest batch for step/forward (workspace is sized for it). Default 32. */
+  maxBatch?: number;
+  /** Parameters come from the canonical "init" stream of this seed. */
+  seed?: Seed;
+  /** Optimiser for step() (fit() takes its own). Default sgd. */
+  optimizer?: OptimizerName;
+  /** Default 0.01. */
+  lr?: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  /** Example-weighted mean of the epoch's batch losses. */
+  loss: number;
+}
+
+export interface FitOptions {
+  /** Default 10. */
+  epochs?: number;
+  /** Default 32; at most the model's maxBatch. */
+  batchSize?: number;
+  lr?: number;
+  optimizer?: OptimizerName;
+  /** Decoupled weight decay (AdamW-style; L2 for sgd). Default 0. */
+  weightDecay?: number;
+  /** Minibatch order comes from the canonical "shuffle" stream of this seed. */
+  seed?: Seed;
+  /** Called after each epoch; may return a promise, which fit awaits. */
+  onEpoch?: (e: EpochInfo) => void | Promise<void>;
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+}
+
+export declare class Model {
+  private constructor();
+  /** Parses `spec` ("dense:32,relu,dense:2", "conv:8:3[:same],relu,maxpool,dense:10") and initialises parameters. */
+  static create(spec: string, opts: ModelCreateOptions): Model;
+  /** Reads a model file (from save() or `hush train --out`). */
+  static load(bytes: Uint8Array, opts?: { maxBatch?: number }): Model;
+
+  readonly paramCount: number;
+  readonly inputSize: number;
+  readonly outputSize: number;
+  readonly maxBatch: number;
+  readonly inputShape: Shape;
+  /** Canonical spec string. */
+  readonly spec: string;
+  readonly freed: boolean;
+
+  getParams(): Float32Array;
+  setParams(params: Features): void;
+  /** Optimiser used by step(); resets its state. weightDecay is decoupled (AdamW-style), default 0. */
+  setOptimizer(opts?: { optimizer?: OptimizerName; lr?: number; weightDecay?: number }): void;
+  /** Input standardisation carried by the model and its file: x[j] -> (x[j] - shift[j]) * scale[j]
+   * before every pass (NaN -> 0); null removes it. Use a training Dataset's normStats(). */
+  setInputNorm(norm: InputNorm | null): void;
+  /** The model's input standardisation, or null. */
+  readonly inputNorm: InputNorm | null;
+  /** One optimiser step on one batch (<= maxBatch rows); returns the batch's mean loss. */
+  step(xBatch: Features | Dataset, yBatch?: Labels): number;
+  /** Trains with a fresh optimiser; resolves to the per-epoch history. */
+  fit(x: Features, y: Labels, opts?: FitOptions): Promise<EpochInfo[]>;
+  fit(data: Dataset, opts?: FitOptions): Promise<EpochInfo[]>;
+  /** Logits, rows x outputSize. */
+  forward(x: Features | Dataset): Float32Array;
+  /** Argmax labels. */
+  predict(x: Features | Dataset): Uint32Array;
+  evaluate(x: Features, y: Labels): Evaluation;
+  evaluate(data: Dataset): Evaluation;
+  /** The model file: identical bytes on every build. */
+  save(): Uint8Array;
+  /** Frees the C model and optimiser. Idempotent. During fit(), takes effect after the current epoch. */
+  free(): void;
+}
+
+export declare class Dataset {
+  private constructor();
+  /** The C handle (a wasm heap pointer). */
+  readonly handle: number;
+  readonly rows: number;
+  readonly dim: number;
+  readonly classes: number;
+  readonly shape: Shape;
+  readonly classNames: string[];
+  /** Copy of the features, rows x dim row-major. */
+  readonly x: Float32Array;
+  /** Copy of the labels. */
+  readonly y: Uint32Array;
+  readonly freed: boolean;
+  /** Seeded shuffled split (canonical "split" stream): [train, test]; test has round(rows * testFraction) rows. */
+  split(opts?: { testFraction?: number; seed?: Seed }): [Dataset, Dataset];
+  /** Standardises numeric columns of this (training) set and of `test` with this set's mean/std. */
+  standardize(test?: Dataset): this;
+  /** The map standardize() applies, for model.setInputNorm(): one-hot columns get shift 0, scale 1. */
+  normStats(): InputNorm;
+  /** Multiplies every feature by s. */
+  scale(s: number): this;
+  free(): void;
+}
+
+export interface DataApi {
+  Dataset: typeof Dataset;
+  isDataset(v: unknown): v is Dataset;
+  /** Weka ARFF; nominal attributes are one-hot encoded; the class is "class" or the last attribute. */
+  parseArff(text: string | Bytes): Dataset;
+  /** Numeric CSV, label in the last column; a non-numeric first line is a header. */
+  parseCsv(text: string | Bytes): Dataset;
+  /** IDX images (N x H x W u8) + labels (N u8); pixels scaled to [0, 1]; shape (1, H, W). */
+  parseIdx(images: Bytes, labels: Bytes): Dataset;
+}
+
+export interface InputNorm {
+  shift: Float32Array;
+  scale: Float32Array;
+}
+
+export interface TrainOptions {
+  /** Text (arff/csv/digits), {images, labels} (idx), or a parsed Dataset (not freed). */
+  data: string | Bytes | { images: Bytes; labels: Bytes } | Dataset;
+  format?: DataFormat;
+  /** A separate test set; otherwise `data` is split with testFraction. */
+  testData?: TrainOptions['data'];
+  spec: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  optimizer?: OptimizerName;
+  /** Decoupled weight decay, default 0 (the CLI's --weight-decay). */
+  weightDecay?: number;
+  /** Default 1, as the CLI. */
+  seed?: Seed;
+  /** Default 0.2. */
+  testFraction?: number;
+  /** Default: true for arff and csv; the model carries the training statistics (setInputNorm). */
+  standardize?: boolean;
+  onEpoch?: (e: EpochInfo) => void | Promise<void>;
+}
+
+export interface TrainResult {
+  /** The trained model; the caller frees it. */
+  model: Model;
+  history: EpochInfo[];
+  seed: Seed;
+  epochs: number;
+  batch: number;
+  params: number;
+  trainRows: number;
+  testRows: number;
+  finalLoss: number;
+  trainAccuracy: number;
+  testAccuracy: number;
+  testLoss: number;
+  examplesPerSecond: number;
+  seconds: number;
+}
+
+export type Constants = Readonly<Record<string, number | string>>;
+
+export interface Hush {
+  /** Which build was loaded. */
+  readonly simd: boolean;
+  readonly version: string;
+  /** Status codes, limits, enums and struct layouts, from C (wasm/constants.c). */
+  readonly constants: Constants;
+  readonly Model: typeof Model;
+  readonly data: DataApi;
+  /** The `hush train` pipeline with the canonical seeding: same seed, same model bytes as the CLI. */
+  train(opts: TrainOptions): Promise<TrainResult>;
+  statusName(status: number): string;
+  strerror(status: number): string;
+  /** Bytes currently malloc'ed in this instance's heap. */
+  heapInUse(): number;
+  /** Current size of this instance's linear memory. */
+  heapSize(): number;
+  readonly HushError: typeof HushError;
+  readonly HushParseError: typeof HushParseError;
+}
+
+/** True if the engine validates a wasm SIMD module. */
+export function simdSupported(): boolean;
+/** Loads a new, independent instance of the core. */
+export function load(opts?: LoadOptions): Promise<Hush>;
+export default load;
+
+/** Worker-side train result: the model travels as model-file bytes. */
+export type WorkerTrainResult = Omit<TrainResult, 'model'> & { model: Uint8Array };
+
+export interface HushWorker {
+  info(): Promise<{ simd: boolean; version: string }>;
+  train(opts: TrainOptions & { data: Exclude<TrainOptions['data'], Dataset> }): Promise<WorkerTrainResult>;
+  evaluate(args: { model: Uint8Array; x: Features; y: Labels } | { model: Uint8Array; data: string | Bytes | { images: Bytes; labels: Bytes }; format: DataFormat }): Promise<Evaluation>;
+  predict(args: { model: Uint8Array; x: Features }): Promise<Uint32Array>;
+  terminate(): Promise<number> | void;
+}
+
+/** Runs web/worker.js in a Web Worker (browsers) or worker_threads Worker (Node). */
+export function createWorker(opts?: { simd?: boolean; url?: string | URL }): Promise<HushWorker>;
