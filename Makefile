@@ -31,7 +31,7 @@ ASAN_OBJ   := $(CORE_SRC:%.c=build/asan/obj/%.o)
 TEST_BIN   := $(TEST_SRC:tests/c/%.c=build/asan/tests/%)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all native wasm bootstrap demo test test-c test-fuzz test-accuracy test-node test-e2e test-examples bench fuzz clean
+.PHONY: all native wasm bootstrap demo test test-build test-c test-fuzz test-accuracy test-node test-e2e test-examples bench fuzz clean
 
 all: native wasm
 
@@ -60,22 +60,38 @@ build/asan/tests/%: tests/c/%.c tests/c/check.h tests/c/kat.h build/asan/libhush
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -Itests/c $< build/asan/libhush.a -lsodium -lm -o $@
 
-# libFuzzer targets: instrumented with clang; run on their corpora by `make test`.
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+# libFuzzer targets: the core is instrumented once (fuzzer-no-link), each target links it; run on
+# their corpora by `make test`.
+FUZZ_CFLAGS := $(CSTD) $(CINC) -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJ    := $(CORE_SRC:%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(CINC) -g -O1 -fsanitize=fuzzer,address,undefined $< $(CORE_SRC) -lsodium -lm -o $@
+	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/libhush.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libhush.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CSTD) $(CINC) -g -O1 -fsanitize=fuzzer,address,undefined $< build/fuzz/libhush.a -lsodium -lm -o $@
 
 bootstrap:
 	@sh scripts/bootstrap.sh
 
 # The two commands of the README. Both bootstrap first, so a fresh clone needs nothing else.
 demo: bootstrap
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@node scripts/serve.mjs
 
 # Every suite runs even when an earlier one fails (-k); make still exits non-zero on any failure.
 test: bootstrap
+	@$(MAKE) --no-print-directory -j$$(nproc) test-build
 	@$(MAKE) --no-print-directory -k test-c test-fuzz test-accuracy test-node test-e2e test-examples
+
+# Everything the suites need, built in parallel; the suites themselves run one after another.
+test-build: $(TEST_BIN) $(FUZZ_BIN) native wasm
 
 test-accuracy: build/native/hush
 	node --test tests/accuracy/
@@ -107,7 +123,7 @@ fuzz: $(FUZZ_BIN)
 clean:
 	rm -rf build
 
--include $(NATIVE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(NATIVE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
 
 build/native/tune_credit: tests/accuracy/tune_credit.c build/native/libhush.a
 	$(CC) $(CFLAGS_NATIVE) $< build/native/libhush.a -lsodium -lm -o $@

@@ -7,8 +7,9 @@
 # list drifts from the public headers.
 
 EMCC ?= emcc
-# Debian's emcc ships a frozen prebuilt cache; use $(EM_CACHE) only once something filled it.
-EMCC_RUN := $(if $(wildcard $(EM_CACHE)/sysroot_install.stamp),$(EMCC),env -u EM_CACHE $(EMCC))
+# Debian's emcc ships a frozen prebuilt cache (/usr/share/emscripten/cache): never point EM_CACHE
+# elsewhere, or every compile fails with "FROZEN_CACHE is set, but cache file is missing".
+EMCC_RUN := env -u EM_CACHE $(EMCC)
 
 WASM_C    := wasm/constants.c wasm/exports.c
 WEB_SRC   := $(CORE_SRC) $(WASM_C)
@@ -29,7 +30,7 @@ EM_LDFLAGS := -O3 -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createHushModule \
 	--pre-js wasm/pre.js
 
 WASI_CC     := $(CLANG) --target=wasm32-wasi --sysroot=/usr
-WASI_CFLAGS := $(CSTD) $(CINC) -I$(SODIUM_WASI)/include -O2
+WASI_CFLAGS := $(CSTD) $(CINC) -I$(SODIUM_WASI)/include -O2 -msimd128
 WASI_SRC    := $(CORE_SRC) $(CLI_SRC) wasm/wasi_cwd.c
 WASI_OBJ    := $(WASI_SRC:%.c=build/obj/wasi/%.o)
 # libsodium-wasi is built with -D_WASI_EMULATED_SIGNAL (see scripts/bootstrap.sh).
