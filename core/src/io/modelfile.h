@@ -77,7 +77,8 @@ HUSH_NODISCARD int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_s
                                           const uint8_t **params_le, size_t *n_params,
                                           const uint8_t **norm_le);
 
-/* The per-layer rule shared by encode and decode: HUSH_OK or HUSH_EFORMAT. */
+/* The one per-layer rule, shared by encode, decode, the spec parser and hush_model_create:
+ * HUSH_OK or HUSH_EFORMAT. */
 int hush__modelfile_check_layer(const hush_layer_spec *l);
 
 #endif

@@ -67,8 +67,6 @@ static inline int hush__finite_f(float x) { return x - x == 0.0f; }
  * input norm. Every pass loads its input through here. */
 void hush__nn_load_input(hush_model *m, float *dst, const float *src, size_t rows);
 
-/* spec.c: the layer rules shared by the parser and create (HUSH_OK or HUSH_EFORMAT). */
-int hush__nn_check_layer(const hush_layer_spec *l);
 
 /* model.c: shapes, offsets and workspace size without allocating. */
 int hush__nn_plan(hush_model *m, const hush_layer_spec *layers, size_t n_layers, hush_shape input,

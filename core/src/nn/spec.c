@@ -7,24 +7,8 @@
  */
 #include <string.h>
 
+#include "io/modelfile.h"
 #include "nn/model.h"
-
-int hush__nn_check_layer(const hush_layer_spec *l) {
-    switch (l->kind) {
-    case HUSH_LAYER_DENSE:
-        return (l->a >= 1 && l->a <= HUSH_MAX_UNITS && l->b == 0 && l->c == 0) ? HUSH_OK : HUSH_EFORMAT;
-    case HUSH_LAYER_CONV2D:
-        if (l->a < 1 || l->a > HUSH_MAX_UNITS || l->b < 1 || l->b > HUSH_MAX_KERNEL) return HUSH_EFORMAT;
-        return (l->c == HUSH_PAD_VALID || l->c == HUSH_PAD_SAME) ? HUSH_OK : HUSH_EFORMAT;
-    case HUSH_LAYER_MAXPOOL:
-    case HUSH_LAYER_RELU:
-    case HUSH_LAYER_TANH:
-    case HUSH_LAYER_SIGMOID:
-        return (l->a | l->b | l->c) ? HUSH_EFORMAT : HUSH_OK;
-    default:
-        return HUSH_EFORMAT;
-    }
-}
 
 /* Parses a decimal number at s[*i..end); fails on no digits or a value above 10^9. */
 static int parse_num(const char *s, size_t *i, size_t end, uint32_t *out) {
@@ -76,7 +60,7 @@ static int parse_token(const char *s, size_t i, size_t end, hush_layer_spec *l) 
     } else {
         return HUSH_EFORMAT;
     }
-    return hush__nn_check_layer(l);
+    return hush__modelfile_check_layer(l);
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
@@ -136,7 +120,7 @@ int hush_model_spec_format(char *out, size_t cap, size_t *written, const hush_la
     size_t n = 0;
     for (size_t i = 0; i < n_layers; i++) {
         const hush_layer_spec *l = &layers[i];
-        if (hush__nn_check_layer(l) != HUSH_OK) {
+        if (hush__modelfile_check_layer(l) != HUSH_OK) {
             if (cap) out[0] = 0;
             return HUSH_EFORMAT;
         }
