@@ -56,7 +56,7 @@ build/asan/libhush.a: $(ASAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-build/asan/tests/%: tests/c/%.c tests/c/check.h tests/c/kat.h build/asan/libhush.a
+build/asan/tests/%: tests/c/%.c $(wildcard tests/c/*.h) build/asan/libhush.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -Itests/c $< build/asan/libhush.a -lsodium -lm -o $@
 
@@ -119,6 +119,24 @@ fuzz: $(FUZZ_BIN)
 -include wasm/build.mk
 -include tests/tests.mk
 -include bench/bench.mk
+
+# Benchmarks, not tests: each prints its own table next to the peer measured in the same run.
+.PHONY: bench bench-secagg bench-mpc
+bench: bench-train bench-secagg bench-mpc
+
+build/bench/mpc: bench/mpc.c build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) bench/mpc.c build/native/libhush.a -lsodium -lm -o $@
+
+bench-mpc: build/bench/mpc
+	./build/bench/mpc
+
+build/bench/secagg: bench/secagg.c build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) -D_POSIX_C_SOURCE=200809L bench/secagg.c build/native/libhush.a -lsodium -lm -o $@
+
+bench-secagg: build/bench/secagg
+	./build/bench/secagg
 
 clean:
 	rm -rf build

@@ -20,9 +20,10 @@ BENCH_CORE_EM_BASE = $(WEB_BASE_OBJ)
 # SINGLE_FILE: emcc 3.1.6 would fetch() the .wasm by path, which Node 18+ rejects.
 BENCH_EM_LDFLAGS := -O3 -sSINGLE_FILE -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 -sEXIT_RUNTIME=1
 
-.PHONY: bench bench-native bench-wasi bench-em
+.PHONY: bench-train bench-native bench-wasi bench-em
 
-bench:
+# Training throughput: Hush (native, Emscripten, WASI) against TensorFlow.js, one run.
+bench-train:
 	@node bench/run.mjs --seconds "$(BENCH_SECONDS)" --only "$(BENCH_ONLY)" --make "$(MAKE)" --breakdown
 
 bench-native: build/bench/train_native

@@ -11,7 +11,7 @@ EMCC ?= emcc
 # elsewhere, or every compile fails with "FROZEN_CACHE is set, but cache file is missing".
 EMCC_RUN := env -u EM_CACHE $(EMCC)
 
-WASM_C    := wasm/constants.c wasm/exports.c
+WASM_C    := wasm/constants.c wasm/exports.c wasm/dp_exports.c
 WEB_SRC   := $(CORE_SRC) $(WASM_C)
 EM_CFLAGS := $(CSTD) $(CINC) -Iwasm -I$(SODIUM_EM)/include -O3
 WEB_SIMD_OBJ := $(WEB_SRC:%.c=build/obj/web-simd/%.o)

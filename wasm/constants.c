@@ -10,8 +10,11 @@
 
 #include "hush/common.h"
 #include "hush/data.h"
+#include "hush/dp.h"
+#include "hush/mpc.h"
 #include "hush/nn.h"
 #include "hush/rng.h"
+#include "hush/secagg.h"
 #include "wasm_exports.h"
 
 typedef struct out {
@@ -62,6 +65,17 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_OPTIM_SGD) F(HUSH_OPTIM_MOMENTUM) F(HUSH_OPTIM_ADAM)
     F(HUSH_DATA_MAX_ROWS) F(HUSH_DATA_MAX_COLS) F(HUSH_DATA_MAX_CLASSES)
     F(HUSH_RNG_SEEDBYTES) F(HUSH_RNG_NONCEBYTES) F(HUSH_RNG_BUFBYTES)
+    F(HUSH_SECAGG_SESSIONBYTES) F(HUSH_SECAGG_SEEDBYTES) F(HUSH_SECAGG_MAX_CLIENTS) F(HUSH_SECAGG_MAX_DIM)
+    F(HUSH_SECAGG_DONE) F(HUSH_SECAGG_ABORTED) F(HUSH_SECAGG_SIGN_SECRETKEYBYTES) F(HUSH_SECAGG_SIGN_PUBLICKEYBYTES)
+    F(HUSH_ACCOUNTANT_RDP) F(HUSH_ACCOUNTANT_PLD) F(HUSH_DP_EVENT_GAUSSIAN) F(HUSH_DP_EVENT_SAMPLED_GAUSSIAN)
+    F(HUSH_DP_EVENT_LAPLACE) F(HUSH_DP_CONVERSION_IMPROVED) F(HUSH_DP_CONVERSION_CLASSIC)
+    F(HUSH_RDP_DEFAULT_ORDERS_COUNT) F(HUSH_DPSGD_POISSON) F(HUSH_DPSGD_SHUFFLE)
+    F(HUSH_PATE_LNMAX) F(HUSH_PATE_GNMAX) F(HUSH_PATE_CONFIDENT)
+    F(HUSH_MPC_DEFAULT_FRAC_BITS) F(HUSH_MPC_MAX_FRAC_BITS) F(HUSH_MPC_MAX_PARTIES) F(HUSH_MPC_SEEDBYTES)
+    F(HUSH_MPC_HEADER_BYTES) F(HUSH_MPC_ROLE_DEALER) F(HUSH_MPC_ROLE_CLIENT) F(HUSH_MPC_BROADCAST)
+    F(HUSH_MPC_MSG_DEALER) F(HUSH_MPC_MSG_OPEN) F(HUSH_MPC_MSG_INPUT) F(HUSH_MPC_MSG_OUTPUT) F(HUSH_MPC_PREDICT)
+    F(HUSH_MPC_TRAIN) F(HUSH_MPC_STATE_SEND) F(HUSH_MPC_STATE_WAIT_DEALER) F(HUSH_MPC_STATE_WAIT_PEERS)
+    F(HUSH_MPC_STATE_WAIT_INPUT) F(HUSH_MPC_STATE_WAIT_OUTPUT) F(HUSH_MPC_STATE_DONE)
 #undef F
     /* Struct layouts JS allocates or reads in the wasm heap. */
     field(&o, "sizeof_hush_rng", (int64_t)sizeof(hush_rng));
@@ -71,6 +85,14 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     field(&o, "offsetof_hush_parse_error_msg", (int64_t)offsetof(hush_parse_error, msg));
     field(&o, "sizeof_hush_parse_error_msg", (int64_t)sizeof(((hush_parse_error *)0)->msg));
     field(&o, "sizeof_hush_layer_spec", (int64_t)sizeof(hush_layer_spec));
+    field(&o, "sizeof_hush_secagg_config", (int64_t)sizeof(hush_secagg_config));
+#define SA(f) field(&o, "offsetof_hush_secagg_config_" #f, (int64_t)offsetof(hush_secagg_config, f));
+    SA(n) SA(threshold) SA(bits) SA(dim) SA(neighbours) SA(authenticated) SA(session)
+#undef SA
+#define MC(f) field(&o, "offsetof_hush_mpc_config_" #f, (int64_t)offsetof(hush_mpc_config, f));
+    field(&o, "sizeof_hush_mpc_config", (int64_t)sizeof(hush_mpc_config));
+    MC(protocol) MC(n_parties) MC(frac_bits) MC(session) MC(rows) MC(epochs) MC(batch) MC(lr) MC(shuffle_seed)
+#undef MC
     field(&o, "sizeof_size_t", (int64_t)sizeof(size_t));
     field(&o, "sizeof_pointer", (int64_t)sizeof(void *));
     put(&o, "}");

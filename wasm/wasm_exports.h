@@ -10,6 +10,7 @@
 
 #include "hush/common.h"
 #include "hush/data.h"
+#include "hush/dp.h"
 #include "hush/nn.h"
 #include "hush/rng.h"
 
@@ -34,5 +35,21 @@ HUSH_NODISCARD int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float
 
 /* Bytes currently allocated by malloc (tests use it to prove nothing leaks). */
 size_t hush_wasm_heap_in_use(void);
+
+/* DP (wasm/dp_exports.c): the option structs as scalars, 64-bit counts as doubles (exact to 2^53). */
+HUSH_NODISCARD int hush_wasm_dpsgd_create(hush_dpsgd **out, hush_model *m, double l2_norm_clip, double noise_multiplier,
+                                          uint32_t sampling, double sampling_rate, uint32_t batch_size,
+                                          uint32_t microbatches, double delta, const hush_rng *rng);
+double hush_wasm_dpsgd_steps(const hush_dpsgd *dp);
+HUSH_NODISCARD int hush_wasm_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta,
+                                                     double q, double steps);
+HUSH_NODISCARD int hush_wasm_accountant_create(hush_accountant **out, uint32_t kind, uint32_t conversion,
+                                               uint32_t pld_max_bins, double pld_discretization);
+HUSH_NODISCARD int hush_wasm_accountant_compose(hush_accountant *acc, uint32_t kind, double noise_multiplier,
+                                                double sampling_rate, double count);
+HUSH_NODISCARD int hush_wasm_pate_aggregate(hush_rng *rng, int32_t *labels, size_t *answered, const uint32_t *votes,
+                                            size_t n_teachers, size_t n_examples, uint32_t n_classes,
+                                            uint32_t mechanism, double noise_eps, double sigma, double threshold,
+                                            double sigma1);
 
 #endif

@@ -208,6 +208,140 @@ export interface TrainResult {
 
 export type Constants = Readonly<Record<string, number | string>>;
 
+
+// ---- secure aggregation (web/secagg.js, core/include/hush/secagg.h) ----
+
+export interface SecAggConfig {
+  /** Clients, ids 0..n-1. */
+  n: number;
+  /** Shamir threshold t: m/2 < t <= m, m = neighbourhood size including self. */
+  threshold: number;
+  /** Vector length. */
+  dim: number;
+  /** Ring Z_2^bits, 1..32 (default 32). */
+  bits?: number;
+  /** 0: complete graph (Bonawitz et al.); else SecAgg+ degree. */
+  neighbours?: number;
+  /** Ed25519-authenticated variant. */
+  authenticated?: boolean;
+  /** Public per-round id, 16 bytes (seeds the SecAgg+ graph). */
+  session?: Uint8Array;
+}
+
+export interface SecAggClientOptions extends SecAggConfig {
+  id: number;
+  /** 32 bytes that fix every key and coefficient (reproducible runs); default: OS randomness. */
+  seed?: Uint8Array;
+  signSecretKey?: Uint8Array;
+  signPublicKeys?: Uint8Array;
+}
+
+export declare class SecAggClient {
+  constructor(opts: SecAggClientOptions);
+  setInput(x: Uint32Array | number[]): void;
+  receive(message: Uint8Array): void;
+  /** The pending message, or null. */
+  nextMessage(): Uint8Array | null;
+  /** 0..4, or constants.HUSH_SECAGG_DONE / HUSH_SECAGG_ABORTED. */
+  readonly round: number;
+  free(): void;
+}
+
+export declare class SecAggServer {
+  constructor(opts: SecAggConfig);
+  receive(message: Uint8Array): void;
+  /** The round's deadline: absent clients have dropped out. Throws HUSH_ESTATE on abort. */
+  endRound(): void;
+  nextMessage(): { to: number; bytes: Uint8Array } | null;
+  readonly round: number;
+  count(round: number): number;
+  result(): { sum: Uint32Array; included: Uint8Array };
+  free(): void;
+}
+
+// ---- differential privacy (web/dp.js, core/include/hush/dp.h) ----
+
+export interface DPSGDOptions {
+  /** Per-example L2 clip C (default 1). */
+  l2NormClip?: number;
+  /** sigma: noise std is sigma * C on the summed gradient (default 1). */
+  noiseMultiplier?: number;
+  /** Poisson rate q; or give batchSize and q = batchSize / rows at the first step. */
+  samplingRate?: number;
+  batchSize?: number;
+  /** 'poisson' (default; what the accountant assumes) or 'shuffle' (fixed batches; the epsilon reported
+   * is the customary number for q = batch / rows, not a proof for shuffling). */
+  sampling?: 'poisson' | 'shuffle';
+  /** TF Privacy microbatches (shuffle only): clip each microbatch mean. 0 = per example. */
+  microbatches?: number;
+  /** Default delta of epsilon() (1e-5). */
+  delta?: number;
+  /** The handle's randomness is the sub-stream "dpsgd" of this seed (as `hush train --dp`). */
+  seed?: Seed;
+  optimizer?: OptimizerName;
+  lr?: number;
+  weightDecay?: number;
+}
+
+export interface DPEpoch {
+  epoch: number;
+  loss: number;
+  steps: number;
+  epsilon: number;
+}
+
+export declare class DPSGD {
+  /** Trains `model` (which must outlive this object) with its own optimiser. */
+  constructor(model: Model, opts: DPSGDOptions);
+  /** Poisson: (x, y) is the whole training set, each row sampled with probability q; shuffle: one batch. */
+  step(x: Features | Dataset, y?: Labels): { loss: number; batchSize: number };
+  fit(data: Dataset, opts?: { epochs?: number; onEpoch?: (e: DPEpoch) => void | Promise<void> }): Promise<DPEpoch[]>;
+  fit(x: Features, y: Labels, opts?: { epochs?: number; onEpoch?: (e: DPEpoch) => void | Promise<void> }): Promise<DPEpoch[]>;
+  /** Epsilon spent so far (RDP of the sampled Gaussian, improved conversion). */
+  epsilon(delta?: number): number;
+  readonly steps: number;
+  readonly freed: boolean;
+  /** Smallest noise multiplier meeting targetEpsilon after `steps` Poisson steps at samplingRate. */
+  static noiseForEpsilon(opts: { targetEpsilon: number; delta?: number; samplingRate: number; steps: number }): number;
+  free(): void;
+}
+
+export type DPEvent =
+  | { kind: 'gaussian'; noiseMultiplier: number }
+  | { kind: 'sampledGaussian'; noiseMultiplier: number; samplingRate: number }
+  | { kind: 'laplace'; noiseMultiplier: number };
+
+export declare class Accountant {
+  /** pldMaxBins defaults to 2^16 (about 5.8 MB); discretization (PLD bin width) to 1e-4. */
+  constructor(opts?: { kind?: 'rdp' | 'pld'; conversion?: 'improved' | 'classic'; pldMaxBins?: number; discretization?: number });
+  readonly kind: 'rdp' | 'pld';
+  compose(event: DPEvent, count?: number): this;
+  epsilon(delta: number): number;
+  delta(epsilon: number): number;
+  free(): void;
+}
+
+/** Teacher votes: one row per teacher, one label per example; or a row-major matrix. */
+export type Votes = ArrayLike<number>[] | { votes: Uint32Array | ArrayLike<number>; teachers: number; examples: number };
+
+export interface PateApi {
+  aggregate(votes: Votes, opts: {
+    mechanism: 'lnmax' | 'gnmax' | 'confident';
+    noiseEps?: number;
+    sigma?: number;
+    threshold?: number;
+    sigma1?: number;
+    seed?: Seed;
+    classes?: number;
+    delta?: number;
+  }): { labels: Int32Array; answered: number; epsilon: number; dataDependentEpsilon: number | null };
+  /** PySyft 0.2 perform_analysis(teacher_preds, indices, noise_eps, delta, moments). */
+  analyze(votes: Votes, opts: { noiseEps: number; delta?: number; moments?: number; indices?: ArrayLike<number> }): {
+    dataDependentEps: number;
+    dataIndependentEps: number;
+  };
+}
+
 export interface Hush {
   /** Which build was loaded. */
   readonly simd: boolean;
@@ -216,8 +350,17 @@ export interface Hush {
   readonly constants: Constants;
   readonly Model: typeof Model;
   readonly data: DataApi;
+  /** Secret sharing and encrypted prediction (core/include/hush/mpc.h). */
+  readonly mpc: MpcApi;
   /** The `hush train` pipeline with the canonical seeding: same seed, same model bytes as the CLI. */
   train(opts: TrainOptions): Promise<TrainResult>;
+  readonly DPSGD: typeof DPSGD;
+  readonly Accountant: typeof Accountant;
+  readonly pate: PateApi;
+  readonly SecAggClient: typeof SecAggClient;
+  readonly SecAggServer: typeof SecAggServer;
+  /** The secure-aggregation mask PRG (known-answer tests). */
+  secaggPrgExpand(seed: Uint8Array, dim: number, bits?: number): Uint32Array;
   statusName(status: number): string;
   strerror(status: number): string;
   /** Bytes currently malloc'ed in this instance's heap. */
@@ -247,3 +390,76 @@ export interface HushWorker {
 
 /** Runs web/worker.js in a Web Worker (browsers) or worker_threads Worker (Node). */
 export function createWorker(opts?: { simd?: boolean; url?: string | URL }): Promise<HushWorker>;
+
+// ---- hush.mpc: secret sharing over Z_2^64 and encrypted prediction ----
+
+export type MpcRole = number | 'dealer' | 'client';
+export type MpcState = 'send' | 'wait-dealer' | 'wait-peers' | 'wait-input' | 'wait-output' | 'done';
+
+/** One party's share of a model, or its public part (dealer, client). */
+export class MpcModel {
+  private constructor();
+  free(): void;
+}
+
+export interface MpcPartyOptions {
+  role: MpcRole;
+  /** A share (compute parties) or the public part (dealer, client) from mpc.shareModel. */
+  model: MpcModel;
+  /** Number of compute parties, >= 2. Default 2. */
+  parties?: number;
+  /** Fixed-point fractional bits. Default 16. */
+  fracBits?: number;
+  /** Every message carries it; others are rejected. Default 0. */
+  session?: number;
+  /** Applicants in this session. Default 1. */
+  rows?: number;
+  /** Dealer/client randomness: the canonical "mpc.dealer"/"mpc.client" stream; omitted = OS. */
+  seed?: Seed;
+}
+
+/** A protocol role as a state machine: bytes in, bytes out (the header names the recipient). */
+export class MpcParty {
+  constructor(opts: MpcPartyOptions);
+  readonly role: number;
+  readonly parties: number;
+  readonly state: MpcState;
+  /** The sequence number the party waits for or sends next. */
+  readonly seq: number;
+  readonly done: boolean;
+  /** Throws HushError (HUSH_EFORMAT, HUSH_ETRUNC, HUSH_EVERSION, HUSH_ESTATE, ...) for a
+   *  malformed or unexpected message; the party is then unchanged. */
+  receive(bytes: Uint8Array): void;
+  nextMessage(): Uint8Array | null;
+  /** Client: raw features, rows x inputSize (the model's standardisation is applied). */
+  setInput(x: Features): void;
+  /** Client, when done: reconstructed logits and the securely computed argmax. */
+  result(classes: number): { logits: Float32Array; decisions: Uint32Array };
+  free(): void;
+  static route(bytes: Uint8Array): { kind: 'dealer' | 'open' | 'input' | 'output'; from: number; to: number; seq: number };
+}
+
+export interface MpcRunStats {
+  bytes: number;
+  dealerBytes: number;
+  messages: number;
+  rounds: number;
+}
+
+export interface MpcApi {
+  /** Reals -> fixed point in Z_2^64 (round(x * 2^f)); HUSH_ERANGE if |x| * 2^f >= 2^62. */
+  encode(values: ArrayLike<number>, fracBits?: number): BigUint64Array;
+  decode(ring: BigUint64Array, fracBits?: number): Float64Array;
+  /** n additive shares (numbers are encoded first). */
+  share(values: ArrayLike<number> | BigUint64Array, n: number, opts?: { fracBits?: number; seed?: Seed }): BigUint64Array[];
+  reconstruct(shares: BigUint64Array[]): BigUint64Array;
+  shareModel(model: Model, parties?: number, opts?: { fracBits?: number; seed?: Seed }): { shares: MpcModel[]; public: MpcModel };
+  readonly Party: typeof MpcParty;
+  readonly MpcModel: typeof MpcModel;
+  /** Shuttles bytes among in-process roles until all are done. */
+  run(parties: MpcParty[], dealer: MpcParty, client: MpcParty): MpcRunStats;
+  /** Encrypted prediction of every row among in-process parties + dealer + client; the same
+   *  seed gives the same result as `hush mpc predict --seed`. */
+  predict(model: Model, x: Features, opts?: { parties?: number; fracBits?: number; batch?: number; seed?: Seed }):
+    { logits: Float32Array; decisions: Uint32Array; rows: number } & MpcRunStats;
+}

@@ -14,6 +14,9 @@ import { Runtime } from './runtime.js';
 import { defineModel } from './model.js';
 import { defineData } from './data.js';
 import { defineTrain } from './train.js';
+import { defineMpc } from './mpc.js';
+import { defineDP } from './dp.js';
+import { defineSecAgg } from './secagg.js';
 
 export { HushError, HushParseError };
 export { createWorker } from './worker-client.js';
@@ -89,6 +92,9 @@ export async function load(opts = {}) {
   const data = defineData(rt);
   const Model = defineModel(rt, { isDataset: data.isDataset });
   const train = defineTrain(rt, Model, data);
+  const mpc = defineMpc(rt, { Model });
+  const dp = defineDP(rt, { Model, isDataset: data.isDataset });
+  const secagg = defineSecAgg(rt);
   rt.check(module._hush_init(), 'hush_init');
   return Object.freeze({
     simd,
@@ -97,6 +103,13 @@ export async function load(opts = {}) {
     Model,
     data: Object.freeze(data),
     train,
+    mpc,
+    DPSGD: dp.DPSGD,
+    Accountant: dp.Accountant,
+    pate: dp.pate,
+    SecAggClient: secagg.SecAggClient,
+    SecAggServer: secagg.SecAggServer,
+    secaggPrgExpand: secagg.prgExpand,
     statusName: (status) => rt.statusName(status),
     strerror: (status) => rt.strerror(status),
     // Bytes currently malloc'ed in the wasm heap, and the heap's size (for leak checks).

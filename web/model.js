@@ -122,6 +122,8 @@ export function defineModel(rt, { isDataset }) {
     }
 
     get freed() { return !this.#cell.model; }
+    // The C hush_model pointer, for other classes of this package (DPSGD); refused during fit().
+    get handle() { return this.#idle(); }
     get paramCount() { return M._hush_model_param_count(this.#ptr) >>> 0; }
     get inputSize() { return M._hush_model_input_size(this.#ptr) >>> 0; }
     get outputSize() { return M._hush_model_output_size(this.#ptr) >>> 0; }

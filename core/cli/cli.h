@@ -45,5 +45,8 @@ int cli_load_dataset(hush_dataset **out, const char *path, const char *format);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_privacy(int argc, char **argv);
+int cmd_mpc(int argc, char **argv);
+int cmd_secagg(int argc, char **argv);
+int cmd_pate(int argc, char **argv);
 
 #endif

@@ -11,12 +11,21 @@ static const char usage[] =
     "  train   --data FILE [--format arff|csv|idx|digits] --model SPEC --epochs N --batch B\n"
     "          --lr LR [--optimizer sgd|momentum|adam] [--weight-decay WD] --seed S\n"
     "          [--test-fraction F | --test-data FILE | --cv K] [--out MODEL] [--json]\n"
+    "          [--dp [--l2-norm-clip C] (--noise-multiplier S | --target-epsilon E) [--delta D]\n"
+    "           [--sampling poisson|shuffle] [--microbatches M]]\n"
     "  eval    --model MODEL --data FILE [--format ...] [--json]\n"
     "  privacy --sampling-rate Q --noise-multiplier S --steps T --delta D [--accountant rdp|pld]\n"
     "          [--orders LIST] [--conversion improved|classic] [--discretization H] [--json]\n"
     "          (RDP by default, with the improved RDP->(eps,delta) conversion)\n"
     "  privacy --mechanism gaussian --epsilon E --delta D [--sensitivity S] [--json]\n"
     "  privacy --mechanism laplace --epsilon E [--sensitivity S] [--json]\n"
+    "  pate analyze --votes FILE [--indices FILE] --noise-eps E --delta D [--moments 8] [--json]\n"
+    "  pate aggregate --votes FILE --mechanism lnmax|gnmax|confident (--noise-eps E | --sigma S\n"
+    "          [--threshold T --sigma1 S1]) --seed S [--delta D] [--classes K] [--json]\n"
+    "  secagg sim --inputs FILE | --clients N --dim D --seed S   --threshold T [--bits K]\n"
+    "          [--neighbours D] [--drop ROUND:CLIENT,...] [--out SUM_FILE] [--json]\n"
+    "  mpc predict --model MODEL --data FILE [--parties 2] [--frac-bits 16] [--batch 1] [--test-split --seed S] [--json]\n"
+    "  mpc train --data FILE --model SPEC --epochs N [--batch B] [--lr LR] [--seed S] [--parties 2] [--json]\n"
     "  version\n";
 
 int main(int argc, char **argv) {
@@ -32,6 +41,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(cmd, "privacy")) return cmd_privacy(argc - 2, argv + 2);
+    if (!strcmp(cmd, "mpc")) return cmd_mpc(argc - 2, argv + 2);
+    if (!strcmp(cmd, "secagg")) return cmd_secagg(argc - 2, argv + 2);
+    if (!strcmp(cmd, "pate")) return cmd_pate(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hush %s\n", hush_version());
         return 0;

@@ -4,21 +4,38 @@
  * parity test compares the resulting model files byte for byte): master = seed, then the named
  * sub-streams "split" (train/test split), "init" (parameters) and "shuffle" (minibatch order).
  * With --cv K the same streams are derived afresh for each of the K folds, so the folds cut one
- * permutation and every row is tested exactly once; the JSON reports the mean over folds. */
+ * permutation and every row is tested exactly once; the JSON reports the mean over folds.
+ *
+ * With --dp, training is DP-SGD (hush_dpsgd) instead of hush_model_fit_epoch: the handle gets the
+ * sub-stream "dpsgd" of master (it derives its own "sample" and "noise" from it; "shuffle" is not
+ * used), the sampling rate is q = batch / train_rows, an epoch is round(1/q) Poisson steps (or
+ * floor(rows / batch) fixed batches with --sampling shuffle), and --target-epsilon picks the
+ * smallest noise multiplier meeting the budget for all epochs (bisection on the RDP accountant).
+ * Without --dp nothing here changes. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static const char *const train_flags[] = {"json", NULL};
+static const char *const train_flags[] = {"json", "dp", NULL};
 
 typedef struct train_opts {
     const char *data, *test_data, *format, *spec, *out, *optimizer;
     uint64_t epochs, batch, seed, cv;
     double lr, test_fraction, weight_decay;
     int json;
+    /* --dp */
+    int dp, poisson;
+    double clip, noise, target_eps, delta;
+    uint64_t microbatches;
 } train_opts;
+
+typedef struct dp_result {
+    double epsilon, noise, q;
+    uint64_t steps;
+} dp_result;
 
 static int parse_train(train_opts *o, int argc, char **argv) {
     cli_args a;
@@ -37,8 +54,36 @@ static int parse_train(train_opts *o, int argc, char **argv) {
         (rc = cli_u64(&a, "cv", 0, 0, 64, &o->cv)) ||
         (rc = cli_f64(&a, "lr", 0.01, 0.0, 1e6, &o->lr)) ||
         (rc = cli_f64(&a, "weight-decay", 0.0, 0.0, 1e6, &o->weight_decay)) ||
-        (rc = cli_f64(&a, "test-fraction", 0.2, 0.0, 0.99, &o->test_fraction)) || (rc = cli_done(&a)))
+        (rc = cli_f64(&a, "test-fraction", 0.2, 0.0, 0.99, &o->test_fraction)))
         return rc;
+    o->dp = cli_flag(&a, "dp");
+    const char *sampling = cli_str(&a, "sampling", NULL);
+    int has_noise = cli_str(&a, "noise-multiplier", NULL) != NULL, has_target = cli_str(&a, "target-epsilon", NULL) != NULL;
+    int has_dp_opt = sampling || has_noise || has_target || cli_str(&a, "l2-norm-clip", NULL) ||
+                     cli_str(&a, "delta", NULL) || cli_str(&a, "microbatches", NULL);
+    if ((rc = cli_f64(&a, "l2-norm-clip", 1.0, 1e-12, 1e12, &o->clip)) ||
+        (rc = cli_f64(&a, "noise-multiplier", 1.0, 0.0, 1e6, &o->noise)) ||
+        (rc = cli_f64(&a, "target-epsilon", 0.0, 1e-6, 1e6, &o->target_eps)) ||
+        (rc = cli_f64(&a, "delta", 1e-5, 1e-300, 0.999999, &o->delta)) ||
+        (rc = cli_u64(&a, "microbatches", 0, 0, HUSH_MAX_BATCH, &o->microbatches)) || (rc = cli_done(&a)))
+        return rc;
+    if (has_dp_opt && !o->dp) {
+        cli_error("--l2-norm-clip, --noise-multiplier, --target-epsilon, --delta, --sampling and --microbatches need --dp");
+        return CLI_EXIT_USAGE;
+    }
+    if (has_noise && has_target) {
+        cli_error("give either --noise-multiplier or --target-epsilon, not both");
+        return CLI_EXIT_USAGE;
+    }
+    o->poisson = !sampling || !strcmp(sampling, "poisson");
+    if (sampling && !o->poisson && strcmp(sampling, "shuffle")) {
+        cli_error("unknown --sampling '%s' (poisson or shuffle)", sampling);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->dp && o->poisson && o->microbatches > 1) {
+        cli_error("--microbatches needs --sampling shuffle (a Poisson batch has no fixed size to split)");
+        return CLI_EXIT_USAGE;
+    }
     if (!o->data || !o->spec) {
         cli_error("train needs --data FILE and --model SPEC");
         return CLI_EXIT_USAGE;
@@ -75,8 +120,57 @@ typedef struct run_result {
 } run_result;
 
 /* One training run on a prepared split, following the canonical streams "init" and "shuffle". */
-static int run_once(run_result *res, const train_opts *o, const hush_layer_spec *layers, size_t n_layers,
-                    uint32_t okind, hush_dataset *train, hush_dataset *test, const hush_rng *master) {
+/* DP-SGD epochs in place of hush_model_fit_epoch (see the header comment). */
+static int run_dp(dp_result *dr, float *loss, double *seconds, const train_opts *o, hush_model *model, hush_optim *opt,
+                  uint32_t *perm, const float *x, const uint32_t *y, size_t n, const hush_rng *master) {
+    hush_rng dp_rng;
+    int st = hush_rng_derive(&dp_rng, master, "dpsgd");
+    if (st) return fail_status("rng", st);
+    if (o->batch > n) {
+        hush_rng_clear(&dp_rng);
+        cli_error("--batch %llu is larger than the %zu training rows", (unsigned long long)o->batch, n);
+        return CLI_EXIT_USAGE;
+    }
+    double q = (double)o->batch / (double)n;
+    uint64_t per_epoch = o->poisson ? (uint64_t)(1.0 / q + 0.5) : n / o->batch;
+    if (per_epoch == 0) per_epoch = 1;
+    dr->q = q;
+    dr->noise = o->noise;
+    if (o->target_eps > 0) {
+        st = hush_dpsgd_noise_for_epsilon(&dr->noise, o->target_eps, o->delta, q, per_epoch * o->epochs);
+        if (st) {
+            hush_rng_clear(&dp_rng);
+            return fail_status("--target-epsilon", st);
+        }
+    }
+    hush_dpsgd_config c;
+    memset(&c, 0, sizeof c);
+    c.l2_norm_clip = o->clip;
+    c.noise_multiplier = dr->noise;
+    c.sampling = o->poisson ? HUSH_DPSGD_POISSON : HUSH_DPSGD_SHUFFLE;
+    c.sampling_rate = q;
+    c.batch_size = (uint32_t)o->batch;
+    c.num_microbatches = (uint32_t)o->microbatches;
+    c.delta = o->delta;
+    hush_dpsgd *dp = NULL;
+    st = hush_dpsgd_create(&dp, model, &c, &dp_rng, NULL);
+    hush_rng_clear(&dp_rng);
+    if (st) return fail_status("dpsgd", st);
+    double t0 = cli_now(); /* the timing covers the epochs only, not calibration or accounting */
+    for (uint64_t e = 0; e < o->epochs && st == HUSH_OK; e++) {
+        st = hush_dpsgd_fit_epoch(dp, opt, perm, loss, NULL, x, y, n);
+        if (st == HUSH_OK && !o->json)
+            printf("epoch %llu/%llu loss %.6f\n", (unsigned long long)e + 1, (unsigned long long)o->epochs, *loss);
+    }
+    *seconds = cli_now() - t0;
+    if (st == HUSH_OK) st = hush_dpsgd_epsilon(dp, &dr->epsilon, o->delta);
+    dr->steps = hush_dpsgd_steps(dp);
+    hush_dpsgd_free(dp);
+    return st ? fail_status("dp training", st) : 0;
+}
+
+static int run_once(run_result *res, dp_result *dr, const train_opts *o, const hush_layer_spec *layers,
+                    size_t n_layers, uint32_t okind, hush_dataset *train, hush_dataset *test, const hush_rng *master) {
     hush_model *model = NULL;
     hush_optim *opt = NULL;
     uint32_t *perm = NULL;
@@ -136,8 +230,15 @@ static int run_once(run_result *res, const train_opts *o, const hush_layer_spec 
     }
     const float *x = hush_dataset_x(train);
     const uint32_t *y = hush_dataset_labels(train);
-    double t0 = cli_now();
-    for (uint64_t e = 0; e < o->epochs; e++) {
+    double t0 = cli_now(), dp_seconds = 0;
+    if (o->dp) {
+        int rc = run_dp(dr, &res->loss, &dp_seconds, o, model, opt, perm, x, y, res->n_train, master);
+        if (rc) {
+            exit_code = rc;
+            goto done;
+        }
+    }
+    for (uint64_t e = 0; !o->dp && e < o->epochs; e++) {
         st = hush_model_fit_epoch(model, opt, &shuffle_rng, perm, &res->loss, x, y, res->n_train, (size_t)o->batch);
         if (st != HUSH_OK) {
             exit_code = fail_status("training", st);
@@ -145,7 +246,7 @@ static int run_once(run_result *res, const train_opts *o, const hush_layer_spec 
         }
         if (!o->json) printf("epoch %llu/%llu loss %.6f\n", (unsigned long long)e + 1, (unsigned long long)o->epochs, res->loss);
     }
-    res->seconds = cli_now() - t0;
+    res->seconds = o->dp ? dp_seconds : cli_now() - t0;
     float train_loss;
     res->test_acc = res->test_loss = 0;
     if ((st = hush_model_evaluate(model, &train_loss, &res->train_acc, x, y, res->n_train)) ||
@@ -206,6 +307,8 @@ int cmd_train(int argc, char **argv) {
     hush_rng master, split_rng;
     int exit_code = CLI_EXIT_FAIL;
     run_result sum, r;
+    dp_result dr;
+    memset(&dr, 0, sizeof dr);
     float fold_acc[64];
     memset(&master, 0, sizeof master);
     memset(&sum, 0, sizeof sum);
@@ -243,7 +346,7 @@ int cmd_train(int argc, char **argv) {
             goto done;
         }
         memset(&r, 0, sizeof r);
-        if ((rc = run_once(&r, &o, layers, n_layers, okind, train, test, &master))) {
+        if ((rc = run_once(&r, &dr, &o, layers, n_layers, okind, train, test, &master))) {
             exit_code = rc;
             goto done;
         }
@@ -268,10 +371,23 @@ int cmd_train(int argc, char **argv) {
             for (uint64_t k = 0; k < runs; k++) printf("%s%.6f", k ? "," : "", fold_acc[k]);
             printf("],\"cv_test_rows\":%zu", sum.n_test);
         }
+        if (o.dp) {
+            /* JSON has no infinity: noise 0 reports epsilon null, as `hush privacy` does */
+            char ebuf[40] = "null";
+            if (isfinite(dr.epsilon)) snprintf(ebuf, sizeof ebuf, "%.9g", dr.epsilon);
+            printf(",\"dp\":true,\"epsilon\":%s,\"delta\":%.9g,\"steps\":%llu,\"sampling_rate\":%.9g,"
+                   "\"noise_multiplier\":%.9g,\"l2_norm_clip\":%.9g,\"sampling\":\"%s\",\"microbatches\":%llu",
+                   ebuf, o.delta, (unsigned long long)dr.steps, dr.q, dr.noise, o.clip,
+                   o.poisson ? "poisson" : "shuffle", (unsigned long long)o.microbatches);
+        }
         printf("}\n");
     } else {
         printf("train accuracy %.4f, test accuracy %.4f (%zu test rows%s), %.0f examples/s\n", sum.train_acc / n,
                sum.test_acc / n, sum.n_test, o.cv ? " over all folds" : "", eps);
+        if (o.dp)
+            printf("DP-SGD (%s): epsilon %.4f at delta %g after %llu steps, q %.6g, noise multiplier %.6g\n",
+                   o.poisson ? "Poisson" : "shuffled fixed batches; epsilon assumes Poisson sampling", dr.epsilon,
+                   o.delta, (unsigned long long)dr.steps, dr.q, dr.noise);
     }
     exit_code = 0;
 done:

@@ -43,6 +43,7 @@
 
 #include "common.h"
 #include "rng.h"
+#include "nn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -181,6 +182,132 @@ HUSH_NODISCARD int hush_accountant_delta(const hush_accountant *acc, double *del
 /* Accumulated RDP curve: the orders and values, valid until free; HUSH_ESTATE for PLD. */
 HUSH_NODISCARD int hush_accountant_rdp(const hush_accountant *acc, const double **orders, const double **rdp,
                                        size_t *n);
+
+
+/* ---- DP-SGD (Abadi et al. 2016): core/src/dp/dpsgd.c ----
+ *
+ * One step: sample a batch, clip each example's gradient to L2 norm l2_norm_clip (through the
+ * model's per-example machinery: for dense layers the norm needs no per-example gradient), sum,
+ * add N(0, (noise_multiplier * l2_norm_clip)^2) to every coordinate, divide by the expected batch
+ * size, and take an optimiser step. The noise comes from hush_rng_normal (a floating-point
+ * Gaussian, as in TF Privacy and Opacus; see dpsgd.c for what that implies). The handle keeps an
+ * RDP accountant of the sampled Gaussian, one event per step.
+ *
+ * Sampling:
+ *   POISSON  hush_dpsgd_step gets the whole training set and includes each example independently
+ *            with probability sampling_rate (variable batch size), which is exactly what the
+ *            accountant assumes. The sum is divided by E[B] = sampling_rate * n.
+ *   SHUFFLE  hush_dpsgd_step gets one fixed-size batch (the caller's, or hush_dpsgd_fit_epoch's
+ *            shuffled minibatches) and divides by its size. NOT what the Poisson accounting
+ *            assumes: the epsilon reported is the common practice (q = batch / n), not a proven
+ *            bound for shuffling (see Chua et al. 2024, "How private are DP-SGD implementations?").
+ * num_microbatches (TF Privacy): 0 = per-example clipping. M >= 1 (SHUFFLE only; the batch size
+ * must be a multiple of M) splits the batch into M contiguous microbatches, clips each
+ * microbatch's MEAN gradient to l2_norm_clip, sums, adds the same noise, and divides by M. */
+#define HUSH_DPSGD_POISSON 1
+#define HUSH_DPSGD_SHUFFLE 2
+
+typedef struct hush_dpsgd_config {
+    double l2_norm_clip;      /* C > 0; +INFINITY turns clipping off */
+    double noise_multiplier;  /* sigma >= 0 (noise std = sigma * C) */
+    int sampling;             /* HUSH_DPSGD_POISSON or HUSH_DPSGD_SHUFFLE */
+    double sampling_rate;     /* POISSON: q in (0, 1], rounded up to a multiple of 2^-32. SHUFFLE: 0 = batch / n at each fit_epoch;
+                                 hush_dpsgd_step in SHUFFLE mode needs it set (for the accountant) */
+    uint32_t batch_size;      /* SHUFFLE: minibatch size of hush_dpsgd_fit_epoch */
+    uint32_t num_microbatches;
+    double delta;             /* default delta for hush_dpsgd_epsilon (0: 1e-5) */
+} hush_dpsgd_config;
+
+typedef struct hush_dpsgd hush_dpsgd;
+
+/* The handle borrows the model (which must outlive it) and takes a copy of rng, from which it
+ * derives the named streams "sample" and "noise" (NULL: seeded from the OS). Everything the steps
+ * need is allocated here. */
+HUSH_NODISCARD int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg,
+                                     const hush_rng *rng, const hush_allocator *alloc);
+void hush_dpsgd_free(hush_dpsgd *dp);
+/* One DP-SGD step (see above for what x/labels/n mean per sampling mode). *loss (may be NULL) gets
+ * the mean loss of the sampled examples (0 if none), *batch (may be NULL) the sampled batch size.
+ * An empty Poisson batch still takes a (noise-only) step, as the analysis requires. */
+HUSH_NODISCARD int hush_dpsgd_step(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batch, const float *x,
+                                   const uint32_t *labels, size_t n);
+/* One epoch. POISSON: round(1 / sampling_rate) steps over the whole set (perm unused, may be NULL).
+ * SHUFFLE: a permutation of the n rows (perm: caller workspace of n uint32) drawn from the
+ * handle's "sample" stream, in minibatches of batch_size; a trailing partial batch is dropped
+ * (so every step has the same size). *steps (may be NULL) gets the step count. */
+HUSH_NODISCARD int hush_dpsgd_fit_epoch(hush_dpsgd *dp, hush_optim *o, uint32_t *perm, float *mean_loss,
+                                        size_t *steps, const float *x, const uint32_t *labels, size_t n);
+/* Epsilon spent so far at delta (<= 0: the config's delta), improved conversion, default orders. */
+HUSH_NODISCARD int hush_dpsgd_epsilon(hush_dpsgd *dp, double *epsilon, double delta);
+uint64_t hush_dpsgd_steps(const hush_dpsgd *dp);
+/* Smallest noise multiplier (to 1e-4 relative, rounded up) with which `steps` Poisson steps at rate q
+ * spend at most target_epsilon at delta (RDP, improved conversion). HUSH_ERANGE if even sigma = 1e3
+ * does not meet it. */
+HUSH_NODISCARD int hush_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta,
+                                                double q, uint64_t steps);
+
+/* ---- PATE (Papernot et al. 2017, 2018): core/src/dp/pate.c ----
+ * Votes are a teachers x examples matrix, row-major: votes[t * n_examples + e] is teacher t's
+ * label for example e, in 0 .. n_classes-1. */
+#define HUSH_PATE_LNMAX 1     /* Laplace noisy max, noise scale 1 / noise_eps per count */
+#define HUSH_PATE_GNMAX 2     /* Gaussian noisy max, sigma per count */
+#define HUSH_PATE_CONFIDENT 3 /* Confident-GNMax: answer only if max count + N(0, sigma1^2) >= threshold */
+
+typedef struct hush_pate_config {
+    int mechanism;
+    double noise_eps;  /* LNMax */
+    double sigma;      /* GNMax, and Confident-GNMax's answering noise (sigma2) */
+    double threshold;  /* Confident-GNMax */
+    double sigma1;     /* Confident-GNMax's threshold noise */
+} hush_pate_config;
+
+/* Noisy labels into labels[n_examples] (-1 where Confident-GNMax declines). Noise is exact
+ * discrete Laplace / discrete Gaussian on the integer counts (see pate.c); ties go to the lowest
+ * label. *answered (may be NULL) gets the number of labels released. */
+HUSH_NODISCARD int hush_pate_aggregate(hush_rng *rng, int32_t *labels, size_t *answered, const uint32_t *votes,
+                                       size_t n_teachers, size_t n_examples, uint32_t n_classes,
+                                       const hush_pate_config *cfg, const hush_allocator *alloc);
+
+/* PySyft 0.2's pate.perform_analysis(teacher_preds, indices, noise_eps, delta, moments):
+ * the moments-accountant analysis of LNMax (Papernot et al. 2017, Theorem 3), data-dependent over
+ * the answered examples `indices` (each an example index; repeats count again; NULL = every
+ * example once) and data-independent over all n_examples; orders l = 1..moments, classic
+ * conversion eps = (sum log-mgf - log delta) / l. As in PySyft the number of classes is the number
+ * of distinct labels in the votes, and every label must be below it (HUSH_EFORMAT otherwise, where
+ * PySyft raises IndexError). PySyft's smooth-sensitivity values (beta) do not affect its result and
+ * are not computed. */
+HUSH_NODISCARD int hush_pate_analyze(double *data_dependent_eps, double *data_independent_eps,
+                                     const uint32_t *votes, size_t n_teachers, size_t n_examples,
+                                     const uint32_t *indices, size_t n_indices, double noise_eps, double delta,
+                                     uint32_t moments, const hush_allocator *alloc);
+
+/* The data-independent half of hush_pate_analyze alone, for n_queries LNMax answers: the
+ * moments bound of a 2 noise_eps-DP mechanism, min over l = 1..moments. */
+HUSH_NODISCARD int hush_pate_lnmax_epsilon(double *epsilon, size_t n_queries, double noise_eps, double delta,
+                                           uint32_t moments);
+
+/* Papernot et al. 2018 ("Scalable private learning with PATE"), data-dependent RDP:
+ * log of an upper bound on Pr[GNMax(counts) != argmax counts] (Proposition 7, union bound). */
+HUSH_NODISCARD int hush_pate_logq_gnmax(double *logq, const double *counts, size_t n_classes, double sigma);
+/* GNMax RDP at each order from logq (Theorem 6 with Proposition 10's orders; never above the
+ * data-independent alpha / sigma^2), ADDED into rdp[i]. */
+HUSH_NODISCARD int hush_pate_rdp_gnmax(double *rdp, const double *orders, size_t n, double logq, double sigma);
+/* Confident-GNMax's threshold check: log Pr[round(max counts) + N(0, sigma1^2) >= threshold]. */
+HUSH_NODISCARD int hush_pate_logpr_answered(double *logpr, const double *counts, size_t n_classes, double threshold,
+                                            double sigma1);
+/* RDP of the threshold check (sensitivity 1, so GNMax's bound at sigma1 * sqrt 2), ADDED into rdp. */
+HUSH_NODISCARD int hush_pate_rdp_threshold(double *rdp, const double *orders, size_t n, double logpr_answered,
+                                           double sigma1);
+/* The 2018 analysis of a GNMax (sigma1 == 0) or Confident-GNMax run over the default RDP orders:
+ * every example pays the threshold check (Confident only), every answered one (labels[e] >= 0;
+ * labels NULL = all answered) pays GNMax. Data-dependent and data-independent epsilon at delta
+ * with the classic conversion, as the paper's code does. The data-dependent value depends on
+ * the votes, so releasing it needs smooth sensitivity (not provided). */
+HUSH_NODISCARD int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps,
+                                           const uint32_t *votes, size_t n_teachers, size_t n_examples,
+                                           uint32_t n_classes, const int32_t *labels, double threshold,
+                                           double sigma1, double sigma2, double delta,
+                                           const hush_allocator *alloc);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,330 @@
+/* `hush pate`: PATE aggregation of teacher votes and its privacy analysis.
+ *
+ *   hush pate analyze --votes FILE [--indices FILE] --noise-eps E --delta D [--moments 8] [--json]
+ *   hush pate aggregate --votes FILE --mechanism lnmax|gnmax|confident
+ *                       (--noise-eps E | --sigma S [--threshold T --sigma1 S1]) --seed S
+ *                       [--delta D] [--classes K] [--json]
+ *
+ * The votes file is CSV: one row per teacher, one column per example, integer labels 0..K-1. The
+ * indices file lists answered example indices (commas or whitespace). Both are parsed here with a
+ * line number on every error (exit 1). analyze follows PySyft 0.2's perform_analysis; aggregate
+ * draws its noise from the sub-stream "pate" of the seed and reports the data-independent epsilon
+ * (safe to publish) and the data-dependent one (which itself depends on the votes: publishing it
+ * needs smooth sensitivity). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *const pate_flags[] = {"json", NULL};
+
+#define MAX_LABEL (1u << 20)
+
+static void json_num(const char *key, double v) {
+    if (!isfinite(v)) {
+        printf(",\"%s\":null", key);
+        return;
+    }
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    printf(",\"%s\":%s", key, buf);
+}
+
+/* Reads one non-negative decimal integer at *p (spaces/tabs around it allowed). */
+static int read_uint(const char **p, const char *end, uint64_t max, uint64_t *out) {
+    const char *s = *p;
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    if (s == end || *s < '0' || *s > '9') return -1;
+    uint64_t v = 0;
+    while (s < end && *s >= '0' && *s <= '9') {
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > max) return -1;
+        s++;
+    }
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r')) s++;
+    *p = s;
+    *out = v;
+    return 0;
+}
+
+/* Votes CSV -> row-major teachers x examples. Blank lines are skipped. */
+static int load_votes(const char *path, uint32_t **votes, size_t *teachers, size_t *examples, uint32_t *max_label) {
+    size_t len = 0;
+    char *buf = (char *)cli_read_file(path, &len);
+    if (!buf) return CLI_EXIT_FAIL;
+    size_t cap = 0, n = 0, cols = 0, rows = 0, line = 0;
+    uint32_t *v = NULL, mx = 0;
+    const char *p = buf, *end = buf + len;
+    int rc = 0;
+    while (p < end && !rc) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol) eol = end;
+        line++;
+        const char *q = p;
+        while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+        if (q == eol) {
+            p = eol + (eol < end);
+            continue;
+        }
+        size_t c = 0;
+        q = p;
+        for (;;) {
+            uint64_t x;
+            if (read_uint(&q, eol, MAX_LABEL - 1, &x)) {
+                cli_error("%s:%zu: field %zu: expected a label 0..%u", path, line, c + 1, MAX_LABEL - 1);
+                rc = CLI_EXIT_FAIL;
+                break;
+            }
+            if (n == cap) {
+                size_t nc = cap ? cap * 2 : 1024;
+                uint32_t *nv = realloc(v, nc * sizeof *nv);
+                if (!nv) {
+                    cli_error("%s:%zu: out of memory", path, line);
+                    rc = CLI_EXIT_FAIL;
+                    break;
+                }
+                v = nv;
+                cap = nc;
+            }
+            v[n++] = (uint32_t)x;
+            if (x > mx) mx = (uint32_t)x;
+            c++;
+            if (q == eol) break;
+            if (*q != ',') {
+                cli_error("%s:%zu: field %zu: expected ',' or end of line", path, line, c);
+                rc = CLI_EXIT_FAIL;
+                break;
+            }
+            q++;
+        }
+        if (!rc && rows && c != cols) {
+            cli_error("%s:%zu: %zu columns, but the first row has %zu", path, line, c, cols);
+            rc = CLI_EXIT_FAIL;
+        }
+        cols = c;
+        rows++;
+        p = eol + (eol < end);
+    }
+    free(buf);
+    if (!rc && rows == 0) {
+        cli_error("%s: no votes", path);
+        rc = CLI_EXIT_FAIL;
+    }
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *votes = v;
+    *teachers = rows;
+    *examples = cols;
+    *max_label = mx;
+    return 0;
+}
+
+static int load_indices(const char *path, uint32_t **out, size_t *n_out, size_t examples) {
+    size_t len = 0;
+    char *buf = (char *)cli_read_file(path, &len);
+    if (!buf) return CLI_EXIT_FAIL;
+    size_t cap = 0, n = 0, line = 1;
+    uint32_t *v = NULL;
+    const char *p = buf, *end = buf + len;
+    int rc = 0;
+    while (p < end && !rc) {
+        if (*p == '\n') line++;
+        if (*p == '\n' || *p == ',' || *p == ' ' || *p == '\t' || *p == '\r') {
+            p++;
+            continue;
+        }
+        uint64_t x;
+        if (read_uint(&p, end, UINT32_MAX, &x) || x >= examples) {
+            cli_error("%s:%zu: expected an example index 0..%zu", path, line, examples - 1);
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        if (p < end && *p != '\n' && *p != ',' && *p != ' ' && *p != '\t' && *p != '\r') {
+            cli_error("%s:%zu: unexpected character after an index", path, line);
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            uint32_t *nv = realloc(v, nc * sizeof *nv);
+            if (!nv) {
+                rc = CLI_EXIT_FAIL;
+                cli_error("%s: out of memory", path);
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        v[n++] = (uint32_t)x;
+    }
+    free(buf);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n_out = n;
+    return 0;
+}
+
+static int fail_status(const char *what, int st) {
+    cli_error("%s: %s (%s)", what, hush_strerror(st), hush_status_name(st));
+    return CLI_EXIT_FAIL;
+}
+
+static int analyze(cli_args *a, int json) {
+    const char *vpath = cli_str(a, "votes", NULL), *ipath = cli_str(a, "indices", NULL);
+    double eps, delta;
+    uint64_t moments;
+    int rc;
+    if ((rc = cli_f64(a, "noise-eps", 0.0, 0.0, 1e6, &eps)) || (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
+        (rc = cli_u64(a, "moments", 8, 1, 1024, &moments)) || (rc = cli_done(a)))
+        return rc;
+    if (!vpath || !(eps > 0)) {
+        cli_error("pate analyze needs --votes FILE and --noise-eps E > 0");
+        return CLI_EXIT_USAGE;
+    }
+    uint32_t *votes = NULL, *idx = NULL, mx;
+    size_t T, E, n_idx = 0;
+    if ((rc = load_votes(vpath, &votes, &T, &E, &mx))) return rc;
+    if (ipath && (rc = load_indices(ipath, &idx, &n_idx, E))) {
+        free(votes);
+        return rc;
+    }
+    double dd, di;
+    int st = hush_pate_analyze(&dd, &di, votes, T, E, idx, n_idx, eps, delta, (uint32_t)moments, NULL);
+    free(votes);
+    free(idx);
+    if (st == HUSH_EFORMAT) {
+        cli_error("%s: labels must be 0..K-1 with every label used (PySyft counts the distinct labels)", vpath);
+        return CLI_EXIT_FAIL;
+    }
+    if (st) return fail_status("pate analyze", st);
+    if (json) {
+        printf("{\"command\":\"pate-analyze\",\"teachers\":%zu,\"examples\":%zu,\"queries\":%zu,\"moments\":%llu", T, E,
+               ipath ? n_idx : E, (unsigned long long)moments);
+        json_num("noise_eps", eps);
+        json_num("delta", delta);
+        json_num("data_dependent_eps", dd);
+        json_num("data_independent_eps", di);
+        printf("}\n");
+    } else {
+        printf("data-dependent epsilon %.6f, data-independent epsilon %.6f (delta %g)\n", dd, di, delta);
+    }
+    return 0;
+}
+
+static int aggregate(cli_args *a, int json) {
+    const char *vpath = cli_str(a, "votes", NULL), *mech = cli_str(a, "mechanism", NULL);
+    int has_eps = cli_str(a, "noise-eps", NULL) != NULL, has_sigma = cli_str(a, "sigma", NULL) != NULL;
+    int has_thr = cli_str(a, "threshold", NULL) != NULL, has_s1 = cli_str(a, "sigma1", NULL) != NULL;
+    double eps, sigma, thr, s1, delta;
+    uint64_t seed, classes;
+    int rc;
+    if ((rc = cli_f64(a, "noise-eps", 0.0, 0.0, 1e6, &eps)) || (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
+        (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) || (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) ||
+        (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) || (rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &seed)) ||
+        (rc = cli_u64(a, "classes", 0, 0, MAX_LABEL, &classes)) || (rc = cli_done(a)))
+        return rc;
+    hush_pate_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (!vpath || !mech) {
+        cli_error("pate aggregate needs --votes FILE and --mechanism lnmax|gnmax|confident");
+        return CLI_EXIT_USAGE;
+    }
+    if (!strcmp(mech, "lnmax")) {
+        cfg.mechanism = HUSH_PATE_LNMAX;
+        if (!has_eps || has_sigma || has_thr || has_s1 || !(eps > 0)) {
+            cli_error("--mechanism lnmax takes --noise-eps E > 0 (only)");
+            return CLI_EXIT_USAGE;
+        }
+    } else if (!strcmp(mech, "gnmax") || !strcmp(mech, "confident")) {
+        int conf = mech[0] == 'c';
+        cfg.mechanism = conf ? HUSH_PATE_CONFIDENT : HUSH_PATE_GNMAX;
+        if (has_eps || !(sigma > 0) || (conf && (!has_thr || !(s1 > 0))) || (!conf && (has_thr || has_s1))) {
+            cli_error(conf ? "--mechanism confident takes --sigma S --threshold T --sigma1 S1"
+                           : "--mechanism gnmax takes --sigma S (only)");
+            return CLI_EXIT_USAGE;
+        }
+    } else {
+        cli_error("unknown --mechanism '%s' (lnmax, gnmax or confident)", mech);
+        return CLI_EXIT_USAGE;
+    }
+    cfg.noise_eps = eps;
+    cfg.sigma = sigma;
+    cfg.threshold = thr;
+    cfg.sigma1 = s1;
+    uint32_t *votes = NULL, mx;
+    size_t T, E;
+    if ((rc = load_votes(vpath, &votes, &T, &E, &mx))) return rc;
+    uint32_t K = classes ? (uint32_t)classes : mx + 1;
+    if (K < 2) K = 2;
+    if (mx >= K) {
+        free(votes);
+        cli_error("%s: label %u is not below --classes %u", vpath, mx, K);
+        return CLI_EXIT_FAIL;
+    }
+    int32_t *labels = malloc(E * sizeof *labels);
+    hush_rng master, rng;
+    memset(&rng, 0, sizeof rng);
+    size_t answered = 0;
+    double di = NAN, dd = NAN;
+    int st = labels ? hush_rng_init_u64(&master, seed) : HUSH_ENOMEM;
+    if (st == HUSH_OK) st = hush_rng_derive(&rng, &master, "pate");
+    if (st == HUSH_OK) st = hush_pate_aggregate(&rng, labels, &answered, votes, T, E, K, &cfg, NULL);
+    if (st == HUSH_OK) {
+        if (cfg.mechanism == HUSH_PATE_LNMAX) {
+            st = hush_pate_lnmax_epsilon(&di, E, eps, delta, 8);
+            double unused;
+            /* data-dependent only where PySyft's label convention holds */
+            if (st == HUSH_OK && hush_pate_analyze(&dd, &unused, votes, T, E, NULL, 0, eps, delta, 8, NULL) != HUSH_OK)
+                dd = NAN;
+        } else {
+            st = hush_pate_analyze_gnmax(&dd, &di, votes, T, E, K, labels, thr,
+                                         cfg.mechanism == HUSH_PATE_CONFIDENT ? s1 : 0.0, sigma, delta, NULL);
+        }
+    }
+    hush_rng_clear(&master);
+    hush_rng_clear(&rng);
+    free(votes);
+    if (st) {
+        free(labels);
+        return fail_status("pate aggregate", st);
+    }
+    if (json) {
+        printf("{\"command\":\"pate-aggregate\",\"mechanism\":\"%s\",\"teachers\":%zu,\"examples\":%zu,\"classes\":%u,"
+               "\"answered\":%zu,\"seed\":%llu",
+               mech, T, E, K, answered, (unsigned long long)seed);
+        json_num("epsilon", di);
+        json_num("data_dependent_eps", dd);
+        json_num("delta", delta);
+        printf(",\"labels\":[");
+        for (size_t e = 0; e < E; e++) printf("%s%d", e ? "," : "", (int)labels[e]);
+        printf("]}\n");
+    } else {
+        for (size_t e = 0; e < E; e++) printf("%s%d", e ? "," : "", (int)labels[e]);
+        printf("\n%zu of %zu answered; epsilon %.6f (data-independent), %.6f (data-dependent) at delta %g\n", answered,
+               E, di, dd, delta);
+    }
+    free(labels);
+    return 0;
+}
+
+int cmd_pate(int argc, char **argv) {
+    if (argc < 1 || (strcmp(argv[0], "analyze") && strcmp(argv[0], "aggregate"))) {
+        cli_error("pate needs a subcommand: analyze or aggregate");
+        return CLI_EXIT_USAGE;
+    }
+    cli_args a;
+    int rc = cli_parse(&a, argc - 1, argv + 1, pate_flags);
+    if (rc) return rc;
+    int json = cli_flag(&a, "json");
+    return argv[0][1] == 'n' ? analyze(&a, json) : aggregate(&a, json);
+}

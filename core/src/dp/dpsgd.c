@@ -1,0 +1,450 @@
+/* DP-SGD: Poisson sampling, per-example (or per-microbatch) clipping, Gaussian noise, accounting.
+ *
+ * Who learns what: whoever sees the parameters after any number of steps (and the reported
+ * epsilon) learns at most what the accountant states about any single training example, under the
+ * add/remove-one neighbouring relation and Poisson sampling. SHUFFLE mode is outside that
+ * statement (its epsilon is the customary number, labelled as such in dp.h).
+ *
+ * Gradients: the model's backward_examples gives every example's gradient norm without forming
+ * the gradient (dense layers use ||a_i|| ||delta_i||), and grad_weighted forms
+ * sum_i w_i g_i with w_i = min(1, C / ||g_i||) / E[B] in the same pass as plain training, so with
+ * C = +inf, sigma = 0 and a fixed batch the update equals hush_model_step bit for bit. A Poisson
+ * batch larger than the model's max_batch is processed in chunks of max_batch gathered into a
+ * buffer allocated at create; chunk sums are added in chunk order.
+ *
+ * Noise: N(0, (sigma C)^2) / E[B] per coordinate from hush_rng_normal on the handle's own "noise"
+ * stream (Marsaglia polar method with Hush's exactly-rounded log and IEEE sqrt), so every build adds
+ * the same bits. The handle reads that stream in 2 KiB blocks and decodes the draws itself, which
+ * yields exactly the sequence successive hush_rng_normal calls would (same bytes, same order, same
+ * arithmetic, the spare deviate carried across steps) at a fraction of the per-call cost; the test
+ * checks the equality. This floating-point Gaussian is what TF Privacy, Opacus and JAX privacy use; it is
+ * not an exact sampler: the values it can produce lie on the double grid and their probabilities
+ * deviate from the ideal density in the far tails, so the proven (eps, delta) is for the ideal
+ * real-valued mechanism. Attacks of Mironov's 2012 kind need the raw noisy value of a low-dimensional
+ * release; here the noise is summed into float gradients, rounded and passed through the optimiser
+ * over thousands of coordinates and steps, and Jin et al. 2022 ("Are we there yet?") found the
+ * practical gap for DP-SGD small but not zero. Values that are released directly (counts, sums,
+ * PATE votes) use the exact discrete samplers instead.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/alloc.h"
+#include "hush/dp.h"
+#include "hush/mathf.h"
+
+#define NOISE_BUF 2048
+
+struct hush_dpsgd {
+    hush_model *m;
+    hush_dpsgd_config cfg;
+    int has_alloc;
+    hush_allocator alloc;
+    size_t bytes;
+    hush_rng sample, noise;
+    hush_accountant *acc;
+    double q;             /* sampling rate for the accountant (SHUFFLE: set by fit_epoch if 0) */
+    uint64_t q_thr;       /* POISSON: include an example when a uniform 32-bit word is below this */
+    double pend_q;        /* steps not yet composed into acc: pend_count at rate pend_q */
+    uint64_t pend_count, steps;
+    int unbounded;        /* a step ran with clipping off or no noise: epsilon is infinite */
+    size_t in, np, mb;
+    float *xb, *norms, *w, *accg;
+    uint32_t *lb;
+    /* the "noise" stream read ahead in blocks: bytes [npos, NOISE_BUF) are not yet used */
+    size_t npos;
+    int have_spare;
+    double spare;
+    uint8_t nbuf[NOISE_BUF];
+};
+
+/* The next NOISE_BUF bytes of the "noise" stream. While the rng's own buffer is empty (it always
+ * is here: the handle never draws from it), these are the ChaCha20 blocks from its counter on
+ * (rng.h: the keystream is exactly RFC 8439's), generated in one call instead of 256-byte
+ * refills; the sequence test in test_dpsgd.c pins the equivalence. */
+static void noise_refill(hush_dpsgd *dp) {
+    hush_rng *r = &dp->noise;
+    memset(dp->nbuf, 0, NOISE_BUF);
+    if (r->pos == HUSH_RNG_BUFBYTES && r->counter + NOISE_BUF / 64 <= (uint64_t)1 << 32) {
+        crypto_stream_chacha20_ietf_xor_ic(dp->nbuf, dp->nbuf, NOISE_BUF, r->nonce, (uint32_t)r->counter, r->key);
+        r->counter += NOISE_BUF / 64;
+    } else if (hush_rng_bytes(r, dp->nbuf, NOISE_BUF) != HUSH_OK) {
+        memset(dp->nbuf, 0, NOISE_BUF); /* as hush_rng_u64: exhaustion (2^32 blocks) reads as 0 */
+    }
+    dp->npos = 0;
+}
+
+static uint64_t noise_u64(hush_dpsgd *dp) {
+    if (dp->npos == NOISE_BUF) noise_refill(dp);
+    const uint8_t *b = dp->nbuf + dp->npos;
+    dp->npos += 8;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
+    return v;
+}
+
+/* hush_rng_normal's algorithm on the block-read stream (keep the two in step). */
+static double noise_normal(hush_dpsgd *dp) {
+    if (dp->have_spare) {
+        dp->have_spare = 0;
+        return dp->spare;
+    }
+    double u, v, s;
+    do {
+        u = 2.0 * ((double)(noise_u64(dp) >> 11) * 0x1p-53) - 1.0;
+        v = 2.0 * ((double)(noise_u64(dp) >> 11) * 0x1p-53) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double f = __builtin_sqrt(-2.0 * hush_log(s) / s);
+    dp->spare = v * f;
+    dp->have_spare = 1;
+    return u * f;
+}
+
+/* The noise is what hides the data: drawn bytes are wiped once per step, not per draw. */
+static void noise_wipe_used(hush_dpsgd *dp) { sodium_memzero(dp->nbuf, dp->npos); }
+
+
+int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg, const hush_rng *rng,
+                      const hush_allocator *alloc) {
+    if (!out) return HUSH_EARG;
+    *out = NULL;
+    if (!model || !cfg) return HUSH_EARG;
+    hush_dpsgd_config c = *cfg;
+    if (!(c.l2_norm_clip > 0.0) || !(c.noise_multiplier >= 0.0) || !isfinite(c.noise_multiplier)) return HUSH_EARG;
+    if (isinf(c.l2_norm_clip) && c.noise_multiplier > 0.0) return HUSH_EARG; /* infinite noise */
+    if (c.sampling != HUSH_DPSGD_POISSON && c.sampling != HUSH_DPSGD_SHUFFLE) return HUSH_EARG;
+    if (c.sampling == HUSH_DPSGD_POISSON && !(c.sampling_rate > 0.0 && c.sampling_rate <= 1.0)) return HUSH_EARG;
+    if (c.sampling == HUSH_DPSGD_SHUFFLE && !(c.sampling_rate >= 0.0 && c.sampling_rate <= 1.0)) return HUSH_EARG;
+    if (c.sampling == HUSH_DPSGD_POISSON && c.num_microbatches > 1) return HUSH_EUNSUPPORTED;
+    if (c.batch_size > HUSH_MAX_BATCH || c.num_microbatches > HUSH_MAX_BATCH) return HUSH_ERANGE;
+    if (c.delta == 0.0) c.delta = 1e-5;
+    if (!(c.delta > 0.0 && c.delta < 1.0)) return HUSH_EARG;
+
+    size_t in = hush_model_input_size(model), np = hush_model_param_count(model), mb = hush_model_max_batch(model);
+    size_t bytes = (sizeof(hush_dpsgd) + 15) & ~(size_t)15;
+    size_t off_x = bytes;
+    bytes += mb * in * sizeof(float);
+    size_t off_n = bytes;
+    bytes += mb * sizeof(float);
+    size_t off_w = bytes;
+    bytes += mb * sizeof(float);
+    size_t off_a = bytes;
+    bytes += np * sizeof(float);
+    size_t off_l = bytes;
+    bytes += mb * sizeof(uint32_t);
+    unsigned char *blk = hush__calloc(alloc, 1, bytes);
+    if (!blk) return HUSH_ENOMEM;
+    hush_dpsgd *dp = (hush_dpsgd *)blk;
+    dp->m = model;
+    dp->cfg = c;
+    dp->has_alloc = alloc != NULL;
+    if (alloc) dp->alloc = *alloc;
+    dp->bytes = bytes;
+    dp->q = c.sampling_rate;
+    if (c.sampling == HUSH_DPSGD_POISSON) {
+        /* Bernoulli(q) as "32 random bits < ceil(q 2^32)": exact, four bytes per example from one
+         * bulk keystream read, and q is rounded up to the next multiple of 2^-32, so the rate
+         * actually used (which is what the accountant and E[B] use) is never below the one asked. */
+        dp->q_thr = (uint64_t)ceil(c.sampling_rate * 4294967296.0);
+        dp->q = (double)dp->q_thr / 4294967296.0;
+    }
+    dp->in = in;
+    dp->np = np;
+    dp->mb = mb;
+    dp->xb = (float *)(blk + off_x);
+    dp->norms = (float *)(blk + off_n);
+    dp->w = (float *)(blk + off_w);
+    dp->accg = (float *)(blk + off_a);
+    dp->lb = (uint32_t *)(blk + off_l);
+    dp->npos = NOISE_BUF;
+    hush_rng base;
+    int rc = rng ? (base = *rng, HUSH_OK) : hush_rng_init_random(&base);
+    if (rc == HUSH_OK) rc = hush_rng_derive(&dp->sample, &base, "sample");
+    if (rc == HUSH_OK) rc = hush_rng_derive(&dp->noise, &base, "noise");
+    hush_rng_clear(&base);
+    if (rc == HUSH_OK) rc = hush_accountant_create(&dp->acc, HUSH_ACCOUNTANT_RDP, NULL, alloc);
+    if (rc != HUSH_OK) {
+        hush_dpsgd_free(dp);
+        return rc;
+    }
+    *out = dp;
+    return HUSH_OK;
+}
+
+void hush_dpsgd_free(hush_dpsgd *dp) {
+    if (!dp) return;
+    hush_accountant_free(dp->acc);
+    hush_rng_clear(&dp->sample);
+    hush_rng_clear(&dp->noise);
+    hush_allocator a = dp->alloc;
+    int has = dp->has_alloc;
+    size_t bytes = dp->bytes;
+    sodium_memzero(dp, sizeof *dp);
+    hush__free(has ? &a : NULL, dp, bytes);
+}
+
+static int flush_accounting(hush_dpsgd *dp) {
+    if (dp->pend_count == 0) return HUSH_OK;
+    hush_dp_event ev = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, dp->cfg.noise_multiplier, dp->pend_q, NULL, NULL, 0};
+    int rc = hush_accountant_compose(dp->acc, &ev, dp->pend_count);
+    if (rc == HUSH_OK) dp->pend_count = 0;
+    return rc;
+}
+
+static int account_step(hush_dpsgd *dp, double q) {
+    if (dp->pend_count && dp->pend_q != q) {
+        int rc = flush_accounting(dp);
+        if (rc != HUSH_OK) return rc;
+    }
+    dp->pend_q = q;
+    dp->pend_count++;
+    dp->steps++;
+    if (isinf(dp->cfg.l2_norm_clip) || dp->cfg.noise_multiplier == 0.0) dp->unbounded = 1;
+    return HUSH_OK;
+}
+
+/* Per-example pass over B examples at x: gradient sum with clipped weights, into grads (last chunk
+ * of a step) or added into accg (chunks before it; *have says whether accg holds anything). */
+static int clip_chunk(hush_dpsgd *dp, double *loss_sum, const float *x, const uint32_t *labels, size_t B,
+                      float w0, double denom, int *have, int only_chunk) {
+    float loss;
+    int rc = hush_model_backward_examples(dp->m, &loss, dp->norms, x, labels, B);
+    if (rc != HUSH_OK) return rc;
+    *loss_sum += (double)loss * (double)B;
+    double C = dp->cfg.l2_norm_clip;
+    for (size_t i = 0; i < B; i++) {
+        double nrm = dp->norms[i];
+        /* nrm > C is false for NaN: such an example keeps weight w0 and the NaN reaches the
+         * optimiser check rather than being silently dropped. */
+        dp->w[i] = nrm > C ? (float)(C / nrm / denom) : w0;
+    }
+    rc = hush_model_grad_weighted(dp->m, dp->w, B);
+    if (rc != HUSH_OK) return rc;
+    float *g = hush_model_grads(dp->m);
+    if (only_chunk) return HUSH_OK; /* the caller uses grads directly */
+    if (*have)
+        for (size_t j = 0; j < dp->np; j++) dp->accg[j] += g[j];
+    else
+        memcpy(dp->accg, g, dp->np * sizeof(float));
+    *have = 1;
+    return HUSH_OK;
+}
+
+/* grads = accumulated sum (or 0), plus noise of std sigma C / denom; then the optimiser step. */
+static int finish_step(hush_dpsgd *dp, hush_optim *o, int have, double denom) {
+    float *g = hush_model_grads(dp->m);
+    if (have) memcpy(g, dp->accg, dp->np * sizeof(float));
+    else memset(g, 0, dp->np * sizeof(float));
+    if (dp->cfg.noise_multiplier > 0.0) {
+        double sd = dp->cfg.noise_multiplier * dp->cfg.l2_norm_clip / denom;
+        for (size_t j = 0; j < dp->np; j++) g[j] = (float)((double)g[j] + sd * noise_normal(dp));
+        noise_wipe_used(dp);
+    }
+    return hush_optim_step(o, hush_model_params(dp->m), g, dp->np);
+}
+
+static int step_poisson(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batch, const float *x,
+                        const uint32_t *labels, size_t n) {
+    double q = dp->q, denom = q * (double)n;
+    float w0 = (float)(1.0 / denom);
+    double loss_sum = 0;
+    size_t pending = 0, total = 0;
+    int have = 0, rc = HUSH_OK;
+    uint8_t rb[1024];
+    size_t rpos = sizeof rb;
+    for (size_t i = 0; i < n; i++) {
+        if (rpos == sizeof rb) {
+            if ((rc = hush_rng_bytes(&dp->sample, rb, sizeof rb)) != HUSH_OK) break;
+            rpos = 0;
+        }
+        uint64_t u = (uint64_t)rb[rpos] | (uint64_t)rb[rpos + 1] << 8 | (uint64_t)rb[rpos + 2] << 16 |
+                     (uint64_t)rb[rpos + 3] << 24;
+        rpos += 4;
+        if (u >= dp->q_thr) continue;
+        memcpy(dp->xb + pending * dp->in, x + i * dp->in, dp->in * sizeof(float));
+        dp->lb[pending++] = labels[i];
+        if (pending == dp->mb) {
+            if ((rc = clip_chunk(dp, &loss_sum, dp->xb, dp->lb, pending, w0, denom, &have, 0)) != HUSH_OK) break;
+            total += pending;
+            pending = 0;
+        }
+    }
+    /* which examples were sampled is part of what the analysis keeps secret */
+    sodium_memzero(rb, sizeof rb);
+    if (rc != HUSH_OK) return rc;
+    if (pending) {
+        if ((rc = clip_chunk(dp, &loss_sum, dp->xb, dp->lb, pending, w0, denom, &have, 0)) != HUSH_OK) return rc;
+        total += pending;
+    }
+    if ((rc = finish_step(dp, o, have, denom)) != HUSH_OK) return rc;
+    if (loss) *loss = total ? (float)(loss_sum / (double)total) : 0.0f;
+    if (batch) *batch = total;
+    return account_step(dp, q);
+}
+
+static int step_microbatches(hush_dpsgd *dp, hush_optim *o, double *loss_sum, const float *x,
+                             const uint32_t *labels, size_t n) {
+    size_t M = dp->cfg.num_microbatches, mbs = n / M;
+    if (n % M) return HUSH_ESHAPE;
+    if (mbs > dp->mb) return HUSH_ERANGE;
+    float w0 = 1.0f / (float)mbs;
+    for (size_t i = 0; i < mbs; i++) dp->w[i] = w0;
+    float *g = hush_model_grads(dp->m);
+    double C = dp->cfg.l2_norm_clip;
+    for (size_t k = 0; k < M; k++) {
+        float loss;
+        int rc = hush_model_backward_examples(dp->m, &loss, NULL, x + k * mbs * dp->in, labels + k * mbs, mbs);
+        if (rc == HUSH_OK) rc = hush_model_grad_weighted(dp->m, dp->w, mbs);
+        if (rc != HUSH_OK) return rc;
+        *loss_sum += (double)loss * (double)mbs;
+        double sq = 0;
+        for (size_t j = 0; j < dp->np; j++) sq += (double)g[j] * (double)g[j];
+        double nrm = sqrt(sq);
+        float s = (float)((nrm > C ? C / nrm : 1.0) / (double)M);
+        for (size_t j = 0; j < dp->np; j++) dp->accg[j] = k ? dp->accg[j] + s * g[j] : s * g[j];
+    }
+    return finish_step(dp, o, 1, (double)M);
+}
+
+static int step_shuffle(hush_dpsgd *dp, hush_optim *o, float *loss, const float *x, const uint32_t *labels,
+                        size_t n) {
+    if (!(dp->q > 0.0)) return HUSH_ESTATE;
+    double loss_sum = 0;
+    int rc;
+    if (dp->cfg.num_microbatches >= 1) {
+        rc = step_microbatches(dp, o, &loss_sum, x, labels, n);
+    } else {
+        /* 1.0f / B exactly as plain training computes it, so the unclipped step is identical. */
+        float w0 = 1.0f / (float)n;
+        int have = 0;
+        rc = HUSH_OK;
+        if (n <= dp->mb) {
+            rc = clip_chunk(dp, &loss_sum, x, labels, n, w0, (double)n, &have, 1);
+            /* one chunk: the sum is already in grads; skip the copy through accg */
+            if (rc == HUSH_OK) {
+                float *g = hush_model_grads(dp->m);
+                if (dp->cfg.noise_multiplier > 0.0) {
+                    double sd = dp->cfg.noise_multiplier * dp->cfg.l2_norm_clip / (double)n;
+                    for (size_t j = 0; j < dp->np; j++)
+                        g[j] = (float)((double)g[j] + sd * noise_normal(dp));
+                    noise_wipe_used(dp);
+                }
+                rc = hush_optim_step(o, hush_model_params(dp->m), g, dp->np);
+            }
+        } else {
+            for (size_t s = 0; s < n && rc == HUSH_OK; s += dp->mb) {
+                size_t B = n - s < dp->mb ? n - s : dp->mb;
+                rc = clip_chunk(dp, &loss_sum, x + s * dp->in, labels + s, B, w0, (double)n, &have, 0);
+            }
+            if (rc == HUSH_OK) rc = finish_step(dp, o, have, (double)n);
+        }
+    }
+    if (rc != HUSH_OK) return rc;
+    if (loss) *loss = (float)(loss_sum / (double)n);
+    return account_step(dp, dp->q);
+}
+
+int hush_dpsgd_step(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batch, const float *x,
+                    const uint32_t *labels, size_t n) {
+    if (!dp || !o || !x || !labels) return HUSH_EARG;
+    if (n == 0 || n > UINT32_MAX) return HUSH_ERANGE;
+    if (dp->cfg.sampling == HUSH_DPSGD_POISSON) return step_poisson(dp, o, loss, batch, x, labels, n);
+    if (batch) *batch = n;
+    return step_shuffle(dp, o, loss, x, labels, n);
+}
+
+int hush_dpsgd_fit_epoch(hush_dpsgd *dp, hush_optim *o, uint32_t *perm, float *mean_loss, size_t *steps,
+                         const float *x, const uint32_t *labels, size_t n) {
+    if (!dp || !o || !mean_loss || !x || !labels) return HUSH_EARG;
+    if (n == 0 || n > UINT32_MAX) return HUSH_ERANGE;
+    double total = 0;
+    size_t count = 0, nsteps = 0;
+    int rc = HUSH_OK;
+    if (dp->cfg.sampling == HUSH_DPSGD_POISSON) {
+        nsteps = (size_t)floor(1.0 / dp->cfg.sampling_rate + 0.5);
+        if (nsteps == 0) nsteps = 1;
+        for (size_t s = 0; s < nsteps && rc == HUSH_OK; s++) {
+            float l;
+            size_t b;
+            rc = step_poisson(dp, o, &l, &b, x, labels, n);
+            total += (double)l * (double)b;
+            count += b;
+        }
+    } else {
+        size_t B = dp->cfg.batch_size;
+        if (!perm) return HUSH_EARG;
+        if (B == 0 || B > n || B > dp->mb) return HUSH_ERANGE;
+        if (dp->cfg.sampling_rate == 0.0) dp->q = (double)B / (double)n;
+        for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
+        hush_rng_shuffle_u32(&dp->sample, perm, n);
+        for (size_t s = 0; s + B <= n && rc == HUSH_OK; s += B, nsteps++) {
+            for (size_t i = 0; i < B; i++) {
+                memcpy(dp->xb + i * dp->in, x + (size_t)perm[s + i] * dp->in, dp->in * sizeof(float));
+                dp->lb[i] = labels[perm[s + i]];
+            }
+            float l;
+            rc = step_shuffle(dp, o, &l, dp->xb, dp->lb, B);
+            total += (double)l * (double)B;
+            count += B;
+        }
+    }
+    *mean_loss = count ? (float)(total / (double)count) : 0.0f;
+    if (steps) *steps = nsteps;
+    return rc;
+}
+
+int hush_dpsgd_epsilon(hush_dpsgd *dp, double *epsilon, double delta) {
+    if (!dp || !epsilon) return HUSH_EARG;
+    if (delta <= 0.0) delta = dp->cfg.delta;
+    if (!(delta < 1.0)) return HUSH_EARG;
+    if (dp->steps == 0) {
+        *epsilon = 0.0;
+        return HUSH_OK;
+    }
+    if (dp->unbounded) {
+        *epsilon = INFINITY;
+        return HUSH_OK;
+    }
+    int rc = flush_accounting(dp);
+    if (rc != HUSH_OK) return rc;
+    return hush_accountant_epsilon(dp->acc, epsilon, NULL, delta);
+}
+
+uint64_t hush_dpsgd_steps(const hush_dpsgd *dp) { return dp ? dp->steps : 0; }
+
+static int eps_for_sigma(double *eps, double sigma, double delta, double q, uint64_t steps) {
+    double orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], rdp[HUSH_RDP_DEFAULT_ORDERS_COUNT];
+    size_t n = hush_rdp_default_orders(orders, HUSH_RDP_DEFAULT_ORDERS_COUNT);
+    memset(rdp, 0, sizeof rdp);
+    int rc = hush_rdp_sampled_gaussian(rdp, orders, n, q, sigma, (double)steps);
+    if (rc != HUSH_OK) return rc;
+    return hush_rdp_epsilon(eps, NULL, orders, rdp, n, delta, HUSH_DP_CONVERSION_IMPROVED);
+}
+
+int hush_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta, double q,
+                                 uint64_t steps) {
+    if (!noise_multiplier || !(target_epsilon > 0.0) || !(delta > 0.0 && delta < 1.0) || !(q > 0.0 && q <= 1.0) ||
+        steps == 0)
+        return HUSH_EARG;
+    double lo = 1e-3, hi = 1e3, e;
+    int rc = eps_for_sigma(&e, hi, delta, q, steps);
+    if (rc != HUSH_OK) return rc;
+    if (!(e <= target_epsilon)) return HUSH_ERANGE;
+    if ((rc = eps_for_sigma(&e, lo, delta, q, steps)) != HUSH_OK) return rc;
+    if (e <= target_epsilon) {
+        *noise_multiplier = lo;
+        return HUSH_OK;
+    }
+    /* invariant: eps(lo) > target >= eps(hi); epsilon decreases in sigma */
+    while (hi / lo > 1.0 + 1e-4) {
+        double mid = sqrt(lo * hi);
+        if ((rc = eps_for_sigma(&e, mid, delta, q, steps)) != HUSH_OK) return rc;
+        if (e <= target_epsilon) hi = mid;
+        else lo = mid;
+    }
+    *noise_multiplier = hi;
+    return HUSH_OK;
+}

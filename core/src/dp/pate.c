@@ -1,0 +1,335 @@
+/* PATE: noisy aggregation of teacher votes and its privacy analysis.
+ *
+ * Who learns what: the student (and anyone) sees only the noisy labels; each teacher was trained
+ * on a disjoint partition, so one training example changes at most one teacher's vote, which moves
+ * one count up by one and another down by one (L1 sensitivity 2, L2 sensitivity sqrt 2).
+ *
+ * Noise on counts. Counts are integers, so we add exact integer noise: discrete Laplace of scale
+ * t >= 1/noise_eps (LNMax) and discrete Gaussian of variance >= sigma^2 (GNMax, and the threshold
+ * check of Confident-GNMax), both from dp.h's exact samplers on the caller's hush_rng. That is at
+ * least as good as the continuous noise of the papers: for integer-valued counts the discrete
+ * Laplace has the same likelihood ratio bound exp(eps |delta|) (so the noisy histogram is still
+ * 2 noise_eps-DP and the data-independent analyses hold unchanged), the discrete Gaussian
+ * satisfies the same Renyi curve alpha Delta^2 / (2 sigma^2) (Canonne, Kamath, Steinke 2020), and
+ * no floating-point artefact of a continuous sampler can leak the true counts (Mironov 2012).
+ * One caveat: the data-dependent bounds bound Pr[noisy argmax != true argmax] with continuous
+ * tail formulas; integer noise produces ties (broken towards the lowest label), so that
+ * probability differs slightly from the continuous one. The rational noise parameters are rounded
+ * towards more noise.
+ *
+ * Analyses (reporting; libm double precision):
+ *  - hush_pate_analyze: PySyft 0.2's perform_analysis (itself TF's 2017 pate analysis.py): the
+ *    moments accountant with Papernot et al. 2017 Theorem 3, q bounded by the union of pairwise
+ *    Laplace tails (2 + gap) / (4 e^gap).
+ *  - the 2018 GNMax analysis (Papernot et al. 2018, Prop. 7, Theorem 6, Prop. 10, and the
+ *    threshold mechanism with sensitivity 1), with the semantics of tensorflow/privacy
+ *    research/pate_2018/core.py.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "dp/dpmath.h"
+#include "hush/dp.h"
+
+#define MAX_CLASSES ((size_t)1 << 20)
+#define MAX_MOMENTS 1024
+
+static int votes_ok(const uint32_t *votes, size_t T, size_t E, uint32_t K) {
+    for (size_t i = 0; i < T * E; i++)
+        if (votes[i] >= K) return 0;
+    return 1;
+}
+
+static void count_votes_i64(int64_t *c, const uint32_t *votes, size_t T, size_t E, uint32_t K, size_t e) {
+    memset(c, 0, K * sizeof *c);
+    for (size_t t = 0; t < T; t++) c[votes[t * E + e]]++;
+}
+
+static void count_votes_f64(double *c, const uint32_t *votes, size_t T, size_t E, size_t K, size_t e) {
+    for (size_t k = 0; k < K; k++) c[k] = 0.0;
+    for (size_t t = 0; t < T; t++) c[votes[t * E + e]] += 1.0;
+}
+
+/* Discrete Gaussian parameters var_num / var_den >= sigma^2 within the sampler's range. */
+static int dgauss_params(uint64_t *num, uint64_t *den, double sigma) {
+    if (!(sigma > 0.0) || sigma > 3.0e7) return HUSH_ERANGE;
+    double t = floor(sigma) + 1.0;
+    uint64_t d = (uint64_t)1 << 50;
+    while ((double)d * t * t > 1125899906842624.0 /* 2^50 */ && d > 1) d >>= 1;
+    double v = ceil(sigma * sigma * (double)d);
+    if (!(v >= 1.0) || v > 9.2e18) return HUSH_ERANGE;
+    *num = (uint64_t)v;
+    *den = d;
+    return HUSH_OK;
+}
+
+static uint32_t argmax_i64(const int64_t *c, uint32_t K) {
+    uint32_t best = 0;
+    for (uint32_t k = 1; k < K; k++)
+        if (c[k] > c[best]) best = k;
+    return best;
+}
+
+int hush_pate_aggregate(hush_rng *rng, int32_t *labels, size_t *answered, const uint32_t *votes, size_t n_teachers,
+                        size_t n_examples, uint32_t n_classes, const hush_pate_config *cfg,
+                        const hush_allocator *alloc) {
+    if (!rng || !labels || !votes || !cfg) return HUSH_EARG;
+    if (n_teachers == 0 || n_examples == 0 || n_classes < 2 || n_classes > MAX_CLASSES) return HUSH_ERANGE;
+    if (n_teachers > ((size_t)1 << 31) || n_examples > SIZE_MAX / n_teachers || n_examples > INT32_MAX)
+        return HUSH_ERANGE;
+    uint64_t lap_num = (uint64_t)1 << 40, lap_den = 0, g_num = 0, g_den = 0, t_num = 0, t_den = 0;
+    int rc = HUSH_OK;
+    switch (cfg->mechanism) {
+    case HUSH_PATE_LNMAX: {
+        double d = floor(cfg->noise_eps * 1099511627776.0 /* 2^40 */);
+        if (!(d >= 1.0 && d <= 4.0e18)) return HUSH_ERANGE;
+        lap_den = (uint64_t)d; /* scale 2^40 / floor(eps 2^40) >= 1 / eps */
+        break;
+    }
+    case HUSH_PATE_CONFIDENT:
+        if (!isfinite(cfg->threshold)) return HUSH_EARG;
+        if ((rc = dgauss_params(&t_num, &t_den, cfg->sigma1)) != HUSH_OK) return rc;
+        /* fall through */
+    case HUSH_PATE_GNMAX:
+        if ((rc = dgauss_params(&g_num, &g_den, cfg->sigma)) != HUSH_OK) return rc;
+        break;
+    default: return HUSH_EARG;
+    }
+    if (!votes_ok(votes, n_teachers, n_examples, n_classes)) return HUSH_ERANGE;
+    int64_t *c = hush__calloc(alloc, n_classes, sizeof *c);
+    if (!c) return HUSH_ENOMEM;
+    size_t ans = 0;
+    for (size_t e = 0; e < n_examples && rc == HUSH_OK; e++) {
+        count_votes_i64(c, votes, n_teachers, n_examples, n_classes, e);
+        if (cfg->mechanism == HUSH_PATE_CONFIDENT) {
+            int64_t z, mx = c[argmax_i64(c, n_classes)];
+            if ((rc = hush_dp_discrete_gaussian(rng, &z, t_num, t_den)) != HUSH_OK) break;
+            if (!((double)(mx + z) >= cfg->threshold)) {
+                labels[e] = -1;
+                continue;
+            }
+        }
+        for (uint32_t k = 0; k < n_classes && rc == HUSH_OK; k++) {
+            int64_t z;
+            rc = cfg->mechanism == HUSH_PATE_LNMAX ? hush_dp_discrete_laplace(rng, &z, lap_num, lap_den)
+                                                   : hush_dp_discrete_gaussian(rng, &z, g_num, g_den);
+            c[k] += z;
+        }
+        if (rc != HUSH_OK) break;
+        labels[e] = (int32_t)argmax_i64(c, n_classes);
+        ans++;
+    }
+    hush__free(alloc, c, (size_t)n_classes * sizeof *c);
+    if (answered) *answered = ans;
+    return rc;
+}
+
+/* ---- 2017 analysis (PySyft 0.2 perform_analysis) ---- */
+
+/* Upper bound on Pr[noisy max != argmax] for Laplace noise: sum over the others of
+ * (gap + 2) / (4 e^gap), gap = noise_eps (c_max - c_j), capped at 1 - 1/K. */
+static double q_noisy_max(const double *c, size_t K, double noise_eps) {
+    size_t w = 0;
+    for (size_t k = 1; k < K; k++)
+        if (c[k] > c[w]) w = k;
+    double q = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        if (k == w) continue;
+        double gap = -(noise_eps * (c[k] - c[w]));
+        q += (gap + 2.0) / (4.0 * exp(gap));
+    }
+    double cap = 1.0 - 1.0 / (double)K;
+    return q < cap ? q : cap;
+}
+
+/* Bound on the log moment generating function at moment l of a priv_eps-DP mechanism whose
+ * non-argmax probability is at most q (Papernot et al. 2017, Theorem 3): the min of the
+ * Bun-Steinke bound, the data-dependent bound (for q < 1/2) and the pure-DP bound. */
+static double logmgf_exact(double q, double pe, double l) {
+    double log_t = pe * l;
+    if (q < 0.5) {
+        double t = (1.0 - q) * pow((1.0 - q) / (1.0 - exp(pe) * q), l) + q * exp(pe * l);
+        if (t > 0.0) log_t = log(t); /* PySyft falls back to pe * l when log fails */
+    }
+    double a = 0.5 * pe * pe * l * (l + 1.0), r = a;
+    if (log_t < r) r = log_t;
+    if (pe * l < r) r = pe * l;
+    return r;
+}
+
+int hush_pate_analyze(double *data_dependent_eps, double *data_independent_eps, const uint32_t *votes,
+                      size_t n_teachers, size_t n_examples, const uint32_t *indices, size_t n_indices,
+                      double noise_eps, double delta, uint32_t moments, const hush_allocator *alloc) {
+    if (!data_dependent_eps || !data_independent_eps || !votes) return HUSH_EARG;
+    if (!(noise_eps > 0.0) || !isfinite(noise_eps) || !(delta > 0.0 && delta < 1.0)) return HUSH_EARG;
+    if (moments < 1 || moments > MAX_MOMENTS) return HUSH_ERANGE;
+    if (n_teachers == 0 || n_examples == 0 || n_examples > SIZE_MAX / n_teachers) return HUSH_ERANGE;
+    if (indices)
+        for (size_t i = 0; i < n_indices; i++)
+            if (indices[i] >= n_examples) return HUSH_ERANGE;
+    uint32_t mx = 0;
+    for (size_t i = 0; i < n_teachers * n_examples; i++)
+        if (votes[i] > mx) mx = votes[i];
+    size_t K = (size_t)mx + 1;
+    if (K > MAX_CLASSES || K > n_teachers * n_examples) return HUSH_EFORMAT;
+    double *c = hush__calloc(alloc, 2 * K + 2 * (size_t)moments, sizeof *c);
+    if (!c) return HUSH_ENOMEM;
+    double *seen = c + K, *dd = seen + K, *di = dd + moments;
+    for (size_t i = 0; i < n_teachers * n_examples; i++) seen[votes[i]] = 1.0;
+    int rc = HUSH_OK;
+    for (size_t k = 0; k < K; k++)
+        if (seen[k] == 0.0) rc = HUSH_EFORMAT; /* PySyft: fewer distinct labels than the largest + 1 */
+    if (rc == HUSH_OK) {
+        size_t n_q = indices ? n_indices : n_examples;
+        for (size_t i = 0; i < n_q; i++) {
+            count_votes_f64(c, votes, n_teachers, n_examples, K, indices ? indices[i] : i);
+            double q = q_noisy_max(c, K, noise_eps);
+            for (uint32_t l = 1; l <= moments; l++) dd[l - 1] += logmgf_exact(q, 2.0 * noise_eps, (double)l);
+        }
+        double ld = log(delta), best_dd = INFINITY, best_di = INFINITY;
+        for (uint32_t l = 1; l <= moments; l++) {
+            di[l - 1] = (double)n_examples * logmgf_exact(1.0, 2.0 * noise_eps, (double)l);
+            double e1 = (dd[l - 1] - ld) / (double)l, e2 = (di[l - 1] - ld) / (double)l;
+            if (e1 < best_dd) best_dd = e1;
+            if (e2 < best_di) best_di = e2;
+        }
+        *data_dependent_eps = best_dd;
+        *data_independent_eps = best_di;
+    }
+    hush__free(alloc, c, (2 * K + 2 * (size_t)moments) * sizeof *c);
+    return rc;
+}
+
+int hush_pate_lnmax_epsilon(double *epsilon, size_t n_queries, double noise_eps, double delta, uint32_t moments) {
+    if (!epsilon || !(noise_eps > 0.0) || !isfinite(noise_eps) || !(delta > 0.0 && delta < 1.0)) return HUSH_EARG;
+    if (moments < 1 || moments > MAX_MOMENTS) return HUSH_ERANGE;
+    double best = INFINITY, ld = log(delta);
+    for (uint32_t l = 1; l <= moments; l++) {
+        double e = ((double)n_queries * logmgf_exact(1.0, 2.0 * noise_eps, (double)l) - ld) / (double)l;
+        if (e < best) best = e;
+    }
+    *epsilon = best;
+    return HUSH_OK;
+}
+
+/* ---- 2018 analysis (GNMax, Confident-GNMax) ---- */
+
+/* log(1 - e^x) for x <= 0. */
+static double log1mexp(double x) {
+    if (x < -1.0) return log1p(-exp(x));
+    if (x < 0.0) return log(-expm1(x));
+    return -INFINITY;
+}
+
+/* log Pr[N(0, s^2) > x] */
+static double log_sf(double x, double s) { return -HUSH__DP_LN2 + hush__dp_log_erfc(x / (s * HUSH__DP_SQRT2)); }
+
+int hush_pate_logq_gnmax(double *logq, const double *counts, size_t n_classes, double sigma) {
+    if (!logq || !counts || n_classes < 2 || !(sigma > 0.0)) return HUSH_EARG;
+    size_t w = 0;
+    for (size_t k = 1; k < n_classes; k++)
+        if (counts[k] > counts[w]) w = k;
+    double m = -INFINITY;
+    for (size_t k = 0; k < n_classes; k++)
+        if (k != w) {
+            double v = log_sf(counts[w] - counts[k], sqrt(2.0) * sigma);
+            if (v > m) m = v;
+        }
+    double s = 0.0;
+    for (size_t k = 0; k < n_classes; k++)
+        if (k != w) s += exp(log_sf(counts[w] - counts[k], sqrt(2.0) * sigma) - m);
+    double lq = m + log(s), cap = log(1.0 - 1.0 / (double)n_classes);
+    *logq = lq < cap ? lq : cap;
+    return HUSH_OK;
+}
+
+int hush_pate_rdp_gnmax(double *rdp, const double *orders, size_t n, double logq, double sigma) {
+    if (!rdp || !orders || !(sigma > 0.0) || !(logq <= 0.0 || isinf(logq))) return HUSH_EARG;
+    if (logq > 0.0) return HUSH_EARG;
+    for (size_t i = 0; i < n; i++)
+        if (!(orders[i] > 1.0)) return HUSH_EARG;
+    if (isinf(logq)) return HUSH_OK; /* the output is fixed: 0-DP */
+    double var = sigma * sigma;
+    double mu2 = sqrt(var * -logq), mu1 = mu2 + 1.0;
+    double r1 = mu1 / var, r2 = mu2 / var, log_a2 = (mu2 - 1.0) * r2;
+    int any = 0;
+    for (size_t i = 0; i < n; i++)
+        if (mu1 > orders[i] && mu2 > 1.0) any = 1;
+    int dep = any && logq <= log_a2 - mu2 * (log(1.0 + 1.0 / (mu1 - 1.0)) + log(1.0 + 1.0 / (mu2 - 1.0))) &&
+              -logq > r2;
+    double log1q = dep ? log1mexp(logq) : 0.0, inner = dep ? log1mexp((logq + r2) * (1.0 - 1.0 / mu2)) : 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double a = orders[i], v = a / var;
+        if (dep && mu1 > a && mu2 > 1.0) {
+            double la = (a - 1.0) * (log1q - inner), lb = (a - 1.0) * (r1 - logq / (mu1 - 1.0));
+            double ls = hush__dp_log_add(log1q + la, logq + lb) / (a - 1.0);
+            if (ls < v) v = ls;
+        }
+        rdp[i] += v;
+    }
+    return HUSH_OK;
+}
+
+int hush_pate_logpr_answered(double *logpr, const double *counts, size_t n_classes, double threshold,
+                             double sigma1) {
+    if (!logpr || !counts || n_classes < 1 || !(sigma1 > 0.0) || !isfinite(threshold)) return HUSH_EARG;
+    double mx = counts[0];
+    for (size_t k = 1; k < n_classes; k++)
+        if (counts[k] > mx) mx = counts[k];
+    *logpr = log_sf(threshold - nearbyint(mx), sigma1); /* rounds half to even, as Python's round */
+    return HUSH_OK;
+}
+
+int hush_pate_rdp_threshold(double *rdp, const double *orders, size_t n, double logpr_answered, double sigma1) {
+    if (!(logpr_answered <= 0.0)) return HUSH_EARG;
+    double other = log1mexp(logpr_answered);
+    double logq = logpr_answered < other ? logpr_answered : other;
+    return hush_pate_rdp_gnmax(rdp, orders, n, logq, sqrt(2.0) * sigma1);
+}
+
+int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps, const uint32_t *votes,
+                            size_t n_teachers, size_t n_examples, uint32_t n_classes, const int32_t *labels,
+                            double threshold, double sigma1, double sigma2, double delta,
+                            const hush_allocator *alloc) {
+    if (!data_dependent_eps || !data_independent_eps || !votes) return HUSH_EARG;
+    if (!(sigma2 > 0.0) || !(sigma1 >= 0.0) || !(delta > 0.0 && delta < 1.0)) return HUSH_EARG;
+    if (sigma1 > 0.0 && !isfinite(threshold)) return HUSH_EARG;
+    if (n_teachers == 0 || n_examples == 0 || n_classes < 2 || n_classes > MAX_CLASSES ||
+        n_examples > SIZE_MAX / n_teachers)
+        return HUSH_ERANGE;
+    if (!votes_ok(votes, n_teachers, n_examples, n_classes)) return HUSH_ERANGE;
+    size_t no = HUSH_RDP_DEFAULT_ORDERS_COUNT, cells = n_classes + 3 * no;
+    double *c = hush__calloc(alloc, cells, sizeof *c);
+    if (!c) return HUSH_ENOMEM;
+    double *orders = c + n_classes, *dd = orders + no, *di = dd + no;
+    (void)hush_rdp_default_orders(orders, no);
+    int rc = HUSH_OK;
+    double n_thr = 0, n_ans = 0;
+    for (size_t e = 0; e < n_examples && rc == HUSH_OK; e++) {
+        count_votes_f64(c, votes, n_teachers, n_examples, n_classes, e);
+        if (sigma1 > 0.0) {
+            double lp;
+            rc = hush_pate_logpr_answered(&lp, c, n_classes, threshold, sigma1);
+            if (rc == HUSH_OK) rc = hush_pate_rdp_threshold(dd, orders, no, lp, sigma1);
+            n_thr += 1;
+        }
+        if (rc == HUSH_OK && (!labels || labels[e] >= 0)) {
+            double lq;
+            rc = hush_pate_logq_gnmax(&lq, c, n_classes, sigma2);
+            if (rc == HUSH_OK) rc = hush_pate_rdp_gnmax(dd, orders, no, lq, sigma2);
+            n_ans += 1;
+        }
+    }
+    if (rc == HUSH_OK) {
+        for (size_t i = 0; i < no; i++) {
+            di[i] = n_ans * orders[i] / (sigma2 * sigma2);
+            if (sigma1 > 0.0) di[i] += n_thr * orders[i] / (2.0 * sigma1 * sigma1);
+        }
+        rc = hush_rdp_epsilon(data_dependent_eps, NULL, orders, dd, no, delta, HUSH_DP_CONVERSION_CLASSIC);
+        if (rc == HUSH_OK)
+            rc = hush_rdp_epsilon(data_independent_eps, NULL, orders, di, no, delta, HUSH_DP_CONVERSION_CLASSIC);
+    }
+    hush__free(alloc, c, cells * sizeof *c);
+    return rc;
+}

@@ -1,0 +1,214 @@
+/* PATE: the PySyft-semantics moments analysis against tests/vectors/dp/pate.kat, input checks,
+ * the noisy aggregators (determinism, exactness at negligible noise, Confident-GNMax declining,
+ * a Laplace flip-rate check) and the 2018 GNMax RDP bounds (closed forms and the data-independent
+ * ceiling), with fault injection on the allocating paths. */
+#include <math.h>
+#include <stdint.h>
+
+#include "check.h"
+#include "hush.h"
+#include "kat.h"
+
+static double num(const kat_case *c, const char *name) {
+    const char *v = kat_get(c, name);
+    CHECK_MSG(v != NULL, "line %zu: missing %s", c->line, name);
+    return v ? strtod(v, NULL) : NAN;
+}
+
+/* The generator documented in pate.kat. */
+static uint32_t *make_votes(const kat_case *c, size_t *T, size_t *E) {
+    *T = (size_t)num(c, "teachers");
+    *E = (size_t)num(c, "examples");
+    uint32_t K = (uint32_t)num(c, "classes"), Z = (uint32_t)num(c, "zero_prefix"),
+             A = (uint32_t)num(c, "agree_teachers"), mt = (uint32_t)num(c, "mul_t"), me = (uint32_t)num(c, "mul_e");
+    uint32_t *v = malloc(*T * *E * sizeof *v);
+    for (size_t t = 0; t < *T; t++)
+        for (size_t e = 0; e < *E; e++)
+            v[t * *E + e] = e < Z ? 0 : t < A ? (uint32_t)(e % K) : (uint32_t)((mt * t + me * e) % K);
+    return v;
+}
+
+static void test_analyze_kat(void) {
+    kat_file k;
+    CHECK(kat_load(&k, "tests/vectors/dp/pate.kat") == 0);
+    CHECK(k.n >= 5);
+    for (size_t i = 0; i < k.n; i++) {
+        const kat_case *c = &k.cases[i];
+        size_t T, E;
+        uint32_t *v = make_votes(c, &T, &E);
+        const char *ind = kat_get(c, "indices");
+        uint32_t *idx = NULL;
+        size_t n_idx = 0;
+        if (ind && !strncmp(ind, "mod ", 4)) {
+            uint32_t mod = (uint32_t)atoi(ind + 4);
+            idx = malloc(E * sizeof *idx);
+            for (size_t e = 0; e < E; e++) idx[e] = (uint32_t)(e % mod);
+            n_idx = E;
+        }
+        double dd = 0, di = 0;
+        CHECK_OK(hush_pate_analyze(&dd, &di, v, T, E, idx, n_idx, num(c, "noise_eps"), num(c, "delta"),
+                                   (uint32_t)num(c, "moments"), NULL));
+        double tol = num(c, "tol");
+        CHECK_MSG(fabs(dd - num(c, "dd")) <= tol, "%s: dd %.17g want %s", kat_get(c, "name"), dd, kat_get(c, "dd"));
+        CHECK_MSG(fabs(di - num(c, "di")) <= tol, "%s: di %.17g want %s", kat_get(c, "name"), di, kat_get(c, "di"));
+        free(v);
+        free(idx);
+    }
+    kat_free(&k);
+}
+
+static void test_analyze_errors(void) {
+    uint32_t v[6] = {0, 2, 2, 0, 2, 0}; /* labels {0, 2}: PySyft would index past its 2 columns */
+    double dd, di;
+    CHECK_RC(hush_pate_analyze(&dd, &di, v, 2, 3, NULL, 0, 0.1, 1e-5, 8, NULL), HUSH_EFORMAT);
+    uint32_t ok[6] = {0, 1, 1, 0, 1, 0}, bad_idx[1] = {3};
+    CHECK_OK(hush_pate_analyze(&dd, &di, ok, 2, 3, NULL, 0, 0.1, 1e-5, 8, NULL));
+    CHECK_RC(hush_pate_analyze(&dd, &di, ok, 2, 3, bad_idx, 1, 0.1, 1e-5, 8, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_pate_analyze(&dd, &di, ok, 2, 3, NULL, 0, 0.0, 1e-5, 8, NULL), HUSH_EARG);
+    CHECK_RC(hush_pate_analyze(&dd, &di, ok, 2, 3, NULL, 0, 0.1, 1e-5, 0, NULL), HUSH_ERANGE);
+    /* an empty index list spends nothing data-dependently: eps = -log(delta) / moments */
+    CHECK_OK(hush_pate_analyze(&dd, &di, ok, 2, 3, ok, 0, 0.1, 1e-5, 8, NULL));
+    CHECK_NEAR(dd, -log(1e-5) / 8, 1e-12);
+    for (long fail = 1; fail <= 2; fail++) {
+        check_alloc ca = {0, fail, 0, 0};
+        hush_allocator al = CHECK_ALLOCATOR(ca);
+        int rc = hush_pate_analyze(&dd, &di, ok, 2, 3, NULL, 0, 0.1, 1e-5, 8, &al);
+        CHECK(rc == (fail == 1 ? HUSH_ENOMEM : HUSH_OK));
+        CHECK(ca.live_blocks == 0);
+    }
+}
+
+/* 30 teachers x 200 examples, example e's majority label e % 4 with 20 votes, others spread. */
+static uint32_t *clear_votes(size_t T, size_t E) {
+    uint32_t *v = malloc(T * E * sizeof *v);
+    for (size_t t = 0; t < T; t++)
+        for (size_t e = 0; e < E; e++) v[t * E + e] = t < 20 ? (uint32_t)(e % 4) : (uint32_t)((t + e) % 4);
+    return v;
+}
+
+static void test_aggregate(void) {
+    size_t T = 30, E = 200, ans;
+    uint32_t *v = clear_votes(T, E);
+    int32_t a[200], b[200];
+    hush_rng r1, r2;
+    /* negligible noise: the exact plurality */
+    hush_pate_config lap = {HUSH_PATE_LNMAX, 1e4, 0, 0, 0};
+    CHECK_OK(hush_rng_init_u64(&r1, 7));
+    CHECK_OK(hush_pate_aggregate(&r1, a, &ans, v, T, E, 4, &lap, NULL));
+    CHECK(ans == E);
+    int exact = 1;
+    for (size_t e = 0; e < E; e++) exact &= a[e] == (int32_t)(e % 4);
+    CHECK(exact);
+    /* same seed, same labels; GNMax too */
+    hush_pate_config g = {HUSH_PATE_GNMAX, 0, 4.0, 0, 0};
+    CHECK_OK(hush_rng_init_u64(&r1, 9));
+    CHECK_OK(hush_rng_init_u64(&r2, 9));
+    CHECK_OK(hush_pate_aggregate(&r1, a, NULL, v, T, E, 4, &g, NULL));
+    CHECK_OK(hush_pate_aggregate(&r2, b, NULL, v, T, E, 4, &g, NULL));
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    /* a 20-vs-<=4 gap with sigma 4: flips are rare (union bound 3 Pr[N(0,32) > 16] < 0.7%) */
+    int wrong = 0;
+    for (size_t e = 0; e < E; e++) wrong += a[e] != (int32_t)(e % 4);
+    CHECK(wrong <= 8);
+    /* Confident-GNMax: a threshold far above T declines everything, far below answers all */
+    hush_pate_config conf = {HUSH_PATE_CONFIDENT, 0, 4.0, 1000.0, 5.0};
+    CHECK_OK(hush_pate_aggregate(&r1, a, &ans, v, T, E, 4, &conf, NULL));
+    CHECK(ans == 0 && a[0] == -1 && a[E - 1] == -1);
+    conf.threshold = -1000.0;
+    CHECK_OK(hush_pate_aggregate(&r1, a, &ans, v, T, E, 4, &conf, NULL));
+    CHECK(ans == E);
+    /* threshold at the max count 23 (20 + the 3 spread teachers t = 0 mod 4) with sigma1 5:
+     * Pr[z >= 0] = 0.54 for the discrete Gaussian, so about 108 of 200 are answered
+     * (binomial; P(outside [70, 150]) < 1e-7) */
+    conf.threshold = 23.0;
+    CHECK_OK(hush_pate_aggregate(&r1, a, &ans, v, T, E, 4, &conf, NULL));
+    CHECK_MSG(ans >= 70 && ans <= 150, "answered %zu", ans);
+    /* LNMax flip rate on a 2-class tie broken by one vote (counts 6 vs 5), eps = 0.5: the flip
+     * probability is 0.5 - small; over 4000 queries we require 0.3 < rate < 0.6 (false alarm
+     * far below 1e-9); with the noise absent it would be 0. */
+    enum { E2 = 4000 };
+    uint32_t *w = malloc(11 * E2 * sizeof *w);
+    for (size_t t = 0; t < 11; t++)
+        for (size_t e = 0; e < E2; e++) w[t * E2 + e] = t < 6 ? 0 : 1;
+    int32_t *lab = malloc(E2 * sizeof *lab);
+    hush_pate_config l2 = {HUSH_PATE_LNMAX, 0.5, 0, 0, 0};
+    CHECK_OK(hush_pate_aggregate(&r1, lab, NULL, w, 11, E2, 2, &l2, NULL));
+    int flips = 0;
+    for (size_t e = 0; e < E2; e++) flips += lab[e] == 1;
+    CHECK_MSG(flips > 1200 && flips < 2400, "flips %d", flips);
+    free(w);
+    free(lab);
+    /* errors */
+    uint32_t badv[2] = {0, 5};
+    CHECK_RC(hush_pate_aggregate(&r1, a, NULL, badv, 1, 2, 4, &lap, NULL), HUSH_ERANGE);
+    hush_pate_config bad = {99, 1, 1, 0, 0};
+    CHECK_RC(hush_pate_aggregate(&r1, a, NULL, v, T, E, 4, &bad, NULL), HUSH_EARG);
+    for (long fail = 1; fail <= 2; fail++) {
+        check_alloc ca = {0, fail, 0, 0};
+        hush_allocator al = CHECK_ALLOCATOR(ca);
+        int rc = hush_pate_aggregate(&r1, a, NULL, v, T, E, 4, &lap, &al);
+        CHECK(rc == (fail == 1 ? HUSH_ENOMEM : HUSH_OK));
+        CHECK(ca.live_blocks == 0);
+    }
+    hush_rng_clear(&r1);
+    hush_rng_clear(&r2);
+    free(v);
+}
+
+static void test_gnmax_rdp(void) {
+    /* two classes: q = Pr[N(0, 2 sigma^2) > gap] exactly */
+    double c2[2] = {3, 10}, lq;
+    CHECK_OK(hush_pate_logq_gnmax(&lq, c2, 2, 2.0));
+    CHECK_NEAR(lq, log(0.5 * erfc(7.0 / (2.0 * 2.0))), 1e-12);
+    /* ties: capped at log(1 - 1/K) */
+    double c3[3] = {5, 5, 5};
+    CHECK_OK(hush_pate_logq_gnmax(&lq, c3, 3, 1.0));
+    CHECK_NEAR(lq, log(2.0 / 3.0), 1e-12);
+    double orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], r[HUSH_RDP_DEFAULT_ORDERS_COUNT];
+    size_t no = hush_rdp_default_orders(orders, HUSH_RDP_DEFAULT_ORDERS_COUNT);
+    /* never above alpha / sigma^2; far below it for a unanimous 100-teacher vote at sigma 10 */
+    double un[10] = {100, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    CHECK_OK(hush_pate_logq_gnmax(&lq, un, 10, 10.0));
+    memset(r, 0, sizeof r);
+    CHECK_OK(hush_pate_rdp_gnmax(r, orders, no, lq, 10.0));
+    int below = 1, strictly = 0;
+    for (size_t i = 0; i < no; i++) {
+        below &= r[i] >= 0 && r[i] <= orders[i] / 100.0 + 1e-15;
+        if (orders[i] == 2.0) strictly = r[i] < 1e-4 * orders[i] / 100.0;
+    }
+    CHECK(below);
+    CHECK(strictly);
+    /* logq = -inf adds nothing */
+    memset(r, 0, sizeof r);
+    CHECK_OK(hush_pate_rdp_gnmax(r, orders, no, -INFINITY, 1.0));
+    CHECK(r[0] == 0.0 && r[no - 1] == 0.0);
+    CHECK_RC(hush_pate_rdp_gnmax(r, orders, no, 0.5, 1.0), HUSH_EARG);
+    /* threshold: Pr[answer] = Pr[N(0, s^2) >= T - max] */
+    double lp;
+    CHECK_OK(hush_pate_logpr_answered(&lp, un, 10, 120.0, 10.0));
+    CHECK_NEAR(lp, log(0.5 * erfc(20.0 / (10.0 * sqrt(2.0)))), 1e-12);
+    /* whole analysis: data-dependent <= data-independent; answered-only counts */
+    size_t T = 30, E = 200;
+    uint32_t *v = clear_votes(T, E);
+    double dd, di, dd2, di2;
+    CHECK_OK(hush_pate_analyze_gnmax(&dd, &di, v, T, E, 4, NULL, 0, 0, 4.0, 1e-5, NULL));
+    CHECK(dd <= di && dd > 0);
+    int32_t half[200];
+    for (size_t e = 0; e < E; e++) half[e] = e % 2 ? -1 : 0;
+    CHECK_OK(hush_pate_analyze_gnmax(&dd2, &di2, v, T, E, 4, half, 25.0, 6.0, 4.0, 1e-5, NULL));
+    CHECK(dd2 <= di2);
+    /* data-independent GNMax alone: 200 queries at sigma 4 = Gaussian RDP 200 alpha / 16 */
+    double rr[HUSH_RDP_DEFAULT_ORDERS_COUNT] = {0}, want;
+    CHECK_OK(hush_rdp_gaussian(rr, orders, no, 4.0 / sqrt(2.0), 200));
+    CHECK_OK(hush_rdp_epsilon(&want, NULL, orders, rr, no, 1e-5, HUSH_DP_CONVERSION_CLASSIC));
+    CHECK_NEAR(di, want, 1e-9 * want);
+    free(v);
+}
+
+int main(void) {
+    test_analyze_kat();
+    test_analyze_errors();
+    test_aggregate();
+    test_gnmax_rdp();
+    CHECK_SUMMARY();
+}

@@ -1,0 +1,224 @@
+// DP in JS: DPSGD gives the native CLI's bits (`hush train --dp ... --out`) on both wasm builds,
+// the Accountant gives `hush privacy`'s numbers, pate.analyze reproduces tests/vectors/dp/pate.kat
+// (the PySyft numbers), pate.aggregate matches `hush pate aggregate`, and misuse throws HushError
+// with the C status name.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, NATIVE, HushError, builds, bytesEqual, haveData, load, readText, runCli, synthetic, tempDir } from './util.mjs';
+
+const haveCli = existsSync(NATIVE);
+
+function cli(args) {
+  const r = runCli('native', args);
+  assert.equal(r.code, 0, `hush ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+// `hush train`'s canonical order with DP-SGD in place of the plain epochs.
+async function jsDigitsDP(hush, o) {
+  const ds = hush.data.parseCsv(readText('digits.csv'));
+  ds.scale(1 / 16);
+  const [train, test] = ds.split({ testFraction: 0.2, seed: o.seed });
+  ds.free();
+  const model = hush.Model.create(o.spec, { inputShape: train.shape, maxBatch: o.batch, seed: o.seed });
+  const dp = new hush.DPSGD(model, {
+    l2NormClip: o.clip, noiseMultiplier: o.noise, batchSize: o.batch, sampling: o.sampling,
+    microbatches: o.microbatches ?? 0, delta: 1e-5, seed: o.seed, lr: o.lr,
+  });
+  try {
+    const history = await dp.fit(train, { epochs: o.epochs });
+    return { bytes: model.save(), epsilon: dp.epsilon(), steps: dp.steps, history };
+  } finally {
+    dp.free();
+    model.free();
+    train.free();
+    test.free();
+  }
+}
+
+for (const o of [
+  { name: 'poisson', spec: 'dense:16,relu,dense:10', epochs: 2, batch: 32, lr: 0.1, seed: 3, clip: 1, noise: 1.1, sampling: 'poisson' },
+  { name: 'shuffle+microbatches', spec: 'dense:16,tanh,dense:10', epochs: 1, batch: 32, lr: 0.1, seed: 4, clip: 0.5, noise: 0.8, sampling: 'shuffle', microbatches: 8 },
+]) {
+  test(`DPSGD (${o.name}): JS SIMD = JS baseline = native CLI, byte for byte`, { skip: !haveCli || !haveData('digits.csv') }, async () => {
+    const dir = tempDir();
+    const out = join(dir, 'dp.model');
+    const args = ['train', '--data', join(ROOT, 'data/digits.csv'), '--format', 'digits', '--model', o.spec,
+      '--epochs', String(o.epochs), '--batch', String(o.batch), '--lr', String(o.lr), '--seed', String(o.seed),
+      '--dp', '--l2-norm-clip', String(o.clip), '--noise-multiplier', String(o.noise), '--sampling', o.sampling,
+      '--delta', '1e-5', '--out', out, '--json'];
+    if (o.microbatches) args.push('--microbatches', String(o.microbatches));
+    const json = cli(args);
+    const native = new Uint8Array(readFileSync(out));
+    for (const b of builds) {
+      const r = await jsDigitsDP(await load({ simd: b.simd }), o);
+      assert.ok(bytesEqual(r.bytes, native), `${b.name}: model differs from the native CLI's`);
+      assert.equal(r.steps, json.steps);
+      assert.ok(Math.abs(r.epsilon - json.epsilon) <= 1e-8 * json.epsilon, `${b.name}: epsilon ${r.epsilon} vs ${json.epsilon}`);
+    }
+  });
+}
+
+test('DPSGD: noise changes the model, and the same seed repeats it', async () => {
+  const hush = await load();
+  const { x, y } = synthetic(200, 6, 5);
+  const run = (seed, noise) => {
+    const m = hush.Model.create('dense:8,relu,dense:2', { inputSize: 6, maxBatch: 16, seed: 1 });
+    const dp = new hush.DPSGD(m, { samplingRate: 0.05, noiseMultiplier: noise, l2NormClip: 1, seed, lr: 0.1 });
+    let total = 0;
+    for (let i = 0; i < 5; i++) total += dp.step(x, y).batchSize;
+    const p = m.getParams();
+    const eps = dp.epsilon();
+    dp.free();
+    m.free();
+    return { p, eps, total };
+  };
+  const a = run(9, 1.0), b = run(9, 1.0), c = run(10, 1.0);
+  assert.ok(bytesEqual(new Uint8Array(a.p.buffer), new Uint8Array(b.p.buffer)));
+  assert.ok(!bytesEqual(new Uint8Array(a.p.buffer), new Uint8Array(c.p.buffer)));
+  assert.ok(a.total > 0 && a.eps > 0 && Number.isFinite(a.eps));
+});
+
+test('Accountant equals `hush privacy` (RDP exactly, PLD to 1e-9)', { skip: !haveCli }, async () => {
+  const hush = await load();
+  const rdp = new hush.Accountant({ kind: 'rdp' });
+  rdp.compose({ kind: 'sampledGaussian', noiseMultiplier: 1.1, samplingRate: 256 / 60000 }, 14063);
+  const j1 = cli(['privacy', '--sampling-rate', String(256 / 60000), '--noise-multiplier', '1.1', '--steps', '14063', '--delta', '1e-5', '--json']);
+  assert.equal(rdp.epsilon(1e-5), j1.epsilon);
+  const d = rdp.delta(j1.epsilon);
+  assert.ok(d <= 1.0001e-5 && d > 1e-7, `delta(eps) = ${d}`);
+  rdp.free();
+  const pld = new hush.Accountant({ kind: 'pld', discretization: 1e-3 });
+  pld.compose({ kind: 'sampledGaussian', noiseMultiplier: 1.0, samplingRate: 0.01 }, 1000);
+  const j2 = cli(['privacy', '--accountant', 'pld', '--discretization', '1e-3', '--sampling-rate', '0.01', '--noise-multiplier', '1', '--steps', '1000', '--delta', '1e-5', '--json']);
+  const e2 = pld.epsilon(1e-5);
+  assert.ok(Math.abs(e2 - j2.epsilon) <= 1e-9 * j2.epsilon, `PLD ${e2} vs CLI ${j2.epsilon}`);
+  pld.free();
+  // composition of heterogeneous events adds up: Gaussian sigma s twice = sigma s / sqrt 2 once
+  const a = new hush.Accountant(), b = new hush.Accountant();
+  a.compose({ kind: 'gaussian', noiseMultiplier: 2 }, 2);
+  b.compose({ kind: 'gaussian', noiseMultiplier: 2 / Math.SQRT2 });
+  assert.ok(Math.abs(a.epsilon(1e-6) - b.epsilon(1e-6)) < 1e-9);
+  a.compose({ kind: 'laplace', noiseMultiplier: 10 });
+  assert.ok(a.epsilon(1e-6) > b.epsilon(1e-6));
+  a.free();
+  b.free();
+});
+
+function katCases(path) {
+  const cases = [];
+  let cur = null;
+  for (const line of readFileSync(join(ROOT, path), 'utf8').split('\n')) {
+    if (line.startsWith('#')) continue;
+    if (!line.trim()) { if (cur) cases.push(cur); cur = null; continue; }
+    const i = line.indexOf('=');
+    (cur ??= {})[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  if (cur) cases.push(cur);
+  return cases;
+}
+
+function katVotes(c) {
+  const T = +c.teachers, E = +c.examples, K = +c.classes;
+  const rows = [];
+  for (let t = 0; t < T; t++) {
+    const r = new Uint32Array(E);
+    for (let e = 0; e < E; e++) {
+      r[e] = e < +c.zero_prefix ? 0 : t < +c.agree_teachers ? e % K : (+c.mul_t * t + +c.mul_e * e) % K;
+    }
+    rows.push(r);
+  }
+  return rows;
+}
+
+test('pate.analyze reproduces pate.kat (PySyft perform_analysis numbers)', async () => {
+  const hush = await load();
+  const cases = katCases('tests/vectors/dp/pate.kat');
+  assert.ok(cases.length >= 5);
+  for (const c of cases) {
+    const votes = katVotes(c);
+    let indices;
+    if (c.indices.startsWith('mod ')) indices = Array.from({ length: +c.examples }, (_, e) => e % +c.indices.slice(4));
+    const r = hush.pate.analyze(votes, { noiseEps: +c.noise_eps, delta: +c.delta, moments: +c.moments, indices });
+    assert.ok(Math.abs(r.dataDependentEps - +c.dd) <= +c.tol, `${c.name}: dd ${r.dataDependentEps}`);
+    assert.ok(Math.abs(r.dataIndependentEps - +c.di) <= +c.tol, `${c.name}: di ${r.dataIndependentEps}`);
+  }
+});
+
+test('pate.aggregate equals `hush pate aggregate`; CLI votes errors carry line numbers', { skip: !haveCli }, async () => {
+  const dir = tempDir();
+  const T = 25, E = 60;
+  const rows = [];
+  for (let t = 0; t < T; t++) rows.push(Array.from({ length: E }, (_, e) => (t < 15 ? e % 5 : (t * 3 + e) % 5)));
+  const file = join(dir, 'votes.csv');
+  writeFileSync(file, rows.map((r) => r.join(',')).join('\n') + '\n');
+  for (const [mech, extra, opts] of [
+    ['lnmax', ['--noise-eps', '0.2'], { noiseEps: 0.2 }],
+    ['gnmax', ['--sigma', '3'], { sigma: 3 }],
+    ['confident', ['--sigma', '3', '--threshold', '14', '--sigma1', '4'], { sigma: 3, threshold: 14, sigma1: 4 }],
+  ]) {
+    const j = cli(['pate', 'aggregate', '--votes', file, '--mechanism', mech, ...extra, '--seed', '11', '--json']);
+    for (const b of builds) {
+      const hush = await load({ simd: b.simd });
+      const r = hush.pate.aggregate(rows, { mechanism: mech, seed: 11, ...opts });
+      assert.deepEqual(Array.from(r.labels), j.labels, `${mech} ${b.name}`);
+      assert.equal(r.answered, j.answered);
+      assert.equal(r.epsilon, j.epsilon);
+      assert.equal(r.dataDependentEpsilon, j.data_dependent_eps);
+    }
+  }
+  const ja = cli(['pate', 'analyze', '--votes', file, '--noise-eps', '0.1', '--delta', '1e-5', '--json']);
+  const hush = await load();
+  const ra = hush.pate.analyze(rows, { noiseEps: 0.1, delta: 1e-5 });
+  assert.equal(ra.dataDependentEps, ja.data_dependent_eps);
+  assert.equal(ra.dataIndependentEps, ja.data_independent_eps);
+  // malformed votes: exit 1, "file:line:" in the message
+  const bad = join(dir, 'bad.csv');
+  writeFileSync(bad, '0,1,2\n1,x,2\n');
+  let r = runCli('native', ['pate', 'analyze', '--votes', bad, '--noise-eps', '0.1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bad\.csv:2: field 2/);
+  writeFileSync(bad, '0,1,2\n1,2\n');
+  r = runCli('native', ['pate', 'aggregate', '--votes', bad, '--mechanism', 'gnmax', '--sigma', '1', '--seed', '1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bad\.csv:2: 2 columns/);
+  r = runCli('native', ['pate', 'aggregate', '--votes', file, '--mechanism', 'gnmax', '--noise-eps', '1', '--seed', '1']);
+  assert.equal(r.code, 2);
+});
+
+test('errors are HushError with the C status name', async () => {
+  const hush = await load();
+  const code = (fn, want) => assert.throws(fn, (e) => e instanceof HushError && e.code === want, want);
+  const m = hush.Model.create('dense:4,relu,dense:2', { inputSize: 3, maxBatch: 8, seed: 1 });
+  code(() => new hush.DPSGD(m, {}), 'HUSH_EARG');
+  code(() => new hush.DPSGD({}, { samplingRate: 0.1 }), 'HUSH_EARG');
+  code(() => new hush.DPSGD(m, { samplingRate: 0.1, sampling: 'sometimes' }), 'HUSH_EARG');
+  const { x, y } = synthetic(20, 3, 2);
+  const mb = new hush.DPSGD(m, { samplingRate: 0.1, microbatches: 4, seed: 1 });
+  code(() => mb.step(x, y), 'HUSH_EUNSUPPORTED');
+  mb.free();
+  const dp = new hush.DPSGD(m, { samplingRate: 0.5, seed: 1 });
+  code(() => dp.step(x, y.slice(1)), 'HUSH_ESHAPE');
+  const bad = y.slice();
+  bad[0] = 7;
+  code(() => dp.step(x, bad), 'HUSH_ERANGE');
+  dp.free();
+  code(() => dp.step(x, y), 'HUSH_ESTATE');
+  code(() => dp.epsilon(), 'HUSH_ESTATE');
+  m.free();
+  code(() => new hush.Accountant({ kind: 'moments' }), 'HUSH_EARG');
+  const acc = new hush.Accountant({ kind: 'pld', pldMaxBins: 1 << 12 });
+  code(() => acc.compose({ kind: 'poisson', noiseMultiplier: 1 }), 'HUSH_EARG');
+  code(() => acc.compose({ kind: 'gaussian', noiseMultiplier: 1 }, 0), 'HUSH_EARG');
+  acc.free();
+  code(() => acc.epsilon(1e-5), 'HUSH_ESTATE');
+  code(() => hush.pate.analyze([[0, 2], [2, 0]], { noiseEps: 0.1 }), 'HUSH_EFORMAT');
+  code(() => hush.pate.aggregate([[0, 1], [1]], { mechanism: 'gnmax', sigma: 1 }), 'HUSH_ESHAPE');
+  code(() => hush.pate.aggregate([[0, 1]], { mechanism: 'majority' }), 'HUSH_EARG');
+  code(() => hush.pate.aggregate([[0, 1]], { mechanism: 'gnmax', sigma: 0 }), 'HUSH_ERANGE');
+  const before = hush.heapInUse();
+  hush.pate.aggregate([[0, 1, 1], [1, 1, 0]], { mechanism: 'lnmax', noiseEps: 1, seed: 1 });
+  assert.equal(hush.heapInUse(), before, 'pate.aggregate leaks wasm heap');
+});
