@@ -44,16 +44,20 @@ struct hush_secagg_client {
 
 static size_t align8(size_t v) { return (v + 7) & ~(size_t)7; }
 
-static int abort_round(hush_secagg_client *c) {
-    c->state = HUSH_SECAGG_ABORTED;
-    c->pending = -1;
-    /* nothing secret is needed any more */
+/* Once the round is over or aborted, nothing secret is needed any more. */
+static void wipe_secrets(hush_secagg_client *c) {
     sodium_memzero(c->shares, (size_t)c->m * 80);
     sodium_memzero(c->coef, (size_t)10 * c->cfg.threshold * sizeof *c->coef);
     sodium_memzero(c->x, (size_t)c->cfg.dim * sizeof *c->x);
     sodium_memzero(c->c_sk, 32);
     sodium_memzero(c->s_sk, 32);
     sodium_memzero(c->b, 32);
+}
+
+static int abort_round(hush_secagg_client *c) {
+    c->state = HUSH_SECAGG_ABORTED;
+    c->pending = -1;
+    wipe_secrets(c);
     return HUSH_ESTATE;
 }
 
@@ -458,14 +462,9 @@ int hush_secagg_client_next_message(hush_secagg_client *c, uint8_t *out, size_t 
         return rc;
     }
     c->pending = -1;
-    if (r == 4) { /* done: nothing secret is needed any more */
+    if (r == 4) {
         c->state = HUSH_SECAGG_DONE;
-        sodium_memzero(c->shares, (size_t)c->m * 80);
-        sodium_memzero(c->coef, (size_t)10 * c->cfg.threshold * sizeof *c->coef);
-        sodium_memzero(c->x, (size_t)c->cfg.dim * sizeof *c->x);
-        sodium_memzero(c->c_sk, 32);
-        sodium_memzero(c->s_sk, 32);
-        sodium_memzero(c->b, 32);
+        wipe_secrets(c);
     }
     return HUSH_OK;
 }
