@@ -33,6 +33,12 @@ int main(int argc, char **argv) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_EXIT_USAGE : 0;
     }
+    /* `hush train --help` and friends: the usage, not an option error. */
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return 0;
+        }
     if (hush_init() != HUSH_OK) {
         cli_error("cannot initialise libsodium");
         return CLI_EXIT_FAIL;
