@@ -293,6 +293,52 @@ export function defineDP(rt, { Model, isDataset }) {
 
   const f64 = (ptr) => new DataView(rt.buffer).getFloat64(ptr, true);
 
+  function analyzeSS(votes, opts) {
+    const { v, T, E } = voteMatrix(votes);
+    const sigma = num(opts.sigma, 'sigma', { min: 0, open: true });
+    const sigmaSS = num(opts.sigmaSS, 'sigmaSS', { min: 0, open: true });
+    const delta = num(opts.delta ?? 1e-5, 'delta', { min: 0, max: 1, open: true });
+    const order = num(opts.order ?? 0, 'order', { min: 0 });
+    const beta = num(opts.beta ?? 0, 'beta', { min: 0 });
+    if ((opts.threshold === undefined) !== (opts.sigma1 === undefined)) {
+      throw rt.fail('HUSH_EARG', 'threshold and sigma1 go together (Confident-GNMax)');
+    }
+    const thr = opts.threshold ?? 0, s1 = opts.sigma1 ?? 0;
+    let mx = 0;
+    for (const x of v) if (x > mx) mx = x;
+    const K = Math.max(2, opts.classes ?? mx + 1);
+    return rt.with((s) => {
+      let labels = 0, queries = E;
+      if (opts.indices !== undefined) {
+        const idx = toLabels(rt, opts.indices, 'indices');
+        const lab = new Int32Array(E).fill(-1);
+        for (const i of idx) {
+          if (i >= E) throw rt.fail('HUSH_ERANGE', `index ${i} is not below ${E} examples`);
+          lab[i] = 0;
+        }
+        queries = lab.reduce((n, x) => n + (x >= 0), 0);
+        labels = s.copy(lab);
+      }
+      const vp = s.copy(v);
+      const out = s.alloc(64), rng = s.alloc(C.sizeof_hush_rng), dd = s.alloc(8), di = s.alloc(8);
+      let rc;
+      try {
+        rt.seedStream(rng, opts.seed, 'pate-ss', s);
+        rc = M._hush_pate_release_gnmax(rng, out, vp, T, E, K, labels, thr, s1, sigma, delta, order, beta, sigmaSS, 0);
+      } finally {
+        M._hush_rng_clear(rng);
+      }
+      rt.check(rc, 'pate.analyze (smooth sensitivity)');
+      rt.check(M._hush_pate_analyze_gnmax(dd, di, vp, T, E, K, labels, thr, s1, sigma, delta, 0), 'pate.analyze');
+      // hush_pate_ss_release: eight doubles in declaration order
+      return {
+        dataDependentEps: f64(dd), dataIndependentEps: f64(di), queries,
+        order: f64(out), beta: f64(out + 8), smoothSensitivity: f64(out + 40), releaseRdp: f64(out + 48),
+        releasedDataDependentEps: f64(out + 56),
+      };
+    });
+  }
+
   const pate = Object.freeze({
     // opts: {mechanism: 'lnmax' | 'gnmax' | 'confident', noiseEps | sigma (+ threshold, sigma1),
     // seed, classes (default max label + 1), delta (default 1e-5)}. Returns {labels (Int32Array,
@@ -340,7 +386,13 @@ export function defineDP(rt, { Model, isDataset }) {
 
     // PySyft 0.2 perform_analysis: opts {noiseEps, delta (default 1e-5), moments (default 8),
     // indices (answered example indices; default every example once)}.
+    // With smoothSensitivity: true, the 2018 GNMax / Confident-GNMax analysis instead, its
+    // data-dependent epsilon released with smooth sensitivity (as `hush pate analyze
+    // --smooth-sensitivity`): opts {sigma, threshold + sigma1 (Confident), sigmaSS, beta (default
+    // 0.49 / order), order (default: the grid order minimising the data-dependent epsilon),
+    // classes, indices (the answered examples), delta, seed (noise: sub-stream "pate-ss")}.
     analyze(votes, opts = {}) {
+      if (opts.smoothSensitivity) return analyzeSS(votes, opts);
       const { v, T, E } = voteMatrix(votes);
       const noiseEps = num(opts.noiseEps, 'noiseEps', { min: 0, open: true });
       const delta = num(opts.delta ?? 1e-5, 'delta', { min: 0, max: 1, open: true });

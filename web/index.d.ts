@@ -340,6 +340,21 @@ export interface PateApi {
     dataDependentEps: number;
     dataIndependentEps: number;
   };
+  /** The 2018 GNMax / Confident-GNMax analysis, with the data-dependent epsilon released through
+   * smooth sensitivity (Papernot et al. 2018): only releasedDataDependentEps may be published. */
+  analyze(votes: Votes, opts: {
+    smoothSensitivity: true; sigma: number; sigmaSS: number; threshold?: number; sigma1?: number;
+    beta?: number; order?: number; classes?: number; indices?: ArrayLike<number>; delta?: number; seed?: Seed;
+  }): {
+    dataDependentEps: number;
+    dataIndependentEps: number;
+    queries: number;
+    order: number;
+    beta: number;
+    smoothSensitivity: number;
+    releaseRdp: number;
+    releasedDataDependentEps: number;
+  };
 }
 
 export interface Hush {

@@ -20,6 +20,8 @@ static const char usage[] =
     "  privacy --mechanism gaussian --epsilon E --delta D [--sensitivity S] [--json]\n"
     "  privacy --mechanism laplace --epsilon E [--sensitivity S] [--json]\n"
     "  pate analyze --votes FILE [--indices FILE] --noise-eps E --delta D [--moments 8] [--json]\n"
+    "  pate analyze --votes FILE [--indices FILE] --smooth-sensitivity --sigma S [--threshold T\n"
+    "          --sigma1 S1] --sigma-ss SS [--beta B] [--order L] [--delta D] [--seed S] [--json]\n"
     "  pate aggregate --votes FILE --mechanism lnmax|gnmax|confident (--noise-eps E | --sigma S\n"
     "          [--threshold T --sigma1 S1]) --seed S [--delta D] [--classes K] [--json]\n"
     "  secagg sim --inputs FILE | --clients N --dim D --seed S   --threshold T [--bits K]\n"

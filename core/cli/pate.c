@@ -1,6 +1,9 @@
 /* `hush pate`: PATE aggregation of teacher votes and its privacy analysis.
  *
  *   hush pate analyze --votes FILE [--indices FILE] --noise-eps E --delta D [--moments 8] [--json]
+ *   hush pate analyze --votes FILE [--indices FILE] --smooth-sensitivity --sigma S
+ *                     [--threshold T --sigma1 S1] --sigma-ss SS [--beta B] [--order L]
+ *                     [--delta D] [--classes K] [--seed S] [--json]
  *   hush pate aggregate --votes FILE --mechanism lnmax|gnmax|confident
  *                       (--noise-eps E | --sigma S [--threshold T --sigma1 S1]) --seed S
  *                       [--delta D] [--classes K] [--json]
@@ -10,7 +13,10 @@
  * line number on every error (exit 1). analyze follows PySyft 0.2's perform_analysis; aggregate
  * draws its noise from the sub-stream "pate" of the seed and reports the data-independent epsilon
  * (safe to publish) and the data-dependent one (which itself depends on the votes: publishing it
- * needs smooth sensitivity). */
+ * needs smooth sensitivity). analyze --smooth-sensitivity does that: the 2018 GNMax /
+ * Confident-GNMax analysis (--indices = the answered examples, default all; the threshold check
+ * is paid by every example) released with hush_pate_release_gnmax, its noise from the sub-stream
+ * "pate-ss" of the seed; it adds smooth_sensitivity and released_data_dependent_eps. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +24,7 @@
 
 #include "cli.h"
 
-static const char *const pate_flags[] = {"json", NULL};
+static const char *const pate_flags[] = {"json", "smooth-sensitivity", NULL};
 
 #define MAX_LABEL (1u << 20)
 
@@ -179,6 +185,105 @@ static int fail_status(const char *what, int st) {
     return CLI_EXIT_FAIL;
 }
 
+/* analyze --smooth-sensitivity: the 2018 analysis with its data-dependent epsilon released. */
+static int analyze_ss(cli_args *a, int json) {
+    const char *vpath = cli_str(a, "votes", NULL), *ipath = cli_str(a, "indices", NULL);
+    int has_thr = cli_str(a, "threshold", NULL) != NULL, has_s1 = cli_str(a, "sigma1", NULL) != NULL;
+    double sigma, thr, s1, delta, beta, sigma_ss, order;
+    uint64_t seed, classes;
+    int rc;
+    if ((rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) || (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) ||
+        (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) || (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
+        (rc = cli_f64(a, "beta", 0.0, 0.0, 1e3, &beta)) || (rc = cli_f64(a, "sigma-ss", 0.0, 0.0, 1e6, &sigma_ss)) ||
+        (rc = cli_f64(a, "order", 0.0, 0.0, 1e6, &order)) || (rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &seed)) ||
+        (rc = cli_u64(a, "classes", 0, 0, MAX_LABEL, &classes)) || (rc = cli_done(a)))
+        return rc;
+    if (!vpath || !(sigma > 0) || !(sigma_ss >= 0.01) || has_thr != has_s1 || (has_s1 && !(s1 > 0)) ||
+        (order != 0.0 && !(order > 1.0))) {
+        cli_error("pate analyze --smooth-sensitivity needs --votes FILE, --sigma S > 0, --sigma-ss SS >= 0.01, "
+                  "--threshold and --sigma1 > 0 together, and --order > 1 if given");
+        return CLI_EXIT_USAGE;
+    }
+    uint32_t *votes = NULL, *idx = NULL, mx;
+    size_t T, E, n_idx = 0;
+    if ((rc = load_votes(vpath, &votes, &T, &E, &mx))) return rc;
+    if (ipath && (rc = load_indices(ipath, &idx, &n_idx, E))) {
+        free(votes);
+        return rc;
+    }
+    uint32_t K = classes ? (uint32_t)classes : mx + 1;
+    if (K < 2) K = 2;
+    int32_t *labels = ipath ? malloc(E * sizeof *labels) : NULL;
+    if (mx >= K || (ipath && !labels)) {
+        free(votes);
+        free(idx);
+        free(labels);
+        if (mx >= K) cli_error("%s: label %u is not below --classes %u", vpath, mx, K);
+        else cli_error("out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    size_t answered = E;
+    if (ipath) { /* the answered examples; repeats mark the same example */
+        for (size_t e = 0; e < E; e++) labels[e] = -1;
+        for (size_t i = 0; i < n_idx; i++) labels[idx[i]] = 0;
+        answered = 0;
+        for (size_t e = 0; e < E; e++) answered += labels[e] >= 0;
+    }
+    hush_rng master, rng;
+    memset(&rng, 0, sizeof rng);
+    hush_pate_ss_release o;
+    double dd = NAN, di = NAN;
+    s1 = has_s1 ? s1 : 0.0;
+    int st = hush_rng_init_u64(&master, seed);
+    if (st == HUSH_OK) st = hush_rng_derive(&rng, &master, "pate-ss");
+    if (st == HUSH_OK)
+        st = hush_pate_release_gnmax(&rng, &o, votes, T, E, K, labels, thr, s1, sigma, delta, order, beta, sigma_ss,
+                                     NULL);
+    if (st == HUSH_OK) st = hush_pate_analyze_gnmax(&dd, &di, votes, T, E, K, labels, thr, s1, sigma, delta, NULL);
+    hush_rng_clear(&master);
+    hush_rng_clear(&rng);
+    free(votes);
+    free(idx);
+    free(labels);
+    if (st == HUSH_EUNSUPPORTED) {
+        cli_error("smooth sensitivity: the paper's conditions C5-C6 fail for sigma %g, %u classes at this order; "
+                  "use a larger --sigma or another --order", sigma, K);
+        return CLI_EXIT_FAIL;
+    }
+    if (st == HUSH_ERANGE && beta > 0) {
+        cli_error("smooth sensitivity: the order must be below 1 / (2 beta) = %g", 0.5 / beta);
+        return CLI_EXIT_FAIL;
+    }
+    if (st) return fail_status("pate analyze --smooth-sensitivity", st);
+    if (json) {
+        printf("{\"command\":\"pate-analyze\",\"teachers\":%zu,\"examples\":%zu,\"queries\":%zu,\"classes\":%u,"
+               "\"seed\":%llu",
+               T, E, answered, K, (unsigned long long)seed);
+        json_num("sigma", sigma);
+        if (has_s1) {
+            json_num("threshold", thr);
+            json_num("sigma1", s1);
+        }
+        json_num("delta", delta);
+        json_num("data_dependent_eps", dd);
+        json_num("data_independent_eps", di);
+        json_num("order", o.order);
+        json_num("beta", o.beta);
+        json_num("sigma_ss", sigma_ss);
+        json_num("smooth_sensitivity", o.smooth_sensitivity);
+        json_num("release_rdp", o.release_rdp);
+        json_num("released_data_dependent_eps", o.released_data_dependent_eps);
+        printf("}\n");
+    } else {
+        printf("data-dependent epsilon %.6f (not publishable), data-independent epsilon %.6f (delta %g)\n", dd, di,
+               delta);
+        printf("order %g, beta %g: smooth sensitivity %.6g, release cost %.6f RDP; released data-dependent epsilon "
+               "%.6f\n",
+               o.order, o.beta, o.smooth_sensitivity, o.release_rdp, o.released_data_dependent_eps);
+    }
+    return 0;
+}
+
 static int analyze(cli_args *a, int json) {
     const char *vpath = cli_str(a, "votes", NULL), *ipath = cli_str(a, "indices", NULL);
     double eps, delta;
@@ -326,5 +431,6 @@ int cmd_pate(int argc, char **argv) {
     int rc = cli_parse(&a, argc - 1, argv + 1, pate_flags);
     if (rc) return rc;
     int json = cli_flag(&a, "json");
+    if (argv[0][1] == 'n' && cli_flag(&a, "smooth-sensitivity")) return analyze_ss(&a, json);
     return argv[0][1] == 'n' ? analyze(&a, json) : aggregate(&a, json);
 }

@@ -106,22 +106,33 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Bytes consumed from a stream so far (counter counts 64-byte blocks already generated). */
+static uint64_t consumed(const hush_rng *r) { return r->counter * 64 - (HUSH_RNG_BUFBYTES - r->pos); }
+
+/* The Ziggurat's rightmost layer edge: every |x| beyond it came from the tail algorithm. */
+#define ZIG_R 3.6541528853610088
+
+/* Moments and KS against Phi on 10^6 draws. Thresholds: 5 sigma for the moments (false alarm
+ * about 6e-7 each); the KS critical value at alpha = 0.001 is 1.95/sqrt(N). */
 static void test_normal(void) {
     hush_rng r;
     CHECK_OK(hush_rng_init_u64(&r, 2));
-    enum { N = 100000 };
+    enum { N = 1000000 };
     double *v = malloc(N * sizeof *v);
-    double sum = 0, sq = 0;
+    CHECK(v != NULL);
+    if (!v) return;
+    double sum = 0, sq = 0, q4 = 0;
     for (int i = 0; i < N; i++) {
         v[i] = hush_rng_normal(&r);
         sum += v[i];
         sq += v[i] * v[i];
+        q4 += v[i] * v[i] * v[i] * v[i];
     }
-    double mean = sum / N, var = sq / N - mean * mean;
-    /* 5-sigma bands: mean sd 1/sqrt(N), variance sd sqrt(2/N). */
+    double mean = sum / N, var = sq / N - mean * mean, kurt = q4 / N;
+    /* sd: mean 1/sqrt(N), E x^2 sqrt(2/N), E x^4 sqrt((105 - 9)/N) */
     CHECK_NEAR(mean, 0.0, 5.0 / sqrt(N));
     CHECK_NEAR(var, 1.0, 5.0 * sqrt(2.0 / N));
-    /* Kolmogorov-Smirnov against Phi; critical value at alpha = 0.001 is 1.95/sqrt(N). */
+    CHECK_NEAR(kurt, 3.0, 5.0 * sqrt(96.0 / N));
     qsort(v, N, sizeof *v, cmp_double);
     double d = 0;
     for (int i = 0; i < N; i++) {
@@ -130,8 +141,117 @@ static void test_normal(void) {
         if (d1 > d) d = d1;
         if (d2 > d) d = d2;
     }
-    CHECK_MSG(d < 1.95 / sqrt(N), "KS D = %g", d);
+    CHECK_MSG(d < 1.95 / sqrt(N), "KS D = %g (alpha 0.001 critical %g)", d, 1.95 / sqrt(N));
     free(v);
+}
+
+/* Tails and the paths that produce them, on 4e6 draws (bulk API).
+ * - chi-square of |x| over bins split at 3, 3.25, 3.5, r, 4, 4.5 (expected counts from erfc;
+ *   df 6, critical 22.458 at p = 0.001). The bin edge r separates the wedges of the top layers
+ *   from the tail algorithm, so a wrong tail or wedge shows up as a mismatch there.
+ * - 200 equiprobable bins of the body (df 199, critical 267.0 at p = 0.001): the wedges of all
+ *   255 layers lie in the body, so accepting or rejecting wedge points wrongly distorts it.
+ * - path counts, by replaying single draws and the words each consumed: one word is the fast
+ *   path; |x| > r is the tail (1 + 2t words); anything else took at least one wedge attempt.
+ *   Tail frequency must match 2(1 - Phi(r)) within 5 sigma and the wedge path must run. */
+static void test_normal_tails(void) {
+    hush_rng r;
+    CHECK_OK(hush_rng_init_u64(&r, 5));
+    enum { N = 4000000, CH = 4096, NB = 200 };
+    static const double edge[] = {0, 3.0, 3.25, 3.5, ZIG_R, 4.0, 4.5, INFINITY};
+    enum { NT = sizeof edge / sizeof edge[0] - 1 };
+    long tail[NT] = {0}, body[NB] = {0};
+    double *v = malloc(CH * sizeof *v);
+    CHECK(v != NULL);
+    if (!v) return;
+    for (int done = 0; done < N; done += CH) {
+        hush_rng_normals(&r, v, CH);
+        for (int k = 0; k < CH; k++) {
+            double a = fabs(v[k]);
+            int b = 0;
+            while (b < NT - 1 && a >= edge[b + 1]) b++;
+            tail[b]++;
+            int j = (int)(normal_cdf(v[k]) * NB);
+            body[j < 0 ? 0 : j >= NB ? NB - 1 : j]++;
+        }
+    }
+    double chi = 0;
+    for (int b = 0; b < NT; b++) {
+        double e = N * (erfc(edge[b] / sqrt(2.0)) - (isinf(edge[b + 1]) ? 0.0 : erfc(edge[b + 1] / sqrt(2.0))));
+        chi += (tail[b] - e) * (tail[b] - e) / e;
+    }
+    CHECK_MSG(chi < 22.458, "tail chi2 = %g (df 6, p=0.001 critical 22.458)", chi);
+    CHECK(tail[NT - 1] > 0); /* |x| >= 4.5 happens ~27 times in 4e6 */
+    chi = 0;
+    for (int j = 0; j < NB; j++) chi += (body[j] - (double)N / NB) * (body[j] - (double)N / NB) / ((double)N / NB);
+    CHECK_MSG(chi < 267.0, "body chi2 = %g (df 199, p=0.001 critical 267.0)", chi);
+
+    long fast = 0, wedge = 0, tails = 0, bad_tail_words = 0;
+    enum { M = 1000000 };
+    for (int i = 0; i < M; i++) {
+        uint64_t before = consumed(&r);
+        double x = hush_rng_normal(&r);
+        uint64_t words = (consumed(&r) - before) / 8;
+        if (fabs(x) > ZIG_R) {
+            tails++;
+            bad_tail_words += words < 3 || words % 2 == 0; /* a tail draw is one attempt + pairs */
+        } else if (words == 1) {
+            fast++;
+        } else {
+            wedge++;
+        }
+    }
+    double p_tail = erfc(ZIG_R / sqrt(2.0)), sd = sqrt(M * p_tail * (1 - p_tail));
+    CHECK_MSG(fabs(tails - M * p_tail) < 5 * sd, "tail draws %ld, expected %g", tails, M * p_tail);
+    CHECK(bad_tail_words == 0);
+    /* The fast test fails in about 1% of attempts (mostly wedges); a bug that skipped wedges or
+     * sent everything through them would move this far outside the band. */
+    CHECK_MSG(wedge > M / 1000 && wedge < M / 20, "wedge draws %ld", wedge);
+    CHECK(fast + wedge + tails == M);
+    free(v);
+}
+
+/* hush_rng_normals gives exactly the values and stream position of repeated hush_rng_normal,
+ * for odd sizes, a misaligned read position, and at the end of the 2^32-block stream. */
+static void test_normals_bulk(void) {
+    hush_rng a, b;
+    CHECK_OK(hush_rng_init_u64(&a, 9));
+    CHECK_OK(hush_rng_init_u64(&b, 9));
+    static const size_t sizes[] = {0, 1, 7, 31, 32, 33, 500, 511, 512, 513, 5000, 20000};
+    double *v = malloc(20000 * sizeof *v);
+    CHECK(v != NULL);
+    if (!v) return;
+    int same = 1;
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* misalign both streams by 3 bytes */
+            uint8_t t[3];
+            CHECK_OK(hush_rng_bytes(&a, t, 3));
+            CHECK_OK(hush_rng_bytes(&b, t, 3));
+        }
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            hush_rng_normals(&a, v, sizes[k]);
+            for (size_t i = 0; i < sizes[k]; i++) same &= v[i] == hush_rng_normal(&b);
+            same &= hush_rng_normal(&a) == hush_rng_normal(&b); /* interleaved single draws */
+            same &= consumed(&a) == consumed(&b);
+        }
+        same &= hush_rng_u64(&a) == hush_rng_u64(&b);
+    }
+    CHECK_MSG(same, "bulk and single normal sequences differ");
+
+    uint8_t key[32] = {7}, nonce[12] = {0};
+    CHECK_OK(hush_rng_init_stream(&a, key, nonce, UINT32_MAX - 15));
+    CHECK_OK(hush_rng_init_stream(&b, key, nonce, UINT32_MAX - 15));
+    hush_rng_normals(&a, v, 300); /* 128 words left: the rest reads as zero words */
+    same = 1;
+    long zeros = 0;
+    for (size_t i = 0; i < 300; i++) {
+        same &= v[i] == hush_rng_normal(&b);
+        zeros += v[i] == 0.0;
+    }
+    CHECK(same);
+    CHECK(zeros > 100);
+    free(v);
+    hush_rng_normals(NULL, NULL, 5); /* no crash */
 }
 
 static void test_uniform_bernoulli_shuffle(void) {
@@ -175,6 +295,8 @@ int main(void) {
     test_streams();
     test_below_uniform();
     test_normal();
+    test_normal_tails();
+    test_normals_bulk();
     test_uniform_bernoulli_shuffle();
     CHECK_SUMMARY();
 }

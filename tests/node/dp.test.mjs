@@ -222,3 +222,58 @@ test('errors are HushError with the C status name', async () => {
   hush.pate.aggregate([[0, 1, 1], [1, 1, 0]], { mechanism: 'lnmax', noiseEps: 1, seed: 1 });
   assert.equal(hush.heapInUse(), before, 'pate.aggregate leaks wasm heap');
 });
+
+test('pate.analyze smoothSensitivity: pate_ss.kat release cases, and equal to `hush pate analyze --smooth-sensitivity`', async () => {
+  const hush = await load();
+  const cases = katCases('tests/vectors/dp/pate_ss.kat').filter((c) => c.kind === 'release');
+  assert.ok(cases.length >= 3);
+  for (const c of cases) {
+    const votes = katVotes(c);
+    const E = +c.examples;
+    const indices = c.answered === 'even' ? Array.from({ length: E }, (_, e) => e).filter((e) => e % 2 === 0) : undefined;
+    const confident = +c.sigma1 > 0 ? { threshold: +c.threshold, sigma1: +c.sigma1 } : {};
+    const r = hush.pate.analyze(votes, {
+      smoothSensitivity: true, sigma: +c.sigma2, ...confident, sigmaSS: +c.sigma_ss, beta: +c.beta, order: +c.order,
+      classes: +c.classes, delta: +c.delta, indices, seed: 3,
+    });
+    const near = (got, want, what) => assert.ok(Math.abs(got - want) <= +c.rtol * Math.abs(want), `${c.name}: ${what} ${got} want ${want}`);
+    near(r.smoothSensitivity, +c.ss, 'smooth sensitivity');
+    near(r.releaseRdp, +c.release_rdp, 'release RDP');
+    near(r.beta, +c.want_beta, 'beta');
+    assert.equal(r.order, +c.order);
+    assert.ok(Number.isFinite(r.releasedDataDependentEps) && r.releasedDataDependentEps !== r.dataDependentEps);
+  }
+  if (!haveCli) return;
+  const dir = tempDir();
+  const rows = [];
+  for (let t = 0; t < 30; t++) rows.push(Array.from({ length: 40 }, (_, e) => (t < 20 ? e % 4 : (t + e) % 4)));
+  const file = join(dir, 'votes.csv'), idxFile = join(dir, 'idx.txt');
+  writeFileSync(file, rows.map((r) => r.join(',')).join('\n') + '\n');
+  const idx = Array.from({ length: 20 }, (_, i) => 2 * i);
+  writeFileSync(idxFile, idx.join(',') + '\n');
+  for (const [extra, opts] of [
+    [[], {}],
+    [['--indices', idxFile, '--threshold', '25', '--sigma1', '6', '--order', '4'], { indices: idx, threshold: 25, sigma1: 6, order: 4 }],
+  ]) {
+    const j = cli(['pate', 'analyze', '--votes', file, '--smooth-sensitivity', '--sigma', '5', '--sigma-ss', '2', ...extra,
+      '--seed', '9', '--json']);
+    for (const b of builds) {
+      const h = await load({ simd: b.simd });
+      const r = h.pate.analyze(rows, { smoothSensitivity: true, sigma: 5, sigmaSS: 2, seed: 9, ...opts });
+      assert.equal(r.smoothSensitivity, j.smooth_sensitivity, b.name);
+      assert.equal(r.releasedDataDependentEps, j.released_data_dependent_eps, b.name);
+      assert.equal(r.dataDependentEps, j.data_dependent_eps);
+      assert.equal(r.dataIndependentEps, j.data_independent_eps);
+      assert.equal(r.order, j.order);
+      assert.equal(r.queries, j.queries);
+    }
+  }
+  // without the option the CLI output keeps its fields
+  const plain = cli(['pate', 'analyze', '--votes', file, '--noise-eps', '0.1', '--json']);
+  assert.deepEqual(Object.keys(plain), ['command', 'teachers', 'examples', 'queries', 'moments', 'noise_eps', 'delta',
+    'data_dependent_eps', 'data_independent_eps']);
+  // C5-C6 fail at order 8 for sigma 5 and 4 classes
+  const hh = await load();
+  assert.throws(() => hh.pate.analyze(rows, { smoothSensitivity: true, sigma: 5, sigmaSS: 2, order: 8 }),
+    (e) => e instanceof HushError && e.code === 'HUSH_EUNSUPPORTED');
+});

@@ -302,12 +302,75 @@ HUSH_NODISCARD int hush_pate_rdp_threshold(double *rdp, const double *orders, si
  * every example pays the threshold check (Confident only), every answered one (labels[e] >= 0;
  * labels NULL = all answered) pays GNMax. Data-dependent and data-independent epsilon at delta
  * with the classic conversion, as the paper's code does. The data-dependent value depends on
- * the votes, so releasing it needs smooth sensitivity (not provided). */
+ * the votes, so releasing it needs smooth sensitivity (hush_pate_release_gnmax below). */
 HUSH_NODISCARD int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps,
                                            const uint32_t *votes, size_t n_teachers, size_t n_examples,
                                            uint32_t n_classes, const int32_t *labels, double threshold,
                                            double sigma1, double sigma2, double delta,
                                            const hush_allocator *alloc);
+
+/* ---- PATE 2018: smooth sensitivity of the data-dependent RDP (core/src/dp/pate.c) ----
+ * Papernot et al. 2018, Section 4.3 and Appendices B-C, with the semantics of
+ * tensorflow/privacy research/pate_2018/smooth_sensitivity.py. The data-dependent RDP of GNMax at
+ * a fixed order depends on the votes, so it is released with the GNSS mechanism: value +
+ * SS_beta * sigma_ss * N(0, 1), where SS_beta is a beta-smooth upper bound on the local
+ * sensitivity, at an extra RDP cost (Theorem 23). The local-sensitivity bounds rely on the
+ * paper's conditions C5-C6: hush_pate_ls_gnmax does not check them (as the reference's
+ * function does not); hush_pate_release_gnmax does. All functions work at ONE Renyi order. */
+
+/* log q0: below it the GNMax bound uses Theorem 6 (data-dependent), from it alpha / sigma^2
+ * (root of the two bounds' difference; compute_logq0_gnmax). HUSH_ENUMERIC if not bracketed. */
+HUSH_NODISCARD int hush_pate_logq0_gnmax(double *logq0, double sigma, double order);
+/* Conditions C5 (the Theorem 6 bound is non-decreasing in q below q0) and C6 (B_u's step of it,
+ * beta(B_u(q)) - beta(q), is non-decreasing below B_l(q0)) of the paper's Appendix B.4.2, under
+ * which Algorithms 3-5 bound the local sensitivity. The reference verifies them symbolically
+ * (check_conditions); here they are checked numerically on dense grids of q (a check, not a
+ * proof). *c6 is 0 whenever *c5 is. */
+HUSH_NODISCARD int hush_pate_check_conditions_gnmax(int *c5, int *c6, double sigma, size_t n_classes, double order);
+/* ls[d], d = 0 .. n_teachers-1: upper bounds on the local sensitivity at distance d of one GNMax
+ * query's RDP at `order` (Algorithms 3-5; compute_local_sensitivity_bounds_gnmax(counts,
+ * n_teachers, sigma, order)). counts need not be integers; n_classes >= 2. */
+HUSH_NODISCARD int hush_pate_ls_gnmax(double *ls, const double *counts, size_t n_classes, size_t n_teachers,
+                                      double sigma, double order, const hush_allocator *alloc);
+/* The same for Confident-GNMax's threshold check (compute_local_sensitivity_bounds_threshold);
+ * round(max counts) must lie in 0 .. n_teachers (HUSH_ERANGE otherwise). */
+HUSH_NODISCARD int hush_pate_ls_threshold(double *ls, const double *counts, size_t n_classes, size_t n_teachers,
+                                          double threshold, double sigma1, double order,
+                                          const hush_allocator *alloc);
+/* Smooth sensitivity max_d ls[d] e^{-beta d} (compute_discounted_max). */
+HUSH_NODISCARD int hush_pate_smooth_sensitivity(double *ss, const double *ls, size_t n, double beta);
+/* RDP at `order` of releasing f + SS_beta(f) * sigma_ss * N(0, 1) (Theorem 23;
+ * compute_rdp_of_smooth_sensitivity_gaussian): order e^{2 beta} / sigma_ss^2
+ * + (beta order - log(1 - 2 order beta) / 2) / (order - 1). Needs 1 < order < 1 / (2 beta). */
+HUSH_NODISCARD int hush_pate_rdp_smooth_sensitivity_gaussian(double *rdp, double beta, double sigma_ss,
+                                                             double order);
+
+typedef struct hush_pate_ss_release {
+    double order;                       /* the Renyi order used */
+    double beta;                        /* smoothness parameter used */
+    double data_dependent_rdp;          /* exact RDP at order (selection + answers): NOT publishable */
+    double data_dependent_eps;          /* its classic conversion at delta: NOT publishable */
+    double data_independent_eps;        /* classic conversion of the data-independent RDP at order */
+    double smooth_sensitivity;          /* SS_beta of the composed RDP (sum of per-query bounds) */
+    double release_rdp;                 /* GNSS cost at order */
+    double released_data_dependent_eps; /* noisy RDP + release_rdp - log(delta)/(order-1): publishable */
+} hush_pate_ss_release;
+
+/* The data-dependent analysis of hush_pate_analyze_gnmax (same votes, labels, threshold, sigma1
+ * (0 = plain GNMax), sigma2, delta) at one order, released with smooth sensitivity.
+ * order 0 picks the default-grid order (below 1 / (2 beta) when beta is given) minimising the
+ * data-dependent epsilon, as the paper's code does (that choice itself looks at the data; pass a
+ * fixed order to avoid it). beta 0 means 0.49 / order. sigma_ss in [0.01, 1e6]. The composed
+ * local sensitivity at distance d is the sum of the per-query bounds (threshold for every
+ * example, GNMax for the answered ones). HUSH_EUNSUPPORTED when conditions C5-C6 fail for
+ * (sigma2, n_classes, order) (hush_pate_check_conditions_gnmax): the bounds would be unproven. Noise: the discrete Gaussian on a grid
+ * (hush_dp_gaussian_add_noise) with scale max(SS_beta, 2^-30 data-independent RDP) * sigma_ss;
+ * the data-independent floor keeps the grid in range and is itself a beta-smooth bound. */
+HUSH_NODISCARD int hush_pate_release_gnmax(hush_rng *rng, hush_pate_ss_release *out, const uint32_t *votes,
+                                           size_t n_teachers, size_t n_examples, uint32_t n_classes,
+                                           const int32_t *labels, double threshold, double sigma1,
+                                           double sigma2, double delta, double order, double beta,
+                                           double sigma_ss, const hush_allocator *alloc);
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,7 @@ typedef struct hush_rng {
     uint64_t counter;          /* next ChaCha20 block counter (64-bit so exhaustion is detectable) */
     uint32_t pos;              /* read position in buf */
     uint8_t buf[HUSH_RNG_BUFBYTES];
-    int have_spare;            /* cached second normal deviate */
+    int have_spare;            /* unused (the normal sampler keeps no state); kept for the layout */
     double spare;
 } hush_rng;
 
@@ -59,8 +59,13 @@ uint64_t hush_rng_below(hush_rng *rng, uint64_t bound);
 double hush_rng_uniform(hush_rng *rng);
 /* Uniform double in (0, 1): never 0, for logarithms. */
 double hush_rng_uniform_pos(hush_rng *rng);
-/* Standard normal deviate (Marsaglia polar method with Hush's own log, so it is libm-free). */
+/* Standard normal deviate: 256-layer Ziggurat, one 64-bit word per draw 99% of the time, Hush's
+ * own exp/log on the rare wedge and tail paths, so it is libm-free and exact in distribution up to
+ * the 53-bit uniforms. */
 double hush_rng_normal(hush_rng *rng);
+/* n standard normals, exactly the values (and stream position) of n hush_rng_normal calls, with
+ * the keystream generated in large blocks. */
+void hush_rng_normals(hush_rng *rng, double *out, size_t n);
 /* Bernoulli(p) for p given as a double in [0, 1], exact: compares 64 uniform bits. */
 int hush_rng_bernoulli(hush_rng *rng, double p);
 /* Fisher-Yates shuffle of n uint32 indices. */

@@ -13,10 +13,9 @@
  * buffer allocated at create; chunk sums are added in chunk order.
  *
  * Noise: N(0, (sigma C)^2) / E[B] per coordinate from hush_rng_normal on the handle's own "noise"
- * stream (Marsaglia polar method with Hush's exactly-rounded log and IEEE sqrt), so every build adds
- * the same bits. The handle reads that stream in 2 KiB blocks and decodes the draws itself, which
- * yields exactly the sequence successive hush_rng_normal calls would (same bytes, same order, same
- * arithmetic, the spare deviate carried across steps) at a fraction of the per-call cost; the test
+ * stream (Ziggurat with Hush's exactly-rounded exp/log, see rng.c), so every build adds the same
+ * bits. The handle draws it with hush_rng_normals, NOISE_N at a time, which yields exactly the
+ * sequence successive hush_rng_normal calls would at a fraction of the per-call cost; the test
  * checks the equality. This floating-point Gaussian is what TF Privacy, Opacus and JAX privacy use; it is
  * not an exact sampler: the values it can produce lie on the double grid and their probabilities
  * deviate from the ideal density in the far tails, so the proven (eps, delta) is for the ideal
@@ -35,7 +34,7 @@
 #include "hush/dp.h"
 #include "hush/mathf.h"
 
-#define NOISE_BUF 2048
+#define NOISE_N 256
 
 struct hush_dpsgd {
     hush_model *m;
@@ -53,58 +52,18 @@ struct hush_dpsgd {
     size_t in, np, mb;
     float *xb, *norms, *w, *accg;
     uint32_t *lb;
-    /* the "noise" stream read ahead in blocks: bytes [npos, NOISE_BUF) are not yet used */
-    size_t npos;
-    int have_spare;
-    double spare;
-    uint8_t nbuf[NOISE_BUF];
+    double nz[NOISE_N]; /* noise drawn for the current step, wiped after it */
 };
 
-/* The next NOISE_BUF bytes of the "noise" stream. While the rng's own buffer is empty (it always
- * is here: the handle never draws from it), these are the ChaCha20 blocks from its counter on
- * (rng.h: the keystream is exactly RFC 8439's), generated in one call instead of 256-byte
- * refills; the sequence test in test_dpsgd.c pins the equivalence. */
-static void noise_refill(hush_dpsgd *dp) {
-    hush_rng *r = &dp->noise;
-    memset(dp->nbuf, 0, NOISE_BUF);
-    if (r->pos == HUSH_RNG_BUFBYTES && r->counter + NOISE_BUF / 64 <= (uint64_t)1 << 32) {
-        crypto_stream_chacha20_ietf_xor_ic(dp->nbuf, dp->nbuf, NOISE_BUF, r->nonce, (uint32_t)r->counter, r->key);
-        r->counter += NOISE_BUF / 64;
-    } else if (hush_rng_bytes(r, dp->nbuf, NOISE_BUF) != HUSH_OK) {
-        memset(dp->nbuf, 0, NOISE_BUF); /* as hush_rng_u64: exhaustion (2^32 blocks) reads as 0 */
+/* g += sd * N(0, 1) per coordinate. The noise is what hides the data: wiped once per step. */
+static void add_noise(hush_dpsgd *dp, float *g, double sd) {
+    for (size_t j = 0; j < dp->np; j += NOISE_N) {
+        size_t m = dp->np - j < NOISE_N ? dp->np - j : NOISE_N;
+        hush_rng_normals(&dp->noise, dp->nz, m);
+        for (size_t k = 0; k < m; k++) g[j + k] = (float)((double)g[j + k] + sd * dp->nz[k]);
     }
-    dp->npos = 0;
+    sodium_memzero(dp->nz, sizeof dp->nz);
 }
-
-static uint64_t noise_u64(hush_dpsgd *dp) {
-    if (dp->npos == NOISE_BUF) noise_refill(dp);
-    const uint8_t *b = dp->nbuf + dp->npos;
-    dp->npos += 8;
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
-    return v;
-}
-
-/* hush_rng_normal's algorithm on the block-read stream (keep the two in step). */
-static double noise_normal(hush_dpsgd *dp) {
-    if (dp->have_spare) {
-        dp->have_spare = 0;
-        return dp->spare;
-    }
-    double u, v, s;
-    do {
-        u = 2.0 * ((double)(noise_u64(dp) >> 11) * 0x1p-53) - 1.0;
-        v = 2.0 * ((double)(noise_u64(dp) >> 11) * 0x1p-53) - 1.0;
-        s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    double f = __builtin_sqrt(-2.0 * hush_log(s) / s);
-    dp->spare = v * f;
-    dp->have_spare = 1;
-    return u * f;
-}
-
-/* The noise is what hides the data: drawn bytes are wiped once per step, not per draw. */
-static void noise_wipe_used(hush_dpsgd *dp) { sodium_memzero(dp->nbuf, dp->npos); }
 
 
 int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg, const hush_rng *rng,
@@ -159,7 +118,6 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     dp->w = (float *)(blk + off_w);
     dp->accg = (float *)(blk + off_a);
     dp->lb = (uint32_t *)(blk + off_l);
-    dp->npos = NOISE_BUF;
     hush_rng base;
     int rc = rng ? (base = *rng, HUSH_OK) : hush_rng_init_random(&base);
     if (rc == HUSH_OK) rc = hush_rng_derive(&dp->sample, &base, "sample");
@@ -240,8 +198,7 @@ static int finish_step(hush_dpsgd *dp, hush_optim *o, int have, double denom) {
     else memset(g, 0, dp->np * sizeof(float));
     if (dp->cfg.noise_multiplier > 0.0) {
         double sd = dp->cfg.noise_multiplier * dp->cfg.l2_norm_clip / denom;
-        for (size_t j = 0; j < dp->np; j++) g[j] = (float)((double)g[j] + sd * noise_normal(dp));
-        noise_wipe_used(dp);
+        add_noise(dp, g, sd);
     }
     return hush_optim_step(o, hush_model_params(dp->m), g, dp->np);
 }
@@ -328,9 +285,7 @@ static int step_shuffle(hush_dpsgd *dp, hush_optim *o, float *loss, const float 
                 float *g = hush_model_grads(dp->m);
                 if (dp->cfg.noise_multiplier > 0.0) {
                     double sd = dp->cfg.noise_multiplier * dp->cfg.l2_norm_clip / (double)n;
-                    for (size_t j = 0; j < dp->np; j++)
-                        g[j] = (float)((double)g[j] + sd * noise_normal(dp));
-                    noise_wipe_used(dp);
+                    add_noise(dp, g, sd);
                 }
                 rc = hush_optim_step(o, hush_model_params(dp->m), g, dp->np);
             }
