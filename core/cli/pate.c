@@ -26,7 +26,6 @@
 
 static const char *const pate_flags[] = {"json", "smooth-sensitivity", NULL};
 
-#define MAX_LABEL (1u << 20)
 
 static void json_num(const char *key, double v) {
     if (!isfinite(v)) {
@@ -41,94 +40,32 @@ static void json_num(const char *key, double v) {
     printf(",\"%s\":%s", key, buf);
 }
 
-/* Reads one non-negative decimal integer at *p (spaces/tabs around it allowed). */
-static int read_uint(const char **p, const char *end, uint64_t max, uint64_t *out) {
-    const char *s = *p;
-    while (s < end && (*s == ' ' || *s == '\t')) s++;
-    if (s == end || *s < '0' || *s > '9') return -1;
-    uint64_t v = 0;
-    while (s < end && *s >= '0' && *s <= '9') {
-        v = v * 10 + (uint64_t)(*s - '0');
-        if (v > max) return -1;
-        s++;
-    }
-    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r')) s++;
-    *p = s;
-    *out = v;
-    return 0;
+static int parse_failed(const char *path, int st, const hush_parse_error *err) {
+    if (err->line)
+        cli_error("%s:%zu: %s (%s)", path, err->line, err->msg[0] ? err->msg : hush_strerror(st), hush_status_name(st));
+    else
+        cli_error("%s: %s (%s)", path, err->msg[0] ? err->msg : hush_strerror(st), hush_status_name(st));
+    return CLI_EXIT_FAIL;
 }
 
-/* Votes CSV -> row-major teachers x examples. Blank lines are skipped. */
+/* Votes file -> row-major teachers x examples (parsed by hush_votes_parse, core/src/io/votes.c). */
 static int load_votes(const char *path, uint32_t **votes, size_t *teachers, size_t *examples, uint32_t *max_label) {
     size_t len = 0;
     char *buf = (char *)cli_read_file(path, &len);
     if (!buf) return CLI_EXIT_FAIL;
-    size_t cap = 0, n = 0, cols = 0, rows = 0, line = 0;
-    uint32_t *v = NULL, mx = 0;
-    const char *p = buf, *end = buf + len;
-    int rc = 0;
-    while (p < end && !rc) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol) eol = end;
-        line++;
-        const char *q = p;
-        while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
-        if (q == eol) {
-            p = eol + (eol < end);
-            continue;
-        }
-        size_t c = 0;
-        q = p;
-        for (;;) {
-            uint64_t x;
-            if (read_uint(&q, eol, MAX_LABEL - 1, &x)) {
-                cli_error("%s:%zu: field %zu: expected a label 0..%u", path, line, c + 1, MAX_LABEL - 1);
-                rc = CLI_EXIT_FAIL;
-                break;
-            }
-            if (n == cap) {
-                size_t nc = cap ? cap * 2 : 1024;
-                uint32_t *nv = realloc(v, nc * sizeof *nv);
-                if (!nv) {
-                    cli_error("%s:%zu: out of memory", path, line);
-                    rc = CLI_EXIT_FAIL;
-                    break;
-                }
-                v = nv;
-                cap = nc;
-            }
-            v[n++] = (uint32_t)x;
-            if (x > mx) mx = (uint32_t)x;
-            c++;
-            if (q == eol) break;
-            if (*q != ',') {
-                cli_error("%s:%zu: field %zu: expected ',' or end of line", path, line, c);
-                rc = CLI_EXIT_FAIL;
-                break;
-            }
-            q++;
-        }
-        if (!rc && rows && c != cols) {
-            cli_error("%s:%zu: %zu columns, but the first row has %zu", path, line, c, cols);
-            rc = CLI_EXIT_FAIL;
-        }
-        cols = c;
-        rows++;
-        p = eol + (eol < end);
+    hush_parse_error err;
+    int st = hush_votes_parse(NULL, 0, teachers, examples, max_label, buf, len, &err);
+    uint32_t *v = NULL;
+    if (st == HUSH_OK) {
+        v = malloc(*teachers * *examples * sizeof *v);
+        st = v ? hush_votes_parse(v, *teachers * *examples, teachers, examples, max_label, buf, len, &err) : HUSH_ENOMEM;
     }
     free(buf);
-    if (!rc && rows == 0) {
-        cli_error("%s: no votes", path);
-        rc = CLI_EXIT_FAIL;
-    }
-    if (rc) {
+    if (st != HUSH_OK) {
         free(v);
-        return rc;
+        return parse_failed(path, st, &err);
     }
     *votes = v;
-    *teachers = rows;
-    *examples = cols;
-    *max_label = mx;
     return 0;
 }
 
@@ -136,47 +73,19 @@ static int load_indices(const char *path, uint32_t **out, size_t *n_out, size_t 
     size_t len = 0;
     char *buf = (char *)cli_read_file(path, &len);
     if (!buf) return CLI_EXIT_FAIL;
-    size_t cap = 0, n = 0, line = 1;
+    hush_parse_error err;
+    int st = hush_indices_parse(NULL, 0, n_out, examples, buf, len, &err);
     uint32_t *v = NULL;
-    const char *p = buf, *end = buf + len;
-    int rc = 0;
-    while (p < end && !rc) {
-        if (*p == '\n') line++;
-        if (*p == '\n' || *p == ',' || *p == ' ' || *p == '\t' || *p == '\r') {
-            p++;
-            continue;
-        }
-        uint64_t x;
-        if (read_uint(&p, end, UINT32_MAX, &x) || x >= examples) {
-            cli_error("%s:%zu: expected an example index 0..%zu", path, line, examples - 1);
-            rc = CLI_EXIT_FAIL;
-            break;
-        }
-        if (p < end && *p != '\n' && *p != ',' && *p != ' ' && *p != '\t' && *p != '\r') {
-            cli_error("%s:%zu: unexpected character after an index", path, line);
-            rc = CLI_EXIT_FAIL;
-            break;
-        }
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 1024;
-            uint32_t *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                rc = CLI_EXIT_FAIL;
-                cli_error("%s: out of memory", path);
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        v[n++] = (uint32_t)x;
+    if (st == HUSH_OK) {
+        v = malloc((*n_out ? *n_out : 1) * sizeof *v);
+        st = v ? hush_indices_parse(v, *n_out, n_out, examples, buf, len, &err) : HUSH_ENOMEM;
     }
     free(buf);
-    if (rc) {
+    if (st != HUSH_OK) {
         free(v);
-        return rc;
+        return parse_failed(path, st, &err);
     }
     *out = v;
-    *n_out = n;
     return 0;
 }
 
@@ -196,7 +105,7 @@ static int analyze_ss(cli_args *a, int json) {
         (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) || (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
         (rc = cli_f64(a, "beta", 0.0, 0.0, 1e3, &beta)) || (rc = cli_f64(a, "sigma-ss", 0.0, 0.0, 1e6, &sigma_ss)) ||
         (rc = cli_f64(a, "order", 0.0, 0.0, 1e6, &order)) || (rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &seed)) ||
-        (rc = cli_u64(a, "classes", 0, 0, MAX_LABEL, &classes)) || (rc = cli_done(a)))
+        (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
         return rc;
     if (!vpath || !(sigma > 0) || !(sigma_ss >= 0.01) || has_thr != has_s1 || (has_s1 && !(s1 > 0)) ||
         (order != 0.0 && !(order > 1.0))) {
@@ -336,7 +245,7 @@ static int aggregate(cli_args *a, int json) {
     if ((rc = cli_f64(a, "noise-eps", 0.0, 0.0, 1e6, &eps)) || (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
         (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) || (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) ||
         (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) || (rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &seed)) ||
-        (rc = cli_u64(a, "classes", 0, 0, MAX_LABEL, &classes)) || (rc = cli_done(a)))
+        (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
         return rc;
     hush_pate_config cfg;
     memset(&cfg, 0, sizeof cfg);

@@ -44,6 +44,7 @@
 #include "common.h"
 #include "rng.h"
 #include "nn.h"
+#include "data.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -252,6 +253,18 @@ HUSH_NODISCARD int hush_dpsgd_noise_for_epsilon(double *noise_multiplier, double
 #define HUSH_PATE_LNMAX 1     /* Laplace noisy max, noise scale 1 / noise_eps per count */
 #define HUSH_PATE_GNMAX 2     /* Gaussian noisy max, sigma per count */
 #define HUSH_PATE_CONFIDENT 3 /* Confident-GNMax: answer only if max count + N(0, sigma1^2) >= threshold */
+
+/* Votes and answered indices as text (the `hush pate` files; parsed in core/src/io/votes.c).
+ * Votes: one line per teacher, one comma-separated label per example, every row as long as the
+ * first, blank lines skipped. Indices: example numbers separated by commas, blanks or newlines,
+ * each below `examples`. Both write into caller buffers: with out == NULL (or cap too small:
+ * HUSH_ERANGE) they only report the sizes. Errors are HUSH_EFORMAT with line and message in err. */
+#define HUSH_VOTES_MAX_LABEL (1u << 20)
+#define HUSH_VOTES_MAX (1u << 28) /* teachers x examples, or indices */
+HUSH_NODISCARD int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples,
+                                    uint32_t *max_label, const char *text, size_t len, hush_parse_error *err);
+HUSH_NODISCARD int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples, const char *text,
+                                      size_t len, hush_parse_error *err);
 
 typedef struct hush_pate_config {
     int mechanism;

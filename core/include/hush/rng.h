@@ -31,8 +31,6 @@ typedef struct hush_rng {
     uint64_t counter;          /* next ChaCha20 block counter (64-bit so exhaustion is detectable) */
     uint32_t pos;              /* read position in buf */
     uint8_t buf[HUSH_RNG_BUFBYTES];
-    int have_spare;            /* unused (the normal sampler keeps no state); kept for the layout */
-    double spare;
 } hush_rng;
 
 /* Seed from 32 bytes. Nonce 0, counter 0. */
