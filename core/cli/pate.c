@@ -89,6 +89,18 @@ static int load_indices(const char *path, uint32_t **out, size_t *n_out, size_t 
     return 0;
 }
 
+/* The votes and, when a path is given, the answered indices that the analyses read. */
+static int load_analysis_inputs(const char *vpath, const char *ipath, uint32_t **votes, size_t *T, size_t *E,
+                                uint32_t *mx, uint32_t **idx, size_t *n_idx) {
+    int rc = load_votes(vpath, votes, T, E, mx);
+    if (rc || !ipath) return rc;
+    if ((rc = load_indices(ipath, idx, n_idx, *E))) {
+        free(*votes);
+        *votes = NULL;
+    }
+    return rc;
+}
+
 static int fail_status(const char *what, int st) {
     cli_error("%s: %s (%s)", what, hush_strerror(st), hush_status_name(st));
     return CLI_EXIT_FAIL;
@@ -115,11 +127,7 @@ static int analyze_ss(cli_args *a, int json) {
     }
     uint32_t *votes = NULL, *idx = NULL, mx;
     size_t T, E, n_idx = 0;
-    if ((rc = load_votes(vpath, &votes, &T, &E, &mx))) return rc;
-    if (ipath && (rc = load_indices(ipath, &idx, &n_idx, E))) {
-        free(votes);
-        return rc;
-    }
+    if ((rc = load_analysis_inputs(vpath, ipath, &votes, &T, &E, &mx, &idx, &n_idx))) return rc;
     uint32_t K = classes ? (uint32_t)classes : mx + 1;
     if (K < 2) K = 2;
     int32_t *labels = ipath ? malloc(E * sizeof *labels) : NULL;
@@ -207,11 +215,7 @@ static int analyze(cli_args *a, int json) {
     }
     uint32_t *votes = NULL, *idx = NULL, mx;
     size_t T, E, n_idx = 0;
-    if ((rc = load_votes(vpath, &votes, &T, &E, &mx))) return rc;
-    if (ipath && (rc = load_indices(ipath, &idx, &n_idx, E))) {
-        free(votes);
-        return rc;
-    }
+    if ((rc = load_analysis_inputs(vpath, ipath, &votes, &T, &E, &mx, &idx, &n_idx))) return rc;
     double dd, di;
     int st = hush_pate_analyze(&dd, &di, votes, T, E, idx, n_idx, eps, delta, (uint32_t)moments, NULL);
     free(votes);
