@@ -257,7 +257,7 @@ static void test_noise_statistics(void) {
     fx_free(&c3);
 }
 
-/* The noise is exactly the sequence of hush_rng_normal draws on the handle's "noise" stream, also
+/* The noise is exactly the sequence of hush_rng_normal_f32 draws on the handle's "noise" stream, also
  * across steps. An (almost surely) empty Poisson batch makes grads = pure noise; params zeroed
  * and SGD with lr 1 make the new params exactly -noise. */
 static void test_noise_sequence(void) {
@@ -282,11 +282,11 @@ static void test_noise_sequence(void) {
         CHECK_OK(hush_dpsgd_step(dp, f.o, &l, &b, x, y, 1));
         CHECK(b == 0 && l == 0.0f);
         for (size_t j = 0; j < P; j++) {
-            float want = (float)(0.0 + 0x1p32 * hush_rng_normal(&ref));
+            float want = 0.0f + 0x1p32f * hush_rng_normal_f32(&ref);
             same &= -hush_model_params(f.m)[j] == want;
         }
     }
-    CHECK_MSG(same, "DP-SGD noise is not the hush_rng_normal sequence of the \"noise\" stream");
+    CHECK_MSG(same, "DP-SGD noise is not the hush_rng_normal_f32 sequence of the \"noise\" stream");
     hush_rng_clear(&ref);
     hush_dpsgd_free(dp);
     fx_free(&f);
@@ -339,6 +339,39 @@ static void test_poisson(void) {
     CHECK(steps == 8 && hush_dpsgd_steps(dp) == STEPS + 8);
     hush_dpsgd_free(dp);
     fx_free(&f);
+
+    /* The sampler decides u < q_thr on u's bytes most significant first. The leading byte ties
+     * with probability 1/256; after a tie, q_thr = 0x80000001 almost never includes and
+     * 0x80ffffff almost always does, so settling ties either way moves one of the two rates by
+     * 0.0039. Over 10^6 draws each the 5-sigma band is 0.0025 (false alarm about 6e-7 each). */
+    static const uint32_t thr[2] = {0x80000001u, 0x80ffffffu};
+    for (int k = 0; k < 2; k++) {
+        fixture t;
+        hush_shape two = {2, 1, 1};
+        fx_make(&t, "dense:2", two, 64, HUSH_OPTIM_SGD, 0.0f);
+        enum { TN = 1000, TSTEPS = 1000 };
+        float *tx = calloc(TN * 2, sizeof *tx);
+        uint32_t *ty = calloc(TN, sizeof *ty);
+        double tq = (double)thr[k] / 4294967296.0, drawn = 0;
+        hush_dpsgd_config tc = cfg_of(1.0, 0.0, HUSH_DPSGD_POISSON, tq);
+        hush_dpsgd *tdp;
+        CHECK_OK(hush_dpsgd_create(&tdp, t.m, &tc, &seed, NULL));
+        int ok = tx && ty;
+        for (int s = 0; s < TSTEPS && ok; s++) {
+            size_t b;
+            float l;
+            ok = hush_dpsgd_step(tdp, t.o, &l, &b, tx, ty, TN) == HUSH_OK;
+            drawn += (double)b;
+        }
+        CHECK(ok);
+        double rate = drawn / ((double)TN * TSTEPS);
+        CHECK_MSG(fabs(rate - tq) < 5 * sqrt(tq * (1 - tq) / ((double)TN * TSTEPS)), "inclusion rate %.5f want %.5f",
+                  rate, tq);
+        hush_dpsgd_free(tdp);
+        free(tx);
+        free(ty);
+        fx_free(&t);
+    }
 
     /* chunking: q = 1, no clipping or noise over 40 examples with max_batch 16 (chunks 16+16+8)
      * against one plain step over all 40 (different summation order: equal to float rounding) */

@@ -112,9 +112,12 @@ static uint64_t consumed(const hush_rng *r) { return r->counter * 64 - (HUSH_RNG
 /* The Ziggurat's rightmost layer edge: every |x| beyond it came from the tail algorithm. */
 #define ZIG_R 3.6541528853610088
 
-/* Moments and KS against Phi on 10^6 draws. Thresholds: 5 sigma for the moments (false alarm
- * about 6e-7 each); the KS critical value at alpha = 0.001 is 1.95/sqrt(N). */
-static void test_normal(void) {
+/* One draw of the double (f32 = 0) or the float sampler. */
+static double draw_normal(hush_rng *r, int f32) { return f32 ? hush_rng_normal_f32(r) : hush_rng_normal(r); }
+
+/* Moments and KS against Phi on 10^6 draws of either sampler. Thresholds: 5 sigma for the
+ * moments (false alarm about 6e-7 each); the KS critical value at alpha = 0.001 is 1.95/sqrt(N). */
+static void test_normal(int f32) {
     hush_rng r;
     CHECK_OK(hush_rng_init_u64(&r, 2));
     enum { N = 1000000 };
@@ -123,7 +126,7 @@ static void test_normal(void) {
     if (!v) return;
     double sum = 0, sq = 0, q4 = 0;
     for (int i = 0; i < N; i++) {
-        v[i] = hush_rng_normal(&r);
+        v[i] = draw_normal(&r, f32);
         sum += v[i];
         sq += v[i] * v[i];
         q4 += v[i] * v[i] * v[i] * v[i];
@@ -154,7 +157,7 @@ static void test_normal(void) {
  * - path counts, by replaying single draws and the words each consumed: one word is the fast
  *   path; |x| > r is the tail (1 + 2t words); anything else took at least one wedge attempt.
  *   Tail frequency must match 2(1 - Phi(r)) within 5 sigma and the wedge path must run. */
-static void test_normal_tails(void) {
+static void test_normal_tails(int f32) {
     hush_rng r;
     CHECK_OK(hush_rng_init_u64(&r, 5));
     enum { N = 4000000, CH = 4096, NB = 200 };
@@ -162,10 +165,20 @@ static void test_normal_tails(void) {
     enum { NT = sizeof edge / sizeof edge[0] - 1 };
     long tail[NT] = {0}, body[NB] = {0};
     double *v = malloc(CH * sizeof *v);
-    CHECK(v != NULL);
-    if (!v) return;
+    float *vf = malloc(CH * sizeof *vf);
+    CHECK(v != NULL && vf != NULL);
+    if (!v || !vf) {
+        free(v);
+        free(vf);
+        return;
+    }
     for (int done = 0; done < N; done += CH) {
-        hush_rng_normals(&r, v, CH);
+        if (f32) {
+            hush_rng_normals_f32(&r, vf, CH);
+            for (int k = 0; k < CH; k++) v[k] = vf[k];
+        } else {
+            hush_rng_normals(&r, v, CH);
+        }
         for (int k = 0; k < CH; k++) {
             double a = fabs(v[k]);
             int b = 0;
@@ -188,14 +201,19 @@ static void test_normal_tails(void) {
 
     long fast = 0, wedge = 0, tails = 0, bad_tail_words = 0;
     enum { M = 1000000 };
+    uint64_t first = f32 ? 4 : 8; /* bytes of the attempt's word; the slow paths read 8-byte words */
     for (int i = 0; i < M; i++) {
         uint64_t before = consumed(&r);
-        double x = hush_rng_normal(&r);
-        uint64_t words = (consumed(&r) - before) / 8;
+        double x = draw_normal(&r, f32);
+        uint64_t bytes = consumed(&r) - before;
         if (fabs(x) > ZIG_R) {
             tails++;
-            bad_tail_words += words < 3 || words % 2 == 0; /* a tail draw is one attempt + pairs */
-        } else if (words == 1) {
+            /* a tail draw: k failed wedge attempts (first + 8 bytes each), the tail's attempt word
+             * and t >= 1 pairs of 8-byte words */
+            int ok = 0;
+            for (uint64_t t = 16; t + first <= bytes; t += 16) ok |= (bytes - first - t) % (first + 8) == 0;
+            bad_tail_words += !ok;
+        } else if (bytes == first) {
             fast++;
         } else {
             wedge++;
@@ -209,18 +227,34 @@ static void test_normal_tails(void) {
     CHECK_MSG(wedge > M / 1000 && wedge < M / 20, "wedge draws %ld", wedge);
     CHECK(fast + wedge + tails == M);
     free(v);
+    free(vf);
 }
 
-/* hush_rng_normals gives exactly the values and stream position of repeated hush_rng_normal,
+/* n bulk draws of either sampler into v (vf is scratch for the float one). */
+static void draw_normals(hush_rng *r, double *v, float *vf, size_t n, int f32) {
+    if (!f32) {
+        hush_rng_normals(r, v, n);
+        return;
+    }
+    hush_rng_normals_f32(r, vf, n);
+    for (size_t i = 0; i < n; i++) v[i] = vf[i];
+}
+
+/* hush_rng_normals(_f32) gives exactly the values and stream position of repeated single draws,
  * for odd sizes, a misaligned read position, and at the end of the 2^32-block stream. */
-static void test_normals_bulk(void) {
+static void test_normals_bulk(int f32) {
     hush_rng a, b;
     CHECK_OK(hush_rng_init_u64(&a, 9));
     CHECK_OK(hush_rng_init_u64(&b, 9));
     static const size_t sizes[] = {0, 1, 7, 31, 32, 33, 500, 511, 512, 513, 5000, 20000};
     double *v = malloc(20000 * sizeof *v);
-    CHECK(v != NULL);
-    if (!v) return;
+    float *vf = malloc(20000 * sizeof *vf);
+    CHECK(v != NULL && vf != NULL);
+    if (!v || !vf) {
+        free(v);
+        free(vf);
+        return;
+    }
     int same = 1;
     for (int round = 0; round < 2; round++) {
         if (round == 1) { /* misalign both streams by 3 bytes */
@@ -229,9 +263,9 @@ static void test_normals_bulk(void) {
             CHECK_OK(hush_rng_bytes(&b, t, 3));
         }
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-            hush_rng_normals(&a, v, sizes[k]);
-            for (size_t i = 0; i < sizes[k]; i++) same &= v[i] == hush_rng_normal(&b);
-            same &= hush_rng_normal(&a) == hush_rng_normal(&b); /* interleaved single draws */
+            draw_normals(&a, v, vf, sizes[k], f32);
+            for (size_t i = 0; i < sizes[k]; i++) same &= v[i] == draw_normal(&b, f32);
+            same &= draw_normal(&a, f32) == draw_normal(&b, f32); /* interleaved single draws */
             same &= consumed(&a) == consumed(&b);
         }
         same &= hush_rng_u64(&a) == hush_rng_u64(&b);
@@ -241,17 +275,20 @@ static void test_normals_bulk(void) {
     uint8_t key[32] = {7}, nonce[12] = {0};
     CHECK_OK(hush_rng_init_stream(&a, key, nonce, UINT32_MAX - 15));
     CHECK_OK(hush_rng_init_stream(&b, key, nonce, UINT32_MAX - 15));
-    hush_rng_normals(&a, v, 300); /* 128 words left: the rest reads as zero words */
+    /* 1 KiB left: the rest reads as zero words */
+    draw_normals(&a, v, vf, f32 ? 600 : 300, f32);
     same = 1;
     long zeros = 0;
-    for (size_t i = 0; i < 300; i++) {
-        same &= v[i] == hush_rng_normal(&b);
+    for (size_t i = 0; i < (f32 ? 600u : 300u); i++) {
+        same &= v[i] == draw_normal(&b, f32);
         zeros += v[i] == 0.0;
     }
     CHECK(same);
     CHECK(zeros > 100);
     free(v);
+    free(vf);
     hush_rng_normals(NULL, NULL, 5); /* no crash */
+    hush_rng_normals_f32(NULL, NULL, 5);
 }
 
 static void test_uniform_bernoulli_shuffle(void) {
@@ -294,9 +331,11 @@ int main(void) {
     test_rfc8439();
     test_streams();
     test_below_uniform();
-    test_normal();
-    test_normal_tails();
-    test_normals_bulk();
+    for (int f32 = 0; f32 < 2; f32++) {
+        test_normal(f32);
+        test_normal_tails(f32);
+        test_normals_bulk(f32);
+    }
     test_uniform_bernoulli_shuffle();
     CHECK_SUMMARY();
 }

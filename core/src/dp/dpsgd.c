@@ -12,12 +12,12 @@
  * batch larger than the model's max_batch is processed in chunks of max_batch gathered into a
  * buffer allocated at create; chunk sums are added in chunk order.
  *
- * Noise: N(0, (sigma C)^2) / E[B] per coordinate from hush_rng_normal on the handle's own "noise"
- * stream (Ziggurat with Hush's exactly-rounded exp/log, see rng.c), so every build adds the same
- * bits. The handle draws it with hush_rng_normals, NOISE_N at a time, which yields exactly the
- * sequence successive hush_rng_normal calls would at a fraction of the per-call cost; the test
- * checks the equality. This floating-point Gaussian is what TF Privacy, Opacus and JAX privacy use; it is
- * not an exact sampler: the values it can produce lie on the double grid and their probabilities
+ * Noise: N(0, (sigma C)^2) / E[B] per coordinate from hush_rng_normals_f32 on the handle's own
+ * "noise" stream (Ziggurat with Hush's exactly-rounded exp/log, see rng.c), so every build adds the
+ * same bits. Float noise, as TF Privacy and Opacus add to float32 gradients: a 23-bit uniform per
+ * draw is all a float sum can carry, and it halves the keystream, which is most of the noise cost.
+ * This floating-point Gaussian is what TF Privacy, Opacus and JAX privacy use; it is
+ * not an exact sampler: the values it can produce lie on the float grid and their probabilities
  * deviate from the ideal density in the far tails, so the proven (eps, delta) is for the ideal
  * real-valued mechanism. Attacks of Mironov's 2012 kind need the raw noisy value of a low-dimensional
  * release; here the noise is summed into float gradients, rounded and passed through the optimiser
@@ -34,8 +34,6 @@
 #include "hush/dp.h"
 #include "hush/mathf.h"
 
-#define NOISE_N 256
-
 struct hush_dpsgd {
     hush_model *m;
     hush_dpsgd_config cfg;
@@ -45,24 +43,23 @@ struct hush_dpsgd {
     hush_rng sample, noise;
     hush_accountant *acc;
     double q;             /* sampling rate for the accountant (SHUFFLE: set by fit_epoch if 0) */
-    uint64_t q_thr;       /* POISSON: include an example when a uniform 32-bit word is below this */
+    uint64_t q_thr;       /* POISSON: include an example when a uniform 32-bit number is below this */
     double pend_q;        /* steps not yet composed into acc: pend_count at rate pend_q */
     uint64_t pend_count, steps;
     int unbounded;        /* a step ran with clipping off or no noise: epsilon is infinite */
     size_t in, np, mb;
     float *xb, *norms, *w, *accg;
+    float *nz; /* noise drawn for the current step, wiped after it */
     uint32_t *lb;
-    double nz[NOISE_N]; /* noise drawn for the current step, wiped after it */
 };
 
-/* g += sd * N(0, 1) per coordinate. The noise is what hides the data: wiped once per step. */
+/* g += sd * N(0, 1) per coordinate, in float as the gradients are. The noise is what hides the
+ * data: wiped once per step. */
 static void add_noise(hush_dpsgd *dp, float *g, double sd) {
-    for (size_t j = 0; j < dp->np; j += NOISE_N) {
-        size_t m = dp->np - j < NOISE_N ? dp->np - j : NOISE_N;
-        hush_rng_normals(&dp->noise, dp->nz, m);
-        for (size_t k = 0; k < m; k++) g[j + k] = (float)((double)g[j + k] + sd * dp->nz[k]);
-    }
-    sodium_memzero(dp->nz, sizeof dp->nz);
+    float s = (float)sd;
+    hush_rng_normals_f32(&dp->noise, dp->nz, dp->np);
+    for (size_t j = 0; j < dp->np; j++) g[j] += s * dp->nz[j];
+    sodium_memzero(dp->nz, dp->np * sizeof *dp->nz);
 }
 
 
@@ -92,6 +89,8 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     bytes += mb * sizeof(float);
     size_t off_a = bytes;
     bytes += np * sizeof(float);
+    size_t off_z = bytes;
+    bytes += np * sizeof(float);
     size_t off_l = bytes;
     bytes += mb * sizeof(uint32_t);
     unsigned char *blk = hush__calloc(alloc, 1, bytes);
@@ -104,8 +103,8 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     dp->bytes = bytes;
     dp->q = c.sampling_rate;
     if (c.sampling == HUSH_DPSGD_POISSON) {
-        /* Bernoulli(q) as "32 random bits < ceil(q 2^32)": exact, four bytes per example from one
-         * bulk keystream read, and q is rounded up to the next multiple of 2^-32, so the rate
+        /* Bernoulli(q) as "32 random bits < ceil(q 2^32)": exact, at most four keystream bytes per
+         * example (see step_poisson), and q is rounded up to the next multiple of 2^-32, so the rate
          * actually used (which is what the accountant and E[B] use) is never below the one asked. */
         dp->q_thr = (uint64_t)ceil(c.sampling_rate * 4294967296.0);
         dp->q = (double)dp->q_thr / 4294967296.0;
@@ -117,6 +116,7 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     dp->norms = (float *)(blk + off_n);
     dp->w = (float *)(blk + off_w);
     dp->accg = (float *)(blk + off_a);
+    dp->nz = (float *)(blk + off_z);
     dp->lb = (uint32_t *)(blk + off_l);
     hush_rng base;
     int rc = rng ? (base = *rng, HUSH_OK) : hush_rng_init_random(&base);
@@ -212,15 +212,23 @@ static int step_poisson(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batc
     int have = 0, rc = HUSH_OK;
     uint8_t rb[1024];
     size_t rpos = sizeof rb;
-    for (size_t i = 0; i < n; i++) {
-        if (rpos == sizeof rb) {
-            if ((rc = hush_rng_bytes(&dp->sample, rb, sizeof rb)) != HUSH_OK) break;
-            rpos = 0;
+    for (size_t i = 0; i < n && rc == HUSH_OK; i++) {
+        /* u < q_thr for a uniform 32-bit u, deciding on u's bytes most significant first: the
+         * first byte that differs from q_thr's settles it, so a small q mostly costs one
+         * keystream byte per example instead of four, with exactly the same probability. */
+        int in = dp->q_thr >> 32 != 0; /* q = 1 */
+        for (int shift = 24; !in && shift >= 0; shift -= 8) {
+            if (rpos == sizeof rb) {
+                if ((rc = hush_rng_bytes(&dp->sample, rb, sizeof rb)) != HUSH_OK) break;
+                rpos = 0;
+            }
+            unsigned ub = rb[rpos++], tb = (unsigned)(dp->q_thr >> shift) & 0xff;
+            if (ub != tb) {
+                in = ub < tb;
+                break;
+            }
         }
-        uint64_t u = (uint64_t)rb[rpos] | (uint64_t)rb[rpos + 1] << 8 | (uint64_t)rb[rpos + 2] << 16 |
-                     (uint64_t)rb[rpos + 3] << 24;
-        rpos += 4;
-        if (u >= dp->q_thr) continue;
+        if (!in) continue;
         memcpy(dp->xb + pending * dp->in, x + i * dp->in, dp->in * sizeof(float));
         dp->lb[pending++] = labels[i];
         if (pending == dp->mb) {

@@ -142,138 +142,149 @@ double hush_rng_uniform_pos(hush_rng *r) { return ((double)(hush_rng_u64(r) >> 1
 /* r = 3.6541528853610087714, v = 0.00492867323397465535082 */
 #define ZIG_R 0x1.d3bb48209ad33p+1
 #define ZIG_INV_R 0x1.183aa6c20e8c1p-2
-static const uint64_t zig_k[256] = {
-    0x1de67b004bdecau,    0x00000000000000u,    0x18117d31f78d6cu,    0x1b46a9f57b028cu,
-    0x1ca3ecfd83ddd8u,    0x1d64abd3a7eefcu,    0x1dde9702fd9571u,    0x1e328e15f48957u,
-    0x1e6fdac3ff962eu,    0x1e9e8d2ac24ab6u,    0x1ec34bc837472cu,    0x1ee0f4eaa72d49u,
-    0x1ef965d8508936u,    0x1f0de218c6afa5u,    0x1f1f4caf064bbbu,    0x1f2e498e9ba1b4u,
-    0x1f3b520fb7ea11u,    0x1f46c1eb03f4e5u,    0x1f50dfbcb697f1u,    0x1f59e2c1a6a9b7u,
-    0x1f61f6ce31721cu,    0x1f693f1aa6e98bu,    0x1f6fd846cdfcefu,    0x1f75d9d343ca19u,
-    0x1f7b573a0817dbu,    0x1f8060c1fed8aeu,    0x1f8504206f4490u,    0x1f894cf5c4b7a2u,
-    0x1f8d452ef5dc60u,    0x1f90f552512d49u,    0x1f9464bc97bd0au,    0x1f9799d2044634u,
-    0x1f9a9a25f07388u,    0x1f9d6a9b1fd932u,    0x1fa00f7e3b9261u,    0x1fa28c9bad89cau,
-    0x1fa4e551c5e8a0u,    0x1fa71c9fe1923cu,    0x1fa935332168f3u,    0x1fab3171241ea5u,
-    0x1fad13811d33d8u,    0x1faedd5391d064u,    0x1fb090a8f611d0u,    0x1fb22f175a5917u,
-    0x1fb3ba0f4f5ba5u,    0x1fb532e020bd17u,    0x1fb69abb805c3fu,    0x1fb7f2b8b7f9a1u,
-    0x1fb93bd77334fau,    0x1fba770230e53au,    0x1fbba510685f1fu,    0x1fbcc6c86d3ec7u,
-    0x1fbddce11aa29cu,    0x1fbee8034d685cu,    0x1fbfe8cb33da7du,    0x1fc0dfc97849e3u,
-    0x1fc1cd844b44b0u,    0x1fc2b278517097u,    0x1fc38f19787f31u,    0x1fc463d3b63952u,
-    0x1fc5310bb43723u,    0x1fc5f71f6a830cu,    0x1fc6b666ab1a95u,    0x1fc76f33a00055u,
-    0x1fc821d33d5afdu,    0x1fc8ce8da8ee69u,    0x1fc975a69812b7u,    0x1fca175da52a49u,
-    0x1fcab3ee9d78eeu,    0x1fcb4b91c82424u,    0x1fcbde7c270d12u,    0x1fcc6cdfb220efu,
-    0x1fccf6eb8daaf0u,    0x1fcd7ccc3c2355u,    0x1fcdfeabcbe9e4u,    0x1fce7cb2014e02u,
-    0x1fcef7047d3c72u,    0x1fcf6dc6e0e143u,    0x1fcfe11aee8485u,    0x1fd05120a7e118u,
-    0x1fd0bdf66a2e76u,    0x1fd127b90810c8u,    0x1fd18e83e19d78u,    0x1fd1f270fa9decu,
-    0x1fd253990f3639u,    0x1fd2b213a711d5u,    0x1fd30df7273543u,    0x1fd36758e290cbu,
-    0x1fd3be4d296daau,    0x1fd412e757ccf7u,    0x1fd46539e2cd48u,    0x1fd4b556652a59u,
-    0x1fd5034daae833u,    0x1fd54f2fbc39deu,    0x1fd5990be7b23fu,    0x1fd5e0f0cbcc78u,
-    0x1fd626ec5fd824u,    0x1fd66b0bfc5495u,    0x1fd6ad5c62c568u,    0x1fd6ede9c509f3u,
-    0x1fd72cbfcc4026u,    0x1fd769e99f3af8u,    0x1fd7a571e8939fu,    0x1fd7df62dc5c7bu,
-    0x1fd817c63d7bd0u,    0x1fd84ea562b429u,    0x1fd884093b5fa6u,    0x1fd8b7fa53e32cu,
-    0x1fd8ea80d9dde8u,    0x1fd91ba4a01968u,    0x1fd94b6d223e21u,    0x1fd979e1884ffcu,
-    0x1fd9a708a9f62au,    0x1fd9d2e9119167u,    0x1fd9fd88ff236eu,    0x1fda26ee6b0a50u,
-    0x1fda4f1f089206u,    0x1fda7620485e98u,    0x1fda9bf75ab0dbu,    0x1fdac0a93187b9u,
-    0x1fdae43a829fd0u,    0x1fdb06afc95303u,    0x1fdb280d485991u,    0x1fdb48570b6e08u,
-    0x1fdb6790e8d566u,    0x1fdb85be82cca4u,    0x1fdba2e348dca4u,    0x1fdbbf027915a4u,
-    0x1fdbda1f2132ffu,    0x1fdbf43c1fa827u,    0x1fdc0d5c249789u,    0x1fdc2581b2b40cu,
-    0x1fdc3caf200dbfu,    0x1fdc52e696ca48u,    0x1fdc682a15c977u,    0x1fdc7c7b713679u,
-    0x1fdc8fdc5305e7u,    0x1fdca24e3b610cu,    0x1fdcb3d280fe82u,    0x1fdcc46a51685bu,
-    0x1fdcd416b12fe1u,    0x1fdce2d87c0ef4u,    0x1fdcf0b064f702u,    0x1fdcfd9ef60d73u,
-    0x1fdd09a4909565u,    0x1fdd14c16cc685u,    0x1fdd1ef59990a3u,    0x1fdd2840fc4bb4u,
-    0x1fdd30a35053d6u,    0x1fdd381c2690b6u,    0x1fdd3eaae4e7e7u,    0x1fdd444ec5995cu,
-    0x1fdd4906d68556u,    0x1fdd4cd1f85ae2u,    0x1fdd4faeddadf3u,    0x1fdd519c09f414u,
-    0x1fdd5297d06677u,    0x1fdd52a052c81eu,    0x1fdd51b3800ebbu,    0x1fdd4fcf12eca7u,
-    0x1fdd4cf0903a48u,    0x1fdd4915453d05u,    0x1fdd443a45c9b3u,    0x1fdd3e5c6a4048u,
-    0x1fdd37784d5e5du,    0x1fdd2f8a49e5c7u,    0x1fdd268e781472u,    0x1fdd1c80aaea2au,
-    0x1fdd115c6d38f3u,    0x1fdd051cfe7bf9u,    0x1fdcf7bd4f710fu,    0x1fdce937fe6ffeu,
-    0x1fdcd987537abcu,    0x1fdcc8a53c00feu,    0x1fdcb68b465111u,    0x1fdca3329caf6bu,
-    0x1fdc8e94000d9du,    0x1fdc78a7c2589eu,    0x1fdc6165c055aeu,    0x1fdc48c55b0409u,
-    0x1fdc2ebd7078b3u,    0x1fdc134454288eu,    0x1fdbf64fc69397u,    0x1fdbd7d4ec42d8u,
-    0x1fdbb7c84408fau,    0x1fdb961d9c73a6u,    0x1fdb72c80859e7u,    0x1fdb4db9d27192u,
-    0x1fdb26e46fd319u,    0x1fdafe3871506cu,    0x1fdad3a5738055u,    0x1fdaa71a0d5bfeu,
-    0x1fda7883bd4844u,    0x1fda47ced45faeu,    0x1fda14e65fcc87u,    0x1fd9dfb40ffc66u,
-    0x1fd9a8201d6f70u,    0x1fd96e112add68u,    0x1fd9316c246181u,    0x1fd8f2141b52f0u,
-    0x1fd8afea1e63fbu,    0x1fd86acd0d92c3u,    0x1fd82299696669u,    0x1fd7d7291cdfa1u,
-    0x1fd78853416d22u,    0x1fd735ebdc19b8u,    0x1fd6dfc3930a85u,    0x1fd685a75a3f3cu,
-    0x1fd62760165a96u,    0x1fd5c4b23405d1u,    0x1fd55d5d3244adu,    0x1fd4f11b1dc64du,
-    0x1fd47f9ffae7cau,    0x1fd408991bb3edu,    0x1fd38bac5eac74u,    0x1fd30877528f46u,
-    0x1fd27e8e3a8e51u,    0x1fd1ed7aed8bacu,    0x1fd154bb89d1ccu,    0x1fd0b3c0f563d4u,
-    0x1fd009ed21527fu,    0x1fcf569104677eu,    0x1fce98ea3ed54au,    0x1fcdd020554403u,
-    0x1fccfb416d57b1u,    0x1fcc193e7060fbu,    0x1fcb28e671ee84u,    0x1fca28e12ee500u,
-    0x1fc917a86de8afu,    0x1fc7f37ffa3c6eu,    0x1fc6ba6bdd6337u,    0x1fc56a245fc9fau,
-    0x1fc4000732aaaeu,    0x1fc27904f10628u,    0x1fc0d189dccf5eu,    0x1fbf056056e354u,
-    0x1fbd0f8afdfd54u,    0x1fbaea138c77fau,    0x1fb88dca537e25u,    0x1fb5f1f05c0505u,
-    0x1fb30bc36574eau,    0x1fafcdde919e08u,    0x1fac275b7aca16u,    0x1fa80293c5e023u,
-    0x1fa3434f698f58u,    0x1f9dc408ec3f3du,    0x1f9751b0bc2363u,    0x1f8fa4dd9a5a45u,
-    0x1f86565e3c45d9u,    0x1f7acb03817073u,    0x1f6c0d8800a867u,    0x1f5880b05450e7u,
-    0x1f3d2e3c028b2eu,    0x1f13f491483bf7u,    0x1ecd8befe06058u,    0x1e34b496663893u,
-};
-static const double zig_w[256] = {
-    0x1.f493b7815d982p-52,    0x1.b8d0be3fdf703p-56,    0x1.250af3c2c5bc6p-55,    0x1.57cb938443b71p-55,
-    0x1.801fce82fa71bp-55,    0x1.a230c2e4cd0cbp-55,    0x1.c004d2f386207p-55,    0x1.dac2f5a747281p-55,
-    0x1.f32482d4cd5dp-55,    0x1.04d32278ebbb4p-54,    0x1.0f5053b025d4ap-54,    0x1.192a69741367dp-54,
-    0x1.227a28f7a1afap-54,    0x1.2b52e3863d885p-54,    0x1.33c3fc05791fap-54,    0x1.3bd9ec1a2b134p-54,
-    0x1.439ef8dff9b5ap-54,    0x1.4b1bb363dfeadp-54,    0x1.52575621ad379p-54,    0x1.59580a707ce9cp-54,
-    0x1.60231cfd97ef1p-54,    0x1.66bd261a37c44p-54,    0x1.6d2a292000577p-54,    0x1.736dad346f8adp-54,
-    0x1.798ad10b32a7ep-54,    0x1.7f845ad46f549p-54,    0x1.855cc53430a7dp-54,    0x1.8b1649e7b769fp-54,
-    0x1.90b2ea94ecf9ep-54,    0x1.96347822c1efp-54,    0x1.9b9c98e38c54dp-54,    0x1.a0eccdca4a731p-54,
-    0x1.a62676d77cd5fp-54,    0x1.ab4ad6e101636p-54,    0x1.b05b16d136ca2p-54,    0x1.b558487427a2fp-54,
-    0x1.ba4368e529f4p-54,    0x1.bf1d62abf8239p-54,    0x1.c3e70f9594ef8p-54,    0x1.c8a13a5323b66p-54,
-    0x1.cd4c9fe72268fp-54,    0x1.d1e9f0e80b74bp-54,    0x1.d679d29e41f14p-54,    0x1.dafce0023b8c8p-54,
-    0x1.df73aa9f17656p-54,    0x1.e3debb5d2ee02p-54,    0x1.e83e9337a6f04p-54,    0x1.ec93abdf982d2p-54,
-    0x1.f0de784f0622ap-54,    0x1.f51f654d8f68cp-54,    0x1.f956d9e87d7b2p-54,    0x1.fd8537dfa2eb1p-54,
-    0x1.00d56e04234eep-53,    0x1.02e40f5398f9dp-53,    0x1.04eea9e16a5ffp-53,    0x1.06f565b72a014p-53,
-    0x1.08f869071f40fp-53,    0x1.0af7d84bc6116p-53,    0x1.0cf3d664bcc83p-53,    0x1.0eec84b16086fp-53,
-    0x1.10e20329515f1p-53,    0x1.12d4707310fc1p-53,    0x1.14c3e9f8e9143p-53,    0x1.16b08bfc4202p-53,
-    0x1.189a71a78da37p-53,    0x1.1a81b51ee6d8bp-53,    0x1.1c666f8f82acfp-53,    0x1.1e48b93e0d431p-53,
-    0x1.2028a9940a0a3p-53,    0x1.2206572c4c6ecp-53,    0x1.23e1d7de9c322p-53,    0x1.25bb40ca96bfep-53,
-    0x1.2792a661dd381p-53,    0x1.29681c719d71dp-53,    0x1.2b3bb62b82edbp-53,    0x1.2d0d862e1b856p-53,
-    0x1.2edd9e8cba99p-53,    0x1.30ac10d6e48dap-53,    0x1.3278ee1f4b933p-53,    0x1.3444470265ea4p-53,
-    0x1.360e2baca52d7p-53,    0x1.37d6abe05586cp-53,    0x1.399dd6fb2b267p-53,    0x1.3b63bbfb83d06p-53,
-    0x1.3d28698561de3p-53,    0x1.3eebede725a85p-53,    0x1.40ae571e09e76p-53,    0x1.426fb2da6745fp-53,
-    0x1.44300e83c30a6p-53,    0x1.45ef773cac75ep-53,    0x1.47adf9e66c338p-53,    0x1.496ba32488f3p-53,
-    0x1.4b287f602415ep-53,    0x1.4ce49acb311ddp-53,    0x1.4ea001638a606p-53,    0x1.505abef5e5563p-53,
-    0x1.5214df20a8b5cp-53,    0x1.53ce6d56a665p-53,    0x1.558774e1bb2c9p-53,    0x1.574000e555f79p-53,
-    0x1.58f81c60e8515p-53,    0x1.5aafd23241b5ap-53,    0x1.5c672d17d733fp-53,    0x1.5e1e37b2f8cd4p-53,
-    0x1.5fd4fc89f5e39p-53,    0x1.618b860a31fc5p-53,    0x1.6341de8a2b0a4p-53,    0x1.64f8104b7260dp-53,
-    0x1.66ae257c99674p-53,    0x1.6864283b13139p-53,    0x1.6a1a22950b2b3p-53,    0x1.6bd01e8b343bdp-53,
-    0x1.6d8626128d354p-53,    0x1.6f3c43161f856p-53,    0x1.70f27f78b68ecp-53,    0x1.72a8e516914c7p-53,
-    0x1.745f7dc70eeddp-53,    0x1.7616535e5732p-53,    0x1.77cd6faeff44ap-53,    0x1.7984dc8babd94p-53,
-    0x1.7b3ca3c8b140ap-53,    0x1.7cf4cf3db22fcp-53,    0x1.7ead68c73dee7p-53,    0x1.80667a486ea1fp-53,
-    0x1.82200dac88677p-53,    0x1.83da2ce899f16p-53,    0x1.8594e1fd1f5bep-53,    0x1.875036f7a7ec7p-53,
-    0x1.890c35f47f72ep-53,    0x1.8ac8e9205c044p-53,    0x1.8c865aba10c9dp-53,    0x1.8e44951446a28p-53,
-    0x1.9003a2973b591p-53,    0x1.91c38dc288349p-53,    0x1.9384612ef0afep-53,    0x1.954627903a28bp-53,
-    0x1.9708ebb70d5efp-53,    0x1.98ccb892e2a33p-53,    0x1.9a919933f99c1p-53,    0x1.9c5798cd5d92ep-53,
-    0x1.9e1ec2b6f7414p-53,    0x1.9fe7226fad24dp-53,    0x1.a1b0c39f93696p-53,    0x1.a37bb21a2c85ep-53,
-    0x1.a547f9e0bbb8bp-53,    0x1.a715a724aa9a7p-53,    0x1.a8e4c64a0313fp-53,    0x1.aab563e9ff10ap-53,
-    0x1.ac878cd5af5cfp-53,    0x1.ae5b4e18bb338p-53,    0x1.b030b4fc3a11bp-53,    0x1.b207cf09a985cp-53,
-    0x1.b3e0aa0e00c01p-53,    0x1.b5bb541ce3d04p-53,    0x1.b797db93f8928p-53,    0x1.b9764f1e5f73dp-53,
-    0x1.bb56bdb85256ep-53,    0x1.bd3936b2ec0a2p-53,    0x1.bf1dc9b81ae82p-53,    0x1.c10486cec16ap-53,
-    0x1.c2ed7e5f07a2dp-53,    0x1.c4d8c136e0d1dp-53,    0x1.c6c6608ec8705p-53,    0x1.c8b66e0eba617p-53,
-    0x1.caa8fbd36a2abp-53,    0x1.cc9e1c73bd69p-53,    0x1.ce95e3068e037p-53,    0x1.d0906328b8f6ep-53,
-    0x1.d28db1037ef2p-53,    0x1.d48de1533c647p-53,    0x1.d691096e7f123p-53,    0x1.d8973f4d7fba4p-53,
-    0x1.daa0999206e6ep-53,    0x1.dcad2f8fc490cp-53,    0x1.debd195522e34p-53,    0x1.e0d06fb49d219p-53,
-    0x1.e2e74c4ea46f3p-53,    0x1.e501c99c1d186p-53,    0x1.e72002f97fe23p-53,    0x1.e94214b2abf09p-53,
-    0x1.eb681c0f76f08p-53,    0x1.ed9237610a73ap-53,    0x1.efc086101eca9p-53,    0x1.f1f328ac25321p-53,
-    0x1.f42a40fb74d6dp-53,    0x1.f665f20c90168p-53,    0x1.f8a6604899782p-53,    0x1.faebb187122bfp-53,
-    0x1.fd360d22fe785p-53,    0x1.ff859c118f60bp-53,    0x1.00ed447d3a075p-52,    0x1.021a8028fc947p-52,
-    0x1.034a983a902abp-52,    0x1.047da4e3ef5c7p-52,    0x1.05b3bf6adb37ep-52,    0x1.06ed023a72669p-52,
-    0x1.082988f632e18p-52,    0x1.0969708e8a255p-52,    0x1.0aacd7571c0c5p-52,    0x1.0bf3dd1eed449p-52,
-    0x1.0d3ea34aa3d32p-52,    0x1.0e8d4cf116594p-52,    0x1.0fdffefa69fb8p-52,    0x1.1136e04207043p-52,
-    0x1.129219bbb5d37p-52,    0x1.13f1d69c4096fp-52,    0x1.1556448602e3dp-52,    0x1.16bf93b9deef5p-52,
-    0x1.182df74d21262p-52,    0x1.19a1a564eebadp-52,    0x1.1b1ad777f2f8fp-52,    0x1.1c99ca971a695p-52,
-    0x1.1e1ebfbe4ae39p-52,    0x1.1fa9fc2e2d901p-52,    0x1.213bc9d04cc82p-52,    0x1.22d477a6fd3efp-52,
-    0x1.24745a4ac9c24p-52,    0x1.261bcc77658ep-52,    0x1.27cb2faa8592ep-52,    0x1.2982ecd770e78p-52,
-    0x1.2b437532a0a53p-52,    0x1.2d0d43196db97p-52,    0x1.2ee0db1a978f5p-52,    0x1.30becd256aeeep-52,
-    0x1.32a7b5e68a4a3p-52,    0x1.349c405ae12a3p-52,    0x1.369d27a33a84p-52,    0x1.38ab39256410ap-52,
-    0x1.3ac7570ae88fap-52,    0x1.3cf27b31704a6p-52,    0x1.3f2dbaa60f475p-52,    0x1.417a49cb9e5dbp-52,
-    0x1.43d9815545e94p-52,    0x1.464ce44a73a16p-52,    0x1.48d62759c43bdp-52,    0x1.4b7739d6b5a28p-52,
-    0x1.4e3250dcd8903p-52,    0x1.5109f53e9ac42p-52,    0x1.54011523a7e43p-52,    0x1.571b1a94ae41cp-52,
-    0x1.5a5c08b718dd9p-52,    0x1.5dc8a243ad0fep-52,    0x1.61669cf861e4bp-52,    0x1.653ce7b006aeap-52,
-    0x1.69540be9fe5c2p-52,    0x1.6db6b8d09e231p-52,    0x1.72728f05f7a33p-52,    0x1.7799556090672p-52,
-    0x1.7d42df4d6ce8bp-52,    0x1.839030529f233p-52,    0x1.8ab0fbfaa7c14p-52,    0x1.92ee0946f4496p-52,
-    0x1.9cbee014057aap-52,    0x1.a8fdc78947759p-52,    0x1.b981f3878fdbp-52,    0x1.d3bb48209ad33p-52,
-};
+#define ZIG_K_TABLE(X) \
+    X(0x1de67b004bdeca) X(0x00000000000000) X(0x18117d31f78d6c) X(0x1b46a9f57b028c) \
+    X(0x1ca3ecfd83ddd8) X(0x1d64abd3a7eefc) X(0x1dde9702fd9571) X(0x1e328e15f48957) \
+    X(0x1e6fdac3ff962e) X(0x1e9e8d2ac24ab6) X(0x1ec34bc837472c) X(0x1ee0f4eaa72d49) \
+    X(0x1ef965d8508936) X(0x1f0de218c6afa5) X(0x1f1f4caf064bbb) X(0x1f2e498e9ba1b4) \
+    X(0x1f3b520fb7ea11) X(0x1f46c1eb03f4e5) X(0x1f50dfbcb697f1) X(0x1f59e2c1a6a9b7) \
+    X(0x1f61f6ce31721c) X(0x1f693f1aa6e98b) X(0x1f6fd846cdfcef) X(0x1f75d9d343ca19) \
+    X(0x1f7b573a0817db) X(0x1f8060c1fed8ae) X(0x1f8504206f4490) X(0x1f894cf5c4b7a2) \
+    X(0x1f8d452ef5dc60) X(0x1f90f552512d49) X(0x1f9464bc97bd0a) X(0x1f9799d2044634) \
+    X(0x1f9a9a25f07388) X(0x1f9d6a9b1fd932) X(0x1fa00f7e3b9261) X(0x1fa28c9bad89ca) \
+    X(0x1fa4e551c5e8a0) X(0x1fa71c9fe1923c) X(0x1fa935332168f3) X(0x1fab3171241ea5) \
+    X(0x1fad13811d33d8) X(0x1faedd5391d064) X(0x1fb090a8f611d0) X(0x1fb22f175a5917) \
+    X(0x1fb3ba0f4f5ba5) X(0x1fb532e020bd17) X(0x1fb69abb805c3f) X(0x1fb7f2b8b7f9a1) \
+    X(0x1fb93bd77334fa) X(0x1fba770230e53a) X(0x1fbba510685f1f) X(0x1fbcc6c86d3ec7) \
+    X(0x1fbddce11aa29c) X(0x1fbee8034d685c) X(0x1fbfe8cb33da7d) X(0x1fc0dfc97849e3) \
+    X(0x1fc1cd844b44b0) X(0x1fc2b278517097) X(0x1fc38f19787f31) X(0x1fc463d3b63952) \
+    X(0x1fc5310bb43723) X(0x1fc5f71f6a830c) X(0x1fc6b666ab1a95) X(0x1fc76f33a00055) \
+    X(0x1fc821d33d5afd) X(0x1fc8ce8da8ee69) X(0x1fc975a69812b7) X(0x1fca175da52a49) \
+    X(0x1fcab3ee9d78ee) X(0x1fcb4b91c82424) X(0x1fcbde7c270d12) X(0x1fcc6cdfb220ef) \
+    X(0x1fccf6eb8daaf0) X(0x1fcd7ccc3c2355) X(0x1fcdfeabcbe9e4) X(0x1fce7cb2014e02) \
+    X(0x1fcef7047d3c72) X(0x1fcf6dc6e0e143) X(0x1fcfe11aee8485) X(0x1fd05120a7e118) \
+    X(0x1fd0bdf66a2e76) X(0x1fd127b90810c8) X(0x1fd18e83e19d78) X(0x1fd1f270fa9dec) \
+    X(0x1fd253990f3639) X(0x1fd2b213a711d5) X(0x1fd30df7273543) X(0x1fd36758e290cb) \
+    X(0x1fd3be4d296daa) X(0x1fd412e757ccf7) X(0x1fd46539e2cd48) X(0x1fd4b556652a59) \
+    X(0x1fd5034daae833) X(0x1fd54f2fbc39de) X(0x1fd5990be7b23f) X(0x1fd5e0f0cbcc78) \
+    X(0x1fd626ec5fd824) X(0x1fd66b0bfc5495) X(0x1fd6ad5c62c568) X(0x1fd6ede9c509f3) \
+    X(0x1fd72cbfcc4026) X(0x1fd769e99f3af8) X(0x1fd7a571e8939f) X(0x1fd7df62dc5c7b) \
+    X(0x1fd817c63d7bd0) X(0x1fd84ea562b429) X(0x1fd884093b5fa6) X(0x1fd8b7fa53e32c) \
+    X(0x1fd8ea80d9dde8) X(0x1fd91ba4a01968) X(0x1fd94b6d223e21) X(0x1fd979e1884ffc) \
+    X(0x1fd9a708a9f62a) X(0x1fd9d2e9119167) X(0x1fd9fd88ff236e) X(0x1fda26ee6b0a50) \
+    X(0x1fda4f1f089206) X(0x1fda7620485e98) X(0x1fda9bf75ab0db) X(0x1fdac0a93187b9) \
+    X(0x1fdae43a829fd0) X(0x1fdb06afc95303) X(0x1fdb280d485991) X(0x1fdb48570b6e08) \
+    X(0x1fdb6790e8d566) X(0x1fdb85be82cca4) X(0x1fdba2e348dca4) X(0x1fdbbf027915a4) \
+    X(0x1fdbda1f2132ff) X(0x1fdbf43c1fa827) X(0x1fdc0d5c249789) X(0x1fdc2581b2b40c) \
+    X(0x1fdc3caf200dbf) X(0x1fdc52e696ca48) X(0x1fdc682a15c977) X(0x1fdc7c7b713679) \
+    X(0x1fdc8fdc5305e7) X(0x1fdca24e3b610c) X(0x1fdcb3d280fe82) X(0x1fdcc46a51685b) \
+    X(0x1fdcd416b12fe1) X(0x1fdce2d87c0ef4) X(0x1fdcf0b064f702) X(0x1fdcfd9ef60d73) \
+    X(0x1fdd09a4909565) X(0x1fdd14c16cc685) X(0x1fdd1ef59990a3) X(0x1fdd2840fc4bb4) \
+    X(0x1fdd30a35053d6) X(0x1fdd381c2690b6) X(0x1fdd3eaae4e7e7) X(0x1fdd444ec5995c) \
+    X(0x1fdd4906d68556) X(0x1fdd4cd1f85ae2) X(0x1fdd4faeddadf3) X(0x1fdd519c09f414) \
+    X(0x1fdd5297d06677) X(0x1fdd52a052c81e) X(0x1fdd51b3800ebb) X(0x1fdd4fcf12eca7) \
+    X(0x1fdd4cf0903a48) X(0x1fdd4915453d05) X(0x1fdd443a45c9b3) X(0x1fdd3e5c6a4048) \
+    X(0x1fdd37784d5e5d) X(0x1fdd2f8a49e5c7) X(0x1fdd268e781472) X(0x1fdd1c80aaea2a) \
+    X(0x1fdd115c6d38f3) X(0x1fdd051cfe7bf9) X(0x1fdcf7bd4f710f) X(0x1fdce937fe6ffe) \
+    X(0x1fdcd987537abc) X(0x1fdcc8a53c00fe) X(0x1fdcb68b465111) X(0x1fdca3329caf6b) \
+    X(0x1fdc8e94000d9d) X(0x1fdc78a7c2589e) X(0x1fdc6165c055ae) X(0x1fdc48c55b0409) \
+    X(0x1fdc2ebd7078b3) X(0x1fdc134454288e) X(0x1fdbf64fc69397) X(0x1fdbd7d4ec42d8) \
+    X(0x1fdbb7c84408fa) X(0x1fdb961d9c73a6) X(0x1fdb72c80859e7) X(0x1fdb4db9d27192) \
+    X(0x1fdb26e46fd319) X(0x1fdafe3871506c) X(0x1fdad3a5738055) X(0x1fdaa71a0d5bfe) \
+    X(0x1fda7883bd4844) X(0x1fda47ced45fae) X(0x1fda14e65fcc87) X(0x1fd9dfb40ffc66) \
+    X(0x1fd9a8201d6f70) X(0x1fd96e112add68) X(0x1fd9316c246181) X(0x1fd8f2141b52f0) \
+    X(0x1fd8afea1e63fb) X(0x1fd86acd0d92c3) X(0x1fd82299696669) X(0x1fd7d7291cdfa1) \
+    X(0x1fd78853416d22) X(0x1fd735ebdc19b8) X(0x1fd6dfc3930a85) X(0x1fd685a75a3f3c) \
+    X(0x1fd62760165a96) X(0x1fd5c4b23405d1) X(0x1fd55d5d3244ad) X(0x1fd4f11b1dc64d) \
+    X(0x1fd47f9ffae7ca) X(0x1fd408991bb3ed) X(0x1fd38bac5eac74) X(0x1fd30877528f46) \
+    X(0x1fd27e8e3a8e51) X(0x1fd1ed7aed8bac) X(0x1fd154bb89d1cc) X(0x1fd0b3c0f563d4) \
+    X(0x1fd009ed21527f) X(0x1fcf569104677e) X(0x1fce98ea3ed54a) X(0x1fcdd020554403) \
+    X(0x1fccfb416d57b1) X(0x1fcc193e7060fb) X(0x1fcb28e671ee84) X(0x1fca28e12ee500) \
+    X(0x1fc917a86de8af) X(0x1fc7f37ffa3c6e) X(0x1fc6ba6bdd6337) X(0x1fc56a245fc9fa) \
+    X(0x1fc4000732aaae) X(0x1fc27904f10628) X(0x1fc0d189dccf5e) X(0x1fbf056056e354) \
+    X(0x1fbd0f8afdfd54) X(0x1fbaea138c77fa) X(0x1fb88dca537e25) X(0x1fb5f1f05c0505) \
+    X(0x1fb30bc36574ea) X(0x1fafcdde919e08) X(0x1fac275b7aca16) X(0x1fa80293c5e023) \
+    X(0x1fa3434f698f58) X(0x1f9dc408ec3f3d) X(0x1f9751b0bc2363) X(0x1f8fa4dd9a5a45) \
+    X(0x1f86565e3c45d9) X(0x1f7acb03817073) X(0x1f6c0d8800a867) X(0x1f5880b05450e7) \
+    X(0x1f3d2e3c028b2e) X(0x1f13f491483bf7) X(0x1ecd8befe06058) X(0x1e34b496663893)
+
+#define ZIG_W_TABLE(X) \
+    X(0x1.f493b7815d982p-52) X(0x1.b8d0be3fdf703p-56) X(0x1.250af3c2c5bc6p-55) X(0x1.57cb938443b71p-55) \
+    X(0x1.801fce82fa71bp-55) X(0x1.a230c2e4cd0cbp-55) X(0x1.c004d2f386207p-55) X(0x1.dac2f5a747281p-55) \
+    X(0x1.f32482d4cd5dp-55) X(0x1.04d32278ebbb4p-54) X(0x1.0f5053b025d4ap-54) X(0x1.192a69741367dp-54) \
+    X(0x1.227a28f7a1afap-54) X(0x1.2b52e3863d885p-54) X(0x1.33c3fc05791fap-54) X(0x1.3bd9ec1a2b134p-54) \
+    X(0x1.439ef8dff9b5ap-54) X(0x1.4b1bb363dfeadp-54) X(0x1.52575621ad379p-54) X(0x1.59580a707ce9cp-54) \
+    X(0x1.60231cfd97ef1p-54) X(0x1.66bd261a37c44p-54) X(0x1.6d2a292000577p-54) X(0x1.736dad346f8adp-54) \
+    X(0x1.798ad10b32a7ep-54) X(0x1.7f845ad46f549p-54) X(0x1.855cc53430a7dp-54) X(0x1.8b1649e7b769fp-54) \
+    X(0x1.90b2ea94ecf9ep-54) X(0x1.96347822c1efp-54) X(0x1.9b9c98e38c54dp-54) X(0x1.a0eccdca4a731p-54) \
+    X(0x1.a62676d77cd5fp-54) X(0x1.ab4ad6e101636p-54) X(0x1.b05b16d136ca2p-54) X(0x1.b558487427a2fp-54) \
+    X(0x1.ba4368e529f4p-54) X(0x1.bf1d62abf8239p-54) X(0x1.c3e70f9594ef8p-54) X(0x1.c8a13a5323b66p-54) \
+    X(0x1.cd4c9fe72268fp-54) X(0x1.d1e9f0e80b74bp-54) X(0x1.d679d29e41f14p-54) X(0x1.dafce0023b8c8p-54) \
+    X(0x1.df73aa9f17656p-54) X(0x1.e3debb5d2ee02p-54) X(0x1.e83e9337a6f04p-54) X(0x1.ec93abdf982d2p-54) \
+    X(0x1.f0de784f0622ap-54) X(0x1.f51f654d8f68cp-54) X(0x1.f956d9e87d7b2p-54) X(0x1.fd8537dfa2eb1p-54) \
+    X(0x1.00d56e04234eep-53) X(0x1.02e40f5398f9dp-53) X(0x1.04eea9e16a5ffp-53) X(0x1.06f565b72a014p-53) \
+    X(0x1.08f869071f40fp-53) X(0x1.0af7d84bc6116p-53) X(0x1.0cf3d664bcc83p-53) X(0x1.0eec84b16086fp-53) \
+    X(0x1.10e20329515f1p-53) X(0x1.12d4707310fc1p-53) X(0x1.14c3e9f8e9143p-53) X(0x1.16b08bfc4202p-53) \
+    X(0x1.189a71a78da37p-53) X(0x1.1a81b51ee6d8bp-53) X(0x1.1c666f8f82acfp-53) X(0x1.1e48b93e0d431p-53) \
+    X(0x1.2028a9940a0a3p-53) X(0x1.2206572c4c6ecp-53) X(0x1.23e1d7de9c322p-53) X(0x1.25bb40ca96bfep-53) \
+    X(0x1.2792a661dd381p-53) X(0x1.29681c719d71dp-53) X(0x1.2b3bb62b82edbp-53) X(0x1.2d0d862e1b856p-53) \
+    X(0x1.2edd9e8cba99p-53) X(0x1.30ac10d6e48dap-53) X(0x1.3278ee1f4b933p-53) X(0x1.3444470265ea4p-53) \
+    X(0x1.360e2baca52d7p-53) X(0x1.37d6abe05586cp-53) X(0x1.399dd6fb2b267p-53) X(0x1.3b63bbfb83d06p-53) \
+    X(0x1.3d28698561de3p-53) X(0x1.3eebede725a85p-53) X(0x1.40ae571e09e76p-53) X(0x1.426fb2da6745fp-53) \
+    X(0x1.44300e83c30a6p-53) X(0x1.45ef773cac75ep-53) X(0x1.47adf9e66c338p-53) X(0x1.496ba32488f3p-53) \
+    X(0x1.4b287f602415ep-53) X(0x1.4ce49acb311ddp-53) X(0x1.4ea001638a606p-53) X(0x1.505abef5e5563p-53) \
+    X(0x1.5214df20a8b5cp-53) X(0x1.53ce6d56a665p-53) X(0x1.558774e1bb2c9p-53) X(0x1.574000e555f79p-53) \
+    X(0x1.58f81c60e8515p-53) X(0x1.5aafd23241b5ap-53) X(0x1.5c672d17d733fp-53) X(0x1.5e1e37b2f8cd4p-53) \
+    X(0x1.5fd4fc89f5e39p-53) X(0x1.618b860a31fc5p-53) X(0x1.6341de8a2b0a4p-53) X(0x1.64f8104b7260dp-53) \
+    X(0x1.66ae257c99674p-53) X(0x1.6864283b13139p-53) X(0x1.6a1a22950b2b3p-53) X(0x1.6bd01e8b343bdp-53) \
+    X(0x1.6d8626128d354p-53) X(0x1.6f3c43161f856p-53) X(0x1.70f27f78b68ecp-53) X(0x1.72a8e516914c7p-53) \
+    X(0x1.745f7dc70eeddp-53) X(0x1.7616535e5732p-53) X(0x1.77cd6faeff44ap-53) X(0x1.7984dc8babd94p-53) \
+    X(0x1.7b3ca3c8b140ap-53) X(0x1.7cf4cf3db22fcp-53) X(0x1.7ead68c73dee7p-53) X(0x1.80667a486ea1fp-53) \
+    X(0x1.82200dac88677p-53) X(0x1.83da2ce899f16p-53) X(0x1.8594e1fd1f5bep-53) X(0x1.875036f7a7ec7p-53) \
+    X(0x1.890c35f47f72ep-53) X(0x1.8ac8e9205c044p-53) X(0x1.8c865aba10c9dp-53) X(0x1.8e44951446a28p-53) \
+    X(0x1.9003a2973b591p-53) X(0x1.91c38dc288349p-53) X(0x1.9384612ef0afep-53) X(0x1.954627903a28bp-53) \
+    X(0x1.9708ebb70d5efp-53) X(0x1.98ccb892e2a33p-53) X(0x1.9a919933f99c1p-53) X(0x1.9c5798cd5d92ep-53) \
+    X(0x1.9e1ec2b6f7414p-53) X(0x1.9fe7226fad24dp-53) X(0x1.a1b0c39f93696p-53) X(0x1.a37bb21a2c85ep-53) \
+    X(0x1.a547f9e0bbb8bp-53) X(0x1.a715a724aa9a7p-53) X(0x1.a8e4c64a0313fp-53) X(0x1.aab563e9ff10ap-53) \
+    X(0x1.ac878cd5af5cfp-53) X(0x1.ae5b4e18bb338p-53) X(0x1.b030b4fc3a11bp-53) X(0x1.b207cf09a985cp-53) \
+    X(0x1.b3e0aa0e00c01p-53) X(0x1.b5bb541ce3d04p-53) X(0x1.b797db93f8928p-53) X(0x1.b9764f1e5f73dp-53) \
+    X(0x1.bb56bdb85256ep-53) X(0x1.bd3936b2ec0a2p-53) X(0x1.bf1dc9b81ae82p-53) X(0x1.c10486cec16ap-53) \
+    X(0x1.c2ed7e5f07a2dp-53) X(0x1.c4d8c136e0d1dp-53) X(0x1.c6c6608ec8705p-53) X(0x1.c8b66e0eba617p-53) \
+    X(0x1.caa8fbd36a2abp-53) X(0x1.cc9e1c73bd69p-53) X(0x1.ce95e3068e037p-53) X(0x1.d0906328b8f6ep-53) \
+    X(0x1.d28db1037ef2p-53) X(0x1.d48de1533c647p-53) X(0x1.d691096e7f123p-53) X(0x1.d8973f4d7fba4p-53) \
+    X(0x1.daa0999206e6ep-53) X(0x1.dcad2f8fc490cp-53) X(0x1.debd195522e34p-53) X(0x1.e0d06fb49d219p-53) \
+    X(0x1.e2e74c4ea46f3p-53) X(0x1.e501c99c1d186p-53) X(0x1.e72002f97fe23p-53) X(0x1.e94214b2abf09p-53) \
+    X(0x1.eb681c0f76f08p-53) X(0x1.ed9237610a73ap-53) X(0x1.efc086101eca9p-53) X(0x1.f1f328ac25321p-53) \
+    X(0x1.f42a40fb74d6dp-53) X(0x1.f665f20c90168p-53) X(0x1.f8a6604899782p-53) X(0x1.faebb187122bfp-53) \
+    X(0x1.fd360d22fe785p-53) X(0x1.ff859c118f60bp-53) X(0x1.00ed447d3a075p-52) X(0x1.021a8028fc947p-52) \
+    X(0x1.034a983a902abp-52) X(0x1.047da4e3ef5c7p-52) X(0x1.05b3bf6adb37ep-52) X(0x1.06ed023a72669p-52) \
+    X(0x1.082988f632e18p-52) X(0x1.0969708e8a255p-52) X(0x1.0aacd7571c0c5p-52) X(0x1.0bf3dd1eed449p-52) \
+    X(0x1.0d3ea34aa3d32p-52) X(0x1.0e8d4cf116594p-52) X(0x1.0fdffefa69fb8p-52) X(0x1.1136e04207043p-52) \
+    X(0x1.129219bbb5d37p-52) X(0x1.13f1d69c4096fp-52) X(0x1.1556448602e3dp-52) X(0x1.16bf93b9deef5p-52) \
+    X(0x1.182df74d21262p-52) X(0x1.19a1a564eebadp-52) X(0x1.1b1ad777f2f8fp-52) X(0x1.1c99ca971a695p-52) \
+    X(0x1.1e1ebfbe4ae39p-52) X(0x1.1fa9fc2e2d901p-52) X(0x1.213bc9d04cc82p-52) X(0x1.22d477a6fd3efp-52) \
+    X(0x1.24745a4ac9c24p-52) X(0x1.261bcc77658ep-52) X(0x1.27cb2faa8592ep-52) X(0x1.2982ecd770e78p-52) \
+    X(0x1.2b437532a0a53p-52) X(0x1.2d0d43196db97p-52) X(0x1.2ee0db1a978f5p-52) X(0x1.30becd256aeeep-52) \
+    X(0x1.32a7b5e68a4a3p-52) X(0x1.349c405ae12a3p-52) X(0x1.369d27a33a84p-52) X(0x1.38ab39256410ap-52) \
+    X(0x1.3ac7570ae88fap-52) X(0x1.3cf27b31704a6p-52) X(0x1.3f2dbaa60f475p-52) X(0x1.417a49cb9e5dbp-52) \
+    X(0x1.43d9815545e94p-52) X(0x1.464ce44a73a16p-52) X(0x1.48d62759c43bdp-52) X(0x1.4b7739d6b5a28p-52) \
+    X(0x1.4e3250dcd8903p-52) X(0x1.5109f53e9ac42p-52) X(0x1.54011523a7e43p-52) X(0x1.571b1a94ae41cp-52) \
+    X(0x1.5a5c08b718dd9p-52) X(0x1.5dc8a243ad0fep-52) X(0x1.61669cf861e4bp-52) X(0x1.653ce7b006aeap-52) \
+    X(0x1.69540be9fe5c2p-52) X(0x1.6db6b8d09e231p-52) X(0x1.72728f05f7a33p-52) X(0x1.7799556090672p-52) \
+    X(0x1.7d42df4d6ce8bp-52) X(0x1.839030529f233p-52) X(0x1.8ab0fbfaa7c14p-52) X(0x1.92ee0946f4496p-52) \
+    X(0x1.9cbee014057aap-52) X(0x1.a8fdc78947759p-52) X(0x1.b981f3878fdbp-52) X(0x1.d3bb48209ad33p-52)
+
+#define ZIG_AS_IS(v) v,
+#define ZIG_K23(v) (uint32_t)((v) >> 30),
+#define ZIG_W23(v) (float)((v)*0x1p30),
+static const uint64_t zig_k[256] = {ZIG_K_TABLE(ZIG_AS_IS)};
+static const double zig_w[256] = {ZIG_W_TABLE(ZIG_AS_IS)};
+/* the float sampler's: floor(2^23 x_{i-1}/x_i) and x_i 2^-23 rounded to float */
+static const uint32_t zig_k23[256] = {ZIG_K_TABLE(ZIG_K23)};
+static const float zig_w23[256] = {ZIG_W_TABLE(ZIG_W23)};
+#undef ZIG_AS_IS
+#undef ZIG_K23
+#undef ZIG_W23
 static const double zig_f[256] = {
     0x1p+0,    0x1.f446ac979f084p-1,    0x1.eb7545b6ca912p-1,    0x1.e3f11e027f074p-1,
     0x1.dd36fa704de92p-1,    0x1.d70920657bcefp-1,    0x1.d144978a119d9p-1,    0x1.cbd33a8a72de8p-1,
@@ -508,6 +519,93 @@ void hush_rng_normals(hush_rng *r, double *out, size_t n) {
     chunk_return(&c);
     /* near the end of the 2^32-block stream: the plain path reports exhaustion as zero words */
     for (; n; n--) *out++ = hush_rng_normal(r);
+}
+
+/* ---- float noise: the same Ziggurat on 32-bit words ----
+ * Bits 0-7 the layer, bit 8 the sign, bits 9-31 a 23-bit uniform: a float has 24 significant
+ * bits, so this is the resolution the value can carry, and half the keystream of the 64-bit
+ * draw. The integer test uses zig_k >> 30 = floor(2^23 x_{i-1}/x_i) exactly; the rare wedge and
+ * tail paths are those of hush_rng_normal, reading further 64-bit words. */
+static inline float with_sign_f(float a, uint32_t sign) {
+    uint32_t b;
+    memcpy(&b, &a, 4);
+    b ^= sign << 23; /* sign is bit 8 of the word */
+    memcpy(&a, &b, 4);
+    return a;
+}
+
+static inline uint32_t load_le32(const uint8_t *b) {
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* One attempt from word w; 1 with *out set on acceptance, 0 to start over. */
+static inline int zig_f32(uint32_t w, word_fn next, void *src, float *out) {
+    unsigned i = w & 0xff;
+    uint32_t u = w >> 9;
+    if (u < zig_k23[i]) {
+        *out = with_sign_f((float)(int32_t)u * zig_w23[i], w & 0x100);
+        return 1;
+    }
+    double d;
+    /* u 2^30 is exact: the abscissa in double for the wedge and tail tests */
+    if (!zig_slow(next, src, i, w & 0x100, (double)(int32_t)u * 0x1p30 * zig_w[i], &d)) return 0;
+    *out = (float)d;
+    return 1;
+}
+
+float hush_rng_normal_f32(hush_rng *r) {
+    for (;;) {
+        float out;
+        if (zig_f32(hush_rng_u32(r), rng_word_cb, r, &out)) return out;
+    }
+}
+
+/* chunk_word for a chunk read 4 bytes at a time: a word may straddle two chunks. */
+static uint64_t chunk_word_any(void *src) {
+    chunk_src *c = src;
+    uint8_t b[8];
+    size_t have = 0;
+    while (have < 8) {
+        if (c->pos == c->len) {
+            chunk_return(c);
+            if (!chunk_fill(c, HUSH_RNG_BUFBYTES)) {
+                sodium_memzero(b, sizeof b);
+                return 0; /* stream end: hush_rng_u64 reads a zero word too */
+            }
+        }
+        size_t k = c->len - c->pos < 8 - have ? c->len - c->pos : 8 - have;
+        memcpy(b + have, c->chunk + c->pos, k);
+        c->pos += k;
+        have += k;
+    }
+    uint64_t v = load_le64(b);
+    sodium_memzero(b, sizeof b);
+    return v;
+}
+
+void hush_rng_normals_f32(hush_rng *r, float *out, size_t n) {
+    if (!r || !out) return;
+    while (n && r->pos != HUSH_RNG_BUFBYTES) {
+        *out++ = hush_rng_normal_f32(r);
+        n--;
+    }
+    uint8_t chunk[CHUNK_BYTES];
+    chunk_src c = {r, chunk, 0, 0, 0, 0};
+    while (n) {
+        if (c.len == 0 || c.pos == c.len) {
+            if (c.len) chunk_return(&c);
+            if (!chunk_fill(&c, 4 * n + 4 * (n / 32) + 64)) break;
+        }
+        /* c.pos is a multiple of 4 below c.len, so the word lies inside the chunk */
+        uint32_t w = load_le32(c.chunk + c.pos);
+        c.pos += 4;
+        if (zig_f32(w, chunk_word_any, &c, out)) {
+            out++;
+            n--;
+        }
+    }
+    chunk_return(&c);
+    for (; n; n--) *out++ = hush_rng_normal_f32(r);
 }
 
 int hush_rng_bernoulli(hush_rng *r, double p) {
