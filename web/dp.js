@@ -13,6 +13,7 @@ const SAMPLING = { poisson: 'HUSH_DPSGD_POISSON', shuffle: 'HUSH_DPSGD_SHUFFLE' 
 const OPTIMIZERS = { sgd: 'HUSH_OPTIM_SGD', momentum: 'HUSH_OPTIM_MOMENTUM', adam: 'HUSH_OPTIM_ADAM' };
 const EVENTS = { gaussian: 'HUSH_DP_EVENT_GAUSSIAN', sampledGaussian: 'HUSH_DP_EVENT_SAMPLED_GAUSSIAN', laplace: 'HUSH_DP_EVENT_LAPLACE' };
 const MECHANISMS = { lnmax: 'HUSH_PATE_LNMAX', gnmax: 'HUSH_PATE_GNMAX', confident: 'HUSH_PATE_CONFIDENT' };
+const CONVERSIONS = { improved: 'HUSH_DP_CONVERSION_IMPROVED', classic: 'HUSH_DP_CONVERSION_CLASSIC' };
 
 export function defineDP(rt, { Model, isDataset }) {
   const M = rt.M;
@@ -213,8 +214,7 @@ export function defineDP(rt, { Model, isDataset }) {
     constructor({ kind = 'rdp', conversion = 'improved', pldMaxBins = 1 << 16, discretization = 1e-4 } = {}) {
       const k = { rdp: C.HUSH_ACCOUNTANT_RDP, pld: C.HUSH_ACCOUNTANT_PLD }[kind];
       if (!k) throw rt.fail('HUSH_EARG', `unknown accountant kind '${kind}' (rdp or pld)`);
-      const conv = { improved: C.HUSH_DP_CONVERSION_IMPROVED, classic: C.HUSH_DP_CONVERSION_CLASSIC }[conversion];
-      if (conv === undefined) throw rt.fail('HUSH_EARG', `unknown conversion '${conversion}' (improved or classic)`);
+      const conv = enumOf(CONVERSIONS, conversion, 'conversion');
       uint(pldMaxBins, 'pldMaxBins');
       num(discretization, 'discretization', { min: 0, open: true });
       rt.with((s) => {
@@ -304,6 +304,7 @@ export function defineDP(rt, { Model, isDataset }) {
       throw rt.fail('HUSH_EARG', 'threshold and sigma1 go together (Confident-GNMax)');
     }
     const thr = opts.threshold ?? 0, s1 = opts.sigma1 ?? 0;
+    const conv = enumOf(CONVERSIONS, opts.conversion ?? 'classic', 'conversion');
     let mx = 0;
     for (const x of v) if (x > mx) mx = x;
     const K = Math.max(2, opts.classes ?? mx + 1);
@@ -329,7 +330,7 @@ export function defineDP(rt, { Model, isDataset }) {
         M._hush_rng_clear(rng);
       }
       rt.check(rc, 'pate.analyze (smooth sensitivity)');
-      rt.check(M._hush_pate_analyze_gnmax(dd, di, vp, T, E, K, labels, thr, s1, sigma, delta, 0), 'pate.analyze');
+      rt.check(M._hush_pate_analyze_gnmax(dd, di, vp, T, E, K, labels, thr, s1, sigma, delta, conv, 0), 'pate.analyze');
       // hush_pate_ss_release: eight doubles in declaration order
       return {
         dataDependentEps: f64(dd), dataIndependentEps: f64(di), queries,
@@ -341,7 +342,8 @@ export function defineDP(rt, { Model, isDataset }) {
 
   const pate = Object.freeze({
     // opts: {mechanism: 'lnmax' | 'gnmax' | 'confident', noiseEps | sigma (+ threshold, sigma1),
-    // seed, classes (default max label + 1), delta (default 1e-5)}. Returns {labels (Int32Array,
+    // seed, classes (default max label + 1), delta (default 1e-5), conversion ('classic', the
+    // paper's, or 'improved'; GNMax and Confident-GNMax only)}. Returns {labels (Int32Array,
     // -1 where declined), answered, epsilon (data-independent), dataDependentEpsilon (null when not
     // defined; publishing it needs smooth sensitivity)}.
     aggregate(votes, opts = {}) {
@@ -352,6 +354,10 @@ export function defineDP(rt, { Model, isDataset }) {
       const K = Math.max(2, opts.classes ?? mx + 1);
       const delta = num(opts.delta ?? 1e-5, 'delta', { min: 0, max: 1, open: true });
       const eps = opts.noiseEps ?? 0, sigma = opts.sigma ?? 0, thr = opts.threshold ?? 0, s1 = opts.sigma1 ?? 0;
+      if (mech === C.HUSH_PATE_LNMAX && opts.conversion !== undefined) {
+        throw rt.fail('HUSH_EARG', 'conversion applies to the 2018 analysis (gnmax, confident), not lnmax');
+      }
+      const conv = enumOf(CONVERSIONS, opts.conversion ?? 'classic', 'conversion');
       return rt.with((s) => {
         const vp = s.copy(v);
         const labels = s.alloc(4 * E);
@@ -372,7 +378,7 @@ export function defineDP(rt, { Model, isDataset }) {
           if (M._hush_pate_analyze(dd, unused, vp, T, E, 0, 0, eps, delta, 8, 0) === 0) dataDependentEpsilon = f64(dd);
         } else {
           rt.check(M._hush_pate_analyze_gnmax(dd, di, vp, T, E, K, labels, thr, mech === C.HUSH_PATE_CONFIDENT ? s1 : 0,
-            sigma, delta, 0), 'pate epsilon');
+            sigma, delta, conv, 0), 'pate epsilon');
           dataDependentEpsilon = f64(dd);
         }
         return {
@@ -390,7 +396,8 @@ export function defineDP(rt, { Model, isDataset }) {
     // data-dependent epsilon released with smooth sensitivity (as `hush pate analyze
     // --smooth-sensitivity`): opts {sigma, threshold + sigma1 (Confident), sigmaSS, beta (default
     // 0.49 / order), order (default: the grid order minimising the data-dependent epsilon),
-    // classes, indices (the answered examples), delta, seed (noise: sub-stream "pate-ss")}.
+    // classes, indices (the answered examples), delta, seed (noise: sub-stream "pate-ss"),
+    // conversion of the unreleased epsilons ('classic' or 'improved')}.
     analyze(votes, opts = {}) {
       if (opts.smoothSensitivity) return analyzeSS(votes, opts);
       const { v, T, E } = voteMatrix(votes);

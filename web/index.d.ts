@@ -334,6 +334,8 @@ export interface PateApi {
     seed?: Seed;
     classes?: number;
     delta?: number;
+    /** RDP -> (eps, delta) conversion of the 2018 analysis (gnmax, confident); default 'classic'. */
+    conversion?: 'classic' | 'improved';
   }): { labels: Int32Array; answered: number; epsilon: number; dataDependentEpsilon: number | null };
   /** PySyft 0.2 perform_analysis(teacher_preds, indices, noise_eps, delta, moments). */
   analyze(votes: Votes, opts: { noiseEps: number; delta?: number; moments?: number; indices?: ArrayLike<number> }): {
@@ -345,6 +347,7 @@ export interface PateApi {
   analyze(votes: Votes, opts: {
     smoothSensitivity: true; sigma: number; sigmaSS: number; threshold?: number; sigma1?: number;
     beta?: number; order?: number; classes?: number; indices?: ArrayLike<number>; delta?: number; seed?: Seed;
+    conversion?: 'classic' | 'improved';
   }): {
     dataDependentEps: number;
     dataIndependentEps: number;

@@ -3,10 +3,10 @@
  *   hush pate analyze --votes FILE [--indices FILE] --noise-eps E --delta D [--moments 8] [--json]
  *   hush pate analyze --votes FILE [--indices FILE] --smooth-sensitivity --sigma S
  *                     [--threshold T --sigma1 S1] --sigma-ss SS [--beta B] [--order L]
- *                     [--delta D] [--classes K] [--seed S] [--json]
+ *                     [--delta D] [--classes K] [--seed S] [--conversion classic|improved] [--json]
  *   hush pate aggregate --votes FILE --mechanism lnmax|gnmax|confident
  *                       (--noise-eps E | --sigma S [--threshold T --sigma1 S1]) --seed S
- *                       [--delta D] [--classes K] [--json]
+ *                       [--delta D] [--classes K] [--conversion classic|improved] [--json]
  *
  * The votes file is CSV: one row per teacher, one column per example, integer labels 0..K-1. The
  * indices file lists answered example indices (commas or whitespace). Both are parsed here with a
@@ -16,7 +16,10 @@
  * needs smooth sensitivity). analyze --smooth-sensitivity does that: the 2018 GNMax /
  * Confident-GNMax analysis (--indices = the answered examples, default all; the threshold check
  * is paid by every example) released with hush_pate_release_gnmax, its noise from the sub-stream
- * "pate-ss" of the seed; it adds smooth_sensitivity and released_data_dependent_eps. */
+ * "pate-ss" of the seed; it adds smooth_sensitivity and released_data_dependent_eps.
+ * --conversion picks the RDP -> (eps, delta) conversion of the 2018 analysis (GNMax and
+ * Confident-GNMax): classic by default, as the paper's code; improved is the tighter bound. The
+ * smooth-sensitivity release keeps the paper's classic conversion at its fixed order. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,18 @@
 #include "cli.h"
 
 static const char *const pate_flags[] = {"json", "smooth-sensitivity", NULL};
+
+/* --conversion classic|improved (default classic) into *out; CLI_EXIT_USAGE on anything else. */
+static int parse_conversion(cli_args *a, int *out, const char **name) {
+    *name = cli_str(a, "conversion", "classic");
+    if (!strcmp(*name, "classic")) *out = HUSH_DP_CONVERSION_CLASSIC;
+    else if (!strcmp(*name, "improved")) *out = HUSH_DP_CONVERSION_IMPROVED;
+    else {
+        cli_error("unknown --conversion '%s' (classic or improved)", *name);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
 
 
 static void json_num(const char *key, double v) {
@@ -112,8 +127,10 @@ static int analyze_ss(cli_args *a, int json) {
     int has_thr = cli_str(a, "threshold", NULL) != NULL, has_s1 = cli_str(a, "sigma1", NULL) != NULL;
     double sigma, thr, s1, delta, beta, sigma_ss, order;
     uint64_t seed, classes;
-    int rc;
-    if ((rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) || (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) ||
+    int rc, conv;
+    const char *conv_name;
+    if ((rc = parse_conversion(a, &conv, &conv_name)) || (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
+        (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) ||
         (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) || (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
         (rc = cli_f64(a, "beta", 0.0, 0.0, 1e3, &beta)) || (rc = cli_f64(a, "sigma-ss", 0.0, 0.0, 1e6, &sigma_ss)) ||
         (rc = cli_f64(a, "order", 0.0, 0.0, 1e6, &order)) || (rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &seed)) ||
@@ -156,7 +173,8 @@ static int analyze_ss(cli_args *a, int json) {
     if (st == HUSH_OK)
         st = hush_pate_release_gnmax(&rng, &o, votes, T, E, K, labels, thr, s1, sigma, delta, order, beta, sigma_ss,
                                      NULL);
-    if (st == HUSH_OK) st = hush_pate_analyze_gnmax(&dd, &di, votes, T, E, K, labels, thr, s1, sigma, delta, NULL);
+    if (st == HUSH_OK)
+        st = hush_pate_analyze_gnmax(&dd, &di, votes, T, E, K, labels, thr, s1, sigma, delta, conv, NULL);
     hush_rng_clear(&master);
     hush_rng_clear(&rng);
     free(votes);
@@ -182,6 +200,7 @@ static int analyze_ss(cli_args *a, int json) {
             json_num("sigma1", s1);
         }
         json_num("delta", delta);
+        printf(",\"conversion\":\"%s\"", conv_name);
         json_num("data_dependent_eps", dd);
         json_num("data_independent_eps", di);
         json_num("order", o.order);
@@ -192,8 +211,9 @@ static int analyze_ss(cli_args *a, int json) {
         json_num("released_data_dependent_eps", o.released_data_dependent_eps);
         printf("}\n");
     } else {
-        printf("data-dependent epsilon %.6f (not publishable), data-independent epsilon %.6f (delta %g)\n", dd, di,
-               delta);
+        printf("data-dependent epsilon %.6f (not publishable), data-independent epsilon %.6f (delta %g, %s "
+               "conversion)\n",
+               dd, di, delta, conv_name);
         printf("order %g, beta %g: smooth sensitivity %.6g, release cost %.6f RDP; released data-dependent epsilon "
                "%.6f\n",
                o.order, o.beta, o.smooth_sensitivity, o.release_rdp, o.released_data_dependent_eps);
@@ -245,8 +265,11 @@ static int aggregate(cli_args *a, int json) {
     int has_thr = cli_str(a, "threshold", NULL) != NULL, has_s1 = cli_str(a, "sigma1", NULL) != NULL;
     double eps, sigma, thr, s1, delta;
     uint64_t seed, classes;
-    int rc;
-    if ((rc = cli_f64(a, "noise-eps", 0.0, 0.0, 1e6, &eps)) || (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
+    int rc, conv;
+    const char *conv_name;
+    int has_conv = cli_str(a, "conversion", NULL) != NULL;
+    if ((rc = parse_conversion(a, &conv, &conv_name)) || (rc = cli_f64(a, "noise-eps", 0.0, 0.0, 1e6, &eps)) ||
+        (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
         (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) || (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) ||
         (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) || (rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &seed)) ||
         (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
@@ -259,8 +282,8 @@ static int aggregate(cli_args *a, int json) {
     }
     if (!strcmp(mech, "lnmax")) {
         cfg.mechanism = HUSH_PATE_LNMAX;
-        if (!has_eps || has_sigma || has_thr || has_s1 || !(eps > 0)) {
-            cli_error("--mechanism lnmax takes --noise-eps E > 0 (only)");
+        if (!has_eps || has_sigma || has_thr || has_s1 || has_conv || !(eps > 0)) {
+            cli_error("--mechanism lnmax takes --noise-eps E > 0 (only; its analysis is PySyft's moments bound)");
             return CLI_EXIT_USAGE;
         }
     } else if (!strcmp(mech, "gnmax") || !strcmp(mech, "confident")) {
@@ -306,7 +329,7 @@ static int aggregate(cli_args *a, int json) {
                 dd = NAN;
         } else {
             st = hush_pate_analyze_gnmax(&dd, &di, votes, T, E, K, labels, thr,
-                                         cfg.mechanism == HUSH_PATE_CONFIDENT ? s1 : 0.0, sigma, delta, NULL);
+                                         cfg.mechanism == HUSH_PATE_CONFIDENT ? s1 : 0.0, sigma, delta, conv, NULL);
         }
     }
     hush_rng_clear(&master);
@@ -323,6 +346,7 @@ static int aggregate(cli_args *a, int json) {
         json_num("epsilon", di);
         json_num("data_dependent_eps", dd);
         json_num("delta", delta);
+        if (cfg.mechanism != HUSH_PATE_LNMAX) printf(",\"conversion\":\"%s\"", conv_name);
         printf(",\"labels\":[");
         for (size_t e = 0; e < E; e++) printf("%s%d", e ? "," : "", (int)labels[e]);
         printf("]}\n");

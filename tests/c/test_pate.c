@@ -191,17 +191,34 @@ static void test_gnmax_rdp(void) {
     size_t T = 30, E = 200;
     uint32_t *v = clear_votes(T, E);
     double dd, di, dd2, di2;
-    CHECK_OK(hush_pate_analyze_gnmax(&dd, &di, v, T, E, 4, NULL, 0, 0, 4.0, 1e-5, NULL));
+    CHECK_OK(hush_pate_analyze_gnmax(&dd, &di, v, T, E, 4, NULL, 0, 0, 4.0, 1e-5, HUSH_DP_CONVERSION_CLASSIC, NULL));
     CHECK(dd <= di && dd > 0);
     int32_t half[200];
     for (size_t e = 0; e < E; e++) half[e] = e % 2 ? -1 : 0;
-    CHECK_OK(hush_pate_analyze_gnmax(&dd2, &di2, v, T, E, 4, half, 25.0, 6.0, 4.0, 1e-5, NULL));
+    CHECK_OK(hush_pate_analyze_gnmax(&dd2, &di2, v, T, E, 4, half, 25.0, 6.0, 4.0, 1e-5, HUSH_DP_CONVERSION_CLASSIC, NULL));
     CHECK(dd2 <= di2);
-    /* data-independent GNMax alone: 200 queries at sigma 4 = Gaussian RDP 200 alpha / 16 */
+    /* data-independent GNMax alone: 200 queries at sigma 4 = Gaussian RDP 200 alpha / 16, under
+     * either conversion */
     double rr[HUSH_RDP_DEFAULT_ORDERS_COUNT] = {0}, want;
     CHECK_OK(hush_rdp_gaussian(rr, orders, no, 4.0 / sqrt(2.0), 200));
     CHECK_OK(hush_rdp_epsilon(&want, NULL, orders, rr, no, 1e-5, HUSH_DP_CONVERSION_CLASSIC));
     CHECK_NEAR(di, want, 1e-9 * want);
+    double ddi, dii;
+    CHECK_OK(hush_pate_analyze_gnmax(&ddi, &dii, v, T, E, 4, NULL, 0, 0, 4.0, 1e-5, HUSH_DP_CONVERSION_IMPROVED, NULL));
+    CHECK_OK(hush_rdp_epsilon(&want, NULL, orders, rr, no, 1e-5, HUSH_DP_CONVERSION_IMPROVED));
+    CHECK_NEAR(dii, want, 1e-9 * want);
+    /* the data-dependent curve is the sum of the per-query bounds: rebuild it and convert */
+    double cd[HUSH_RDP_DEFAULT_ORDERS_COUNT] = {0}, cnt[4];
+    for (size_t e = 0; e < E; e++) {
+        memset(cnt, 0, sizeof cnt);
+        for (size_t t = 0; t < T; t++) cnt[v[t * E + e]] += 1;
+        CHECK_OK(hush_pate_logq_gnmax(&lq, cnt, 4, 4.0));
+        CHECK_OK(hush_pate_rdp_gnmax(cd, orders, no, lq, 4.0));
+    }
+    CHECK_OK(hush_rdp_epsilon(&want, NULL, orders, cd, no, 1e-5, HUSH_DP_CONVERSION_IMPROVED));
+    CHECK_NEAR(ddi, want, 1e-9 * want);
+    CHECK(ddi < dd && dii < di);
+    CHECK_RC(hush_pate_analyze_gnmax(&ddi, &dii, v, T, E, 4, NULL, 0, 0, 4.0, 1e-5, 7, NULL), HUSH_EARG);
     free(v);
 }
 
@@ -392,7 +409,7 @@ static void test_ss_release(void) {
     CHECK_MSG(fabs(sqrt(var) / sd - 1.0) < 0.15, "sample sd %g want %g", sqrt(var), sd);
     /* order 0: the grid order minimising the data-dependent epsilon, equal to the 2018 analysis */
     double dd, di;
-    CHECK_OK(hush_pate_analyze_gnmax(&dd, &di, v, T, E, 4, NULL, 0, 0, 5.0, 1e-5, NULL));
+    CHECK_OK(hush_pate_analyze_gnmax(&dd, &di, v, T, E, 4, NULL, 0, 0, 5.0, 1e-5, HUSH_DP_CONVERSION_CLASSIC, NULL));
     CHECK_OK(hush_pate_release_gnmax(&r1, &o, v, T, E, 4, NULL, 0, 0, 5.0, 1e-5, 0.0, 0.0, 2.0, NULL));
     CHECK_NEAR(o.data_dependent_eps, dd, 1e-12 * dd);
     CHECK_NEAR(o.beta, 0.49 / o.order, 1e-15);

@@ -158,6 +158,8 @@ test('pate.aggregate equals `hush pate aggregate`; CLI votes errors carry line n
     ['lnmax', ['--noise-eps', '0.2'], { noiseEps: 0.2 }],
     ['gnmax', ['--sigma', '3'], { sigma: 3 }],
     ['confident', ['--sigma', '3', '--threshold', '14', '--sigma1', '4'], { sigma: 3, threshold: 14, sigma1: 4 }],
+    ['confident', ['--sigma', '3', '--threshold', '14', '--sigma1', '4', '--conversion', 'improved'],
+      { sigma: 3, threshold: 14, sigma1: 4, conversion: 'improved' }],
   ]) {
     const j = cli(['pate', 'aggregate', '--votes', file, '--mechanism', mech, ...extra, '--seed', '11', '--json']);
     for (const b of builds) {
@@ -168,7 +170,16 @@ test('pate.aggregate equals `hush pate aggregate`; CLI votes errors carry line n
       assert.equal(r.epsilon, j.epsilon);
       assert.equal(r.dataDependentEpsilon, j.data_dependent_eps);
     }
+    assert.equal(j.conversion, mech === 'lnmax' ? undefined : opts.conversion ?? 'classic');
   }
+  // the improved conversion bounds the same RDP curve more tightly
+  const conf = ['pate', 'aggregate', '--votes', file, '--mechanism', 'confident', '--sigma', '3', '--threshold', '14',
+    '--sigma1', '4', '--seed', '11', '--json'];
+  const classic = cli(conf), improved = cli([...conf, '--conversion', 'improved']);
+  assert.ok(improved.epsilon < classic.epsilon && improved.data_dependent_eps < classic.data_dependent_eps);
+  assert.equal(runCli('native', [...conf, '--conversion', 'tight']).code, 2);
+  assert.equal(runCli('native', ['pate', 'aggregate', '--votes', file, '--mechanism', 'lnmax', '--noise-eps', '0.2',
+    '--conversion', 'improved', '--seed', '1']).code, 2);
   const ja = cli(['pate', 'analyze', '--votes', file, '--noise-eps', '0.1', '--delta', '1e-5', '--json']);
   const hush = await load();
   const ra = hush.pate.analyze(rows, { noiseEps: 0.1, delta: 1e-5 });

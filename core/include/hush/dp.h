@@ -314,12 +314,13 @@ HUSH_NODISCARD int hush_pate_rdp_threshold(double *rdp, const double *orders, si
 /* The 2018 analysis of a GNMax (sigma1 == 0) or Confident-GNMax run over the default RDP orders:
  * every example pays the threshold check (Confident only), every answered one (labels[e] >= 0;
  * labels NULL = all answered) pays GNMax. Data-dependent and data-independent epsilon at delta
- * with the classic conversion, as the paper's code does. The data-dependent value depends on
+ * with conversion HUSH_DP_CONVERSION_CLASSIC (what the paper's code does) or _IMPROVED (a tighter
+ * bound on the same RDP curve). The data-dependent value depends on
  * the votes, so releasing it needs smooth sensitivity (hush_pate_release_gnmax below). */
 HUSH_NODISCARD int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps,
                                            const uint32_t *votes, size_t n_teachers, size_t n_examples,
                                            uint32_t n_classes, const int32_t *labels, double threshold,
-                                           double sigma1, double sigma2, double delta,
+                                           double sigma1, double sigma2, double delta, int conversion,
                                            const hush_allocator *alloc);
 
 /* ---- PATE 2018: smooth sensitivity of the data-dependent RDP (core/src/dp/pate.c) ----

@@ -293,9 +293,10 @@ int hush_pate_rdp_threshold(double *rdp, const double *orders, size_t n, double 
 
 int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps, const uint32_t *votes,
                             size_t n_teachers, size_t n_examples, uint32_t n_classes, const int32_t *labels,
-                            double threshold, double sigma1, double sigma2, double delta,
+                            double threshold, double sigma1, double sigma2, double delta, int conversion,
                             const hush_allocator *alloc) {
     if (!data_dependent_eps || !data_independent_eps || !votes) return HUSH_EARG;
+    if (conversion != HUSH_DP_CONVERSION_CLASSIC && conversion != HUSH_DP_CONVERSION_IMPROVED) return HUSH_EARG;
     if (!(sigma2 > 0.0) || !(sigma1 >= 0.0) || !(delta > 0.0 && delta < 1.0)) return HUSH_EARG;
     if (sigma1 > 0.0 && !isfinite(threshold)) return HUSH_EARG;
     if (n_teachers == 0 || n_examples == 0 || n_classes < 2 || n_classes > MAX_CLASSES ||
@@ -329,9 +330,8 @@ int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent
             di[i] = n_ans * orders[i] / (sigma2 * sigma2);
             if (sigma1 > 0.0) di[i] += n_thr * orders[i] / (2.0 * sigma1 * sigma1);
         }
-        rc = hush_rdp_epsilon(data_dependent_eps, NULL, orders, dd, no, delta, HUSH_DP_CONVERSION_CLASSIC);
-        if (rc == HUSH_OK)
-            rc = hush_rdp_epsilon(data_independent_eps, NULL, orders, di, no, delta, HUSH_DP_CONVERSION_CLASSIC);
+        rc = hush_rdp_epsilon(data_dependent_eps, NULL, orders, dd, no, delta, conversion);
+        if (rc == HUSH_OK) rc = hush_rdp_epsilon(data_independent_eps, NULL, orders, di, no, delta, conversion);
     }
     hush__free(alloc, c, cells * sizeof *c);
     return rc;
