@@ -64,8 +64,7 @@ void hush__nn_conv_sqnorms(hush_model *m, hush__nn_layer *l, size_t B, double *s
         hush__nn_im2col_t(m->col, l->x + n * l->in_size, &l->geo);
         memset(m->gk, 0, F * ckk * sizeof(float));
         hush__nn_gemm(m->gk, ckk, d, l->npos, 1, m->col, ckk, F, l->npos, ckk);
-        for (size_t r = 0; r < F * ckk; r++) s += (double)m->gk[r] * (double)m->gk[r];
-        sq[n] += s;
+        sq[n] += s + hush__nn_sumsq(m->gk, F * ckk);
     }
 }
 

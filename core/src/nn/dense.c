@@ -30,10 +30,7 @@ void hush__nn_dense_sqnorms(hush_model *m, hush__nn_layer *l, size_t B, double *
     (void)m;
     size_t in = l->in_size, out = l->out_size;
     for (size_t i = 0; i < B; i++) {
-        const float *x = l->x + i * in, *d = l->dy + i * out;
-        double a2 = 0, d2 = 0;
-        for (size_t k = 0; k < in; k++) a2 += (double)x[k] * (double)x[k];
-        for (size_t j = 0; j < out; j++) d2 += (double)d[j] * (double)d[j];
+        double a2 = hush__nn_sumsq(l->x + i * in, in), d2 = hush__nn_sumsq(l->dy + i * out, out);
         sq[i] += a2 * d2 + d2;
     }
 }

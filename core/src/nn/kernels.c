@@ -122,6 +122,15 @@ static void rows1(float *c0, const float *a0, size_t acs, const float *B, size_t
 }
 #endif
 
+double hush__nn_sumsq(const float *v, size_t n) {
+    double s[4] = {0, 0, 0, 0};
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4)
+        for (int j = 0; j < 4; j++) s[j] += (double)v[k + j] * (double)v[k + j];
+    for (; k < n; k++) s[k & 3] += (double)v[k] * (double)v[k];
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 void hush__nn_gemm(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t ldb,
                    size_t M, size_t K, size_t N) {
     if (M == 0 || N == 0 || K == 0) return;

@@ -18,6 +18,10 @@
 void hush__nn_gemm(float *C, size_t ldc, const float *A, size_t ars, size_t acs, const float *B, size_t ldb,
                    size_t M, size_t K, size_t N);
 
+/* sum_k v[k]^2 in double, in four interleaved partial sums (k mod 4) added as (s0 + s1) +
+ * (s2 + s3): a fixed order, so every build agrees, without one long chain of dependent adds. */
+double hush__nn_sumsq(const float *v, size_t n);
+
 /* Convolution geometry of one layer, stride 1. */
 typedef struct hush__nn_convgeo {
     uint32_t c, h, w;   /* input */

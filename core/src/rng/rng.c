@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hush/mathf.h"
+#include "rng/ziggurat.h"
 
 static void refill(hush_rng *r) {
     static const uint8_t zeros[HUSH_RNG_BUFBYTES];
@@ -377,6 +378,37 @@ static double word_uniform_pos(word_fn next, void *src) { return ((double)(next(
 
 /* The rare path of one attempt whose fast test failed: wedge or tail. Returns 1 and sets *out on
  * acceptance; 0 means start over with a fresh word. */
+/* The wedge test y < f(x) of layer i >= 1 (x in [a, b] = [x_{i-1}, x_i], y in [f(b), f(a)])
+ * without exp where lines through the wedge decide it: f = exp(-x^2/2) is concave below 1 and
+ * convex above, so on one side of 1 the chord is below f and the tangents above, on the other
+ * the reverse. 1 = accept, -1 = reject, 0 = undecided (the layer straddles 1, or the point lies
+ * within 2^-40 of a line: the lines are computed with rounding errors near 2^-52 and hush_exp
+ * is within an ulp, so outside that margin this answer is the one the exp test would give, and
+ * the sampler's output does not change). */
+static inline double zig_x(unsigned i) { return i == 0 ? 0.0 : zig_w[i] * 0x1p53; }
+
+static inline int zig_squeeze(unsigned i, double x, double y, double fa, double fb) {
+    double a = zig_x(i - 1), b = zig_x(i);
+    double chord = fa + (fb - fa) * ((x - a) / (b - a));
+    double ta = fa * (1.0 - a * (x - a)), tb = fb * (1.0 + b * (b - x)); /* f' = -x f */
+    const double m = 0x1p-40;
+    if (b <= 1.0) { /* concave: chord <= f <= min(ta, tb) */
+        double up = ta < tb ? ta : tb;
+        return y < chord - m ? 1 : y >= up + m ? -1 : 0;
+    }
+    if (a >= 1.0) { /* convex: max(ta, tb) <= f <= chord */
+        double lo = ta > tb ? ta : tb;
+        return y < lo - m ? 1 : y >= chord + m ? -1 : 0;
+    }
+    return 0;
+}
+
+double hush__rng_zig_x(unsigned i) { return i < 256 ? zig_x(i) : 0.0; }
+
+int hush__rng_zig_squeeze(unsigned i, double x, double y) {
+    return i >= 1 && i < 256 ? zig_squeeze(i, x, y, zig_f[i - 1], zig_f[i]) : 0;
+}
+
 static int zig_slow(word_fn next, void *src, unsigned i, uint64_t sign, double x, double *out) {
     if (i == 0) {
         /* Tail x > r: density proportional to exp(-x^2/2) there, sampled exactly by rejection
@@ -390,12 +422,13 @@ static int zig_slow(word_fn next, void *src, unsigned i, uint64_t sign, double x
         *out = with_sign(z, sign);
         return 1;
     }
-    double y = zig_f[i] + (double)(next(src) >> 11) * 0x1p-53 * (zig_f[i - 1] - zig_f[i]);
-    if (y < hush_exp(-0.5 * x * x)) {
-        *out = with_sign(x, sign);
-        return 1;
-    }
-    return 0;
+    double fa = zig_f[i - 1], fb = zig_f[i];
+    double y = fb + (double)(next(src) >> 11) * 0x1p-53 * (fa - fb);
+    int in = zig_squeeze(i, x, y, fa, fb);
+    if (in == 0) in = y < hush_exp(-0.5 * x * x) ? 1 : -1;
+    if (in < 0) return 0;
+    *out = with_sign(x, sign);
+    return 1;
 }
 
 static inline int zig_fast(uint64_t w, double *out, unsigned *layer, uint64_t *sign, double *x) {
