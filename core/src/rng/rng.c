@@ -571,14 +571,19 @@ static inline uint32_t load_le32(const uint8_t *b) {
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* One attempt from word w; 1 with *out set on acceptance, 0 to start over. */
-static inline int zig_f32(uint32_t w, word_fn next, void *src, float *out) {
+/* The integer test of word w: 1 with *out set, 0 if the slow path must decide. */
+static inline int zig_f32_fast(uint32_t w, float *out) {
     unsigned i = w & 0xff;
     uint32_t u = w >> 9;
-    if (u < zig_k23[i]) {
-        *out = with_sign_f((float)(int32_t)u * zig_w23[i], w & 0x100);
-        return 1;
-    }
+    if (u >= zig_k23[i]) return 0;
+    *out = with_sign_f((float)(int32_t)u * zig_w23[i], w & 0x100);
+    return 1;
+}
+
+/* The wedge or tail for a word that failed the integer test: 1 with *out set, 0 to start over. */
+static int zig_f32_slow(uint32_t w, word_fn next, void *src, float *out) {
+    unsigned i = w & 0xff;
+    uint32_t u = w >> 9;
     double d;
     /* u 2^30 is exact: the abscissa in double for the wedge and tail tests */
     if (!zig_slow(next, src, i, w & 0x100, (double)(int32_t)u * 0x1p30 * zig_w[i], &d)) return 0;
@@ -589,7 +594,8 @@ static inline int zig_f32(uint32_t w, word_fn next, void *src, float *out) {
 float hush_rng_normal_f32(hush_rng *r) {
     for (;;) {
         float out;
-        if (zig_f32(hush_rng_u32(r), rng_word_cb, r, &out)) return out;
+        uint32_t w = hush_rng_u32(r);
+        if (zig_f32_fast(w, &out) || zig_f32_slow(w, rng_word_cb, r, &out)) return out;
     }
 }
 
@@ -629,13 +635,26 @@ void hush_rng_normals_f32(hush_rng *r, float *out, size_t n) {
             if (c.len) chunk_return(&c);
             if (!chunk_fill(&c, 4 * n + 4 * (n / 32) + 64)) break;
         }
-        /* c.pos is a multiple of 4 below c.len, so the word lies inside the chunk */
-        uint32_t w = load_le32(c.chunk + c.pos);
-        c.pos += 4;
-        if (zig_f32(w, chunk_word_any, &c, out)) {
-            out++;
-            n--;
+        /* the fast path with the read position in a register; c is synced around the slow path,
+         * which may read on into the next chunk. pos is a multiple of 4 below len. */
+        size_t pos = c.pos, len = c.len;
+        while (n && pos < len) {
+            uint32_t w = load_le32(chunk + pos);
+            pos += 4;
+            if (zig_f32_fast(w, out)) {
+                out++;
+                n--;
+                continue;
+            }
+            c.pos = pos;
+            if (zig_f32_slow(w, chunk_word_any, &c, out)) {
+                out++;
+                n--;
+            }
+            pos = c.pos;
+            len = c.len;
         }
+        c.pos = pos;
     }
     chunk_return(&c);
     for (; n; n--) *out++ = hush_rng_normal_f32(r);
