@@ -1,9 +1,9 @@
 /* PATE end to end on sklearn's 8x8 digits (a bench, not a test).
  *
- * Canonical split (seed 1, "split", test 20%). The training part is cut into a public student pool
- * (the last POOL rows, labels hidden from the student) and N disjoint teacher partitions. Each
- * teacher MLP trains on its own partition; the ensemble's votes on the pool are aggregated with
- * LNMax, GNMax and Confident-GNMax at several noise levels; the student MLP trains on the answered
+ * Canonical split (the seed's "split", test 20%). The training part is cut into a public student
+ * pool (the last POOL rows, labels hidden from the student) and N disjoint teacher partitions.
+ * Each teacher trains on its own partition; the ensemble's votes on the pool are aggregated with
+ * LNMax, GNMax and Confident-GNMax at several noise levels; the student trains on the answered
  * pool rows with the noisy labels and is scored on the test split. Teachers and student are a
  * small CNN on the 1x8x8 images, each trained on its own rows plus their one-pixel shifts (an
  * augmentation that touches no one else's data, so the analysis is unchanged); with 22 rows per

@@ -513,15 +513,32 @@ static void chunk_return(chunk_src *c) {
     c->len = c->pos = 0;
 }
 
+/* The next 8 bytes of the chunk as a word, for the slow paths. The float sampler reads 4 bytes at
+ * a time, so a word may straddle two chunks; at the end of a chunk the next one is generated. */
 static uint64_t chunk_word(void *src) {
     chunk_src *c = src;
-    if (c->pos == c->len) {
-        /* only the slow path gets here mid-draw: continue with the next buffers */
-        chunk_return(c);
-        if (!chunk_fill(c, HUSH_RNG_BUFBYTES)) return rng_word(c->r);
+    if (c->len - c->pos >= 8) {
+        uint64_t v = load_le64(c->chunk + c->pos);
+        c->pos += 8;
+        return v;
     }
-    uint64_t v = load_le64(c->chunk + c->pos);
-    c->pos += 8;
+    uint8_t b[8];
+    size_t have = 0;
+    while (have < 8) {
+        if (c->pos == c->len) {
+            chunk_return(c);
+            if (!chunk_fill(c, HUSH_RNG_BUFBYTES)) {
+                sodium_memzero(b, sizeof b);
+                return 0; /* stream end: hush_rng_u64 reads a zero word too */
+            }
+        }
+        size_t k = c->len - c->pos < 8 - have ? c->len - c->pos : 8 - have;
+        memcpy(b + have, c->chunk + c->pos, k);
+        c->pos += k;
+        have += k;
+    }
+    uint64_t v = load_le64(b);
+    sodium_memzero(b, sizeof b);
     return v;
 }
 
@@ -599,29 +616,6 @@ float hush_rng_normal_f32(hush_rng *r) {
     }
 }
 
-/* chunk_word for a chunk read 4 bytes at a time: a word may straddle two chunks. */
-static uint64_t chunk_word_any(void *src) {
-    chunk_src *c = src;
-    uint8_t b[8];
-    size_t have = 0;
-    while (have < 8) {
-        if (c->pos == c->len) {
-            chunk_return(c);
-            if (!chunk_fill(c, HUSH_RNG_BUFBYTES)) {
-                sodium_memzero(b, sizeof b);
-                return 0; /* stream end: hush_rng_u64 reads a zero word too */
-            }
-        }
-        size_t k = c->len - c->pos < 8 - have ? c->len - c->pos : 8 - have;
-        memcpy(b + have, c->chunk + c->pos, k);
-        c->pos += k;
-        have += k;
-    }
-    uint64_t v = load_le64(b);
-    sodium_memzero(b, sizeof b);
-    return v;
-}
-
 void hush_rng_normals_f32(hush_rng *r, float *out, size_t n) {
     if (!r || !out) return;
     while (n && r->pos != HUSH_RNG_BUFBYTES) {
@@ -647,7 +641,7 @@ void hush_rng_normals_f32(hush_rng *r, float *out, size_t n) {
                 continue;
             }
             c.pos = pos;
-            if (zig_f32_slow(w, chunk_word_any, &c, out)) {
+            if (zig_f32_slow(w, chunk_word, &c, out)) {
                 out++;
                 n--;
             }
