@@ -203,6 +203,18 @@ static int finish_step(hush_dpsgd *dp, hush_optim *o, int have, double denom) {
     return hush_optim_step(o, hush_model_params(dp->m), g, dp->np);
 }
 
+/* The index (0..7) of the first of the 8 little-endian bytes of w that is <= t, or 8 if none;
+ * t < 128. The borrow trick (Mycroft) flags bytes below t + 1; borrows only ever flag bytes above
+ * a truly flagged one, so the lowest flag is exact. */
+static unsigned first_byte_le(uint64_t w, unsigned t) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t m = (w - ones * (t + 1)) & ~w & highs;
+    if (!m) return 8;
+    unsigned k = 0;
+    while (!(m & 0x80)) m >>= 8, k++;
+    return k;
+}
+
 static int step_poisson(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batch, const float *x,
                         const uint32_t *labels, size_t n) {
     double q = dp->q, denom = q * (double)n;
@@ -212,10 +224,21 @@ static int step_poisson(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batc
     int have = 0, rc = HUSH_OK;
     uint8_t rb[1024];
     size_t rpos = sizeof rb;
+    unsigned top = (unsigned)(dp->q_thr >> 24); /* q_thr's leading byte (256: q = 1) */
     for (size_t i = 0; i < n && rc == HUSH_OK; i++) {
         /* u < q_thr for a uniform 32-bit u, deciding on u's bytes most significant first: the
          * first byte that differs from q_thr's settles it, so a small q mostly costs one
-         * keystream byte per example instead of four, with exactly the same probability. */
+         * keystream byte per example instead of four, with exactly the same probability.
+         * While leading bytes exceed q_thr's, each is one excluded example: skip them 8 at a time. */
+        while (top < 128 && rpos + 8 <= sizeof rb && n - i > 8) {
+            const uint8_t *b = rb + rpos;
+            uint64_t w = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+                         (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+            unsigned k = first_byte_le(w, top);
+            rpos += k;
+            i += k;
+            if (k < 8) break;
+        }
         int in = dp->q_thr >> 32 != 0; /* q = 1 */
         for (int shift = 24; !in && shift >= 0; shift -= 8) {
             if (rpos == sizeof rb) {
