@@ -190,7 +190,7 @@ HUSH_NODISCARD int hush_accountant_rdp(const hush_accountant *acc, const double 
  * One step: sample a batch, clip each example's gradient to L2 norm l2_norm_clip (through the
  * model's per-example machinery: for dense layers the norm needs no per-example gradient), sum,
  * add N(0, (noise_multiplier * l2_norm_clip)^2) to every coordinate, divide by the expected batch
- * size, and take an optimiser step. The noise comes from hush_rng_normal (a floating-point
+ * size, and take an optimiser step. The noise comes from hush_rng_normals_f32 (a float
  * Gaussian, as in TF Privacy and Opacus; see dpsgd.c for what that implies). The handle keeps an
  * RDP accountant of the sampled Gaussian, one event per step.
  *
