@@ -513,6 +513,12 @@ static void chunk_return(chunk_src *c) {
     c->len = c->pos = 0;
 }
 
+/* The used-up chunk back to the rng, then the next one (want bytes); 0 at the end of the stream. */
+static int chunk_next(chunk_src *c, size_t want) {
+    chunk_return(c);
+    return chunk_fill(c, want);
+}
+
 /* The next 8 bytes of the chunk as a word, for the slow paths. The float sampler reads 4 bytes at
  * a time, so a word may straddle two chunks; at the end of a chunk the next one is generated. */
 static uint64_t chunk_word(void *src) {
@@ -526,8 +532,7 @@ static uint64_t chunk_word(void *src) {
     size_t have = 0;
     while (have < 8) {
         if (c->pos == c->len) {
-            chunk_return(c);
-            if (!chunk_fill(c, HUSH_RNG_BUFBYTES)) {
+            if (!chunk_next(c, HUSH_RNG_BUFBYTES)) {
                 sodium_memzero(b, sizeof b);
                 return 0; /* stream end: hush_rng_u64 reads a zero word too */
             }
@@ -552,11 +557,8 @@ void hush_rng_normals(hush_rng *r, double *out, size_t n) {
     uint8_t chunk[CHUNK_BYTES];
     chunk_src c = {r, chunk, 0, 0, 0, 0};
     while (n) {
-        if (c.len == 0 || c.pos == c.len) {
-            if (c.len) chunk_return(&c);
-            /* about 1.02 words per normal; any shortfall is topped up by chunk_word */
-            if (!chunk_fill(&c, 8 * n + 8 * (n / 32) + 64)) break;
-        }
+        /* about 1.02 words per normal; any shortfall is topped up by chunk_word */
+        if (c.pos == c.len && !chunk_next(&c, 8 * n + 8 * (n / 32) + 64)) break;
         double v, x;
         unsigned i;
         uint64_t sign, w = load_le64(c.chunk + c.pos); /* c.pos < c.len here */
@@ -625,10 +627,7 @@ void hush_rng_normals_f32(hush_rng *r, float *out, size_t n) {
     uint8_t chunk[CHUNK_BYTES];
     chunk_src c = {r, chunk, 0, 0, 0, 0};
     while (n) {
-        if (c.len == 0 || c.pos == c.len) {
-            if (c.len) chunk_return(&c);
-            if (!chunk_fill(&c, 4 * n + 4 * (n / 32) + 64)) break;
-        }
+        if (c.pos == c.len && !chunk_next(&c, 4 * n + 4 * (n / 32) + 64)) break;
         /* the fast path with the read position in a register; c is synced around the slow path,
          * which may read on into the next chunk. pos is a multiple of 4 below len. */
         size_t pos = c.pos, len = c.len;
