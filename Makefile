@@ -20,6 +20,7 @@ CINC    := -Icore/include -Icore/src
 CFLAGS_NATIVE := $(CSTD) $(CINC) -O2 -fPIC
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CFLAGS_ASAN := $(CSTD) $(CINC) -O1 -g $(SAN)
+CFLAGS_TSAN := $(CSTD) $(CINC) -O1 -g -fsanitize=thread
 
 CORE_SRC := $(sort $(wildcard core/src/*/*.c))
 CLI_SRC  := $(sort $(wildcard core/cli/*.c))
@@ -29,6 +30,9 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 NATIVE_OBJ := $(CORE_SRC:%.c=build/native/obj/%.o)
 ASAN_OBJ   := $(CORE_SRC:%.c=build/asan/obj/%.o)
 TEST_BIN   := $(TEST_SRC:tests/c/%.c=build/asan/tests/%)
+# The tests that run threads also run under ThreadSanitizer.
+TSAN_OBJ   := $(CORE_SRC:%.c=build/tsan/obj/%.o)
+TSAN_BIN   := build/tsan/tests/test_dpsgd_prefetch
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 .PHONY: all native wasm bootstrap demo test test-build test-c test-fuzz test-accuracy test-node test-e2e test-examples bench fuzz clean
@@ -46,7 +50,7 @@ build/native/libhush.a: $(NATIVE_OBJ)
 	ar rcs $@ $^
 
 build/native/hush: $(CLI_SRC) build/native/libhush.a
-	$(CC) $(CFLAGS_NATIVE) $(CLI_SRC) build/native/libhush.a -lsodium -lm -o $@
+	$(CC) $(CFLAGS_NATIVE) $(CLI_SRC) build/native/libhush.a -lsodium -lm -pthread -o $@
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,7 +62,19 @@ build/asan/libhush.a: $(ASAN_OBJ)
 
 build/asan/tests/%: tests/c/%.c $(wildcard tests/c/*.h) build/asan/libhush.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) -Itests/c $< build/asan/libhush.a -lsodium -lm -o $@
+	$(CC) $(CFLAGS_ASAN) -Itests/c $< build/asan/libhush.a -lsodium -lm -pthread -o $@
+
+build/tsan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TSAN) -MMD -MP -c $< -o $@
+
+build/tsan/libhush.a: $(TSAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/tsan/tests/%: tests/c/%.c $(wildcard tests/c/*.h) build/tsan/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_TSAN) -Itests/c $< build/tsan/libhush.a -lsodium -lm -pthread -o $@
 
 # libFuzzer targets: the core is instrumented once (fuzzer-no-link), each target links it; run on
 # their corpora by `make test`.
@@ -91,7 +107,7 @@ test: bootstrap
 	@$(MAKE) --no-print-directory -k test-c test-fuzz test-accuracy test-node test-e2e test-examples
 
 # Everything the suites need, built in parallel; the suites themselves run one after another.
-test-build: $(TEST_BIN) $(FUZZ_BIN) native wasm
+test-build: $(TEST_BIN) $(TSAN_BIN) $(FUZZ_BIN) native wasm
 
 test-accuracy: build/native/hush
 	node --test tests/accuracy/
@@ -105,8 +121,8 @@ test-examples: build/native/libhush.a wasm
 	./build/native/quickstart
 	node examples/quickstart.mjs
 
-test-c: $(TEST_BIN) build/native/hush
-	@sh tests/c/run.sh $(TEST_BIN)
+test-c: $(TEST_BIN) $(TSAN_BIN) build/native/hush
+	@sh tests/c/run.sh $(TEST_BIN) $(TSAN_BIN)
 
 test-fuzz: $(FUZZ_BIN)
 	@sh tests/fuzz/replay.sh $(FUZZ_BIN)
@@ -126,7 +142,7 @@ bench: bench-train bench-dpsgd bench-secagg bench-mpc
 
 build/bench/dpsgd: bench/dpsgd.c build/native/libhush.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_NATIVE) bench/dpsgd.c build/native/libhush.a -lsodium -lm -o $@
+	$(CC) $(CFLAGS_NATIVE) bench/dpsgd.c build/native/libhush.a -lsodium -lm -pthread -o $@
 
 build/bench/pate_digits: bench/pate_digits.c build/native/libhush.a
 	@mkdir -p $(dir $@)
@@ -160,7 +176,7 @@ bench-secagg: build/bench/secagg
 clean:
 	rm -rf build
 
--include $(NATIVE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+-include $(NATIVE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
 
 build/native/tune_credit: tests/accuracy/tune_credit.c build/native/libhush.a
 	$(CC) $(CFLAGS_NATIVE) $< build/native/libhush.a -lsodium -lm -o $@

@@ -149,6 +149,19 @@ export function defineDP(rt, { Model, isDataset }) {
       });
     }
 
+    // Draws the next step's noise now, so that the step only adds it: for idle time, such as
+    // waiting on the network between federated rounds. The result is the same bit for bit.
+    // Returns whether it drew (false before the first step, when already drawn, or without noise).
+    prefetch() {
+      if (!this.#cell.optim) throw rt.fail('HUSH_ESTATE', 'DPSGD has been freed');
+      if (!this.#cell.dp) return false;
+      return rt.with((s) => {
+        const drew = s.alloc(4);
+        rt.check(M._hush_dpsgd_prefetch(this.#cell.dp, drew), 'DPSGD prefetch');
+        return rt.u32At(drew) === 1;
+      });
+    }
+
     // Epochs of DP-SGD (Poisson: round(1/q) steps each; shuffle: rows / batchSize fixed batches).
     // Resolves to [{epoch, loss, steps, epsilon}].
     async fit(x, y, opts) {

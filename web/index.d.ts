@@ -295,6 +295,8 @@ export declare class DPSGD {
   constructor(model: Model, opts: DPSGDOptions);
   /** Poisson: (x, y) is the whole training set, each row sampled with probability q; shuffle: one batch. */
   step(x: Features | Dataset, y?: Labels): { loss: number; batchSize: number };
+  /** Draws the next step's noise now (idle time), same result bit for bit; false if nothing to draw. */
+  prefetch(): boolean;
   fit(data: Dataset, opts?: { epochs?: number; onEpoch?: (e: DPEpoch) => void | Promise<void> }): Promise<DPEpoch[]>;
   fit(x: Features, y: Labels, opts?: { epochs?: number; onEpoch?: (e: DPEpoch) => void | Promise<void> }): Promise<DPEpoch[]>;
   /** Epsilon spent so far (RDP of the sampled Gaussian, improved conversion). */

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs every C test binary (built with ASan+UBSan) from the repository root and sums the results.
+# Runs every C test binary (built with ASan+UBSan, or TSan for the threaded ones) from the
+# repository root and sums the results.
 pass=0 fail=0 bad=0
 for t in "$@"; do
     out=$("$t" 2>&1); rc=$?

@@ -257,9 +257,9 @@ static void test_noise_statistics(void) {
     fx_free(&c3);
 }
 
-/* The noise is exactly the sequence of hush_rng_normal_f32 draws on the handle's "noise" stream, also
- * across steps. An (almost surely) empty Poisson batch makes grads = pure noise; params zeroed
- * and SGD with lr 1 make the new params exactly -noise. */
+/* Step t's noise is exactly the sequence of hush_rng_normal_f32 draws on the ChaCha20 stream of the
+ * handle's "noise" key with nonce le64(t). An (almost surely) empty Poisson batch makes grads =
+ * pure noise; params zeroed and SGD with lr 1 make the new params exactly -noise. */
 static void test_noise_sequence(void) {
     fixture f;
     hush_shape vec = {7, 1, 1};
@@ -267,9 +267,9 @@ static void test_noise_sequence(void) {
     size_t P = hush_model_param_count(f.m);
     float x[7] = {0};
     uint32_t y[1] = {0};
-    hush_rng seed, ref;
+    hush_rng seed, key;
     CHECK_OK(hush_rng_init_u64(&seed, 31));
-    CHECK_OK(hush_rng_derive(&ref, &seed, "noise"));
+    CHECK_OK(hush_rng_derive(&key, &seed, "noise"));
     hush_dpsgd *dp;
     /* q = 2^-32 (sampled with probability 2^-32), E[B] = 2^-32: sd = 2^32 scales exactly */
     hush_dpsgd_config c = cfg_of(0.5, 2.0, HUSH_DPSGD_POISSON, 0x1p-32);
@@ -281,13 +281,17 @@ static void test_noise_sequence(void) {
         float l;
         CHECK_OK(hush_dpsgd_step(dp, f.o, &l, &b, x, y, 1));
         CHECK(b == 0 && l == 0.0f);
+        uint8_t nonce[12] = {(uint8_t)step};
+        hush_rng ref;
+        CHECK_OK(hush_rng_init_stream(&ref, key.key, nonce, 0));
         for (size_t j = 0; j < P; j++) {
             float want = 0.0f + 0x1p32f * hush_rng_normal_f32(&ref);
             same &= -hush_model_params(f.m)[j] == want;
         }
+        hush_rng_clear(&ref);
     }
-    CHECK_MSG(same, "DP-SGD noise is not the hush_rng_normal_f32 sequence of the \"noise\" stream");
-    hush_rng_clear(&ref);
+    CHECK_MSG(same, "step t's noise is not the hush_rng_normal_f32 sequence of the noise key's stream t");
+    hush_rng_clear(&key);
     hush_dpsgd_free(dp);
     fx_free(&f);
 }

@@ -12,9 +12,11 @@
  * batch larger than the model's max_batch is processed in chunks of max_batch gathered into a
  * buffer allocated at create; chunk sums are added in chunk order.
  *
- * Noise: N(0, (sigma C)^2) / E[B] per coordinate from hush_rng_normals_f32 on the handle's own
- * "noise" stream (Ziggurat with Hush's exactly-rounded exp/log, see rng.c), so every build adds the
- * same bits. Float noise, as TF Privacy and Opacus add to float32 gradients: a 23-bit uniform per
+ * Noise: N(0, (sigma C)^2) / E[B] per coordinate from hush_rng_normals_f32 (Ziggurat with Hush's
+ * exactly-rounded exp/log, see rng.c), so every build adds the same bits. Step t's noise has its own
+ * stream under the handle's "noise" key (nonce t), so hush_dpsgd_prefetch can draw it on another
+ * thread while the step computes its gradients: the noise is the step's largest cost at small
+ * batches (a ChaCha20 word per parameter) and it does not depend on the data. Float noise, as TF Privacy and Opacus add to float32 gradients: a 23-bit uniform per
  * draw is all a float sum can carry, and it halves the keystream, which is most of the noise cost.
  * This floating-point Gaussian is what TF Privacy, Opacus and JAX privacy use; it is
  * not an exact sampler: the values it can produce lie on the float grid and their probabilities
@@ -26,6 +28,7 @@
  * PATE votes) use the exact discrete samplers instead.
  */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -50,16 +53,60 @@ struct hush_dpsgd {
     size_t in, np, mb;
     float *xb, *norms, *w, *accg;
     float *nz; /* noise drawn for the current step, wiped after it */
+    float *pf; /* noise drawn ahead by hush_dpsgd_prefetch, owned by whoever the slot says */
     uint32_t *lb;
+    uint64_t noisy; /* steps that have taken their noise: the next one's stream index */
+    /* (t << 2) | SLOT_*: who owns pf, and for which step. EMPTY(t): nobody, t is the next step to
+     * take noise; the prefetcher moves it to BUSY(t) while drawing, then READY(t); the step adds
+     * pf and moves READY(t) to EMPTY(t + 1), or EMPTY(t) straight to EMPTY(t + 1) when it draws its
+     * own. One word for both facts, so a prefetch can never draw a step that is already past. */
+    _Atomic uint64_t slot;
 };
+
+enum { SLOT_EMPTY = 0, SLOT_BUSY = 1, SLOT_READY = 2 };
+
+/* The noise of step t: its own ChaCha20 stream (the "noise" key, nonce le64(t)), so it is a pure
+ * function of the key and t that any thread can draw. */
+static void draw_noise(const hush_dpsgd *dp, uint64_t t, float *out) {
+    uint8_t nonce[HUSH_RNG_NONCEBYTES] = {0};
+    for (int i = 0; i < 8; i++) nonce[i] = (uint8_t)(t >> 8 * i);
+    hush_rng r;
+    /* cannot fail: the key and nonce are given and no step needs 2^32 blocks */
+    if (hush_rng_init_stream(&r, dp->noise.key, nonce, 0) == HUSH_OK) hush_rng_normals_f32(&r, out, dp->np);
+    hush_rng_clear(&r);
+}
 
 /* g += sd * N(0, 1) per coordinate, in float as the gradients are. The noise is what hides the
  * data: wiped once per step. */
 static void add_noise(hush_dpsgd *dp, float *g, double sd) {
+    uint64_t t = dp->noisy++, st = atomic_load(&dp->slot);
+    float *z = NULL;
+    while (!z) {
+        if ((st & 3) == SLOT_READY) {
+            z = dp->pf; /* READY until we empty it, so no prefetch touches pf meanwhile */
+        } else if ((st & 3) == SLOT_BUSY) {
+            st = atomic_load(&dp->slot); /* ours, being drawn: waiting beats drawing it again */
+        } else if (atomic_compare_exchange_weak(&dp->slot, &st, (t + 1) << 2 | SLOT_EMPTY)) {
+            draw_noise(dp, t, dp->nz);
+            z = dp->nz;
+        }
+    }
     float s = (float)sd;
-    hush_rng_normals_f32(&dp->noise, dp->nz, dp->np);
-    for (size_t j = 0; j < dp->np; j++) g[j] += s * dp->nz[j];
-    sodium_memzero(dp->nz, dp->np * sizeof *dp->nz);
+    for (size_t j = 0; j < dp->np; j++) g[j] += s * z[j];
+    sodium_memzero(z, dp->np * sizeof *z);
+    if (z == dp->pf) atomic_store(&dp->slot, (t + 1) << 2 | SLOT_EMPTY);
+}
+
+int hush_dpsgd_prefetch(hush_dpsgd *dp, int *drew) {
+    if (drew) *drew = 0;
+    if (!dp) return HUSH_EARG;
+    if (!(dp->cfg.noise_multiplier > 0.0)) return HUSH_OK;
+    uint64_t st = atomic_load(&dp->slot), t = st >> 2;
+    if ((st & 3) != SLOT_EMPTY || !atomic_compare_exchange_strong(&dp->slot, &st, t << 2 | SLOT_BUSY)) return HUSH_OK;
+    draw_noise(dp, t, dp->pf);
+    atomic_store(&dp->slot, t << 2 | SLOT_READY);
+    if (drew) *drew = 1;
+    return HUSH_OK;
 }
 
 
@@ -91,6 +138,8 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     bytes += np * sizeof(float);
     size_t off_z = bytes;
     bytes += np * sizeof(float);
+    size_t off_p = bytes;
+    bytes += np * sizeof(float);
     size_t off_l = bytes;
     bytes += mb * sizeof(uint32_t);
     unsigned char *blk = hush__calloc(alloc, 1, bytes);
@@ -117,6 +166,8 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     dp->w = (float *)(blk + off_w);
     dp->accg = (float *)(blk + off_a);
     dp->nz = (float *)(blk + off_z);
+    dp->pf = (float *)(blk + off_p);
+    atomic_init(&dp->slot, SLOT_EMPTY);
     dp->lb = (uint32_t *)(blk + off_l);
     hush_rng base;
     int rc = rng ? (base = *rng, HUSH_OK) : hush_rng_init_random(&base);
@@ -137,6 +188,7 @@ void hush_dpsgd_free(hush_dpsgd *dp) {
     hush_accountant_free(dp->acc);
     hush_rng_clear(&dp->sample);
     hush_rng_clear(&dp->noise);
+    sodium_memzero(dp->pf, dp->np * sizeof *dp->pf); /* a prefetch nobody took */
     hush_allocator a = dp->alloc;
     int has = dp->has_alloc;
     size_t bytes = dp->bytes;
