@@ -199,7 +199,9 @@ static void speed(double seconds) {
         if (n > 10000) n = 10000; /* a Poisson step draws one Bernoulli per row: keep a realistic 10k pool */
         hush_rng master;
         OK(hush_rng_init_u64(&master, 1));
-        hush_model *m = make_model(c->spec, in, c->batch, &master);
+        /* room for a Poisson batch's spread (B + 4 sd), so a step is one chunk 99.99% of the time */
+        uint32_t max_batch = c->batch + (uint32_t)ceil(4.0 * sqrt((double)c->batch)) + 1;
+        hush_model *m = make_model(c->spec, in, max_batch, &master);
         hush_optim_config oc;
         hush_optim_config_default(&oc, HUSH_OPTIM_SGD, 0.01f);
         hush_optim *o;

@@ -243,11 +243,14 @@ static int clip_chunk(hush_dpsgd *dp, double *loss_sum, const float *x, const ui
     return HUSH_OK;
 }
 
-/* grads = accumulated sum (or 0), plus noise of std sigma C / denom; then the optimiser step. */
-static int finish_step(hush_dpsgd *dp, hush_optim *o, int have, double denom) {
+/* Where a step's clipped sum is when its last chunk is done. */
+enum { SUM_NONE, SUM_ACCG, SUM_GRADS };
+
+/* grads = the clipped sum (or 0), plus noise of std sigma C / denom; then the optimiser step. */
+static int finish_step(hush_dpsgd *dp, hush_optim *o, int sum, double denom) {
     float *g = hush_model_grads(dp->m);
-    if (have) memcpy(g, dp->accg, dp->np * sizeof(float));
-    else memset(g, 0, dp->np * sizeof(float));
+    if (sum == SUM_ACCG) memcpy(g, dp->accg, dp->np * sizeof(float));
+    else if (sum == SUM_NONE) memset(g, 0, dp->np * sizeof(float));
     if (dp->cfg.noise_multiplier > 0.0) {
         double sd = dp->cfg.noise_multiplier * dp->cfg.l2_norm_clip / denom;
         add_noise(dp, g, sd);
@@ -315,11 +318,14 @@ static int step_poisson(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batc
     /* which examples were sampled is part of what the analysis keeps secret */
     sodium_memzero(rb, sizeof rb);
     if (rc != HUSH_OK) return rc;
+    int sum = have ? SUM_ACCG : SUM_NONE;
     if (pending) {
-        if ((rc = clip_chunk(dp, &loss_sum, dp->xb, dp->lb, pending, w0, denom, &have, 0)) != HUSH_OK) return rc;
+        /* a batch that fits one chunk (the usual case) leaves its sum in grads */
+        if ((rc = clip_chunk(dp, &loss_sum, dp->xb, dp->lb, pending, w0, denom, &have, !have)) != HUSH_OK) return rc;
+        sum = sum == SUM_NONE ? SUM_GRADS : SUM_ACCG;
         total += pending;
     }
-    if ((rc = finish_step(dp, o, have, denom)) != HUSH_OK) return rc;
+    if ((rc = finish_step(dp, o, sum, denom)) != HUSH_OK) return rc;
     if (loss) *loss = total ? (float)(loss_sum / (double)total) : 0.0f;
     if (batch) *batch = total;
     return account_step(dp, q);
@@ -346,7 +352,7 @@ static int step_microbatches(hush_dpsgd *dp, hush_optim *o, double *loss_sum, co
         float s = (float)((nrm > C ? C / nrm : 1.0) / (double)M);
         for (size_t j = 0; j < dp->np; j++) dp->accg[j] = k ? dp->accg[j] + s * g[j] : s * g[j];
     }
-    return finish_step(dp, o, 1, (double)M);
+    return finish_step(dp, o, SUM_ACCG, (double)M);
 }
 
 static int step_shuffle(hush_dpsgd *dp, hush_optim *o, float *loss, const float *x, const uint32_t *labels,
@@ -362,22 +368,15 @@ static int step_shuffle(hush_dpsgd *dp, hush_optim *o, float *loss, const float 
         int have = 0;
         rc = HUSH_OK;
         if (n <= dp->mb) {
-            rc = clip_chunk(dp, &loss_sum, x, labels, n, w0, (double)n, &have, 1);
             /* one chunk: the sum is already in grads; skip the copy through accg */
-            if (rc == HUSH_OK) {
-                float *g = hush_model_grads(dp->m);
-                if (dp->cfg.noise_multiplier > 0.0) {
-                    double sd = dp->cfg.noise_multiplier * dp->cfg.l2_norm_clip / (double)n;
-                    add_noise(dp, g, sd);
-                }
-                rc = hush_optim_step(o, hush_model_params(dp->m), g, dp->np);
-            }
+            rc = clip_chunk(dp, &loss_sum, x, labels, n, w0, (double)n, &have, 1);
+            if (rc == HUSH_OK) rc = finish_step(dp, o, SUM_GRADS, (double)n);
         } else {
             for (size_t s = 0; s < n && rc == HUSH_OK; s += dp->mb) {
                 size_t B = n - s < dp->mb ? n - s : dp->mb;
                 rc = clip_chunk(dp, &loss_sum, x + s * dp->in, labels + s, B, w0, (double)n, &have, 0);
             }
-            if (rc == HUSH_OK) rc = finish_step(dp, o, have, (double)n);
+            if (rc == HUSH_OK) rc = finish_step(dp, o, SUM_ACCG, (double)n);
         }
     }
     if (rc != HUSH_OK) return rc;
