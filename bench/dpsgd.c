@@ -17,8 +17,6 @@
  */
 #define _POSIX_C_SOURCE 199309L
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +25,7 @@
 #include <sodium.h>
 
 #include "hush.h"
+#include "../core/cli/prefetch.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -143,30 +142,6 @@ static int dp_step(void *p) {
     return 0;
 }
 
-/* A second thread drawing each step's noise ahead (hush_dpsgd_prefetch) while this one steps. */
-typedef struct prefetcher {
-    hush_dpsgd *dp;
-    atomic_int stop;
-    pthread_t th;
-} prefetcher;
-
-static void *prefetch_loop(void *p) {
-    prefetcher *pf = p;
-    while (!atomic_load(&pf->stop)) OK(hush_dpsgd_prefetch(pf->dp, NULL));
-    return NULL;
-}
-
-static void prefetch_start(prefetcher *pf, hush_dpsgd *dp) {
-    pf->dp = dp;
-    atomic_init(&pf->stop, 0);
-    if (pthread_create(&pf->th, NULL, prefetch_loop, pf) != 0) exit(1);
-}
-
-static void prefetch_stop(prefetcher *pf) {
-    atomic_store(&pf->stop, 1);
-    pthread_join(pf->th, NULL);
-}
-
 static int keystream_4k(void *p) {
     static const unsigned char key[32], nonce[12];
     crypto_stream_chacha20_ietf((unsigned char *)p, 4096, nonce, key);
@@ -220,10 +195,10 @@ static void speed(double seconds) {
             cfg.sampling_rate = (double)c->batch / (double)n;
             OK(hush_dpsgd_create(&sc.dp, m, &cfg, &master, NULL));
             sc.n = pois ? n : c->batch;
-            prefetcher pf;
-            if (v >= 3) prefetch_start(&pf, sc.dp);
+            hush_prefetcher pf;
+            if (v >= 3) hush_prefetcher_start(&pf, sc.dp);
             t[v] = time_loop(dp_step, &sc, seconds);
-            if (v >= 3) prefetch_stop(&pf);
+            if (v >= 3) OK(hush_prefetcher_stop(&pf));
             hush_dpsgd_free(sc.dp);
         }
         size_t P = hush_model_param_count(m);

@@ -23,46 +23,8 @@
 #include "cli.h"
 
 #if !defined(__wasi__) && !defined(__EMSCRIPTEN__)
-#include <pthread.h>
-#include <stdatomic.h>
-#include <time.h>
 #define CLI_PREFETCH 1
-
-typedef struct prefetcher {
-    hush_dpsgd *dp;
-    atomic_int stop, status;
-    pthread_t th;
-    int running;
-} prefetcher;
-
-static void *prefetch_loop(void *p) {
-    prefetcher *pf = p;
-    const struct timespec nap = {0, 20000}; /* the buffer is full: a step takes longer than this */
-    while (!atomic_load(&pf->stop)) {
-        int drew, st = hush_dpsgd_prefetch(pf->dp, &drew);
-        if (st) {
-            atomic_store(&pf->status, st);
-            break;
-        }
-        if (!drew) nanosleep(&nap, NULL);
-    }
-    return NULL;
-}
-
-/* Without a thread (none could be started), the steps simply draw their own noise. */
-static void prefetch_start(prefetcher *pf, hush_dpsgd *dp) {
-    pf->dp = dp;
-    atomic_init(&pf->stop, 0);
-    atomic_init(&pf->status, HUSH_OK);
-    pf->running = pthread_create(&pf->th, NULL, prefetch_loop, pf) == 0;
-}
-
-static int prefetch_stop(prefetcher *pf) {
-    if (!pf->running) return HUSH_OK;
-    atomic_store(&pf->stop, 1);
-    pthread_join(pf->th, NULL);
-    return atomic_load(&pf->status);
-}
+#include "prefetch.h"
 #endif
 
 static const char *const train_flags[] = {"json", "dp", NULL};
@@ -204,8 +166,8 @@ static int run_dp(dp_result *dr, float *loss, double *seconds, const train_opts 
     if (st) return fail_status("dpsgd", st);
     double t0 = cli_now(); /* the timing covers the epochs only, not calibration or accounting */
 #ifdef CLI_PREFETCH
-    prefetcher pf;
-    if (dr->noise > 0) prefetch_start(&pf, dp);
+    hush_prefetcher pf;
+    if (dr->noise > 0) hush_prefetcher_start(&pf, dp);
 #endif
     for (uint64_t e = 0; e < o->epochs && st == HUSH_OK; e++) {
         st = hush_dpsgd_fit_epoch(dp, opt, perm, loss, NULL, x, y, n);
@@ -214,7 +176,7 @@ static int run_dp(dp_result *dr, float *loss, double *seconds, const train_opts 
     }
 #ifdef CLI_PREFETCH
     if (dr->noise > 0) {
-        int pst = prefetch_stop(&pf);
+        int pst = hush_prefetcher_stop(&pf);
         if (st == HUSH_OK) st = pst;
     }
 #endif

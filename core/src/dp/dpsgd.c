@@ -16,8 +16,9 @@
  * exactly-rounded exp/log, see rng.c), so every build adds the same bits. Step t's noise has its own
  * stream under the handle's "noise" key (nonce t), so hush_dpsgd_prefetch can draw it on another
  * thread while the step computes its gradients: the noise is the step's largest cost at small
- * batches (a ChaCha20 word per parameter) and it does not depend on the data. Float noise, as TF Privacy and Opacus add to float32 gradients: a 23-bit uniform per
- * draw is all a float sum can carry, and it halves the keystream, which is most of the noise cost.
+ * batches (a ChaCha20 word per parameter) and it does not depend on the data. Float noise, as TF
+ * Privacy and Opacus add to float32 gradients: a 23-bit uniform per draw is all a float sum can
+ * carry, and it halves the keystream, which is most of the noise cost.
  * This floating-point Gaussian is what TF Privacy, Opacus and JAX privacy use; it is
  * not an exact sampler: the values it can produce lie on the float grid and their probabilities
  * deviate from the ideal density in the far tails, so the proven (eps, delta) is for the ideal
@@ -43,7 +44,8 @@ struct hush_dpsgd {
     int has_alloc;
     hush_allocator alloc;
     size_t bytes;
-    hush_rng sample, noise;
+    hush_rng sample;
+    hush_rng noise; /* its key only: step t reads the stream (key, nonce t), see draw_noise */
     hush_accountant *acc;
     double q;             /* sampling rate for the accountant (SHUFFLE: set by fit_epoch if 0) */
     uint64_t q_thr;       /* POISSON: include an example when a uniform 32-bit number is below this */
@@ -108,7 +110,6 @@ int hush_dpsgd_prefetch(hush_dpsgd *dp, int *drew) {
     if (drew) *drew = 1;
     return HUSH_OK;
 }
-
 
 int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg, const hush_rng *rng,
                       const hush_allocator *alloc) {
