@@ -156,8 +156,10 @@ bench-dpsgd: build/bench/dpsgd web
 bench-dpsgd-fashion: build/bench/dpsgd
 	./build/bench/dpsgd fashion
 
+# PATE_SEEDS=1-12 runs twelve seeds and prints how many stay under the epsilon target.
+PATE_SEEDS ?= 1
 pate-digits: build/bench/pate_digits
-	./build/bench/pate_digits
+	./build/bench/pate_digits 50 250 - - $(PATE_SEEDS)
 
 build/bench/mpc: bench/mpc.c build/native/libhush.a
 	@mkdir -p $(dir $@)
