@@ -62,6 +62,22 @@ static void test_streams(void) {
     CHECK_OK(hush_rng_init_stream(&a, key, nonce, UINT32_MAX - 3));
     CHECK_OK(hush_rng_bytes(&a, buf, 256));
     CHECK_RC(hush_rng_bytes(&a, buf, 1), HUSH_ERANGE);
+    CHECK_OK(hush_rng_init_stream(&a, key, nonce, UINT32_MAX - 3));
+    CHECK_RC(hush_rng_bytes(&a, buf, 300), HUSH_ERANGE); /* more than the stream has, in one read */
+
+    /* Reads of any size, whole buffers or not, give the bytes of one-byte reads. */
+    static const size_t sizes[] = {1, 300, 1024, 5, 777, 2048, 256, 3, 512};
+    uint8_t big[4926], small[4926];
+    CHECK_OK(hush_rng_init_u64(&a, 11));
+    CHECK_OK(hush_rng_init_u64(&b, 11));
+    size_t tot = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        CHECK_OK(hush_rng_bytes(&a, big + tot, sizes[i]));
+        tot += sizes[i];
+    }
+    for (size_t i = 0; i < tot; i++) CHECK_OK(hush_rng_bytes(&b, small + i, 1));
+    CHECK(tot == sizeof big && memcmp(big, small, tot) == 0);
+    CHECK(hush_rng_u64(&a) == hush_rng_u64(&b)); /* and leave the stream at the same place */
 
     /* Clear wipes the key. */
     hush_rng_clear(&b);
