@@ -2,7 +2,8 @@
  *
  *   dpsgd speed             DP step time / plain step time for the bench MLPs and CNN (same cases as
  *                           bench/cases.mjs): plain hush_model_step vs hush_dpsgd_step on the same
- *                           fixed batch (clip only, clip + noise) and a Poisson step over the data set
+ *                           fixed batch (clip only, clip + noise) and a Poisson step over the data
+ *                           set; the last two also with a second thread prefetching the noise
  *   dpsgd credit            credit-g MLP with DP-SGD at epsilon 1 and 3 (delta 1e-5), 5 seeds, vs
  *                           the same model without DP
  *   dpsgd fashion [EPOCHS LR BATCH CLIP EPS]   (defaults 40 4 2048 0.1 3: 32 min here)

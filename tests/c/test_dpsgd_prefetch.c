@@ -1,6 +1,6 @@
 /* hush_dpsgd_prefetch: drawing a step's noise ahead, on the same thread or on another one, leaves
  * every parameter bit for bit as without it (Poisson steps, shuffled epochs, microbatches), whatever
- * the interleaving; calls that find the buffer full draw nothing. Built with -pthread; `make
+ * the interleaving, also with two prefetching threads; calls that find the buffer full draw nothing. Built with -pthread; `make
  * test-tsan` also runs it under ThreadSanitizer. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -125,9 +125,9 @@ static void *prefetch_loop(void *p) {
     return NULL;
 }
 
-/* Another thread prefetching as fast as it can while this one trains; the first step's noise is
- * prefetched for sure (the loop waits for it), later ones race. */
-static void threaded(const float *x, const uint32_t *y, int sampling, uint32_t microbatches) {
+/* nth other threads prefetching as fast as they can while this one trains; the first step's noise
+ * is prefetched for sure (the loop waits for it), later ones race. */
+static void threaded(const float *x, const uint32_t *y, int sampling, uint32_t microbatches, int nth) {
     run a, b;
     run_make(&a, sampling, microbatches);
     run_make(&b, sampling, microbatches);
@@ -135,8 +135,8 @@ static void threaded(const float *x, const uint32_t *y, int sampling, uint32_t m
     atomic_init(&pf.stop, 0);
     atomic_init(&pf.drew, 0);
     atomic_init(&pf.failed, 0);
-    pthread_t th;
-    CHECK(pthread_create(&th, NULL, prefetch_loop, &pf) == 0);
+    pthread_t th[2];
+    for (int i = 0; i < nth; i++) CHECK(pthread_create(&th[i], NULL, prefetch_loop, &pf) == 0);
     while (atomic_load(&pf.drew) == 0) {
     }
     uint32_t perm[N];
@@ -146,7 +146,7 @@ static void threaded(const float *x, const uint32_t *y, int sampling, uint32_t m
         CHECK_OK(hush_dpsgd_fit_epoch(b.dp, b.o, perm, &lb, NULL, x, y, N));
     }
     atomic_store(&pf.stop, 1);
-    CHECK(pthread_join(th, NULL) == 0);
+    for (int i = 0; i < nth; i++) CHECK(pthread_join(th[i], NULL) == 0);
     CHECK(!atomic_load(&pf.failed));
     CHECK(atomic_load(&pf.drew) >= 1);
     CHECK(hush_dpsgd_steps(a.dp) == hush_dpsgd_steps(b.dp) && hush_dpsgd_steps(a.dp) >= 30);
@@ -162,8 +162,9 @@ int main(void) {
     make_data(x, y);
     test_interleaved(x, y);
     test_no_noise_and_errors();
-    threaded(x, y, HUSH_DPSGD_POISSON, 0);
-    threaded(x, y, HUSH_DPSGD_SHUFFLE, 0);
-    threaded(x, y, HUSH_DPSGD_SHUFFLE, 3);
+    threaded(x, y, HUSH_DPSGD_POISSON, 0, 1);
+    threaded(x, y, HUSH_DPSGD_SHUFFLE, 0, 1);
+    threaded(x, y, HUSH_DPSGD_SHUFFLE, 3, 1);
+    threaded(x, y, HUSH_DPSGD_POISSON, 0, 2); /* two prefetchers: one draws at a time */
     CHECK_SUMMARY();
 }

@@ -240,10 +240,10 @@ HUSH_NODISCARD int hush_dpsgd_fit_epoch(hush_dpsgd *dp, hush_optim *o, uint32_t 
                                         size_t *steps, const float *x, const uint32_t *labels, size_t n);
 /* Draws the next step's noise ahead, into the handle's spare buffer, so that the step only adds it.
  * Meant for a second thread (a Web Worker with shared memory, a pthread): it may run concurrently
- * with hush_dpsgd_step and hush_dpsgd_fit_epoch, from one thread at a time, and must have returned
- * before hush_dpsgd_free. Step t's noise depends only on the "noise" key and t, so results are bit
- * for bit the same with or without prefetching, whatever the timing. A step finding its noise
- * half-drawn waits for it; finding none, it draws its own. *drew (may be NULL) gets 1 if this call
+ * with hush_dpsgd_step, hush_dpsgd_fit_epoch and itself (one call draws, the others return), and
+ * must have returned before hush_dpsgd_free. Step t's noise depends only on the "noise" key and t,
+ * so results are bit for bit the same with or without prefetching, whatever the timing. A step
+ * finding its noise half-drawn waits for it; finding none, it draws its own. *drew (may be NULL) gets 1 if this call
  * drew, 0 if the buffer was already full or taken (call again later) or the config has no noise.
  * The buffer is wiped as soon as its step has added it (and at free). */
 HUSH_NODISCARD int hush_dpsgd_prefetch(hush_dpsgd *dp, int *drew);
