@@ -49,7 +49,7 @@ build/native/libhush.a: $(NATIVE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-build/native/hush: $(CLI_SRC) build/native/libhush.a
+build/native/hush: $(CLI_SRC) $(wildcard core/cli/*.h) build/native/libhush.a
 	$(CC) $(CFLAGS_NATIVE) $(CLI_SRC) build/native/libhush.a -lsodium -lm -pthread -o $@
 
 build/asan/obj/%.o: %.c
@@ -140,11 +140,11 @@ fuzz: $(FUZZ_BIN)
 .PHONY: bench bench-secagg bench-mpc bench-dpsgd bench-dpsgd-fashion pate-digits
 bench: bench-train bench-dpsgd bench-secagg bench-mpc
 
-build/bench/dpsgd: bench/dpsgd.c build/native/libhush.a
+build/bench/dpsgd: bench/dpsgd.c bench/bench.h core/cli/prefetch.h build/native/libhush.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_NATIVE) bench/dpsgd.c build/native/libhush.a -lsodium -lm -pthread -o $@
 
-build/bench/pate_digits: bench/pate_digits.c build/native/libhush.a
+build/bench/pate_digits: bench/pate_digits.c bench/bench.h build/native/libhush.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_NATIVE) bench/pate_digits.c build/native/libhush.a -lsodium -lm -o $@
 
@@ -161,7 +161,7 @@ PATE_SEEDS ?= 1
 pate-digits: build/bench/pate_digits
 	./build/bench/pate_digits 50 250 - - $(PATE_SEEDS)
 
-build/bench/mpc: bench/mpc.c build/native/libhush.a
+build/bench/mpc: bench/mpc.c bench/bench.h build/native/libhush.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_NATIVE) bench/mpc.c build/native/libhush.a -lsodium -lm -o $@
 

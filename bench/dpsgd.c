@@ -27,6 +27,7 @@
 
 #include "hush.h"
 #include "../core/cli/prefetch.h"
+#include "bench.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -43,33 +44,16 @@ static double now_s(void) {
         }                                                                                          \
     } while (0)
 
-static unsigned char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s (run scripts/bootstrap.sh)\n", path);
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) exit(1);
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
-
 static hush_dataset *load(const char *which) {
     hush_dataset *d = NULL;
     hush_parse_error err;
     size_t n, m;
     if (!strcmp(which, "credit")) {
-        char *t = (char *)read_file("data/credit-g.arff", &n);
+        char *t = (char *)bench_read_file("data/credit-g.arff", &n);
         OK(hush_arff_parse(&d, t, n, &err, NULL));
         free(t);
     } else if (!strcmp(which, "digits")) {
-        char *t = (char *)read_file("data/digits.csv", &n);
+        char *t = (char *)bench_read_file("data/digits.csv", &n);
         OK(hush_csv_parse(&d, t, n, &err, NULL));
         OK(hush_dataset_scale(d, 1.0f / 16.0f));
         free(t);
@@ -78,7 +62,7 @@ static hush_dataset *load(const char *which) {
         char ip[128], lp[128];
         snprintf(ip, sizeof ip, "data/fashion/%s-images-idx3-ubyte", pre);
         snprintf(lp, sizeof lp, "data/fashion/%s-labels-idx1-ubyte", pre);
-        unsigned char *im = read_file(ip, &n), *lb = read_file(lp, &m);
+        unsigned char *im = bench_read_file(ip, &n), *lb = bench_read_file(lp, &m);
         OK(hush_idx_parse(&d, im, n, lb, m, &err, NULL));
         free(im);
         free(lb);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "hush.h"
 
 static double now_s(void) {
@@ -133,20 +134,11 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--epochs")) epochs = atoi(argv[i + 1]);
     if (epochs < 1) epochs = 1;
     TRY(hush_init());
-    FILE *f = fopen("data/credit-g.arff", "rb");
-    if (!f) {
-        fprintf(stderr, "bench/mpc: data/credit-g.arff missing (run scripts/bootstrap.sh)\n");
-        return 1;
-    }
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)len);
-    if (!text || fread(text, 1, (size_t)len, f) != (size_t)len) return 1;
-    fclose(f);
+    size_t len;
+    char *text = (char *)bench_read_file("data/credit-g.arff", &len);
     hush_dataset *all = NULL;
     hush_rng split;
-    TRY(hush_arff_parse(&all, text, (size_t)len, NULL, NULL));
+    TRY(hush_arff_parse(&all, text, len, NULL, NULL));
     free(text);
     TRY(hush_rng_init_u64(&master, 1));
     TRY(hush_rng_derive(&split, &master, "split"));

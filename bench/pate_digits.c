@@ -36,6 +36,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "hush.h"
 
 #define CNN "conv:16:3:same,relu,maxpool,conv:32:3,relu,dense:10"
@@ -341,20 +342,11 @@ int main(int argc, char **argv) {
     const char *sspec = argc > 4 && strcmp(argv[4], "-") ? argv[4] : CNN;
     unsigned long long s0 = 1, s1 = 1;
     if (argc > 5 && sscanf(argv[5], "%llu-%llu", &s0, &s1) < 2) s1 = s0;
-    FILE *f = fopen("data/digits.csv", "rb");
-    if (!f) {
-        fprintf(stderr, "data/digits.csv missing (scripts/bootstrap.sh)\n");
-        return 1;
-    }
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)len);
-    if (fread(text, 1, (size_t)len, f) != (size_t)len) return 1;
-    fclose(f);
+    size_t len;
+    char *text = (char *)bench_read_file("data/digits.csv", &len);
     hush_dataset *all;
     hush_parse_error err;
-    OK(hush_csv_parse(&all, text, (size_t)len, &err, NULL));
+    OK(hush_csv_parse(&all, text, len, &err, NULL));
     free(text);
     OK(hush_dataset_scale(all, 1.0f / 16.0f));
     enum { MAX_SEEDS = 64 };
