@@ -152,7 +152,11 @@ static int bench(const char *engine, const bench_case *bc, double seconds, int r
     c.logits = malloc(c.batch * out_n * sizeof *c.logits);
     if (!c.x || !c.y || !c.logits) { rc = HUSH_ENOMEM; goto out; }
     for (size_t i = 0; i < c.batch * in; i++) c.x[i] = (float)hush_rng_uniform(&data_rng);
-    for (size_t i = 0; i < c.batch; i++) c.y[i] = (uint32_t)hush_rng_below(&data_rng, out_n);
+    for (size_t i = 0; i < c.batch; i++) {
+        uint64_t y = 0;
+        if ((rc = hush_rng_below(&data_rng, &y, out_n)) != HUSH_OK) goto out;
+        c.y[i] = (uint32_t)y;
+    }
 
     /* Sanity: on one fixed batch, SGD must lower the loss; a step that does not train would
      * otherwise show up as a spectacular (and meaningless) throughput. */

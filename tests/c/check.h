@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hush/rng.h"
+
 static int check_pass_, check_fail_;
 
 #define CHECK(cond)                                                              \
@@ -98,5 +100,12 @@ static inline void check_free_fn(void *ud, void *p, size_t size) {
     free(p);
 }
 #define CHECK_ALLOCATOR(ca) {check_alloc_fn, check_free_fn, &(ca)}
+
+/* Test data from an rng that cannot run out: hush_rng_below's value, its status checked. */
+static inline uint64_t check_below(hush_rng *r, uint64_t bound) {
+    uint64_t v = 0;
+    CHECK_OK(hush_rng_below(r, &v, bound));
+    return v;
+}
 
 #endif

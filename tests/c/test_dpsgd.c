@@ -39,7 +39,7 @@ static void make_data(float *x, uint32_t *y, size_t n, size_t in, uint32_t k, ui
     hush_rng r;
     CHECK_OK(hush_rng_init_u64(&r, seed));
     for (size_t i = 0; i < n * in; i++) x[i] = (float)(2.0 * hush_rng_uniform(&r) - 1.0);
-    for (size_t i = 0; i < n; i++) y[i] = (uint32_t)hush_rng_below(&r, k);
+    for (size_t i = 0; i < n; i++) y[i] = (uint32_t)check_below(&r, k);
     hush_rng_clear(&r);
 }
 

@@ -56,7 +56,7 @@ static void make_data(float *x, uint32_t *y) {
     hush_rng r;
     CHECK_OK(hush_rng_init_u64(&r, 9));
     for (size_t i = 0; i < N * IN; i++) x[i] = (float)(2.0 * hush_rng_uniform(&r) - 1.0);
-    for (size_t i = 0; i < N; i++) y[i] = (uint32_t)hush_rng_below(&r, 4);
+    for (size_t i = 0; i < N; i++) y[i] = (uint32_t)check_below(&r, 4);
     hush_rng_clear(&r);
 }
 

@@ -427,7 +427,7 @@ static void test_split_standardize(void) {
     CHECK_OK(hush_rng_init_u64(&r2, 42));
     uint32_t perm[10];
     for (uint32_t i = 0; i < 10; i++) perm[i] = i;
-    hush_rng_shuffle_u32(&r2, perm, 10);
+    CHECK_OK(hush_rng_shuffle_u32(&r2, perm, 10));
     CHECK(hush_dataset_x(te)[0] == (float)perm[0] && hush_dataset_x(te)[6] == (float)perm[2]);
     CHECK(hush_dataset_x(tr)[0] == (float)perm[3]);
     /* same seed, same split; other seed, other split */

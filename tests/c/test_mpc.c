@@ -331,7 +331,7 @@ static void test_activations(void) {
     float xs[R * 5], l5[R * 5];
     uint32_t d5[R], want[R];
     for (int i = 0; i < R; i++) {
-        for (int j = 0; j < 5; j++) xs[i * 5 + j] = (float)((int)(hush_rng_below(&r, 9)) - 4) * (i % 3 ? 1.0f : 0.01f);
+        for (int j = 0; j < 5; j++) xs[i * 5 + j] = (float)((int)(check_below(&r, 9)) - 4) * (i % 3 ? 1.0f : 0.01f);
         uint32_t best = 0;
         for (uint32_t j = 1; j < 5; j++)
             if (xs[i * 5 + j] > xs[i * 5 + best]) best = j;

@@ -158,7 +158,7 @@ static void test_case(const netcase *nc, uint64_t seed) {
     float *x = malloc(B * in * sizeof(float));
     uint32_t y[5];
     for (size_t i = 0; i < B * in; i++) x[i] = randf(&rng, -1.5f, 1.5f);
-    for (size_t i = 0; i < B; i++) y[i] = (uint32_t)hush_rng_below(&rng, K);
+    for (size_t i = 0; i < B; i++) y[i] = (uint32_t)check_below(&rng, K);
 
     double *P = malloc(np * sizeof(double));
     for (size_t i = 0; i < np; i++) P[i] = p[i];

@@ -21,7 +21,7 @@ static dataset blobs(hush_rng *r, size_t n) {
     dataset d = {n, 2, 3, malloc(n * 2 * sizeof(float)), malloc(n * sizeof(uint32_t))};
     const float cx[3] = {0, 3, -3}, cy[3] = {3, -1.5f, -1.5f};
     for (size_t i = 0; i < n; i++) {
-        uint32_t c = (uint32_t)hush_rng_below(r, 3);
+        uint32_t c = (uint32_t)check_below(r, 3);
         d.y[i] = c;
         d.x[2 * i] = cx[c] + (float)hush_rng_normal(r);
         d.x[2 * i + 1] = cy[c] + (float)hush_rng_normal(r);
@@ -33,7 +33,7 @@ static dataset blobs(hush_rng *r, size_t n) {
 static dataset rings(hush_rng *r, size_t n) {
     dataset d = {n, 2, 2, malloc(n * 2 * sizeof(float)), malloc(n * sizeof(uint32_t))};
     for (size_t i = 0; i < n; i++) {
-        uint32_t c = (uint32_t)hush_rng_below(r, 2);
+        uint32_t c = (uint32_t)check_below(r, 2);
         double a = 6.283185307179586 * hush_rng_uniform(r), rad = (c ? 3.0 : 1.0) + 0.25 * hush_rng_normal(r);
         /* cos/sin only build the test data; the library never calls libm */
         d.y[i] = c;
@@ -48,7 +48,7 @@ static dataset rings(hush_rng *r, size_t n) {
 static dataset bars(hush_rng *r, size_t n) {
     dataset d = {n, 36, 2, calloc(n * 36, sizeof(float)), malloc(n * sizeof(uint32_t))};
     for (size_t i = 0; i < n; i++) {
-        uint32_t c = (uint32_t)hush_rng_below(r, 2), at = (uint32_t)hush_rng_below(r, 6);
+        uint32_t c = (uint32_t)check_below(r, 2), at = (uint32_t)check_below(r, 6);
         float *img = d.x + i * 36;
         for (int k = 0; k < 36; k++) img[k] = 0.3f * (float)hush_rng_uniform(r);
         for (int k = 0; k < 6; k++) img[c ? at * 6 + k : k * 6 + at] += 1.0f;
@@ -153,7 +153,7 @@ static void test_fit_epoch_semantics(void) {
     CHECK_OK(hush_model_fit_epoch(a, oa, &r1, perm, &mean, d.x, d.y, 23, 8));
     /* by hand */
     for (uint32_t i = 0; i < 23; i++) perm2[i] = i;
-    hush_rng_shuffle_u32(&r2, perm2, 23);
+    CHECK_OK(hush_rng_shuffle_u32(&r2, perm2, 23));
     CHECK(memcmp(perm, perm2, sizeof perm) == 0);
     double tot = 0;
     for (size_t s = 0; s < 23; s += 8) {

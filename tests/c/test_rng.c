@@ -1,7 +1,9 @@
 /* hush_rng: RFC 8439 keystream vectors, stream semantics, and statistical tests of the samplers
  * with fixed seeds. Each statistical check uses a threshold with a stated false-alarm rate for a
  * correct sampler; with fixed seeds the outcome is deterministic, so a pass stays a pass. */
+#define _POSIX_C_SOURCE 200809L /* alarm(): an endless loop must fail the test, not hang it */
 #include <stdint.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "kat.h"
@@ -97,7 +99,7 @@ static void test_below_uniform(void) {
     enum { K = 10, N = 200000 };
     long count[K] = {0};
     for (int i = 0; i < N; i++) {
-        uint64_t v = hush_rng_below(&r, K);
+        uint64_t v = check_below(&r, K);
         CHECK(v < K);
         if (v < K) count[v]++;
     }
@@ -110,10 +112,10 @@ static void test_below_uniform(void) {
      * The band is 4.4 sigma of the unbiased binomial (sd 70.7). */
     uint64_t bound = (uint64_t)3 << 62, half = (uint64_t)3 << 61;
     long high = 0;
-    for (int i = 0; i < 20000; i++) high += hush_rng_below(&r, bound) >= half;
+    for (int i = 0; i < 20000; i++) high += check_below(&r, bound) >= half;
     CHECK_MSG(labs(high - 10000) < 311, "high = %ld", high);
-    CHECK(hush_rng_below(&r, 0) == 0);
-    CHECK(hush_rng_below(&r, 1) == 0);
+    CHECK(check_below(&r, 0) == 0);
+    CHECK(check_below(&r, 1) == 0);
 }
 
 static double normal_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
@@ -361,7 +363,7 @@ static void test_uniform_bernoulli_shuffle(void) {
     long seen[6] = {0};
     for (int i = 0; i < 60000; i++) {
         uint32_t v[3] = {0, 1, 2};
-        hush_rng_shuffle_u32(&r, v, 3);
+        CHECK_OK(hush_rng_shuffle_u32(&r, v, 3));
         int code = (int)(v[0] * 2 + (v[1] > v[2]));
         CHECK(v[0] + v[1] + v[2] == 3 && v[0] != v[1]);
         seen[code]++;
@@ -371,7 +373,45 @@ static void test_uniform_bernoulli_shuffle(void) {
     CHECK_MSG(chi < 20.515, "chi2 = %g (df 5, p=0.001 critical 20.515)", chi);
 }
 
+/* A spent stream makes every draw fail; nothing loops forever on it (issue 10, point 12: rejection
+ * sampling and the exact samplers used to spin on the zero words an exhausted stream returns). */
+static void test_exhaustion(void) {
+    uint8_t key[32] = {3}, nonce[12] = {0}, buf[256];
+    hush_rng a;
+    uint64_t v = 7;
+    uint32_t perm[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    int64_t z;
+    int b;
+    CHECK_OK(hush_rng_init_stream(&a, key, nonce, UINT32_MAX - 3)); /* 256 bytes left */
+    CHECK_OK(hush_rng_below(&a, &v, 1000));
+    CHECK(v < 1000 && !hush_rng_exhausted(&a));
+    CHECK_OK(hush_rng_bytes(&a, buf, 248));
+    CHECK_RC(hush_rng_below(&a, &v, 1000), HUSH_ERANGE); /* 2^64 mod 1000 != 0: zero words rejected */
+    CHECK(hush_rng_exhausted(&a));
+    CHECK_RC(hush_rng_below(&a, &v, 1u << 20), HUSH_ERANGE); /* would accept a zero word */
+    CHECK_RC(hush_rng_below(&a, &v, 0), HUSH_ERANGE);
+    CHECK_RC(hush_rng_bytes(&a, buf, 1), HUSH_ERANGE);
+    CHECK_RC(hush_rng_shuffle_u32(&a, perm, 10), HUSH_ERANGE);
+    CHECK_RC(hush_dp_discrete_laplace(&a, &z, 3, 1), HUSH_ERANGE);
+    CHECK_RC(hush_dp_discrete_gaussian(&a, &z, 10, 1), HUSH_ERANGE);
+    CHECK_RC(hush_dp_bernoulli_exp(&a, &b, 1, 3), HUSH_ERANGE);
+    CHECK_RC(hush_dp_bernoulli_exp(&a, &b, 5, 2), HUSH_ERANGE);
+    (void)hush_rng_normal(&a); /* terminate (with zeros) */
+    (void)hush_rng_normal_f32(&a);
+    (void)hush_rng_bernoulli(&a, 1e-30);
+    CHECK(hush_rng_exhausted(&a));
+    /* Not sticky across re-initialisation, and a fresh stream is not exhausted. */
+    CHECK_OK(hush_rng_init_stream(&a, key, nonce, 0));
+    CHECK(!hush_rng_exhausted(&a));
+    CHECK_OK(hush_rng_shuffle_u32(&a, perm, 10));
+    CHECK_RC(hush_rng_below(NULL, &v, 3), HUSH_EARG);
+    CHECK_RC(hush_rng_below(&a, NULL, 3), HUSH_EARG);
+    CHECK(hush_rng_exhausted(NULL));
+}
+
 int main(void) {
+    alarm(120);
+    test_exhaustion();
     test_rfc8439();
     test_streams();
     test_below_uniform();

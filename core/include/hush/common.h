@@ -40,7 +40,8 @@ extern "C" {
     X(HUSH_ESTATE, -10, "operation not valid in this state")                       \
     X(HUSH_EIO, -11, "i/o error")                                                  \
     X(HUSH_ENUMERIC, -12, "non-finite number")                                     \
-    X(HUSH_EUNSUPPORTED, -13, "not supported")
+    X(HUSH_EUNSUPPORTED, -13, "not supported")                                     \
+    X(HUSH_EBUDGET, -14, "privacy budget exceeded")
 
 enum hush_status {
 #define HUSH__STATUS_ENUM(name, value, msg) name = value,

@@ -30,6 +30,7 @@ typedef struct hush_rng {
     uint8_t nonce[HUSH_RNG_NONCEBYTES];
     uint64_t counter;          /* next ChaCha20 block counter (64-bit so exhaustion is detectable) */
     uint32_t pos;              /* read position in buf */
+    uint32_t exhausted;        /* sticky: a draw needed keystream past block 2^32 */
     uint8_t buf[HUSH_RNG_BUFBYTES];
 } hush_rng;
 
@@ -47,12 +48,20 @@ HUSH_NODISCARD int hush_rng_derive(hush_rng *child, const hush_rng *parent, cons
 /* Wipe the state (sodium_memzero). */
 void hush_rng_clear(hush_rng *rng);
 
-/* Keystream bytes. Returns HUSH_ERANGE if the 2^32-block stream would be exhausted. */
+/* Exhaustion. A stream holds 2^32 ChaCha20 blocks (256 GiB); a draw that would need more fails
+ * instead of repeating keystream, and marks the stream exhausted for good. The status-returning
+ * functions report it as HUSH_ERANGE; the value-returning draws (u32, u64, uniform, normal,
+ * bernoulli) then return zeros, so callers of those that may run that long check
+ * hush_rng_exhausted afterwards. No draw loops forever on an exhausted stream. */
+int hush_rng_exhausted(const hush_rng *rng);
+
+/* Keystream bytes. HUSH_ERANGE (and nothing written) if the stream would be exhausted. */
 HUSH_NODISCARD int hush_rng_bytes(hush_rng *rng, uint8_t *out, size_t len);
 uint32_t hush_rng_u32(hush_rng *rng);
 uint64_t hush_rng_u64(hush_rng *rng);
-/* Unbiased integer in [0, bound) by rejection; bound 0 returns 0. */
-uint64_t hush_rng_below(hush_rng *rng, uint64_t bound);
+/* Unbiased integer in [0, bound) by rejection into *out; bound 0 gives 0. HUSH_ERANGE once the
+ * stream is exhausted. */
+HUSH_NODISCARD int hush_rng_below(hush_rng *rng, uint64_t *out, uint64_t bound);
 /* Uniform double in [0, 1) with 53 random bits. */
 double hush_rng_uniform(hush_rng *rng);
 /* Uniform double in (0, 1): never 0, for logarithms. */
@@ -71,8 +80,9 @@ float hush_rng_normal_f32(hush_rng *rng);
 void hush_rng_normals_f32(hush_rng *rng, float *out, size_t n);
 /* Bernoulli(p) for p given as a double in [0, 1], exact: compares 64 uniform bits. */
 int hush_rng_bernoulli(hush_rng *rng, double p);
-/* Fisher-Yates shuffle of n uint32 indices. */
-void hush_rng_shuffle_u32(hush_rng *rng, uint32_t *v, size_t n);
+/* Fisher-Yates shuffle of n uint32 indices. HUSH_ERANGE if the stream runs out (v is then
+ * partly shuffled). */
+HUSH_NODISCARD int hush_rng_shuffle_u32(hush_rng *rng, uint32_t *v, size_t n);
 
 #ifdef __cplusplus
 }

@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+int hush__alloc_ok(const hush_allocator *a) { return !a || (a->alloc && a->free); }
+
 void *hush__alloc(const hush_allocator *a, size_t size) {
     if (size == 0) size = 1;
+    if (!hush__alloc_ok(a)) return NULL;
     return a ? a->alloc(a->ud, size) : malloc(size);
 }
 
@@ -18,7 +21,7 @@ void *hush__calloc(const hush_allocator *a, size_t count, size_t size) {
 }
 
 void hush__free(const hush_allocator *a, void *p, size_t size) {
-    if (!p) return;
+    if (!p || !hush__alloc_ok(a)) return; /* nothing was ever allocated through a bad one */
     if (size == 0) size = 1;
     if (a)
         a->free(a->ud, p, size);

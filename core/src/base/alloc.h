@@ -4,6 +4,10 @@
 
 #include "hush/common.h"
 
+/* The one check of a caller's allocator: NULL (the C library's) or both functions set. Every
+ * public function taking an allocator refuses a half-filled one with HUSH_EARG on entry, and
+ * hush__alloc refuses it too, so no path can call through a NULL pointer. */
+int hush__alloc_ok(const hush_allocator *a);
 void *hush__alloc(const hush_allocator *a, size_t size);
 void *hush__calloc(const hush_allocator *a, size_t count, size_t size); /* overflow-checked */
 void hush__free(const hush_allocator *a, void *p, size_t size);

@@ -32,6 +32,7 @@ static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 int hush_accountant_create(hush_accountant **out, int kind, const hush_accountant_options *opt,
                            const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
     hush_accountant_options o;

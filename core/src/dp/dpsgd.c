@@ -113,6 +113,7 @@ int hush_dpsgd_prefetch(hush_dpsgd *dp, int *drew) {
 
 int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg, const hush_rng *rng,
                       const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
     if (!model || !cfg) return HUSH_EARG;
@@ -417,7 +418,7 @@ int hush_dpsgd_fit_epoch(hush_dpsgd *dp, hush_optim *o, uint32_t *perm, float *m
         if (B == 0 || B > n || B > dp->mb) return HUSH_ERANGE;
         if (dp->cfg.sampling_rate == 0.0) dp->q = (double)B / (double)n;
         for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
-        hush_rng_shuffle_u32(&dp->sample, perm, n);
+        if ((rc = hush_rng_shuffle_u32(&dp->sample, perm, n)) != HUSH_OK) return rc;
         for (size_t s = 0; s + B <= n && rc == HUSH_OK; s += B, nsteps++) {
             for (size_t i = 0; i < B; i++) {
                 memcpy(dp->xb + i * dp->in, x + (size_t)perm[s + i] * dp->in, dp->in * sizeof(float));

@@ -76,6 +76,7 @@ static uint32_t argmax_i64(const int64_t *c, uint32_t K) {
 int hush_pate_aggregate(hush_rng *rng, int32_t *labels, size_t *answered, const uint32_t *votes, size_t n_teachers,
                         size_t n_examples, uint32_t n_classes, const hush_pate_config *cfg,
                         const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!rng || !labels || !votes || !cfg) return HUSH_EARG;
     if (n_teachers == 0 || n_examples == 0 || n_classes < 2 || n_classes > MAX_CLASSES) return HUSH_ERANGE;
     if (n_teachers > ((size_t)1 << 31) || n_examples > SIZE_MAX / n_teachers || n_examples > INT32_MAX)
@@ -163,6 +164,7 @@ static double logmgf_exact(double q, double pe, double l) {
 int hush_pate_analyze(double *data_dependent_eps, double *data_independent_eps, const uint32_t *votes,
                       size_t n_teachers, size_t n_examples, const uint32_t *indices, size_t n_indices,
                       double noise_eps, double delta, uint32_t moments, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!data_dependent_eps || !data_independent_eps || !votes) return HUSH_EARG;
     if (!(noise_eps > 0.0) || !isfinite(noise_eps) || !(delta > 0.0 && delta < 1.0)) return HUSH_EARG;
     if (moments < 1 || moments > MAX_MOMENTS) return HUSH_ERANGE;
@@ -295,6 +297,7 @@ int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent
                             size_t n_teachers, size_t n_examples, uint32_t n_classes, const int32_t *labels,
                             double threshold, double sigma1, double sigma2, double delta, int conversion,
                             const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!data_dependent_eps || !data_independent_eps || !votes) return HUSH_EARG;
     if (conversion != HUSH_DP_CONVERSION_CLASSIC && conversion != HUSH_DP_CONVERSION_IMPROVED) return HUSH_EARG;
     if (!(sigma2 > 0.0) || !(sigma1 >= 0.0) || !(delta > 0.0 && delta < 1.0)) return HUSH_EARG;
@@ -529,6 +532,7 @@ static int ls_gnmax_ctx(double *ls, const gn_ctx *g, const double *counts, doubl
 
 int hush_pate_ls_gnmax(double *ls, const double *counts, size_t n_classes, size_t n_teachers, double sigma,
                        double order, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!ls || !counts || n_classes < 2 || n_classes > MAX_CLASSES || n_teachers == 0) return HUSH_EARG;
     for (size_t k = 0; k < n_classes; k++)
         if (!isfinite(counts[k])) return HUSH_EARG;
@@ -576,6 +580,7 @@ static int ls_threshold_list(double *ls, const double *r, const double *counts, 
 
 int hush_pate_ls_threshold(double *ls, const double *counts, size_t n_classes, size_t n_teachers, double threshold,
                            double sigma1, double order, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!ls || !counts || n_classes < 1 || n_teachers == 0 || n_teachers > ((size_t)1 << 31)) return HUSH_EARG;
     if (!(sigma1 > 0.0) || !isfinite(threshold) || !(order > 1.0) || !isfinite(order)) return HUSH_EARG;
     double *r = hush__calloc(alloc, n_teachers + 1, sizeof *r);
@@ -609,6 +614,7 @@ int hush_pate_release_gnmax(hush_rng *rng, hush_pate_ss_release *out, const uint
                             size_t n_examples, uint32_t n_classes, const int32_t *labels, double threshold,
                             double sigma1, double sigma2, double delta, double order, double beta, double sigma_ss,
                             const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!rng || !out || !votes) return HUSH_EARG;
     if (!(sigma2 > 0.0) || !isfinite(sigma2) || !(sigma1 >= 0.0) || !isfinite(sigma1) ||
         !(delta > 0.0 && delta < 1.0))

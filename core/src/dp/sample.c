@@ -2,7 +2,7 @@
  * Differential Privacy", Algorithms 1-3), in integer arithmetic only.
  *
  * Every random decision is an exact rational Bernoulli: Bernoulli(n/d) is
- * hush_rng_below(rng, d) < n. Algorithm 1 needs Bernoulli(gamma/k) for growing k; we draw it as
+ * (hush_rng_below(rng, d) < n). Algorithm 1 needs Bernoulli(gamma/k) for growing k; we draw it as
  * Bernoulli(gamma) AND Bernoulli(1/k) (independent, so the product probability is exact), which
  * avoids ever forming d*k and so cannot overflow. The discrete Gaussian's acceptance exponent
  * (|y| b t - a)^2 / (2 a b t^2) needs up to 128 bits; a two-word unsigned type does that
@@ -95,40 +95,68 @@ static int u128_divmod(u128 n, u128 d, uint64_t *q, u128 *r) {
     return HUSH_OK;
 }
 
-/* Uniform in [0, d), d > 0, by rejection on the bit length of d. */
-static u128 below128(hush_rng *rng, u128 d) {
-    if (d.hi == 0) return u128_of(hush_rng_below(rng, d.lo));
+/* Uniform in [0, d), d > 0, by rejection on the bit length of d. Every helper below returns a
+ * status: an exhausted rng ends each loop with HUSH_ERANGE instead of spinning forever. */
+static int below128(hush_rng *rng, u128 *out, u128 d) {
+    if (d.hi == 0) {
+        uint64_t v;
+        int rc = hush_rng_below(rng, &v, d.lo);
+        *out = u128_of(v);
+        return rc;
+    }
     int bits = u128_bits(d) - 64; /* 1..64 bits in the high word */
     uint64_t mask = bits == 64 ? ~(uint64_t)0 : (((uint64_t)1 << bits) - 1);
     for (;;) {
         u128 x;
         x.hi = hush_rng_u64(rng) & mask;
         x.lo = hush_rng_u64(rng);
-        if (u128_lt(x, d)) return x;
+        if (hush_rng_exhausted(rng)) return HUSH_ERANGE;
+        if (u128_lt(x, d)) {
+            *out = x;
+            return HUSH_OK;
+        }
     }
 }
 
-/* Bernoulli(1/k), k >= 1. */
-static int bern_inv(hush_rng *rng, uint64_t k) { return k == 1 || hush_rng_below(rng, k) == 0; }
+/* *b = Bernoulli(1/k), k >= 1. */
+static int bern_inv(hush_rng *rng, int *b, uint64_t k) {
+    uint64_t v = 0;
+    int rc = k == 1 ? HUSH_OK : hush_rng_below(rng, &v, k);
+    *b = v == 0;
+    return rc;
+}
 
-/* Bernoulli(exp(-1)): Algorithm 1 with gamma = 1. */
-static int bern_exp1(hush_rng *rng) {
+/* *b = Bernoulli(exp(-1)): Algorithm 1 with gamma = 1. */
+static int bern_exp1(hush_rng *rng, int *b) {
     uint64_t k = 1;
-    while (bern_inv(rng, k)) k++;
-    return (int)(k & 1);
+    for (;;) {
+        int a, rc = bern_inv(rng, &a, k);
+        if (rc != HUSH_OK) return rc;
+        if (!a) break;
+        k++;
+    }
+    *b = (int)(k & 1);
+    return HUSH_OK;
 }
 
 /* Bernoulli(exp(-r/d)) for 0 <= r < d: Algorithm 1. A_k ~ Bernoulli(gamma/k) is drawn as
  * Bernoulli(r/d) AND Bernoulli(1/k). K = the first k with A_k = 0; return [K odd]. k cannot
  * wrap: reaching k = 2^64 has probability below 1/(2^64)!. */
-static int bern_exp_frac(hush_rng *rng, u128 r, u128 d) {
+static int bern_exp_frac(hush_rng *rng, int *b, u128 r, u128 d) {
     uint64_t k = 1;
     for (;;) {
-        int a = bern_inv(rng, k) && u128_lt(below128(rng, d), r);
+        int a, rc = bern_inv(rng, &a, k);
+        if (rc != HUSH_OK) return rc;
+        if (a) {
+            u128 u;
+            if ((rc = below128(rng, &u, d)) != HUSH_OK) return rc;
+            a = u128_lt(u, r);
+        }
         if (!a) break;
         k++;
     }
-    return (int)(k & 1);
+    *b = (int)(k & 1);
+    return HUSH_OK;
 }
 
 /* Bernoulli(exp(-n/d)), d > 0: exp(-gamma) = exp(-1)^floor(gamma) * exp(-frac(gamma)). */
@@ -137,13 +165,15 @@ static int bern_exp128(hush_rng *rng, int *out, u128 n, u128 d) {
     u128 r;
     int rc = u128_divmod(n, d, &q, &r);
     if (rc != HUSH_OK) return rc;
-    for (uint64_t i = 0; i < q; i++)
-        if (!bern_exp1(rng)) {
+    for (uint64_t i = 0; i < q; i++) {
+        int b;
+        if ((rc = bern_exp1(rng, &b)) != HUSH_OK) return rc;
+        if (!b) {
             *out = 0;
             return HUSH_OK;
         }
-    *out = bern_exp_frac(rng, r, d);
-    return HUSH_OK;
+    }
+    return bern_exp_frac(rng, out, r, d);
 }
 
 int hush_dp_bernoulli_exp(hush_rng *rng, int *out, uint64_t num, uint64_t den) {
@@ -157,19 +187,25 @@ int hush_dp_discrete_laplace(hush_rng *rng, int64_t *out, uint64_t scale_num, ui
     if (scale_num > HUSH_DP_SAMPLER_MAX || scale_den > HUSH_DP_SAMPLER_MAX) return HUSH_ERANGE;
     const uint64_t t = scale_num, s = scale_den;
     for (;;) {
-        uint64_t u = hush_rng_below(rng, t);
-        int d;
-        int rc = bern_exp128(rng, &d, u128_of(u), u128_of(t));
+        uint64_t u;
+        int d, rc = hush_rng_below(rng, &u, t);
         if (rc != HUSH_OK) return rc;
+        if ((rc = bern_exp128(rng, &d, u128_of(u), u128_of(t))) != HUSH_OK) return rc;
         if (!d) continue;
         uint64_t v = 0;
-        while (bern_exp1(rng)) v++;
+        for (;;) {
+            int more;
+            if ((rc = bern_exp1(rng, &more)) != HUSH_OK) return rc;
+            if (!more) break;
+            v++;
+        }
         /* x = u + t v must stay below 2^63; v is geometric with mean 1/(e-1), so this is
          * unreachable for t <= 2^62 except with probability about e^-(2^63/t). */
         if (v > ((uint64_t)INT64_MAX - u) / t) return HUSH_ERANGE;
         uint64_t x = u + t * v;
         uint64_t y = x / s;
-        int b = (int)hush_rng_below(rng, 2);
+        uint64_t b;
+        if ((rc = hush_rng_below(rng, &b, 2)) != HUSH_OK) return rc;
         if (b && y == 0) continue;
         *out = b ? -(int64_t)y : (int64_t)y;
         return HUSH_OK;

@@ -479,6 +479,7 @@ static int arff_build(arff *A, hush_dataset **out) {
 
 int hush_arff_parse(hush_dataset **out, const char *text, size_t len, hush_parse_error *err,
                     const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     hush__perr_clear(err);
     if (out) *out = NULL;
     if (!out || (!text && len)) return hush__perr(err, HUSH_EARG, 0, 0, "invalid argument");

@@ -65,6 +65,7 @@ static int is_header(const char *t, size_t b, size_t e) {
 
 int hush_csv_parse(hush_dataset **out, const char *text, size_t len, hush_parse_error *err,
                    const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     hush__perr_clear(err);
     if (out) *out = NULL;
     if (!out || (!text && len)) return hush__perr(err, HUSH_EARG, 0, 0, "invalid argument");

@@ -138,7 +138,12 @@ static int split_range(hush_dataset **train, hush_dataset **test, const hush_dat
         return rc;
     }
     for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
-    hush_rng_shuffle_u32(rng, perm, n);
+    if ((rc = hush_rng_shuffle_u32(rng, perm, n)) != HUSH_OK) {
+        hush_dataset_free(te);
+        hush_dataset_free(tr);
+        hush__free(alloc, perm, n * sizeof(uint32_t));
+        return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         int in_test = i >= lo && i < hi;
         hush_dataset *dst = in_test ? te : tr;
@@ -154,6 +159,7 @@ static int split_range(hush_dataset **train, hush_dataset **test, const hush_dat
 
 int hush_dataset_split(hush_dataset **train, hush_dataset **test, const hush_dataset *d, double test_fraction,
                        hush_rng *rng, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (train) *train = NULL;
     if (test) *test = NULL;
     if (!train || !test || !d || !rng) return HUSH_EARG;
@@ -166,6 +172,7 @@ int hush_dataset_split(hush_dataset **train, hush_dataset **test, const hush_dat
 
 int hush_dataset_fold(hush_dataset **train, hush_dataset **test, const hush_dataset *d, uint32_t folds,
                       uint32_t fold, hush_rng *rng, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (train) *train = NULL;
     if (test) *test = NULL;
     if (!train || !test || !d || !rng) return HUSH_EARG;

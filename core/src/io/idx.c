@@ -18,6 +18,7 @@
 
 int hush_idx_parse(hush_dataset **out, const uint8_t *images, size_t images_len, const uint8_t *labels,
                    size_t labels_len, hush_parse_error *err, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     hush__perr_clear(err);
     if (out) *out = NULL;
     if (!out || (!images && images_len) || (!labels && labels_len))

@@ -63,12 +63,14 @@ static int model_new(hush_mpc_model **out, const hush_model *m, int with_params,
 }
 
 int hush_mpc_model_public(hush_mpc_model **out, const hush_model *m, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out || !m) return HUSH_EARG;
     return model_new(out, m, 0, alloc);
 }
 
 int hush_mpc_model_share(hush_mpc_model **out, size_t n_parties, const hush_model *m, uint32_t frac_bits,
                          hush_rng *rng, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out || !m || !rng) return HUSH_EARG;
     if (n_parties < 2 || n_parties > HUSH_MPC_MAX_PARTIES) return HUSH_EARG;
     if (frac_bits < 1 || frac_bits > HUSH_MPC_MAX_FRAC_BITS) return HUSH_EARG;
@@ -104,6 +106,7 @@ int hush_mpc_model_share(hush_mpc_model **out, size_t n_parties, const hush_mode
 /* ---------------- in-process driver ---------------- */
 
 int hush_mpc_run(hush_mpc_party **roles, size_t count, hush_mpc_stats *stats, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!roles || count == 0 || count > HUSH_MPC_MAX_PARTIES + 2) return HUSH_EARG;
     hush_mpc_party *party[HUSH_MPC_MAX_PARTIES] = {0}, *dealer = NULL, *client = NULL;
     uint32_t n = 0, session0 = 0;
@@ -234,6 +237,7 @@ static int run_session(hush_mpc_party *client, const hush_mpc_config *cfg, hush_
 int hush_mpc_predict_run(float *logits, uint32_t *decisions, const hush_model *m, const float *x, size_t rows,
                          uint32_t n_parties, uint32_t frac_bits, uint32_t batch, hush_rng *rng, hush_mpc_stats *stats,
                          const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!m || !x || !rng || (!logits && !decisions) || rows == 0) return HUSH_EARG;
     if (n_parties < 2 || n_parties > HUSH_MPC_MAX_PARTIES) return HUSH_EARG;
     size_t in = hush_model_input_size(m), k = hush_model_output_size(m);
@@ -262,6 +266,7 @@ int hush_mpc_predict_run(float *logits, uint32_t *decisions, const hush_model *m
 
 int hush_mpc_train_run(hush_model *m, const hush_mpc_config *cfg_in, const float *x, const uint32_t *labels,
                        size_t rows, hush_rng *rng, hush_mpc_stats *stats, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!m || !cfg_in || !x || !labels || !rng || rows == 0 || rows > UINT32_MAX) return HUSH_EARG;
     hush_mpc_config cfg = *cfg_in;
     cfg.protocol = HUSH_MPC_TRAIN;

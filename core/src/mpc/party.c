@@ -474,6 +474,7 @@ void hush_mpc_party_free(hush_mpc_party *p) {
 
 int hush_mpc_party_create(hush_mpc_party **out, const hush_mpc_config *cfg, uint32_t role, const hush_mpc_model *mm,
                           hush_rng *rng, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
     int rc = hush_init();

@@ -295,12 +295,13 @@ static int build_train(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mpc_
         hush_rng_clear(&shuf);
         return HUSH_ENOMEM;
     }
-    for (uint32_t e = 0; e < cfg->epochs; e++) {
+    for (uint32_t e = 0; e < cfg->epochs && rc == HUSH_OK; e++) {
         uint32_t *pm = pg->perm + (size_t)e * N;
         for (uint32_t i = 0; i < N; i++) pm[i] = i;
-        hush_rng_shuffle_u32(&shuf, pm, N);
+        rc = hush_rng_shuffle_u32(&shuf, pm, N);
     }
     hush_rng_clear(&shuf);
+    if (rc != HUSH_OK) return rc;
     step_regs sr[2];
     memset(sr, 0, sizeof sr);
     sr[0].B = N < cfg->batch ? N : cfg->batch;

@@ -27,7 +27,8 @@ int hush_model_fit_epoch(hush_model *m, hush_optim *o, hush_rng *rng, uint32_t *
     if (hush__nn_optim_size(o) != m->n_params) return HUSH_ESHAPE;
     if (!labels_ok(m, labels, n)) return HUSH_ERANGE;
     for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
-    hush_rng_shuffle_u32(rng, perm, n);
+    int rc = hush_rng_shuffle_u32(rng, perm, n);
+    if (rc != HUSH_OK) return rc;
     size_t in = m->in_size;
     float *xb = m->layer[0].x;
     double total = 0;

@@ -169,9 +169,10 @@ int hush__nn_plan(hush_model *m, const hush_layer_spec *layers, size_t n_layers,
 
 int hush_model_create(hush_model **out, const hush_layer_spec *layers, size_t n_layers, hush_shape input,
                       uint32_t max_batch, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
-    if (!layers || (alloc && (!alloc->alloc || !alloc->free))) return HUSH_EARG;
+    if (!layers) return HUSH_EARG;
     hush_model *m = hush__calloc(alloc, 1, sizeof *m);
     if (!m) return HUSH_ENOMEM;
     if (alloc) {

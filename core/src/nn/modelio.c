@@ -21,6 +21,7 @@ int hush_model_save(const hush_model *m, uint8_t *out, size_t cap, size_t *writt
 
 int hush_model_load(hush_model **out, const uint8_t *buf, size_t len, uint32_t max_batch,
                     const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
     if (!buf) return HUSH_EARG;

@@ -41,9 +41,10 @@ void hush_optim_config_default(hush_optim_config *cfg, uint32_t kind, float lr) 
 
 int hush_optim_create(hush_optim **out, const hush_optim_config *cfg, size_t n_params,
                       const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
-    if (!cfg || (alloc && (!alloc->alloc || !alloc->free))) return HUSH_EARG;
+    if (!cfg) return HUSH_EARG;
     if (cfg->kind > HUSH_OPTIM_ADAM) return HUSH_EARG;
     if (n_params == 0 || n_params > HUSH_MAX_PARAMS) return HUSH_ERANGE;
     if (!hush__finite_f(cfg->lr) || cfg->lr < 0.0f) return HUSH_ERANGE;

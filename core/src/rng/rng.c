@@ -75,14 +75,28 @@ void hush_rng_clear(hush_rng *rng) {
     if (rng) sodium_memzero(rng, sizeof *rng);
 }
 
+int hush_rng_exhausted(const hush_rng *rng) { return rng ? rng->exhausted != 0 : 1; }
+
+/* Marks the stream spent: every later draw fails too, so a loop that keeps drawing terminates. */
+static int exhaust(hush_rng *r) {
+    r->exhausted = 1;
+    return HUSH_ERANGE;
+}
+
+/* Can the stream still supply `blocks` ChaCha20 blocks from its counter? */
+static int has_blocks(const hush_rng *r, uint64_t blocks) {
+    return !r->exhausted && r->counter <= ((uint64_t)1 << 32) && blocks <= ((uint64_t)1 << 32) - r->counter;
+}
+
 int hush_rng_bytes(hush_rng *r, uint8_t *out, size_t len) {
     if (!r || (!out && len)) return HUSH_EARG;
+    if (r->exhausted) return HUSH_ERANGE;
     while (len) {
         if (r->pos == HUSH_RNG_BUFBYTES && len >= HUSH_RNG_BUFBYTES) {
             /* Whole buffers straight into out in one call: the same keystream bytes, without the
              * per-call cost of 256-byte refills. */
             size_t whole = len / HUSH_RNG_BUFBYTES * HUSH_RNG_BUFBYTES;
-            if (r->counter + whole / 64 > (uint64_t)1 << 32) return HUSH_ERANGE;
+            if (!has_blocks(r, whole / 64)) return exhaust(r);
             memset(out, 0, whole);
             crypto_stream_chacha20_ietf_xor_ic(out, out, whole, r->nonce, (uint32_t)r->counter, r->key);
             r->counter += whole / 64;
@@ -92,7 +106,7 @@ int hush_rng_bytes(hush_rng *r, uint8_t *out, size_t len) {
         }
         if (r->pos == HUSH_RNG_BUFBYTES) {
             /* 2^32 blocks is the whole IETF stream; refusing beats silently repeating it. */
-            if (r->counter + HUSH_RNG_BUFBYTES / 64 > (uint64_t)1 << 32) return HUSH_ERANGE;
+            if (!has_blocks(r, HUSH_RNG_BUFBYTES / 64)) return exhaust(r);
             refill(r);
         }
         size_t n = HUSH_RNG_BUFBYTES - r->pos;
@@ -121,13 +135,19 @@ uint32_t hush_rng_u32(hush_rng *r) {
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-uint64_t hush_rng_below(hush_rng *r, uint64_t bound) {
-    if (bound == 0) return 0;
+int hush_rng_below(hush_rng *r, uint64_t *out, uint64_t bound) {
+    if (!r || !out) return HUSH_EARG;
+    *out = 0;
+    if (bound == 0) return r->exhausted ? HUSH_ERANGE : HUSH_OK;
     /* Reject the lowest (2^64 mod bound) values so every residue is equally likely. */
     uint64_t threshold = (0 - bound) % bound;
     for (;;) {
         uint64_t x = hush_rng_u64(r);
-        if (x >= threshold) return x % bound;
+        if (r->exhausted) return HUSH_ERANGE;
+        if (x >= threshold) {
+            *out = x % bound;
+            return HUSH_OK;
+        }
     }
 }
 
@@ -386,8 +406,6 @@ static inline double with_sign(double a, uint64_t sign) {
 
 typedef uint64_t (*word_fn)(void *src);
 
-static double word_uniform_pos(word_fn next, void *src) { return ((double)(next(src) >> 11) + 0.5) * 0x1p-53; }
-
 /* The rare path of one attempt whose fast test failed: wedge or tail. Returns 1 and sets *out on
  * acceptance; 0 means start over with a fresh word. */
 /* The wedge test y < f(x) of layer i >= 1 (x in [a, b] = [x_{i-1}, x_i], y in [f(b), f(a)])
@@ -426,10 +444,14 @@ static int zig_slow(word_fn next, void *src, unsigned i, uint64_t sign, double x
         /* Tail x > r: density proportional to exp(-x^2/2) there, sampled exactly by rejection
          * from the exponential r + E/r (Marsaglia 1964). */
         double t, y;
-        do {
-            t = -hush_log(word_uniform_pos(next, src)) * ZIG_INV_R;
-            y = -hush_log(word_uniform_pos(next, src));
-        } while (y + y <= t * t);
+        for (;;) {
+            uint64_t wt = next(src), wy = next(src);
+            t = -hush_log(((double)(wt >> 11) + 0.5) * 0x1p-53) * ZIG_INV_R;
+            y = -hush_log(((double)(wy >> 11) + 0.5) * 0x1p-53);
+            /* An exhausted stream reads zero words, which this test rejects forever; accepting
+             * two zero words (probability 2^-128 on a live stream) guarantees the loop ends. */
+            if (y + y > t * t || (wt | wy) == 0) break;
+        }
         double z = ZIG_R + t;
         *out = with_sign(z, sign);
         return 1;
@@ -497,7 +519,8 @@ static int chunk_fill(chunk_src *c, size_t want) {
     hush_rng *r = c->r;
     size_t len = (want + HUSH_RNG_BUFBYTES - 1) / HUSH_RNG_BUFBYTES * HUSH_RNG_BUFBYTES;
     if (len > CHUNK_BYTES) len = CHUNK_BYTES;
-    if (r->counter + len / 64 > (uint64_t)1 << 32) return 0;
+    /* Not exhaustion yet: near the end the callers fall back to the rng's own 256-byte reads. */
+    if (!has_blocks(r, len / 64)) return 0;
     memset(c->chunk, 0, len);
     crypto_stream_chacha20_ietf_xor_ic(c->chunk, c->chunk, len, r->nonce, (uint32_t)r->counter, r->key);
     c->counter = r->counter;
@@ -546,6 +569,7 @@ static uint64_t chunk_word(void *src) {
         if (c->pos == c->len) {
             if (!chunk_next(c, HUSH_RNG_BUFBYTES)) {
                 sodium_memzero(b, sizeof b);
+                exhaust(c->r);
                 return 0; /* stream end: hush_rng_u64 reads a zero word too */
             }
         }
@@ -682,11 +706,15 @@ int hush_rng_bernoulli(hush_rng *r, double p) {
     }
 }
 
-void hush_rng_shuffle_u32(hush_rng *r, uint32_t *v, size_t n) {
+int hush_rng_shuffle_u32(hush_rng *r, uint32_t *v, size_t n) {
+    if (!r || (!v && n)) return HUSH_EARG;
     for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)hush_rng_below(r, i);
+        uint64_t j;
+        int rc = hush_rng_below(r, &j, i);
+        if (rc != HUSH_OK) return rc;
         uint32_t t = v[i - 1];
-        v[i - 1] = v[j];
-        v[j] = t;
+        v[i - 1] = v[(size_t)j];
+        v[(size_t)j] = t;
     }
+    return HUSH_OK;
 }

@@ -63,6 +63,7 @@ static int abort_round(hush_secagg_client *c) {
 
 int hush_secagg_client_create(hush_secagg_client **out, const hush_secagg_config *cfg, uint32_t id,
                               const uint8_t *seed, size_t seed_len, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
     int rc = hush_secagg_config_check(cfg);

@@ -229,9 +229,9 @@ static int permutation(const hush_secagg_config *cfg, uint32_t *perm) {
     int rc = hush_rng_init(&rng, key);
     if (rc) return rc;
     for (uint32_t i = 0; i < cfg->n; i++) perm[i] = i;
-    hush_rng_shuffle_u32(&rng, perm, cfg->n);
+    rc = hush_rng_shuffle_u32(&rng, perm, cfg->n);
     hush_rng_clear(&rng);
-    return HUSH_OK;
+    return rc;
 }
 
 static void fill_row(const hush_secagg_config *cfg, uint32_t d, const uint32_t *perm, uint32_t pos, uint32_t *row) {
@@ -285,6 +285,7 @@ long hush__sa_slot(const uint32_t *row, uint32_t m, uint32_t id) {
 
 int hush_secagg_neighbourhood(const hush_secagg_config *cfg, uint32_t client, uint32_t *out, size_t cap,
                               size_t *count, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out || !count) return HUSH_EARG;
     int rc = hush_secagg_config_check(cfg);
     if (rc) return rc;

@@ -42,6 +42,7 @@ struct hush_secagg_server {
 static size_t align8(size_t v) { return (v + 7) & ~(size_t)7; }
 
 int hush_secagg_server_create(hush_secagg_server **out, const hush_secagg_config *cfg, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
     int rc = hush_secagg_config_check(cfg);
