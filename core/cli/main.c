@@ -26,8 +26,9 @@ static const char usage[] =
     "  pate aggregate --votes FILE --mechanism lnmax|gnmax|confident (--noise-eps E | --sigma S\n"
     "          [--threshold T --sigma1 S1]) --seed S [--delta D] [--classes K]\n"
     "          [--conversion classic|improved] [--json]\n"
-    "  secagg sim --inputs FILE | --clients N --dim D --seed S   --threshold T [--bits K]\n"
-    "          [--neighbours D] [--drop ROUND:CLIENT,...] [--out SUM_FILE] [--json]\n"
+    "  secagg sim --inputs FILE | --clients N --dim D   --threshold T [--max-corrupt C] [--min-honest K]\n"
+    "          [--bits K] [--neighbours D] [--authenticated] [--seed S] [--drop ROUND:CLIENT,...]\n"
+    "          [--out SUM_FILE] [--json]\n"
     "  mpc predict --model MODEL --data FILE [--parties 2] [--frac-bits 16] [--batch 1] [--test-split --seed S] [--json]\n"
     "  mpc train --data FILE --model SPEC --epochs N [--batch B] [--lr LR] [--seed S] [--parties 2] [--json]\n"
     "  version\n";
