@@ -11,6 +11,7 @@
 #include "hush/common.h"
 #include "hush/data.h"
 #include "hush/dp.h"
+#include "hush/fl.h"
 #include "hush/mpc.h"
 #include "hush/nn.h"
 #include "hush/rng.h"
@@ -99,6 +100,14 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     SS(survivors) SS(aborted_round) SS(remaining) SS(faulty) SS(messages) SS(bytes_up) SS(bytes_down)
     SS(max_client_bytes_up) SS(max_client_bytes_down)
 #undef SS
+    field(&o, "sizeof_hush_fl_quant", (int64_t)sizeof(hush_fl_quant));
+#define FQ(f) field(&o, "offsetof_hush_fl_quant_" #f, (int64_t)offsetof(hush_fl_quant, f));
+    FQ(bits) FQ(clients) FQ(bound) FQ(headroom) FQ(scale)
+#undef FQ
+    field(&o, "sizeof_hush_fl_ddp", (int64_t)sizeof(hush_fl_ddp));
+#define FD(f) field(&o, "offsetof_hush_fl_ddp_" #f, (int64_t)offsetof(hush_fl_ddp, f));
+    FD(clip) FD(noise_multiplier) FD(sensitivity) FD(sigma) FD(var_num) FD(var_den)
+#undef FD
 #define MC(f) field(&o, "offsetof_hush_mpc_config_" #f, (int64_t)offsetof(hush_mpc_config, f));
     field(&o, "sizeof_hush_mpc_config", (int64_t)sizeof(hush_mpc_config));
     MC(protocol) MC(n_parties) MC(frac_bits) MC(session) MC(rows) MC(epochs) MC(batch) MC(lr) MC(shuffle_seed)
