@@ -77,7 +77,8 @@
  *      Sybils and key substitution; the signature round makes every honest client that reveals
  *      agree on U3; a client masks with at least t - 1 others and refuses a U3 holding a neighbour
  *      it did not mask with, so no honest survivor can be cut out of the sum (the "U2 signed by
- *      nobody" route needs t - 1 colluders, which t - c >= 2 forbids). It can still drop anyone,
+ *      nobody" route, telling a client that only colluders shared keys with it, needs t - 1
+ *      colluders, which t - c >= k_min >= 2 forbids). It can still drop anyone,
  *      choose U3, delay or abort the round. SecAgg+: the per-neighbourhood count still holds, so
  *      no honest client ever has both b_u and s_sk_u reconstructed; but the signature round only
  *      makes each neighbourhood agree, so clients in different neighbourhoods may act on different
