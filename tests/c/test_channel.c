@@ -20,21 +20,30 @@ typedef struct peer {
 static const uint8_t SESSION[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 enum { ROLE_I = 7, ROLE_R = 0xFFFE };
 
+/* The canonical named streams JS uses too (hush.channel.keypair({ seed, reproducible }) and
+ * Channel({ seed, reproducibleNoise })), so the known answers hold for both. */
+static hush_rng stream(uint64_t seed, const char *name) {
+    hush_rng master, r;
+    memset(&r, 0, sizeof r);
+    CHECK_OK(hush_rng_init_u64(&master, seed));
+    CHECK_OK(hush_rng_derive(&r, &master, name));
+    hush_rng_clear(&master);
+    return r;
+}
+
 static void keypair(peer *p, uint64_t seed) {
-    hush_rng r;
-    CHECK_OK(hush_rng_init_u64(&r, seed));
+    hush_rng r = stream(seed, "channel");
     CHECK_OK(hush_channel_keypair(&r, p->pk, sizeof p->pk, p->sk, sizeof p->sk));
     hush_rng_clear(&r);
 }
 
-/* A channel from a seeded rng (its ephemeral key is the first 32 bytes of that stream). */
+/* A channel whose ephemeral key is the first 32 bytes of a named stream of eseed. */
 static hush_channel *make(uint32_t side, const uint8_t *session, uint32_t me, uint32_t them, const peer *self,
                           const uint8_t *peer_pk, uint64_t eseed, const hush_allocator *alloc, int *rc_out) {
     hush_channel_config cfg;
     hush_channel *ch = NULL;
-    hush_rng r;
-    int rc = hush_rng_init_u64(&r, eseed);
-    if (rc == HUSH_OK) rc = hush_channel_config_init(&cfg, side, session, 16, me, them);
+    hush_rng r = stream(eseed, "channel.ephemeral");
+    int rc = hush_channel_config_init(&cfg, side, session, 16, me, them);
     if (rc == HUSH_OK) rc = hush_channel_create(&ch, &r, &cfg, self->sk, sizeof self->sk, peer_pk, 32, alloc);
     hush_rng_clear(&r);
     if (rc_out) *rc_out = rc;
@@ -112,10 +121,9 @@ static void test_spec(void) {
     CHECK(hs_len[0] == 64 && hs_len[1] == 104 && hs_len[2] == 72);
     /* ephemeral secrets: the first 32 bytes of each rng */
     uint8_t ei_sk[32], er_sk[32], ei[32], er[32];
-    hush_rng g;
-    CHECK_OK(hush_rng_init_u64(&g, 21));
+    hush_rng g = stream(21, "channel.ephemeral");
     CHECK_OK(hush_rng_bytes(&g, ei_sk, 32));
-    CHECK_OK(hush_rng_init_u64(&g, 22));
+    g = stream(22, "channel.ephemeral");
     CHECK_OK(hush_rng_bytes(&g, er_sk, 32));
     hush_rng_clear(&g);
     CHECK(crypto_scalarmult_base(ei, ei_sk) == 0 && crypto_scalarmult_base(er, er_sk) == 0);

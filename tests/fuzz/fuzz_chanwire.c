@@ -27,16 +27,26 @@ static void roundtrip(const uint8_t *data, size_t size) {
     if (memcmp(out, data, size) != 0) abort();
 }
 
+/* the named stream of a seed, as in the known-answer file */
+static void stream(hush_rng *r, uint64_t seed, const char *name) {
+    hush_rng master;
+    if (hush_rng_init_u64(&master, seed) || hush_rng_derive(r, &master, name)) abort();
+    hush_rng_clear(&master);
+}
+
 static hush_channel *make(uint32_t side, uint64_t id_seed, uint64_t peer_seed, uint64_t e_seed) {
     uint8_t pk[32], sk[64], ppk[32], psk[64];
     hush_rng r;
     hush_channel_config cfg;
     hush_channel *ch = NULL;
     int init = side == HUSH_CHANNEL_INITIATOR;
-    if (hush_rng_init_u64(&r, id_seed) || hush_channel_keypair(&r, pk, 32, sk, 64)) abort();
-    if (hush_rng_init_u64(&r, peer_seed) || hush_channel_keypair(&r, ppk, 32, psk, 64)) abort();
+    stream(&r, id_seed, "channel");
+    if (hush_channel_keypair(&r, pk, 32, sk, 64)) abort();
+    stream(&r, peer_seed, "channel");
+    if (hush_channel_keypair(&r, ppk, 32, psk, 64)) abort();
     if (hush_channel_config_init(&cfg, side, SESSION, 16, init ? 7 : 0xFFFE, init ? 0xFFFE : 7)) abort();
-    if (hush_rng_init_u64(&r, e_seed) || hush_channel_create(&ch, &r, &cfg, sk, 64, ppk, 32, NULL)) abort();
+    stream(&r, e_seed, "channel.ephemeral");
+    if (hush_channel_create(&ch, &r, &cfg, sk, 64, ppk, 32, NULL)) abort();
     hush_rng_clear(&r);
     return ch;
 }

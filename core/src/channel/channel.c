@@ -60,11 +60,14 @@ static int config_check(const hush_channel_config *cfg) {
     return HUSH_OK;
 }
 
-/* 32 bytes of secret randomness from rng, or from the OS when rng is NULL. */
+/* 32 bytes of secret randomness from rng, or from a stream the OS seeds when rng is NULL. */
 static int random_bytes(hush_rng *rng, uint8_t out[32]) {
     if (rng) return hush_rng_bytes(rng, out, 32);
-    randombytes_buf(out, 32);
-    return HUSH_OK;
+    hush_rng os;
+    int rc = hush_rng_init_random(&os);
+    if (rc == HUSH_OK) rc = hush_rng_bytes(&os, out, 32);
+    hush_rng_clear(&os);
+    return rc;
 }
 
 int hush_channel_keypair(hush_rng *rng, uint8_t *public_key, size_t public_key_len, uint8_t *secret_key,
