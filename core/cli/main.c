@@ -28,8 +28,10 @@ static const char usage[] =
     "          [--conversion classic|improved] [--json]\n"
     "  secagg sim --inputs FILE | --clients N --dim D --seed S   --threshold T [--bits K]\n"
     "          [--neighbours D] [--drop ROUND:CLIENT,...] [--out SUM_FILE] [--json]\n"
-    "  mpc predict --model MODEL --data FILE [--parties 2] [--frac-bits 16] [--batch 1] [--test-split --seed S] [--json]\n"
-    "  mpc train --data FILE --model SPEC --epochs N [--batch B] [--lr LR] [--seed S] [--parties 2] [--json]\n"
+    "  mpc predict --model MODEL --data FILE [--parties 2] [--frac-bits 16] [--batch 1] [--test-split --seed S]\n"
+    "              [--logits] [--reproducible-noise] [--json]\n"
+    "  mpc train --data FILE --model SPEC --epochs N [--batch B] [--lr LR] [--seed S] [--parties 2]\n"
+    "            [--reproducible-noise] [--json]\n"
     "  version\n";
 
 int main(int argc, char **argv) {

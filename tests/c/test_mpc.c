@@ -1203,6 +1203,15 @@ static void test_fault_injection(void) {
         hush_rng_clear(&r);
     }
     CHECK(done);
+    {   /* the driver links the roles itself: already linked roles are refused */
+        hush_rng r = seeded(39);
+        session s;
+        CHECK_OK(session_open(&s, m, x, &r, NULL, 1, NULL));
+        CHECK_RC(hush_mpc_run(s.slot, 4, &r, NULL, NULL), HUSH_ESTATE);
+        CHECK(hush_mpc_party_state(s.slot[0], NULL) != HUSH_MPC_STATE_LINK); /* its links untouched */
+        session_close(&s);
+        hush_rng_clear(&r);
+    }
     done = 0;
     hush_mpc_config c = pcfg(2, HUSH_MPC_OUTPUT_DECISION, 1);
     for (long k = 1; k < 800 && !done; k++) {

@@ -301,7 +301,7 @@ typedef struct hush_mpc_stats {
     uint64_t truncations;     /* truncated ring elements (each exact up to one ulp) */
 } hush_mpc_stats;
 /* Runs one session among its roles: every compute party, the dealer and the client, each
- * exactly once (any order). Gives every role a fresh identity key pair, opens an authenticated
+ * exactly once (any order), none linked yet (HUSH_ESTATE otherwise). Gives every role a fresh identity key pair, opens an authenticated
  * channel for every link (party-party, dealer-party, client-party) bound to the session, then
  * shuttles records until all are DONE (HUSH_ESTATE if they deadlock). rng: the identity and
  * ephemeral keys (NULL: the OS CSPRNG). stats (may be NULL) are added to. */

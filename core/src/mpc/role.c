@@ -244,6 +244,12 @@ int hush_mpc_party_attach(hush_mpc_party *p, hush_channel *ch) {
 
 void hush__mpc_party_detach_all(hush_mpc_party *p) { memset(p->link, 0, sizeof p->link); }
 
+int hush__mpc_party_linked(const hush_mpc_party *p) {
+    for (size_t i = 0; i < LINK_SLOTS; i++)
+        if (p->link[i]) return 1;
+    return 0;
+}
+
 /* ---------------- state, receive, send ---------------- */
 
 uint32_t hush_mpc_party_state(const hush_mpc_party *p, uint32_t *seq) {

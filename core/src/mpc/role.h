@@ -119,5 +119,7 @@ uint32_t hush__mpc_party_parties(const hush_mpc_party *p);
 const uint8_t *hush__mpc_party_session(const hush_mpc_party *p);
 void hush__mpc_party_program(const hush_mpc_party *p, uint64_t *rounds, uint64_t *truncations);
 void hush__mpc_party_detach_all(hush_mpc_party *p);
+/* 1 if any channel is attached. */
+int hush__mpc_party_linked(const hush_mpc_party *p);
 
 #endif

@@ -91,6 +91,7 @@ int hush_mpc_run(hush_mpc_party **roles, size_t count, hush_rng *rng, hush_mpc_s
         if (hush__mpc_party_parties(p) != n || count != (size_t)n + 2) return HUSH_EARG;
         if (sodium_memcmp(hush__mpc_party_session(p), hush__mpc_party_session(roles[0]), HUSH_MPC_SESSION_BYTES) != 0)
             return HUSH_EARG;
+        if (hush__mpc_party_linked(p)) return HUSH_ESTATE; /* the driver makes the links itself */
         uint32_t role = hush__mpc_party_role(p);
         uint32_t s = role < n ? role : role == HUSH_MPC_ROLE_DEALER ? n : n + 1;
         if (by_slot[s]) return HUSH_EARG;
