@@ -1,11 +1,10 @@
 /* hush channel: an authenticated, encrypted, ordered link between two peers.
  *
- * START HERE. Each side fills a hush_channel_config (hush_channel_config_init: initiator or
- * responder, the 128-bit session id both agreed on, both application roles), creates the channel
- * with its own Ed25519 identity key and the peer's expected public key, and moves the handshake
- * bytes (hush_channel_next_message out, hush_channel_receive in) over any transport until
- * hush_channel_state is OPEN. Then every message goes out through hush_channel_seal and comes in
- * through hush_channel_receive. No sockets, no clock: bytes in, bytes out.
+ * START HERE. Each side calls hush_channel_config_init (initiator or responder, the agreed 128-bit
+ * session id, both roles) and hush_channel_create (its Ed25519 identity key, the peer's expected
+ * public key), and moves handshake bytes (hush_channel_next_message out, hush_channel_receive in)
+ * over any transport until hush_channel_state is OPEN; then hush_channel_seal each message out and
+ * hush_channel_receive each record in. No sockets, no clock: bytes in, bytes out.
  *
  * HANDSHAKE (three messages, signed ephemeral Diffie-Hellman in the style of SIGMA):
  *   HELLO   initiator -> responder  session, role_I, role_R, e_I     (X25519 ephemeral key)

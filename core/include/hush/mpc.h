@@ -1,11 +1,10 @@
 /* hush mpc: secret sharing and encrypted machine learning.
  *
- * START HERE. hush_mpc_predict_run encrypts a credit decision end to end in one call (compute
- * parties, dealer and applicant in-process, every link an authenticated channel); hush_mpc_
- * train_run trains on shares the same way. To put the roles in separate processes, create one
- * hush_mpc_party per role (hush_mpc_config_init, hush_mpc_party_create), attach an open
- * hush_channel (hush/channel.h) per peer, then move records: hush_mpc_party_next_message says
- * whom each is for, hush_mpc_party_receive takes each with the role it came from.
+ * START HERE. hush_mpc_predict_run makes encrypted decisions in one call (parties, dealer and
+ * applicant in-process, every link an authenticated channel); hush_mpc_train_run trains on shares.
+ * For roles in separate processes: hush_mpc_config_init, hush_mpc_party_create per role, attach
+ * an open hush_channel (hush/channel.h) per peer, then move records: hush_mpc_party_next_message
+ * says whom each is for, hush_mpc_party_receive takes each with the role it came from.
  *
  * ROLES AND WHAT EACH LEARNS. n >= 2 compute parties (the bank runs them) hold additive shares
  * over the ring Z_2^64 (x = sum of the shares mod 2^64) of the model and of every intermediate
