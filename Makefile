@@ -126,7 +126,7 @@ test-c: $(TEST_BIN) $(TSAN_BIN) build/native/hush
 
 # C tests that also run built for wasm32-wasi (32-bit size_t) under Node's WASI, with the WASI
 # toolchain and libsodium of wasm/build.mk: list a test's name here to run it there too.
-WASI_TESTS    := test_secagg_sizes
+WASI_TESTS    := test_secagg_sizes test_mpc_sizes
 WASI_TEST_BIN := $(WASI_TESTS:%=build/wasi/tests/%.wasm)
 
 test-wasi: $(WASI_TEST_BIN)

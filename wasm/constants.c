@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hush/channel.h"
 #include "hush/common.h"
 #include "hush/data.h"
 #include "hush/dp.h"
@@ -76,11 +77,18 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_DP_EVENT_LAPLACE) F(HUSH_DP_CONVERSION_IMPROVED) F(HUSH_DP_CONVERSION_CLASSIC)
     F(HUSH_RDP_DEFAULT_ORDERS_COUNT) F(HUSH_DPSGD_POISSON) F(HUSH_DPSGD_SHUFFLE)
     F(HUSH_PATE_LNMAX) F(HUSH_PATE_GNMAX) F(HUSH_PATE_CONFIDENT)
-    F(HUSH_MPC_DEFAULT_FRAC_BITS) F(HUSH_MPC_MAX_FRAC_BITS) F(HUSH_MPC_MAX_PARTIES) F(HUSH_MPC_SEEDBYTES)
-    F(HUSH_MPC_HEADER_BYTES) F(HUSH_MPC_ROLE_DEALER) F(HUSH_MPC_ROLE_CLIENT) F(HUSH_MPC_BROADCAST)
+    F(HUSH_MPC_CONFIG_VERSION) F(HUSH_MPC_DEFAULT_FRAC_BITS) F(HUSH_MPC_MAX_FRAC_BITS) F(HUSH_MPC_MAX_PARTIES)
+    F(HUSH_MPC_SEED_BYTES) F(HUSH_MPC_SESSION_BYTES) F(HUSH_MPC_HEADER_BYTES) F(HUSH_MPC_MAX_PARTY_BYTES)
+    F(HUSH_MPC_GUARD_MAX) F(HUSH_MPC_ROLE_DEALER) F(HUSH_MPC_ROLE_CLIENT)
     F(HUSH_MPC_MSG_DEALER) F(HUSH_MPC_MSG_OPEN) F(HUSH_MPC_MSG_INPUT) F(HUSH_MPC_MSG_OUTPUT) F(HUSH_MPC_PREDICT)
-    F(HUSH_MPC_TRAIN) F(HUSH_MPC_STATE_SEND) F(HUSH_MPC_STATE_WAIT_DEALER) F(HUSH_MPC_STATE_WAIT_PEERS)
+    F(HUSH_MPC_TRAIN) F(HUSH_MPC_OUTPUT_DECISION) F(HUSH_MPC_OUTPUT_LOGITS) F(HUSH_MPC_STATE_LINK)
+    F(HUSH_MPC_STATE_SEND) F(HUSH_MPC_STATE_WAIT_DEALER) F(HUSH_MPC_STATE_WAIT_PEERS)
     F(HUSH_MPC_STATE_WAIT_INPUT) F(HUSH_MPC_STATE_WAIT_OUTPUT) F(HUSH_MPC_STATE_DONE)
+    F(HUSH_CHANNEL_CONFIG_VERSION) F(HUSH_CHANNEL_SESSION_BYTES) F(HUSH_CHANNEL_PUBLIC_KEY_BYTES)
+    F(HUSH_CHANNEL_SECRET_KEY_BYTES) F(HUSH_CHANNEL_RECORD_HEADER_BYTES) F(HUSH_CHANNEL_TAG_BYTES)
+    F(HUSH_CHANNEL_OVERHEAD_BYTES) F(HUSH_CHANNEL_HANDSHAKE_MAX_BYTES) F(HUSH_CHANNEL_MAX_PAYLOAD_BYTES)
+    F(HUSH_CHANNEL_INITIATOR) F(HUSH_CHANNEL_RESPONDER) F(HUSH_CHANNEL_STATE_HANDSHAKE) F(HUSH_CHANNEL_STATE_OPEN)
+    F(HUSH_CHANNEL_STATE_CLOSED)
 #undef F
     /* Struct layouts JS allocates or reads in the wasm heap. */
     field(&o, "sizeof_hush_rng", (int64_t)sizeof(hush_rng));
@@ -110,8 +118,19 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
 #undef FD
 #define MC(f) field(&o, "offsetof_hush_mpc_config_" #f, (int64_t)offsetof(hush_mpc_config, f));
     field(&o, "sizeof_hush_mpc_config", (int64_t)sizeof(hush_mpc_config));
-    MC(protocol) MC(n_parties) MC(frac_bits) MC(session) MC(rows) MC(epochs) MC(batch) MC(lr) MC(shuffle_seed)
+    MC(version) MC(protocol) MC(n_parties) MC(frac_bits) MC(output) MC(rows) MC(epochs) MC(batch) MC(lr)
+    MC(shuffle_seed) MC(session)
 #undef MC
+#define MS(f) field(&o, "offsetof_hush_mpc_stats_" #f, (int64_t)offsetof(hush_mpc_stats, f));
+    field(&o, "sizeof_hush_mpc_stats", (int64_t)sizeof(hush_mpc_stats));
+    MS(bytes) MS(dealer_bytes) MS(handshake_bytes) MS(messages) MS(rounds) MS(sessions) MS(truncations)
+#undef MS
+#define MR(f) field(&o, "offsetof_hush_mpc_report_" #f, (int64_t)offsetof(hush_mpc_report, f));
+    field(&o, "sizeof_hush_mpc_report", (int64_t)sizeof(hush_mpc_report));
+    MR(stats) MR(rows) MR(decision_agreement) MR(encrypted_accuracy) MR(max_abs_logit_error) MR(test_accuracy)
+    MR(plaintext_test_accuracy) MR(test_loss) MR(plaintext_test_loss) MR(max_param_difference)
+#undef MR
+    field(&o, "sizeof_hush_channel_config", (int64_t)sizeof(hush_channel_config));
     field(&o, "sizeof_size_t", (int64_t)sizeof(size_t));
     field(&o, "sizeof_pointer", (int64_t)sizeof(void *));
     put(&o, "}");

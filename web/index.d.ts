@@ -482,8 +482,10 @@ export interface Hush {
   readonly constants: Constants;
   readonly Model: typeof Model;
   readonly data: DataApi;
-  /** Secret sharing and encrypted prediction (core/include/hush/mpc.h). */
+  /** Secret sharing, encrypted prediction and training (core/include/hush/mpc.h). */
   readonly mpc: MpcApi;
+  /** The authenticated, encrypted channel between two peers (core/include/hush/channel.h). */
+  readonly channel: ChannelApi;
   /** The `hush train` pipeline with the canonical seeding: same seed, same model bytes as the CLI. */
   train(opts: TrainOptions): Promise<TrainResult>;
   readonly DPSGD: typeof DPSGD;
@@ -523,10 +525,64 @@ export interface HushWorker {
 /** Runs web/worker.js in a Web Worker (browsers) or worker_threads Worker (Node). */
 export function createWorker(opts?: { simd?: boolean; url?: string | URL }): Promise<HushWorker>;
 
-// ---- hush.mpc: secret sharing over Z_2^64 and encrypted prediction ----
+// ---- hush.channel: authenticated, encrypted links (core/include/hush/channel.h) ----
+
+export type ChannelState = 'handshake' | 'open' | 'closed';
+
+export interface ChannelOptions {
+  side: 'initiator' | 'responder';
+  /** 16 random bytes both ends agreed on (for MPC: the session id). */
+  session: Uint8Array;
+  /** Application roles both ends agree on (for MPC: a party index, mpc.DEALER, mpc.CLIENT). */
+  localRole: number;
+  peerRole: number;
+  /** This side's Ed25519 identity (64 bytes, from channel.keypair). */
+  secretKey: Uint8Array;
+  /** The identity the peer must prove (32 bytes). */
+  peerPublicKey: Uint8Array;
+  /** Tests only: the ephemeral key from the "channel.ephemeral" stream of seed. */
+  seed?: Seed;
+  reproducibleNoise?: boolean;
+}
+
+/** A channel end: a handshake (signed ephemeral X25519), then XChaCha20-Poly1305 records with
+ *  counters; replayed, reordered, truncated, tampered and reflected messages throw HushError
+ *  and leave the channel unchanged. */
+export class Channel {
+  constructor(opts: ChannelOptions);
+  readonly localRole: number;
+  readonly peerRole: number;
+  readonly state: ChannelState;
+  /** The next handshake message to send, or null. */
+  nextMessage(): Uint8Array | null;
+  /** null for a handshake message; the payload of a record (empty for the peer's CLOSE). */
+  receive(bytes: Bytes): Uint8Array | null;
+  /** One record carrying bytes (after the handshake). */
+  seal(bytes: Bytes): Uint8Array;
+  /** The CLOSE record that ends this direction. */
+  close(): Uint8Array;
+  /** Wipes the keys. Throws HUSH_ESTATE while attached to a live mpc.Party. */
+  free(): void;
+}
+
+export interface ChannelApi {
+  /** A fresh Ed25519 identity (OS randomness; { seed, reproducible: true } for tests). */
+  keypair(opts?: { seed?: Seed; reproducible?: boolean }): { publicKey: Uint8Array; secretKey: Uint8Array };
+  readonly Channel: typeof Channel;
+}
+
+// ---- hush.mpc: secret sharing over Z_2^64, encrypted prediction and training ----
 
 export type MpcRole = number | 'dealer' | 'client';
-export type MpcState = 'send' | 'wait-dealer' | 'wait-peers' | 'wait-input' | 'wait-output' | 'done';
+export type MpcState = 'link' | 'send' | 'wait-dealer' | 'wait-peers' | 'wait-input' | 'wait-output' | 'done';
+export type MpcOutput = 'decision' | 'logits';
+
+/** Secrets come from the OS unless reproducibleNoise (tests, cross-build comparisons: then the
+ *  run is not private and reports private: false). */
+export interface MpcNoiseOptions {
+  seed?: Seed;
+  reproducibleNoise?: boolean;
+}
 
 /** One party's share of a model, or its public part (dealer, client). */
 export class MpcModel {
@@ -534,64 +590,149 @@ export class MpcModel {
   free(): void;
 }
 
-export interface MpcPartyOptions {
+/** The session ids a role has used: a Party created with it refuses a repeat (HUSH_ESTATE). */
+export class MpcGuard {
+  constructor(capacity?: number);
+  add(session: Uint8Array): void;
+  readonly count: number;
+  free(): void;
+}
+
+export interface MpcPartyOptions extends MpcNoiseOptions {
   role: MpcRole;
-  /** A share (compute parties) or the public part (dealer, client) from mpc.shareModel. */
+  /** A share (compute parties) or the public part (dealer, client). */
   model: MpcModel;
+  /** 16 random bytes agreed by all roles (mpc.sessionId()). */
+  session: Uint8Array;
   /** Number of compute parties, >= 2. Default 2. */
   parties?: number;
   /** Fixed-point fractional bits. Default 16. */
   fracBits?: number;
-  /** Every message carries it; others are rejected. Default 0. */
-  session?: number;
   /** Applicants in this session. Default 1. */
   rows?: number;
-  /** Dealer/client randomness: the canonical "mpc.dealer"/"mpc.client" stream; omitted = OS. */
-  seed?: Seed;
+  /** 'decision' (default) or 'logits' (reveals the logits: enables model extraction). */
+  output?: MpcOutput;
+  /** Client with output 'logits': the model's number of classes. */
+  classes?: number;
+  guard?: MpcGuard;
 }
 
-/** A protocol role as a state machine: bytes in, bytes out (the header names the recipient). */
+/** A protocol role as a state machine over channel records. */
 export class MpcParty {
   constructor(opts: MpcPartyOptions);
   readonly role: number;
-  readonly parties: number;
   readonly state: MpcState;
   /** The sequence number the party waits for or sends next. */
   readonly seq: number;
   readonly done: boolean;
-  /** Throws HushError (HUSH_EFORMAT, HUSH_ETRUNC, HUSH_EVERSION, HUSH_ESTATE, ...) for a
-   *  malformed or unexpected message; the party is then unchanged. */
-  receive(bytes: Uint8Array): void;
-  nextMessage(): Uint8Array | null;
+  /** Largest record this party sends. */
+  readonly maxMessage: number;
+  /** Links the party to a peer through an open Channel (borrowed until the party is freed). */
+  attach(channel: Channel): void;
+  /** A record that arrived on the channel from role `from`. HUSH_ESTATE: not expected yet (the
+   *  party and channel are unchanged; offer it again later). */
+  receive(from: MpcRole, record: Bytes): void;
+  /** The next outgoing record and the role it is for, or null. */
+  nextMessage(): { to: number; record: Uint8Array } | null;
   /** Client: raw features, rows x inputSize (the model's standardisation is applied). */
   setInput(x: Features): void;
-  /** Client, when done: reconstructed logits and the securely computed argmax. */
-  result(classes: number): { logits: Float32Array; decisions: Uint32Array };
+  /** Client, when done: the decisions, and the logits with output 'logits'. */
+  result(): { decisions: Uint32Array; logits?: Float32Array };
   free(): void;
-  static route(bytes: Uint8Array): { kind: 'dealer' | 'open' | 'input' | 'output'; from: number; to: number; seq: number };
 }
 
-export interface MpcRunStats {
+/** The stats of `hush mpc ... --json` (same keys). */
+export interface MpcStats {
   bytes: number;
-  dealerBytes: number;
+  dealer_bytes: number;
+  handshake_bytes: number;
   messages: number;
   rounds: number;
+  sessions: number;
+  truncations: number;
+  /** Truncation is exact up to one ulp below 2^62 ring units: always 0. */
+  truncation_failure_probability: number;
+  private: boolean;
+  noise: 'os' | 'seed';
+}
+
+export interface MpcPredictOptions extends MpcNoiseOptions {
+  parties?: number;
+  fracBits?: number;
+  /** Applicants per session. Default 1. */
+  batch?: number;
+  output?: MpcOutput;
+}
+
+export interface MpcTrainOptions extends MpcNoiseOptions {
+  parties?: number;
+  fracBits?: number;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+}
+
+/** `hush mpc predict --json` without the timings. */
+export interface MpcPredictReport extends MpcStats {
+  command: 'mpc predict';
+  rows: number;
+  parties: number;
+  frac_bits: number;
+  batch: number;
+  output: MpcOutput;
+  decision_agreement: number;
+  encrypted_accuracy: number;
+  max_abs_logit_error?: number;
+  bytes_per_prediction: number;
+  dealer_bytes_per_prediction: number;
+  handshake_bytes_per_prediction: number;
+  rounds_per_session: number;
+}
+
+/** `hush mpc train --json` without the timings. */
+export interface MpcTrainReport extends MpcStats {
+  command: 'mpc train';
+  parties: number;
+  frac_bits: number;
+  epochs: number;
+  batch: number;
+  seed: Seed;
+  train_rows: number;
+  test_rows: number;
+  test_accuracy: number;
+  plaintext_test_accuracy: number;
+  test_loss: number;
+  plaintext_test_loss: number;
+  max_param_difference: number;
+  bytes_per_epoch: number;
 }
 
 export interface MpcApi {
+  /** Role numbers of the dealer and the client (compute parties are 0..n-1). */
+  readonly DEALER: number;
+  readonly CLIENT: number;
   /** Reals -> fixed point in Z_2^64 (round(x * 2^f)); HUSH_ERANGE if |x| * 2^f >= 2^62. */
-  encode(values: ArrayLike<number>, fracBits?: number): BigUint64Array;
-  decode(ring: BigUint64Array, fracBits?: number): Float64Array;
+  fixedEncode(values: ArrayLike<number>, fracBits?: number): BigUint64Array;
+  fixedDecode(ring: BigUint64Array, fracBits?: number): Float64Array;
   /** n additive shares (numbers are encoded first). */
-  share(values: ArrayLike<number> | BigUint64Array, n: number, opts?: { fracBits?: number; seed?: Seed }): BigUint64Array[];
-  reconstruct(shares: BigUint64Array[]): BigUint64Array;
-  shareModel(model: Model, parties?: number, opts?: { fracBits?: number; seed?: Seed }): { shares: MpcModel[]; public: MpcModel };
+  shareSplit(values: ArrayLike<number> | BigUint64Array, n: number, opts?: { fracBits?: number } & MpcNoiseOptions): BigUint64Array[];
+  shareReconstruct(shares: BigUint64Array[]): BigUint64Array;
+  modelShare(model: Model, parties?: number, opts?: { fracBits?: number } & MpcNoiseOptions): MpcModel[];
+  modelPublic(model: Model): MpcModel;
+  /** 16 random bytes for a new session. */
+  sessionId(): Uint8Array;
+  readonly Model: typeof MpcModel;
+  readonly Guard: typeof MpcGuard;
   readonly Party: typeof MpcParty;
-  readonly MpcModel: typeof MpcModel;
-  /** Shuttles bytes among in-process roles until all are done. */
-  run(parties: MpcParty[], dealer: MpcParty, client: MpcParty): MpcRunStats;
-  /** Encrypted prediction of every row among in-process parties + dealer + client; the same
-   *  seed gives the same result as `hush mpc predict --seed`. */
-  predict(model: Model, x: Features, opts?: { parties?: number; fracBits?: number; batch?: number; seed?: Seed }):
-    { logits: Float32Array; decisions: Uint32Array; rows: number } & MpcRunStats;
+  /** One session among unattached in-process roles (hush_mpc_run: a channel on every link). */
+  run(roles: MpcParty[], opts?: MpcNoiseOptions): MpcStats;
+  /** Encrypted prediction of every row of x (hush_mpc_predict_run). */
+  predictRun(model: Model, x: Features, opts?: MpcPredictOptions):
+    { decisions: Uint32Array; logits?: Float32Array; rows: number } & MpcStats;
+  /** Encrypted against plaintext (hush_mpc_predict_eval); labels may be omitted. */
+  predictEval(model: Model, x: Features, y?: Labels | null, opts?: MpcPredictOptions): MpcPredictReport;
+  /** Encrypted SGD on raw features (hush_mpc_train_run); the model is updated in place. */
+  trainRun(model: Model, x: Features, y: Labels, opts?: MpcTrainOptions): MpcStats;
+  /** Encrypted training next to plaintext SGD, evaluated on the test rows (hush_mpc_train_eval). */
+  trainEval(model: Model, x: Features, y: Labels, testX: Features, testY: Labels, opts?: MpcTrainOptions): MpcTrainReport;
 }

@@ -15,6 +15,7 @@ import { defineModel } from './model.js';
 import { defineData } from './data.js';
 import { defineTrain } from './train.js';
 import { defineMpc } from './mpc.js';
+import { defineChannel } from './channel.js';
 import { defineDP } from './dp.js';
 import { defineSecAgg } from './secagg.js';
 import { defineFl } from './fl.js';
@@ -93,7 +94,8 @@ export async function load(opts = {}) {
   const data = defineData(rt);
   const Model = defineModel(rt, { isDataset: data.isDataset });
   const train = defineTrain(rt, Model, data);
-  const mpc = defineMpc(rt, { Model });
+  const channel = defineChannel(rt);
+  const mpc = defineMpc(rt, { Model, channel });
   const dp = defineDP(rt, { Model, isDataset: data.isDataset });
   const secagg = defineSecAgg(rt);
   const fl = defineFl(rt);
@@ -106,6 +108,7 @@ export async function load(opts = {}) {
     data: Object.freeze(data),
     train,
     mpc,
+    channel: channel.api,
     DPSGD: dp.DPSGD,
     Accountant: dp.Accountant,
     pate: dp.pate,

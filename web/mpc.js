@@ -1,17 +1,20 @@
-// hush.mpc: fixed-point secret sharing and encrypted prediction (core/include/hush/mpc.h).
+// hush.mpc: fixed-point secret sharing and encrypted prediction and training
+// (core/include/hush/mpc.h), camelCase of the C names.
 //
-// Ring elements of Z_2^64 are BigUint64Array entries. Every protocol role (compute party,
-// dealer, client) is a Party: a C state machine driven with party.receive(bytes) and
-// party.nextMessage(); the bytes can travel over any transport. mpc.predict() runs a whole
-// prediction among in-process parties by shuttling bytes in JS, exactly as hush_mpc_run does
-// in C (same order of random draws, so the same seed gives the same shares and results).
+// Ring elements of Z_2^64 are BigUint64Array entries. The in-process drivers (predictRun,
+// trainRun, their *Eval forms and run) are the C drivers, called through the exports: every
+// link is an authenticated channel, secrets come from the OS unless reproducibleNoise is asked
+// for, and the results carry the same keys as `hush mpc predict|train --json`. For roles in
+// separate processes, a Party is the C state machine of one role: attach a hush.channel.Channel
+// per peer, then move records with party.nextMessage() / party.receive(from, record).
 // Shares and inputs copied into the wasm heap are zeroed when the call returns.
 
-export function defineMpc(rt, { Model }) {
+export function defineMpc(rt, { Model, channel }) {
   const M = rt.M;
   const C = rt.C;
   const ROLE = { dealer: C.HUSH_MPC_ROLE_DEALER, client: C.HUSH_MPC_ROLE_CLIENT };
   const STATE = {
+    [C.HUSH_MPC_STATE_LINK]: 'link',
     [C.HUSH_MPC_STATE_SEND]: 'send',
     [C.HUSH_MPC_STATE_WAIT_DEALER]: 'wait-dealer',
     [C.HUSH_MPC_STATE_WAIT_PEERS]: 'wait-peers',
@@ -19,15 +22,16 @@ export function defineMpc(rt, { Model }) {
     [C.HUSH_MPC_STATE_WAIT_OUTPUT]: 'wait-output',
     [C.HUSH_MPC_STATE_DONE]: 'done',
   };
-  const KIND = {
-    [C.HUSH_MPC_MSG_DEALER]: 'dealer',
-    [C.HUSH_MPC_MSG_OPEN]: 'open',
-    [C.HUSH_MPC_MSG_INPUT]: 'input',
-    [C.HUSH_MPC_MSG_OUTPUT]: 'output',
-  };
+  const OUTPUT = { decision: C.HUSH_MPC_OUTPUT_DECISION, logits: C.HUSH_MPC_OUTPUT_LOGITS };
+  const registry = new FinalizationRegistry((cell) => {
+    if (cell.ptr) cell.free(cell.ptr);
+    cell.ptr = 0;
+  });
 
   const u64 = (ptr, n) => new BigUint64Array(rt.buffer, ptr, n);
   const f64 = (ptr, n) => new Float64Array(rt.buffer, ptr, n);
+  const u64At = (ptr) => Number(new DataView(rt.buffer).getBigUint64(ptr, true));
+  const f64At = (ptr) => new DataView(rt.buffer).getFloat64(ptr, true);
 
   function fracArg(f) {
     const v = f ?? C.HUSH_MPC_DEFAULT_FRAC_BITS;
@@ -42,6 +46,11 @@ export function defineMpc(rt, { Model }) {
     }
     return n;
   }
+  function positive(v, what, def) {
+    const x = v ?? def;
+    if (!Number.isInteger(x) || x < 1 || x > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be a positive integer`);
+    return x;
+  }
   function ringArg(values, what) {
     if (values instanceof BigUint64Array) return values;
     if (values instanceof BigInt64Array) return new BigUint64Array(values.buffer, values.byteOffset, values.length);
@@ -51,41 +60,115 @@ export function defineMpc(rt, { Model }) {
     if (b instanceof Uint8Array) return b;
     if (b instanceof ArrayBuffer) return new Uint8Array(b);
     if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    throw rt.fail('HUSH_EARG', 'a message must be a Uint8Array');
+    throw rt.fail('HUSH_EARG', 'a record must be a Uint8Array');
+  }
+  function roleArg(r) {
+    const v = typeof r === 'string' ? ROLE[r] : r;
+    if (v === undefined || !Number.isInteger(v) || v < 0) throw rt.fail('HUSH_EARG', "role must be a party index, 'dealer' or 'client'");
+    return v;
+  }
+  function features(x) {
+    return Float32Array.from(x.length && typeof x[0] === 'object' ? x.flat() : x);
+  }
+  function labels(y, n) {
+    const v = Uint32Array.from(y);
+    if (v.length !== n) throw rt.fail('HUSH_ESHAPE', `${v.length} labels for ${n} rows`);
+    return v;
+  }
+  function modelArg(model) {
+    if (!(model instanceof Model)) throw rt.fail('HUSH_EARG', 'model must be a hush.Model');
+    return model.handle;
   }
 
+  // The secrets' rng: NULL (OS randomness) unless reproducibleNoise, then the canonical "mpc"
+  // stream of seed (same draws as the CLI's --reproducible-noise).
+  function noise(s, { seed, reproducibleNoise }) {
+    if (!reproducibleNoise) return 0;
+    if (seed === undefined || seed === null) throw rt.fail('HUSH_EARG', 'reproducibleNoise needs a seed');
+    const rng = s.alloc(C.sizeof_hush_rng);
+    rt.seedStream(rng, seed, 'mpc', s);
+    return rng;
+  }
+  const clearRng = (rng) => { if (rng) M._hush_rng_clear(rng); };
+
+  // A hush_mpc_config in the scope; layout from the constants table.
+  function config(s, protocol, o) {
+    const p = s.alloc(C.sizeof_hush_mpc_config);
+    rt.check(M._hush_mpc_config_init(p, protocol), 'config');
+    const dv = new DataView(rt.buffer);
+    const set = (f, v) => dv.setUint32(p + C[`offsetof_hush_mpc_config_${f}`], v, true);
+    set('n_parties', partiesArg(o.parties ?? 2));
+    set('frac_bits', fracArg(o.fracBits));
+    if (o.output !== undefined) {
+      if (OUTPUT[o.output] === undefined) throw rt.fail('HUSH_EARG', "output must be 'decision' or 'logits'");
+      set('output', OUTPUT[o.output]);
+    }
+    if (o.rows !== undefined) set('rows', positive(o.rows, 'rows'));
+    if (protocol === C.HUSH_MPC_TRAIN) {
+      set('epochs', positive(o.epochs, 'epochs', 10));
+      set('batch', positive(o.batch, 'batch', 32));
+      const lr = o.lr ?? 0.01;
+      if (typeof lr !== 'number' || !(lr > 0)) throw rt.fail('HUSH_EARG', 'lr must be a positive number');
+      dv.setFloat32(p + C.offsetof_hush_mpc_config_lr, lr, true);
+      const parts = rt.seedParts(o.seed ?? 1, 'seed');
+      dv.setUint32(p + C.offsetof_hush_mpc_config_shuffle_seed, parts[0], true);
+      dv.setUint32(p + C.offsetof_hush_mpc_config_shuffle_seed + 4, parts[1], true);
+    }
+    if (o.session !== undefined) {
+      const sid = bytesArg(o.session);
+      if (sid.length !== C.HUSH_MPC_SESSION_BYTES) throw rt.fail('HUSH_EARG', `session must be ${C.HUSH_MPC_SESSION_BYTES} bytes`);
+      rt.u8.set(sid, p + C.offsetof_hush_mpc_config_session);
+    }
+    return p;
+  }
+
+  // hush_mpc_stats -> the CLI's JSON keys.
+  function stats(p) {
+    const o = {};
+    for (const k of ['bytes', 'dealer_bytes', 'handshake_bytes', 'messages', 'rounds', 'sessions', 'truncations']) {
+      o[k] = u64At(p + C[`offsetof_hush_mpc_stats_${k}`]);
+    }
+    o.truncation_failure_probability = 0;
+    return o;
+  }
+  const privacy = (o) => ({ private: !o.reproducibleNoise, noise: o.reproducibleNoise ? 'seed' : 'os' });
+
+  // ---- fixed point and sharing ----
+
   // Doubles -> fixed point; throws HUSH_ERANGE on overflow, HUSH_ENUMERIC on NaN/inf.
-  function encode(values, fracBits) {
+  function fixedEncode(values, fracBits) {
     const f = fracArg(fracBits);
     const x = Float64Array.from(values);
     return rt.with((s) => {
       const out = s.alloc(8 * x.length);
-      rt.check(M._hush_fixed_encode(out, s.copy(x), x.length, f), 'encode');
+      rt.check(M._hush_mpc_fixed_encode(out, s.copy(x), x.length, f), 'fixedEncode');
       return u64(out, x.length).slice();
     });
   }
 
-  function decode(ring, fracBits) {
+  function fixedDecode(ring, fracBits) {
     const f = fracArg(fracBits);
-    const v = ringArg(ring, 'decode input');
+    const v = ringArg(ring, 'fixedDecode input');
     return rt.with((s) => {
       const out = s.alloc(8 * v.length);
-      rt.check(M._hush_fixed_decode(out, s.copy(v), v.length, f), 'decode');
+      rt.check(M._hush_mpc_fixed_decode(out, s.copy(v), v.length, f), 'fixedDecode');
       return f64(out, v.length).slice();
     });
   }
 
-  // n additive shares of a secret vector (numbers are fixed-point encoded first).
-  function share(values, n, { fracBits, seed } = {}) {
+  // n additive shares of a secret vector (numbers are fixed-point encoded first). OS
+  // randomness unless { seed, reproducibleNoise: true }.
+  function shareSplit(values, n, opts = {}) {
     partiesArg(n);
     const sec = values instanceof BigUint64Array || values instanceof BigInt64Array ? ringArg(values, 'values') :
-      encode(values, fracBits);
+      fixedEncode(values, opts.fracBits);
     return rt.with((s) => {
       const rng = s.alloc(C.sizeof_hush_rng);
       const out = s.alloc(8 * n * sec.length);
       try {
-        rt.seedStream(rng, seed, 'mpc.share', s);
-        rt.check(M._hush_share_split(out, n, s.copy(sec), sec.length, rng), 'share');
+        if (opts.reproducibleNoise) rt.seedStream(rng, opts.seed, 'mpc.share', s);
+        else rt.check(M._hush_rng_init_random(rng), 'rng');
+        rt.check(M._hush_mpc_share_split(rng, out, n, s.copy(sec), sec.length), 'shareSplit');
       } finally {
         M._hush_rng_clear(rng);
       }
@@ -94,8 +177,8 @@ export function defineMpc(rt, { Model }) {
     });
   }
 
-  function reconstruct(shares) {
-    if (!Array.isArray(shares) || shares.length < 1) throw rt.fail('HUSH_EARG', 'reconstruct needs an array of shares');
+  function shareReconstruct(shares) {
+    if (!Array.isArray(shares) || shares.length < 1) throw rt.fail('HUSH_EARG', 'shareReconstruct needs an array of shares');
     const parts = shares.map((x, i) => ringArg(x, `shares[${i}]`));
     const len = parts[0].length;
     if (parts.some((p) => p.length !== len)) throw rt.fail('HUSH_ESHAPE', 'shares have different lengths');
@@ -103,113 +186,139 @@ export function defineMpc(rt, { Model }) {
     parts.forEach((p, i) => flat.set(p, i * len));
     return rt.with((s) => {
       const out = s.alloc(8 * len);
-      rt.check(M._hush_share_reconstruct(out, s.copy(flat), parts.length, len), 'reconstruct');
+      rt.check(M._hush_mpc_share_reconstruct(out, s.copy(flat), parts.length, len), 'shareReconstruct');
       return u64(out, len).slice();
     });
   }
 
-  // One party's share of a model (or the public part, for the dealer and the client).
-  class MpcModel {
-    #ptr;
-    constructor(ptr) { this.#ptr = ptr; }
+  // ---- handles ----
+
+  class Handle {
+    #cell;
+    constructor(ptr, free, what) {
+      this.#cell = { ptr, free, what };
+      registry.register(this, this.#cell, this);
+    }
     get handle() {
-      if (!this.#ptr) throw rt.fail('HUSH_ESTATE', 'mpc model has been freed');
-      return this.#ptr;
+      if (!this.#cell.ptr) throw rt.fail('HUSH_ESTATE', `${this.#cell.what} has been freed`);
+      return this.#cell.ptr;
     }
     free() {
-      if (this.#ptr) M._hush_mpc_model_free(this.#ptr);
-      this.#ptr = 0;
+      if (this.#cell.ptr) this.#cell.free(this.#cell.ptr);
+      this.#cell.ptr = 0;
+      registry.unregister(this);
     }
   }
 
-  function modelArg(model) {
-    if (!(model instanceof Model)) throw rt.fail('HUSH_EARG', 'model must be a hush.Model');
-    return model.handle;
+  // One party's share of a model, or its public part (dealer, client): hush_mpc_model.
+  class MpcModel extends Handle {
+    constructor(ptr) { super(ptr, (p) => M._hush_mpc_model_free(p), 'mpc model'); }
   }
 
-  // Splits a trained Model into `parties` shares; also returns its public part.
-  function shareModel(model, parties = 2, { fracBits, seed, rngPtr } = {}) {
+  // Splits a trained Model into `parties` shares (OS randomness unless reproducibleNoise).
+  function modelShare(model, parties = 2, opts = {}) {
     const m = modelArg(model);
     const n = partiesArg(parties);
-    const f = fracArg(fracBits);
+    const f = fracArg(opts.fracBits);
     return rt.with((s) => {
       const out = s.alloc(4 * n);
-      const pub = s.alloc(4);
-      let rng = rngPtr;
-      if (!rng) {
-        rng = s.alloc(C.sizeof_hush_rng);
-        rt.seedStream(rng, seed, 'mpc', s);
-      }
+      const rng = noise(s, opts);
       try {
-        rt.check(M._hush_mpc_model_share(out, n, m, f, rng, 0), 'model share');
-        const shares = Array.from(rt.u32(out, n), (p) => new MpcModel(p));
-        const rc = M._hush_mpc_model_public(pub, m, 0);
-        if (rc !== 0) {
-          shares.forEach((x) => x.free());
-          throw rt.error(rc, 'model public part');
-        }
-        return { shares, public: new MpcModel(rt.u32At(pub)) };
+        rt.check(M._hush_mpc_model_share(out, n, rng, m, f, 0), 'modelShare');
       } finally {
-        if (!rngPtr) M._hush_rng_clear(rng);
+        clearRng(rng);
       }
+      return Array.from(rt.u32(out, n), (p) => new MpcModel(p));
     });
   }
 
-  class Party {
-    #p = 0;
+  // The public part (architecture, input standardisation), for the dealer and the client.
+  function modelPublic(model) {
+    const m = modelArg(model);
+    return rt.with((s) => {
+      const out = s.alloc(4);
+      rt.check(M._hush_mpc_model_public(out, m, 0), 'modelPublic');
+      return new MpcModel(rt.u32At(out));
+    });
+  }
+
+  // The session ids a role has used; a Party created with it refuses a repeat (HUSH_ESTATE).
+  class Guard extends Handle {
+    constructor(capacity = 1024) {
+      const ptr = rt.with((s) => {
+        const out = s.alloc(4);
+        rt.check(M._hush_mpc_guard_create(out, positive(capacity, 'capacity'), 0), 'guard');
+        return rt.u32At(out);
+      });
+      super(ptr, (p) => M._hush_mpc_guard_free(p), 'guard');
+    }
+    add(session) {
+      const b = bytesArg(session);
+      rt.with((s) => rt.check(M._hush_mpc_guard_add(this.handle, s.copy(b), b.length), 'guard add'));
+    }
+    get count() { return M._hush_mpc_guard_count(this.handle) >>> 0; }
+  }
+
+  // A fresh random session id (the client draws it and tells the other roles).
+  function sessionId() {
+    return rt.with((s) => {
+      const rng = s.alloc(C.sizeof_hush_rng);
+      const out = s.alloc(C.HUSH_MPC_SESSION_BYTES);
+      try {
+        rt.check(M._hush_rng_init_random(rng), 'rng');
+        rt.check(M._hush_rng_bytes(rng, out, C.HUSH_MPC_SESSION_BYTES), 'rng');
+      } finally {
+        M._hush_rng_clear(rng);
+      }
+      return rt.u8.slice(out, out + C.HUSH_MPC_SESSION_BYTES);
+    });
+  }
+
+  class Party extends Handle {
     #buf = 0;
     #cap = 0;
     #rows;
-    // opts: { role: index | 'dealer' | 'client', model: MpcModel, parties = 2, fracBits = 16,
-    //         session = 0, rows = 1, seed } (seed: dealer/client randomness; omitted = OS)
+    #classes;
+    #output;
+    #channels = [];
+    // opts: { role: index | 'dealer' | 'client', model: hush.mpc.Model (a share, or the public
+    //         part for the dealer and the client), session (16 random bytes, agreed by all),
+    //         parties = 2, fracBits = 16, rows = 1, output = 'decision' | 'logits', classes
+    //         (client: the model's output size), guard, seed + reproducibleNoise (tests only) }
     constructor(opts = {}) {
-      const role = typeof opts.role === 'string' ? ROLE[opts.role] : opts.role;
-      if (role === undefined || !Number.isInteger(role)) throw rt.fail('HUSH_EARG', "role must be a party index, 'dealer' or 'client'");
-      if (!(opts.model instanceof MpcModel)) throw rt.fail('HUSH_EARG', 'model must be an MpcModel (from mpc.shareModel)');
-      const n = partiesArg(opts.parties ?? 2);
-      const rows = opts.rows ?? 1;
-      if (!Number.isInteger(rows) || rows < 1) throw rt.fail('HUSH_EARG', 'rows must be a positive integer');
-      this.#rows = rows;
-      rt.with((s) => {
-        const cfg = s.alloc(C.sizeof_hush_mpc_config);
-        M._hush_mpc_config_default(cfg, C.HUSH_MPC_PREDICT);
-        const dv = new DataView(rt.buffer);
-        dv.setUint32(cfg + C.offsetof_hush_mpc_config_n_parties, n, true);
-        dv.setUint32(cfg + C.offsetof_hush_mpc_config_frac_bits, fracArg(opts.fracBits), true);
-        dv.setUint32(cfg + C.offsetof_hush_mpc_config_session, (opts.session ?? 0) >>> 0, true);
-        dv.setUint32(cfg + C.offsetof_hush_mpc_config_rows, rows, true);
+      const role = roleArg(opts.role);
+      if (!(opts.model instanceof MpcModel)) throw rt.fail('HUSH_EARG', 'model must be a hush.mpc.Model');
+      if (opts.session === undefined) throw rt.fail('HUSH_EARG', 'a party needs the session id (hush.mpc.sessionId())');
+      if (opts.guard !== undefined && !(opts.guard instanceof Guard)) throw rt.fail('HUSH_EARG', 'guard must be a hush.mpc.Guard');
+      const ptr = rt.with((s) => {
+        const cfg = config(s, C.HUSH_MPC_PREDICT, { ...opts, rows: opts.rows ?? 1 });
         const out = s.alloc(4);
-        let rng = opts.rngPtr || 0;
-        const own = !rng && (role === ROLE.dealer || role === ROLE.client);
-        if (own) {
-          rng = s.alloc(C.sizeof_hush_rng);
-          rt.seedStream(rng, opts.seed, role === ROLE.dealer ? 'mpc.dealer' : 'mpc.client', s);
-        }
+        const rng = noise(s, opts);
         try {
-          rt.check(M._hush_mpc_party_create(out, cfg, role, opts.model.handle, rng, 0), 'party');
+          rt.check(M._hush_mpc_party_create(out, rng, cfg, role, opts.model.handle, opts.guard ? opts.guard.handle : 0, 0),
+            'party');
         } finally {
-          if (own) M._hush_rng_clear(rng);
+          clearRng(rng);
         }
-        this.#p = rt.u32At(out);
+        return rt.u32At(out);
       });
-      this.#cap = M._hush_mpc_party_message_bound(this.#p) >>> 0;
+      super(ptr, (p) => M._hush_mpc_party_free(p), 'party');
+      this.#rows = opts.rows ?? 1;
+      this.#classes = opts.classes;
+      this.#output = opts.output ?? 'decision';
+      this.#cap = M._hush_mpc_party_max_message(ptr) >>> 0;
       this.#buf = M._malloc(this.#cap);
       if (!this.#buf) {
         this.free();
         throw rt.fail('HUSH_ENOMEM', 'cannot allocate the message buffer');
       }
       this.role = role;
-      this.parties = n;
     }
 
-    get #ptr() {
-      if (!this.#p) throw rt.fail('HUSH_ESTATE', 'party has been freed');
-      return this.#p;
-    }
     #stateSeq() {
       return rt.with((s) => {
         const seq = s.alloc(4);
-        const st = M._hush_mpc_party_state(this.#ptr, seq);
+        const st = M._hush_mpc_party_state(this.handle, seq);
         return [STATE[st] || 'unknown', rt.u32At(seq)];
       });
     }
@@ -217,171 +326,207 @@ export function defineMpc(rt, { Model }) {
     // The sequence number the party waits for (or sends next).
     get seq() { return this.#stateSeq()[1]; }
     get done() { return this.state === 'done'; }
+    get maxMessage() { return this.#cap; }
 
-    receive(bytes) {
-      const b = bytesArg(bytes);
-      rt.with((s) => rt.check(M._hush_mpc_party_receive(this.#ptr, s.copy(b), b.length), 'receive'));
+    // Links the party to a peer through an open hush.channel.Channel; the party borrows it
+    // until it is freed (the channel cannot be used or freed meanwhile).
+    attach(ch) {
+      if (!(ch instanceof channel.api.Channel)) throw rt.fail('HUSH_EARG', 'attach needs a hush.channel.Channel');
+      rt.check(M._hush_mpc_party_attach(this.handle, ch.handle), 'attach');
+      channel.borrow(ch);
+      this.#channels.push(ch);
     }
 
-    // The next outgoing message (its header names the recipient), or null.
+    // A record that arrived on the channel from role `from`. HUSH_ESTATE for a message not
+    // expected yet: the party and the channel are unchanged, offer it again later.
+    receive(from, record) {
+      const b = bytesArg(record);
+      rt.with((s) => rt.check(M._hush_mpc_party_receive(this.handle, roleArg(from), s.copy(b), b.length), 'receive'));
+    }
+
+    // The next outgoing record and its recipient ({ to, record }), or null.
     nextMessage() {
-      const p = this.#ptr;
+      const p = this.handle;
       return rt.with((s) => {
         const w = s.alloc(4);
-        rt.check(M._hush_mpc_party_next_message(p, this.#buf, this.#cap, w), 'nextMessage');
+        const to = s.alloc(4);
+        rt.check(M._hush_mpc_party_next_message(p, to, this.#buf, this.#cap, w), 'nextMessage');
         const n = rt.u32At(w);
         if (!n) return null;
-        const msg = rt.u8.slice(this.#buf, this.#buf + n);
+        const record = rt.u8.slice(this.#buf, this.#buf + n);
         rt.u8.fill(0, this.#buf, this.#buf + n);
-        return msg;
+        return { to: rt.u32At(to), record };
       });
     }
 
     // Client: the applicants' raw features (rows x inputSize).
     setInput(x) {
-      const xs = Float32Array.from(x.length && typeof x[0] === 'object' ? x.flat() : x);
-      rt.with((s) => rt.check(M._hush_mpc_party_set_input(this.#ptr, s.copy(xs), xs.length, 0, 0, 0, 0), 'setInput'));
+      const xs = features(x);
+      rt.with((s) => rt.check(M._hush_mpc_party_set_input(this.handle, s.copy(xs), xs.length, 0, 0, 0, 0), 'setInput'));
     }
 
-    // Client, when done: reconstructed logits and the securely computed argmax per row.
-    result(classes) {
-      const k = classes;
-      if (!Number.isInteger(k) || k < 1) throw rt.fail('HUSH_EARG', 'result(classes) needs the number of classes');
+    // Client, when done: { decisions } and, with output 'logits', { logits }.
+    result() {
       const rows = this.#rows;
+      const logits = this.#output === 'logits';
+      const k = this.#classes;
+      if (logits && (!Number.isInteger(k) || k < 1)) throw rt.fail('HUSH_EARG', 'logits need the classes option');
       return rt.with((s) => {
-        const lg = s.alloc(4 * rows * k);
         const dec = s.alloc(4 * rows);
-        rt.check(M._hush_mpc_predict_result(this.#ptr, lg, rows * k, dec, rows), 'result');
-        return { logits: rt.f32(lg, rows * k).slice(), decisions: rt.u32(dec, rows).slice() };
+        const lg = logits ? s.alloc(4 * rows * k) : 0;
+        rt.check(M._hush_mpc_predict_result(this.handle, dec, rows, lg, logits ? rows * k : 0), 'result');
+        const out = { decisions: rt.u32(dec, rows).slice() };
+        if (logits) out.logits = rt.f32(lg, rows * k).slice();
+        return out;
       });
     }
+
     free() {
       if (this.#buf) {
         rt.u8.fill(0, this.#buf, this.#buf + this.#cap);
         M._free(this.#buf);
       }
-      if (this.#p) M._hush_mpc_party_free(this.#p);
-      this.#p = this.#buf = 0;
-    }
-
-    // Header fields of a message: { kind, from, to, seq }.
-    static route(bytes) {
-      const b = bytesArg(bytes);
-      return rt.with((s) => {
-        const o = s.alloc(16);
-        rt.check(M._hush_mpc_message_route(s.copy(b), b.length, o, o + 4, o + 8, o + 12), 'route');
-        const [kind, from, to, seq] = rt.u32(o, 4);
-        return { kind: KIND[kind], from, to, seq };
-      });
+      this.#buf = 0;
+      super.free();
+      for (const ch of this.#channels) channel.giveBack(ch);
+      this.#channels = [];
     }
   }
 
-  // Shuttles bytes among parties [0..n), a dealer and a client until all are done. Returns
-  // { bytes, dealerBytes, messages, rounds }.
-  function run(parties, dealer, client) {
-    const n = parties.length;
-    const held = new Array(n).fill(null);
-    let dealerCount = 0;
-    const st = { bytes: 0, dealerBytes: 0, messages: 0, rounds: 0 };
-    for (;;) {
-      let progress = false;
-      while (dealer.state === 'send' && !held[dealerCount % n]) {
-        const msg = dealer.nextMessage();
-        held[dealerCount++ % n] = { msg, seq: Party.route(msg).seq };
-        progress = true;
+  // ---- the C drivers ----
+
+  // One session among in-process roles (every compute party, the dealer and the client, none
+  // attached yet): hush_mpc_run gives each a fresh identity and a channel per link. Returns the
+  // stats.
+  function run(roles, opts = {}) {
+    if (!Array.isArray(roles) || roles.some((p) => !(p instanceof Party))) throw rt.fail('HUSH_EARG', 'run needs an array of Party');
+    return rt.with((s) => {
+      const arr = s.alloc(4 * roles.length);
+      roles.forEach((p, i) => new DataView(rt.buffer).setUint32(arr + 4 * i, p.handle, true));
+      const st = s.alloc(C.sizeof_hush_mpc_stats);
+      const rng = noise(s, opts);
+      try {
+        rt.check(M._hush_mpc_run(arr, roles.length, rng, st, 0), 'run');
+      } finally {
+        clearRng(rng);
       }
-      for (let k = 0; k < n; k++) {
-        if (held[k] && parties[k].state === 'wait-dealer' && parties[k].seq === held[k].seq) {
-          parties[k].receive(held[k].msg);
-          st.bytes += held[k].msg.length;
-          st.dealerBytes += held[k].msg.length;
-          st.messages++;
-          held[k] = null;
-          progress = true;
-        }
-      }
-      for (const p of [...parties, client]) {
-        for (let msg = p.nextMessage(); msg; msg = p.nextMessage()) {
-          progress = true;
-          const r = Party.route(msg);
-          if (r.kind === 'open') {
-            if (r.from === 0) st.rounds++;
-            for (let k = 0; k < n; k++) {
-              if (k === r.from) continue;
-              parties[k].receive(msg);
-              st.bytes += msg.length;
-              st.messages++;
-            }
-          } else if (r.kind === 'input') {
-            parties[r.to].receive(msg);
-            st.bytes += msg.length;
-            st.messages++;
-          } else if (r.kind === 'output') {
-            client.receive(msg);
-            st.bytes += msg.length;
-            st.messages++;
-          } else {
-            throw rt.fail('HUSH_ESTATE', `unexpected ${r.kind} message`);
-          }
-        }
-      }
-      if ([...parties, dealer, client].every((p) => p.done)) return st;
-      if (!progress) throw rt.fail('HUSH_ESTATE', 'the parties are deadlocked');
-    }
+      return { ...stats(st), ...privacy(opts) };
+    });
   }
 
-  // Encrypted prediction of every row of x (rows x inputSize raw features) among `parties`
-  // in-process parties + dealer + client, `batch` applicants per session (default 1). Same
-  // random draws as hush_mpc_predict_run with the canonical "mpc" stream of `seed`.
-  function predict(model, x, { parties = 2, fracBits, batch = 1, seed } = {}) {
+  // Encrypted prediction of every row of x (raw features) among in-process roles, `batch`
+  // applicants per session (default 1). { decisions, logits (output 'logits' only), rows, and
+  // the stats keys of `hush mpc predict --json` }.
+  function predictRun(model, x, opts = {}) {
+    const m = modelArg(model);
+    const xs = features(x);
     const inN = model.inputSize, k = model.outputSize;
-    const xs = Float32Array.from(x.length && typeof x[0] === 'object' ? x.flat() : x);
-    if (xs.length % inN) throw rt.fail('HUSH_ESHAPE', `x has ${xs.length} values, not a multiple of ${inN}`);
+    if (xs.length % inN || !xs.length) throw rt.fail('HUSH_ESHAPE', `x has ${xs.length} values, not rows of ${inN}`);
     const rows = xs.length / inN;
-    const logits = new Float32Array(rows * k);
-    const decisions = new Uint32Array(rows);
-    const stats = { bytes: 0, dealerBytes: 0, messages: 0, rounds: 0 };
-    const s = rt.scope();
-    const rng = s.alloc(C.sizeof_hush_rng);
-    let sm = null;
-    try {
-      rt.seedStream(rng, seed, 'mpc', s);
-      sm = shareModel(model, parties, { fracBits, rngPtr: rng });
-      for (let r0 = 0, session = 0; r0 < rows; r0 += batch, session++) {
-        const B = Math.min(batch, rows - r0);
-        const common = { parties, fracBits, session, rows: B, rngPtr: rng };
-        const roles = [];
-        try {
-          const client = new Party({ ...common, role: 'client', model: sm.public });
-          roles.push(client);
-          client.setInput(xs.subarray(r0 * inN, (r0 + B) * inN));
-          const ps = [];
-          for (let i = 0; i < parties; i++) {
-            const p = new Party({ ...common, role: i, model: sm.shares[i] });
-            roles.push(p);
-            ps.push(p);
-          }
-          const dealer = new Party({ ...common, role: 'dealer', model: sm.public });
-          roles.push(dealer);
-          const st = run(ps, dealer, client);
-          for (const key of Object.keys(stats)) stats[key] += st[key];
-          const res = client.result(k);
-          logits.set(res.logits, r0 * k);
-          decisions.set(res.decisions, r0);
-        } finally {
-          roles.forEach((p) => p.free());
-        }
+    const wantLogits = opts.output === 'logits';
+    return rt.with((s) => {
+      const cfg = config(s, C.HUSH_MPC_PREDICT, { ...opts, rows: opts.batch ?? 1 });
+      const st = s.alloc(C.sizeof_hush_mpc_stats);
+      const dec = s.alloc(4 * rows);
+      const lg = wantLogits ? s.alloc(4 * rows * k) : 0;
+      const rng = noise(s, opts);
+      try {
+        rt.check(M._hush_mpc_predict_run(cfg, rng, st, dec, rows, lg, wantLogits ? rows * k : 0, m, s.copy(xs), xs.length, 0),
+          'predictRun');
+      } finally {
+        clearRng(rng);
       }
-    } finally {
-      if (sm) {
-        sm.shares.forEach((m) => m.free());
-        sm.public.free();
-      }
-      M._hush_rng_clear(rng);
-      s.release();
-    }
-    return { logits, decisions, rows, ...stats };
+      const out = { decisions: rt.u32(dec, rows).slice(), rows, ...stats(st), ...privacy(opts) };
+      if (wantLogits) out.logits = rt.f32(lg, rows * k).slice();
+      return out;
+    });
   }
 
-  return Object.freeze({ encode, decode, share, reconstruct, shareModel, Party, MpcModel, run, predict });
+  // hush_mpc_predict_eval: encrypted against plaintext, with the keys of `hush mpc predict --json`
+  // (all but the timings).
+  function predictEval(model, x, y, opts = {}) {
+    const m = modelArg(model);
+    const xs = features(x);
+    const rows = xs.length / model.inputSize;
+    const ys = y === undefined || y === null ? null : labels(y, rows);
+    return rt.with((s) => {
+      const cfg = config(s, C.HUSH_MPC_PREDICT, { ...opts, rows: opts.batch ?? 1 });
+      const rep = s.alloc(C.sizeof_hush_mpc_report);
+      const rng = noise(s, opts);
+      try {
+        rt.check(M._hush_mpc_predict_eval(cfg, rng, rep, m, s.copy(xs), xs.length, ys ? s.copy(ys) : 0, ys ? ys.length : 0, 0),
+          'predictEval');
+      } finally {
+        clearRng(rng);
+      }
+      const st = stats(rep + C.offsetof_hush_mpc_report_stats);
+      const r = (f) => f64At(rep + C[`offsetof_hush_mpc_report_${f}`]);
+      const out = {
+        command: 'mpc predict', rows, parties: opts.parties ?? 2, frac_bits: fracArg(opts.fracBits),
+        batch: opts.batch ?? 1, output: opts.output ?? 'decision',
+        decision_agreement: r('decision_agreement'), encrypted_accuracy: r('encrypted_accuracy'),
+      };
+      if (out.output === 'logits') out.max_abs_logit_error = r('max_abs_logit_error');
+      Object.assign(out, {
+        bytes_per_prediction: st.bytes / rows, dealer_bytes_per_prediction: st.dealer_bytes / rows,
+        handshake_bytes_per_prediction: st.handshake_bytes / rows, rounds_per_session: st.rounds / st.sessions,
+      }, st, privacy(opts));
+      return out;
+    });
+  }
+
+  // Encrypted SGD training of model (updated in place) on raw features x and labels y in {0, 1}.
+  // Returns the stats keys.
+  function trainRun(model, x, y, opts = {}) {
+    const m = modelArg(model);
+    const xs = features(x);
+    const ys = labels(y, xs.length / model.inputSize);
+    return rt.with((s) => {
+      const cfg = config(s, C.HUSH_MPC_TRAIN, opts);
+      const st = s.alloc(C.sizeof_hush_mpc_stats);
+      const rng = noise(s, opts);
+      try {
+        rt.check(M._hush_mpc_train_run(m, cfg, rng, st, s.copy(xs), xs.length, s.copy(ys), ys.length, 0), 'trainRun');
+      } finally {
+        clearRng(rng);
+      }
+      return { ...stats(st), ...privacy(opts) };
+    });
+  }
+
+  // hush_mpc_train_eval: trainRun next to plaintext SGD, both evaluated on the test rows, with
+  // the keys of `hush mpc train --json` (all but the timings).
+  function trainEval(model, x, y, testX, testY, opts = {}) {
+    const m = modelArg(model);
+    const xs = features(x), ts = features(testX);
+    const ys = labels(y, xs.length / model.inputSize), tys = labels(testY, ts.length / model.inputSize);
+    return rt.with((s) => {
+      const cfg = config(s, C.HUSH_MPC_TRAIN, opts);
+      const rep = s.alloc(C.sizeof_hush_mpc_report);
+      const rng = noise(s, opts);
+      try {
+        rt.check(M._hush_mpc_train_eval(m, cfg, rng, rep, s.copy(xs), xs.length, s.copy(ys), ys.length, s.copy(ts),
+          ts.length, s.copy(tys), tys.length, 0), 'trainEval');
+      } finally {
+        clearRng(rng);
+      }
+      const st = stats(rep + C.offsetof_hush_mpc_report_stats);
+      const r = (f) => f64At(rep + C[`offsetof_hush_mpc_report_${f}`]);
+      const epochs = opts.epochs ?? 10;
+      return {
+        command: 'mpc train', parties: opts.parties ?? 2, frac_bits: fracArg(opts.fracBits), epochs,
+        batch: opts.batch ?? 32, seed: opts.seed ?? 1, train_rows: ys.length, test_rows: tys.length,
+        test_accuracy: r('test_accuracy'), plaintext_test_accuracy: r('plaintext_test_accuracy'),
+        test_loss: r('test_loss'), plaintext_test_loss: r('plaintext_test_loss'),
+        max_param_difference: r('max_param_difference'), bytes_per_epoch: st.bytes / epochs, ...st, ...privacy(opts),
+      };
+    });
+  }
+
+  return Object.freeze({
+    DEALER: C.HUSH_MPC_ROLE_DEALER,
+    CLIENT: C.HUSH_MPC_ROLE_CLIENT,
+    fixedEncode, fixedDecode, shareSplit, shareReconstruct, modelShare, modelPublic, sessionId,
+    Model: MpcModel, Guard, Party, run, predictRun, predictEval, trainRun, trainEval,
+  });
 }

@@ -29,8 +29,10 @@ static const char usage[] =
     "  secagg sim --inputs FILE | --clients N --dim D   --threshold T [--max-corrupt C] [--min-honest K]\n"
     "          [--bits K] [--neighbours D] [--authenticated] [--seed S] [--drop ROUND:CLIENT,...]\n"
     "          [--out SUM_FILE] [--json]\n"
-    "  mpc predict --model MODEL --data FILE [--parties 2] [--frac-bits 16] [--batch 1] [--test-split --seed S] [--json]\n"
-    "  mpc train --data FILE --model SPEC --epochs N [--batch B] [--lr LR] [--seed S] [--parties 2] [--json]\n"
+    "  mpc predict --model MODEL --data FILE [--parties 2] [--frac-bits 16] [--batch 1] [--test-split --seed S]\n"
+    "              [--logits] [--reproducible-noise] [--json]\n"
+    "  mpc train --data FILE --model SPEC --epochs N [--batch B] [--lr LR] [--seed S] [--parties 2]\n"
+    "            [--reproducible-noise] [--json]\n"
     "  version\n";
 
 int main(int argc, char **argv) {

@@ -1,7 +1,13 @@
 /* `hush mpc predict` and `hush mpc train`: encrypted prediction and training with in-process
- * parties (n compute parties + dealer + client shuttling bytes through the wire encoding),
- * each compared with the same computation in plaintext. */
-#include <math.h>
+ * roles (n compute parties + dealer + client, an authenticated channel on every link), each
+ * compared with the same computation in plaintext by the core (hush_mpc_predict_eval,
+ * hush_mpc_train_eval): parse the options, make one call, print the result.
+ *
+ * Randomness: --seed S fixes only the public, reproducible parts (the data split, the initial
+ * parameters and the public shuffle order of training). Shares, dealer material, session ids and
+ * keys come from the OS CSPRNG, unless --reproducible-noise derives them from S too (for tests
+ * and comparisons between builds): then nothing is private, a warning goes to stderr and the
+ * JSON says "private":false, "noise":"seed". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +19,24 @@ static int fail(const char *what, int rc) {
     return CLI_EXIT_FAIL;
 }
 
-static const char *const predict_flags[] = {"json", "test-split", NULL};
+/* The secrets' rng: NULL (the OS) unless reproducible noise was asked for. */
+static hush_rng *noise_rng(hush_rng *rng, const hush_rng *master, int reproducible) {
+    if (!reproducible) return NULL;
+    fprintf(stderr, "hush: warning: --reproducible-noise derives every share, mask and key from --seed: "
+                    "nothing in this run is private\n");
+    return hush_rng_derive(rng, master, "mpc") == HUSH_OK ? rng : NULL;
+}
+
+static void print_stats(const hush_mpc_stats *st, int reproducible) {
+    printf("\"bytes\":%llu,\"dealer_bytes\":%llu,\"handshake_bytes\":%llu,\"messages\":%llu,\"rounds\":%llu,"
+           "\"sessions\":%llu,\"truncations\":%llu,\"truncation_failure_probability\":0,\"private\":%s,"
+           "\"noise\":\"%s\"",
+           (unsigned long long)st->bytes, (unsigned long long)st->dealer_bytes, (unsigned long long)st->handshake_bytes,
+           (unsigned long long)st->messages, (unsigned long long)st->rounds, (unsigned long long)st->sessions,
+           (unsigned long long)st->truncations, reproducible ? "false" : "true", reproducible ? "seed" : "os");
+}
+
+static const char *const predict_flags[] = {"json", "test-split", "logits", "reproducible-noise", NULL};
 
 static int mpc_predict(int argc, char **argv) {
     cli_args a;
@@ -21,7 +44,8 @@ static int mpc_predict(int argc, char **argv) {
     if (rc) return rc;
     const char *mpath = cli_str(&a, "model", NULL), *data = cli_str(&a, "data", NULL);
     const char *format = cli_str(&a, "format", NULL);
-    int json = cli_flag(&a, "json"), test_split = cli_flag(&a, "test-split");
+    int json = cli_flag(&a, "json"), test_split = cli_flag(&a, "test-split"), logits = cli_flag(&a, "logits");
+    int reproducible = cli_flag(&a, "reproducible-noise");
     uint64_t parties, frac, batch, seed;
     double tf;
     if ((rc = cli_u64(&a, "parties", 2, 2, HUSH_MPC_MAX_PARTIES, &parties)) ||
@@ -38,11 +62,9 @@ static int mpc_predict(int argc, char **argv) {
     if (!bytes) return CLI_EXIT_FAIL;
     hush_model *model = NULL;
     hush_dataset *all = NULL, *train = NULL, *test = NULL;
-    float *plain = NULL, *enc = NULL;
-    uint32_t *dec = NULL, *pdec = NULL;
     hush_rng master, split_rng, mpc_rng;
-    memset(&split_rng, 0, sizeof split_rng);
-    mpc_rng = master = split_rng;
+    memset(&master, 0, sizeof master);
+    split_rng = mpc_rng = master;
     int exit_code = CLI_EXIT_FAIL, st = hush_model_load(&model, bytes, len, 256, NULL);
     free(bytes);
     if (st != HUSH_OK) {
@@ -54,7 +76,7 @@ static int mpc_predict(int argc, char **argv) {
         goto done;
     }
     const hush_dataset *ds = all;
-    if ((st = hush_rng_init_u64(&master, seed)) || (st = hush_rng_derive(&mpc_rng, &master, "mpc"))) {
+    if ((st = hush_rng_init_u64(&master, seed))) {
         exit_code = fail("rng", st);
         goto done;
     }
@@ -67,68 +89,47 @@ static int mpc_predict(int argc, char **argv) {
         }
         ds = test;
     }
-    size_t n = hush_dataset_rows(ds), in = hush_model_input_size(model), k = hush_model_output_size(model);
+    size_t n = hush_dataset_rows(ds), in = hush_model_input_size(model);
     if (hush_dataset_dim(ds) != in || n == 0) {
         cli_error("%s has %zu features but the model expects %zu", data, hush_dataset_dim(ds), in);
         goto done;
     }
-    plain = malloc(n * k * sizeof *plain);
-    enc = malloc(n * k * sizeof *enc);
-    dec = malloc(n * sizeof *dec);
-    pdec = malloc(n * sizeof *pdec);
-    if (!plain || !enc || !dec || !pdec) {
-        exit_code = fail("mpc", HUSH_ENOMEM);
+    hush_mpc_config cfg;
+    if ((st = hush_mpc_config_init(&cfg, HUSH_MPC_PREDICT))) {
+        exit_code = fail("config", st);
         goto done;
     }
-    const float *x = hush_dataset_x(ds);
-    for (size_t s = 0; s < n; s += 256) {
-        size_t B = n - s < 256 ? n - s : 256;
-        if ((st = hush_model_forward(model, plain + s * k, B * k, x + s * in, B)) ||
-            (st = hush_model_predict(model, pdec + s, x + s * in, B))) {
-            exit_code = fail("plaintext forward", st);
-            goto done;
-        }
-    }
-    hush_mpc_stats stats;
-    memset(&stats, 0, sizeof stats);
+    cfg.n_parties = (uint32_t)parties, cfg.frac_bits = (uint32_t)frac, cfg.rows = (uint32_t)batch;
+    cfg.output = logits ? HUSH_MPC_OUTPUT_LOGITS : HUSH_MPC_OUTPUT_DECISION;
+    hush_mpc_report rep;
     double t0 = cli_now();
-    st = hush_mpc_predict_run(enc, dec, model, x, n, (uint32_t)parties, (uint32_t)frac, (uint32_t)batch, &mpc_rng,
-                              &stats, NULL);
+    st = hush_mpc_predict_eval(&cfg, noise_rng(&mpc_rng, &master, reproducible), &rep, model, hush_dataset_x(ds),
+                               n * in, hush_dataset_labels(ds), n, NULL);
     double secs = cli_now() - t0;
     if (st != HUSH_OK) {
         exit_code = fail("encrypted prediction", st);
         goto done;
     }
-    size_t agree = 0, correct = 0;
-    double maxerr = 0;
-    const uint32_t *y = hush_dataset_labels(ds);
-    for (size_t i = 0; i < n; i++) {
-        agree += dec[i] == pdec[i];
-        correct += dec[i] == y[i];
-        for (size_t j = 0; j < k; j++) {
-            double e = fabs((double)enc[i * k + j] - (double)plain[i * k + j]);
-            if (e > maxerr) maxerr = e;
-        }
-    }
-    double sessions = (double)((n + batch - 1) / batch);
-    if (json)
+    const hush_mpc_stats *ms = &rep.stats;
+    if (json) {
         printf("{\"command\":\"mpc predict\",\"rows\":%zu,\"parties\":%llu,\"frac_bits\":%llu,\"batch\":%llu,"
-               "\"decision_agreement\":%.6f,\"max_abs_logit_error\":%.9g,\"encrypted_accuracy\":%.6f,"
-               "\"ms_per_prediction\":%.4f,\"bytes_per_prediction\":%.1f,\"dealer_bytes_per_prediction\":%.1f,"
-               "\"rounds_per_session\":%.1f,\"seconds\":%.4f}\n",
+               "\"output\":\"%s\",\"decision_agreement\":%.6f,\"encrypted_accuracy\":%.6f,",
                n, (unsigned long long)parties, (unsigned long long)frac, (unsigned long long)batch,
-               (double)agree / (double)n, maxerr, (double)correct / (double)n, 1e3 * secs / (double)n,
-               (double)stats.bytes / (double)n, (double)stats.dealer_bytes / (double)n, (double)stats.rounds / sessions,
-               secs);
-    else
-        printf("%zu rows: decisions agree on %.4f, max |logit error| %.3g, %.3f ms and %.0f bytes per prediction\n", n,
-               (double)agree / (double)n, maxerr, 1e3 * secs / (double)n, (double)stats.bytes / (double)n);
+               logits ? "logits" : "decision", rep.decision_agreement, rep.encrypted_accuracy);
+        if (logits) printf("\"max_abs_logit_error\":%.9g,", rep.max_abs_logit_error);
+        printf("\"ms_per_prediction\":%.4f,\"bytes_per_prediction\":%.1f,\"dealer_bytes_per_prediction\":%.1f,"
+               "\"handshake_bytes_per_prediction\":%.1f,\"rounds_per_session\":%.1f,\"seconds\":%.4f,",
+               1e3 * secs / (double)n, (double)ms->bytes / (double)n, (double)ms->dealer_bytes / (double)n,
+               (double)ms->handshake_bytes / (double)n, (double)ms->rounds / (double)ms->sessions, secs);
+        print_stats(ms, reproducible);
+        printf("}\n");
+    } else {
+        printf("%zu rows: decisions agree on %.4f, %.3f ms and %.0f bytes per prediction%s\n", n,
+               rep.decision_agreement, 1e3 * secs / (double)n, (double)ms->bytes / (double)n,
+               reproducible ? " (reproducible noise: not private)" : "");
+    }
     exit_code = 0;
 done:
-    free(plain);
-    free(enc);
-    free(dec);
-    free(pdec);
     hush_model_free(model);
     hush_dataset_free(all);
     hush_dataset_free(train);
@@ -139,23 +140,7 @@ done:
     return exit_code;
 }
 
-static const char *const train_flags[] = {"json", NULL};
-
-/* x -> (x - shift) * scale, NaN -> 0: the model's own input standardisation, applied by the data
- * owner before sharing. */
-static float *normalized(const hush_model *m, const hush_dataset *d) {
-    size_t n = hush_dataset_rows(d), in = hush_dataset_dim(d);
-    float *out = malloc(n * in * sizeof *out + 2 * in * sizeof *out);
-    if (!out) return NULL;
-    float *shift = out + n * in, *scale = shift + in;
-    const float *x = hush_dataset_x(d);
-    int has = hush_model_input_norm(m, shift, scale, in) == HUSH_OK;
-    for (size_t i = 0; i < n * in; i++) {
-        float v = x[i];
-        out[i] = !has ? v : v != v ? 0.0f : (v - shift[i % in]) * scale[i % in];
-    }
-    return out;
-}
+static const char *const train_flags[] = {"json", "reproducible-noise", NULL};
 
 static int mpc_train(int argc, char **argv) {
     cli_args a;
@@ -163,7 +148,7 @@ static int mpc_train(int argc, char **argv) {
     if (rc) return rc;
     const char *data = cli_str(&a, "data", NULL), *format = cli_str(&a, "format", NULL);
     const char *spec = cli_str(&a, "model", NULL);
-    int json = cli_flag(&a, "json");
+    int json = cli_flag(&a, "json"), reproducible = cli_flag(&a, "reproducible-noise");
     uint64_t parties, frac, epochs, batch, seed;
     double lr, tf;
     if ((rc = cli_u64(&a, "parties", 2, 2, HUSH_MPC_MAX_PARTIES, &parties)) ||
@@ -184,18 +169,15 @@ static int mpc_train(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     hush_dataset *all = NULL, *train = NULL, *test = NULL;
-    hush_model *pm = NULL, *em = NULL;
-    hush_optim *opt = NULL;
-    uint32_t *perm = NULL;
-    float *xn = NULL, *stats_buf = NULL;
-    hush_rng master, split_rng, init_rng, shuffle_rng, mpc_rng;
+    hush_model *m = NULL;
+    float *norm = NULL;
+    hush_rng master, split_rng, init_rng, mpc_rng;
     memset(&master, 0, sizeof master);
-    split_rng = init_rng = shuffle_rng = mpc_rng = master;
+    split_rng = init_rng = mpc_rng = master;
     int exit_code = CLI_EXIT_FAIL;
     if ((rc = cli_load_dataset(&all, data, format))) return rc;
     if ((st = hush_rng_init_u64(&master, seed)) || (st = hush_rng_derive(&split_rng, &master, "split")) ||
-        (st = hush_rng_derive(&init_rng, &master, "init")) || (st = hush_rng_derive(&shuffle_rng, &master, "shuffle")) ||
-        (st = hush_rng_derive(&mpc_rng, &master, "mpc"))) {
+        (st = hush_rng_derive(&init_rng, &master, "init"))) {
         exit_code = fail("rng", st);
         goto done;
     }
@@ -207,94 +189,65 @@ static int mpc_train(int argc, char **argv) {
         cli_error("encrypted training supports two classes (the data has %u)", (unsigned)hush_dataset_classes(train));
         goto done;
     }
-    size_t in = hush_dataset_dim(train), n = hush_dataset_rows(train);
-    if ((st = hush_model_create(&pm, layers, n_layers, hush_dataset_shape(train), (uint32_t)batch, NULL)) ||
-        (st = hush_model_create(&em, layers, n_layers, hush_dataset_shape(train), (uint32_t)batch, NULL))) {
+    /* The model of `hush train --seed S`: its input standardisation from the training split and
+     * its initial parameters from the "init" stream. */
+    size_t in = hush_dataset_dim(train), n = hush_dataset_rows(train), nt = hush_dataset_rows(test);
+    norm = malloc(2 * in * sizeof *norm);
+    if (!norm) goto done;
+    if ((st = hush_model_create(&m, layers, n_layers, hush_dataset_shape(train), (uint32_t)batch, NULL)) ||
+        (st = hush_dataset_norm_stats(train, norm, norm + in, in)) ||
+        (st = hush_model_set_input_norm(m, norm, norm + in, in)) || (st = hush_model_init_params(m, &init_rng))) {
         exit_code = fail("model", st);
         goto done;
     }
-    stats_buf = malloc(2 * in * sizeof *stats_buf);
-    if (!stats_buf) goto done;
-    if ((st = hush_dataset_norm_stats(train, stats_buf, stats_buf + in, in)) ||
-        (st = hush_model_set_input_norm(pm, stats_buf, stats_buf + in, in)) ||
-        (st = hush_model_set_input_norm(em, stats_buf, stats_buf + in, in)) || (st = hush_model_init_params(pm, &init_rng))) {
-        exit_code = fail("init", st);
-        goto done;
-    }
-    memcpy(hush_model_params(em), hush_model_params(pm), hush_model_param_count(pm) * sizeof(float));
-    /* Plaintext reference: the same SGD schedule (hush_model_fit_epoch, "shuffle" stream). */
-    hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_SGD, (float)lr);
-    perm = malloc(n * sizeof *perm);
-    if (!perm) goto done;
-    if ((st = hush_optim_create(&opt, &oc, hush_model_param_count(pm), NULL))) {
-        exit_code = fail("optimizer", st);
-        goto done;
-    }
-    double t0 = cli_now();
-    for (uint64_t e = 0; e < epochs; e++) {
-        float loss;
-        if ((st = hush_model_fit_epoch(pm, opt, &shuffle_rng, perm, &loss, hush_dataset_x(train),
-                                       hush_dataset_labels(train), n, (size_t)batch))) {
-            exit_code = fail("plaintext training", st);
-            goto done;
-        }
-    }
-    double plain_secs = cli_now() - t0;
-    xn = normalized(em, train);
-    if (!xn) goto done;
     hush_mpc_config cfg;
-    hush_mpc_config_default(&cfg, HUSH_MPC_TRAIN);
+    if ((st = hush_mpc_config_init(&cfg, HUSH_MPC_TRAIN))) {
+        exit_code = fail("config", st);
+        goto done;
+    }
     cfg.n_parties = (uint32_t)parties, cfg.frac_bits = (uint32_t)frac, cfg.epochs = (uint32_t)epochs;
     cfg.batch = (uint32_t)batch, cfg.lr = (float)lr, cfg.shuffle_seed = seed;
-    hush_mpc_stats ms;
-    memset(&ms, 0, sizeof ms);
-    t0 = cli_now();
-    st = hush_mpc_train_run(em, &cfg, xn, hush_dataset_labels(train), n, &mpc_rng, &ms, NULL);
-    double enc_secs = cli_now() - t0;
+    hush_mpc_report rep;
+    double t0 = cli_now();
+    st = hush_mpc_train_eval(m, &cfg, noise_rng(&mpc_rng, &master, reproducible), &rep, hush_dataset_x(train), n * in,
+                             hush_dataset_labels(train), n, hush_dataset_x(test), nt * in, hush_dataset_labels(test),
+                             nt, NULL);
+    double secs = cli_now() - t0;
+    if (st == HUSH_EUNSUPPORTED) {
+        cli_error("encrypted training needs dense layers with relu between them, ending in dense:2");
+        goto done;
+    }
     if (st != HUSH_OK) {
         exit_code = fail("encrypted training", st);
         goto done;
     }
-    float pl, pa, el, ea, maxd = 0;
-    const float *p1 = hush_model_params(pm), *p2 = hush_model_params(em);
-    for (size_t i = 0; i < hush_model_param_count(pm); i++) {
-        float d = fabsf(p1[i] - p2[i]);
-        if (d > maxd) maxd = d;
-    }
-    if ((st = hush_model_evaluate(pm, &pl, &pa, hush_dataset_x(test), hush_dataset_labels(test), hush_dataset_rows(test))) ||
-        (st = hush_model_evaluate(em, &el, &ea, hush_dataset_x(test), hush_dataset_labels(test), hush_dataset_rows(test)))) {
-        exit_code = fail("evaluate", st);
-        goto done;
-    }
-    if (json)
+    if (json) {
         printf("{\"command\":\"mpc train\",\"parties\":%llu,\"frac_bits\":%llu,\"epochs\":%llu,\"batch\":%llu,"
                "\"seed\":%llu,\"train_rows\":%zu,\"test_rows\":%zu,\"test_accuracy\":%.6f,"
                "\"plaintext_test_accuracy\":%.6f,\"test_loss\":%.9g,\"plaintext_test_loss\":%.9g,"
-               "\"max_param_difference\":%.9g,\"seconds_per_epoch\":%.4f,\"plaintext_seconds_per_epoch\":%.6f,"
-               "\"bytes_per_epoch\":%.1f,\"rounds\":%llu}\n",
+               "\"max_param_difference\":%.9g,\"seconds\":%.4f,\"seconds_per_epoch\":%.4f,\"bytes_per_epoch\":%.1f,",
                (unsigned long long)parties, (unsigned long long)frac, (unsigned long long)epochs,
-               (unsigned long long)batch, (unsigned long long)seed, n, hush_dataset_rows(test), ea, pa, el, pl, maxd,
-               enc_secs / (double)epochs, plain_secs / (double)epochs, (double)ms.bytes / (double)epochs,
-               (unsigned long long)ms.rounds);
-    else
-        printf("encrypted test accuracy %.4f, plaintext %.4f; %.2f s per encrypted epoch\n", ea, pa,
-               enc_secs / (double)epochs);
+               (unsigned long long)batch, (unsigned long long)seed, n, nt, rep.test_accuracy,
+               rep.plaintext_test_accuracy, rep.test_loss, rep.plaintext_test_loss, rep.max_param_difference, secs,
+               secs / (double)epochs, (double)rep.stats.bytes / (double)epochs);
+        print_stats(&rep.stats, reproducible);
+        printf("}\n");
+    } else {
+        printf("encrypted test accuracy %.4f, plaintext %.4f; %.2f s per encrypted epoch; %llu truncations, "
+               "failure probability 0%s\n",
+               rep.test_accuracy, rep.plaintext_test_accuracy, secs / (double)epochs,
+               (unsigned long long)rep.stats.truncations, reproducible ? " (reproducible noise: not private)" : "");
+    }
     exit_code = 0;
 done:
-    free(xn);
-    free(stats_buf);
-    free(perm);
-    hush_optim_free(opt);
-    hush_model_free(pm);
-    hush_model_free(em);
+    free(norm);
+    hush_model_free(m);
     hush_dataset_free(all);
     hush_dataset_free(train);
     hush_dataset_free(test);
     hush_rng_clear(&master);
     hush_rng_clear(&split_rng);
     hush_rng_clear(&init_rng);
-    hush_rng_clear(&shuffle_rng);
     hush_rng_clear(&mpc_rng);
     return exit_code;
 }

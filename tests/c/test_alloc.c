@@ -87,7 +87,15 @@ static void refused(const hush_allocator *bad) {
 
     hush_mpc_model *mm = NULL;
     CHECK_RC(hush_mpc_model_public(&mm, m, bad), HUSH_EARG);
-    CHECK_RC(hush_mpc_model_share(&mm, 2, m, 16, &rng, bad), HUSH_EARG);
+    CHECK_RC(hush_mpc_model_share(&mm, 2, &rng, m, 16, bad), HUSH_EARG);
+    hush_mpc_guard *g = NULL;
+    CHECK_RC(hush_mpc_guard_create(&g, 4, bad), HUSH_EARG);
+    hush_channel_config chc;
+    hush_channel *ch = NULL;
+    uint8_t sid[16] = {1}, pk[32], sk[64];
+    CHECK_OK(hush_channel_keypair(&rng, pk, 32, sk, 64));
+    CHECK_OK(hush_channel_config_init(&chc, HUSH_CHANNEL_INITIATOR, sid, 16, 0, 1));
+    CHECK_RC(hush_channel_create(&ch, &rng, &chc, sk, 64, pk, 32, bad), HUSH_EARG);
 
     hush_rng_clear(&rng);
     hush_dataset_free(ds);

@@ -104,6 +104,9 @@ int hush__dcf_gen(uint64_t *k0, uint64_t *k1, uint64_t alpha, uint64_t beta, hus
     k0[K_FINAL] = k1[K_FINAL] = sign * (s1[0] - s0[0] - va);
     sodium_memzero(s0, sizeof s0);
     sodium_memzero(s1, sizeof s1);
+    sodium_memzero(&va, sizeof va);
+    sodium_memzero(&alpha, sizeof alpha);
+    sodium_memzero(&beta, sizeof beta);
     return HUSH_OK;
 }
 
@@ -111,8 +114,8 @@ uint64_t hush__dcf_eval(uint32_t b, const uint64_t *key, uint64_t x) {
     uint64_t s[2] = {key[K_S], key[K_S + 1]}, v = 0;
     uint64_t sign = b ? (uint64_t)0 - 1 : 1;
     uint32_t t = b & 1u;
+    dcf_node n;
     for (int i = 0; i < HUSH__DCF_BITS; i++) {
-        dcf_node n;
         prg(&n, s);
         size_t L = K_LEVEL(i);
         uint64_t m = t ? ~(uint64_t)0 : 0;
@@ -130,6 +133,9 @@ uint64_t hush__dcf_eval(uint32_t b, const uint64_t *key, uint64_t x) {
         }
     }
     v += sign * (s[0] + (t ? key[K_FINAL] : 0));
+    /* the walk's seeds are key material: wipe the last ones (once per evaluation, not per level) */
+    sodium_memzero(&n, sizeof n);
+    sodium_memzero(s, sizeof s);
     return v;
 }
 
@@ -150,12 +156,13 @@ void hush__dcf_eval_many(uint32_t b, const uint64_t *key, const uint64_t *xs, si
     uint32_t t[HUSH__DCF_BITS + 1];
     uint64_t sign = b ? (uint64_t)0 - 1 : 1;
     s[0][0] = key[K_S], s[0][1] = key[K_S + 1], t[0] = b & 1u, v[0] = 0;
+    dcf_node nd;
+    memset(&nd, 0, sizeof nd);
     for (size_t q = 0; q < n; q++) {
         uint64_t x = xs[q] & LOW63;
         /* points that share a prefix share the walk down to it */
         int start = q ? common_prefix(x, xs[q - 1]) : 0;
         for (int i = start; i < HUSH__DCF_BITS; i++) {
-            dcf_node nd;
             prg(&nd, s[i]);
             size_t L = K_LEVEL(i);
             uint64_t m = t[i] ? ~(uint64_t)0 : 0, tv = t[i] ? key[L + 2] : 0;
@@ -173,19 +180,27 @@ void hush__dcf_eval_many(uint32_t b, const uint64_t *key, const uint64_t *xs, si
     }
     sodium_memzero(s, sizeof s);
     sodium_memzero(v, sizeof v);
+    sodium_memzero(t, sizeof t);
+    sodium_memzero(&nd, sizeof nd);
 }
 
 int hush__ltz_gen(uint64_t *r, uint64_t *off, uint64_t *key0, uint64_t *key1, size_t n_parties, size_t n,
                   hush_rng *rng) {
+    uint64_t rv = 0, beta = 0;
     for (size_t j = 0; j < n; j++) {
-        uint64_t rv = hush_rng_u64(rng);
+        rv = hush_rng_u64(rng);
         r[j] = rv;
         off[j] = rv >> 63;
         /* d = r63 xor [c_low < r_low] = r63 + (1 - 2 r63) [c_low < r_low] */
-        uint64_t beta = (rv >> 63) ? (uint64_t)0 - 1 : 1;
+        beta = (rv >> 63) ? (uint64_t)0 - 1 : 1;
         int rc = hush__dcf_gen(key0 + j * HUSH__DCF_KEY_WORDS, key1 + j * HUSH__DCF_KEY_WORDS, rv & LOW63, beta, rng);
-        if (rc != HUSH_OK) return rc;
+        if (rc != HUSH_OK) {
+            sodium_memzero(&rv, sizeof rv);
+            return rc;
+        }
     }
+    sodium_memzero(&rv, sizeof rv);
+    sodium_memzero(&beta, sizeof beta);
     hush__mpc_share_out(r, n_parties, n, rng);
     hush__mpc_share_out(off, n_parties, n, rng);
     return HUSH_OK;
@@ -204,6 +219,7 @@ void hush__ltz_finish(uint64_t *s, uint32_t party, const uint64_t *c, const uint
 void hush__ltz_knots_finish(uint64_t *s, uint32_t party, const uint64_t *c, const uint64_t *off, const uint64_t *keys,
                             const uint64_t *knots, size_t k, size_t n) {
     uint64_t pts[HUSH__LTZ_MAX_KNOTS], y[HUSH__LTZ_MAX_KNOTS];
+    memset(y, 0, sizeof y);
     for (size_t i = 0; i < n; i++) {
         /* x - k_j is masked by the same r: c - k_j */
         for (size_t j = 0; j < k; j++) pts[j] = c[i] - knots[j];
@@ -213,4 +229,5 @@ void hush__ltz_knots_finish(uint64_t *s, uint32_t party, const uint64_t *c, cons
             s[j * n + i] = (pts[j] >> 63) ? (party == 0 ? 1 : 0) - d : d;
         }
     }
+    sodium_memzero(y, sizeof y);
 }

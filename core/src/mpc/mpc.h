@@ -1,4 +1,5 @@
-/* Internals shared by the mpc files: ring helpers and the distributed comparison function. */
+/* Internals shared by the mpc files: ring helpers, saturating 64-bit layout arithmetic, wiping
+ * frees, and the distributed comparison function. */
 #ifndef HUSH__MPC_MPC_H
 #define HUSH__MPC_MPC_H
 
@@ -15,9 +16,21 @@ static inline int64_t hush__mpc_to_i64(uint64_t u) {
     return u >> 63 ? -(int64_t)(~u) - 1 : (int64_t)u;
 }
 
+/* Layout arithmetic: every size is computed in 64 bits and saturates at UINT64_MAX instead of
+ * wrapping, then compared with HUSH_MPC_MAX_PARTY_BYTES; only sizes under that limit (2^30)
+ * are ever converted to size_t, which is 32 bits on wasm32. */
+static inline uint64_t hush__sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+static inline uint64_t hush__sat_mul(uint64_t a, uint64_t b) { return b && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
+
+/* Frees a block after wiping all of it: everything the mpc code frees was zeroed first, secret
+ * or not, so no path can forget a secret (tests check every freed byte). */
+void hush__mpc_free(const hush_allocator *a, void *p, size_t bytes);
+
 int hush__mpc_rng_words(hush_rng *rng, uint64_t *out, size_t n);
 void hush__mpc_matmul_acc(uint64_t *c, const uint64_t *a, const uint64_t *b, size_t m, size_t k, size_t p);
 void hush__mpc_share_out(uint64_t *v, size_t n_parties, size_t n, hush_rng *rng);
+/* 2^62: the offset that makes a truncated value's top bit known (see TRUNCATION in mpc.h). */
+#define HUSH__TRUNC_OFFSET ((uint64_t)1 << 62)
 
 /* DCF over a 63-bit domain (Boyle, Chandran, Gilboa, Gupta, Ishai, Kumar, Rathee, Eurocrypt
  * 2021, Fig. 1), output group Z_2^64, 128-bit seeds, PRG = ChaCha20 keyed by the seed:

@@ -9,32 +9,51 @@
 
 #define NONE UINT32_MAX
 
+/* Doubles an array, keeping the program's total allocation under the limit (HUSH_ERANGE). */
 static void *grow(mpc_prog *pg, void *p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return p;
-    size_t nc = *cap ? *cap * 2 : 64;
+    uint64_t nc = *cap ? (uint64_t)*cap * 2 : 64;
     while (nc < need) nc *= 2;
-    void *q = hush__calloc(pg->alloc, nc, elem);
-    if (!q) return NULL;
+    uint64_t bytes = hush__sat_add(pg->bytes - (uint64_t)*cap * elem, hush__sat_mul(nc, elem));
+    if (bytes > HUSH_MPC_MAX_PARTY_BYTES) {
+        pg->err = HUSH_ERANGE;
+        return NULL;
+    }
+    void *q = hush__calloc(pg->alloc, (size_t)nc, elem);
+    if (!q) {
+        pg->err = HUSH_ENOMEM;
+        return NULL;
+    }
     if (p) {
         memcpy(q, p, *cap * elem);
-        hush__free(pg->alloc, p, *cap * elem);
+        hush__mpc_free(pg->alloc, p, *cap * elem);
     }
-    *cap = nc;
+    pg->bytes = bytes;
+    *cap = (size_t)nc;
     return q;
+}
+
+/* The arena grows by rows x cols words; past the limit the program is HUSH_ERANGE. */
+static int arena_add(mpc_prog *pg, uint32_t rows, uint32_t cols) {
+    uint64_t words = hush__sat_add(pg->arena_words, hush__sat_mul(rows, cols));
+    if (hush__sat_mul(words, 8) > HUSH_MPC_MAX_PARTY_BYTES) {
+        pg->err = HUSH_ERANGE;
+        return 0;
+    }
+    pg->arena_words = (size_t)words;
+    return 1;
 }
 
 static uint32_t reg_new(mpc_prog *pg, uint32_t rows, uint32_t cols) {
     if (pg->err) return 0;
     mpc_reg *r = grow(pg, pg->regs, &pg->cap_regs, pg->n_regs + 1, sizeof *r);
-    if (!r) {
-        pg->err = HUSH_ENOMEM;
-        return 0;
-    }
+    if (!r) return 0;
     pg->regs = r;
-    r[pg->n_regs].off = pg->arena_words;
+    size_t off = pg->arena_words;
+    if (!arena_add(pg, rows, cols)) return 0;
+    r[pg->n_regs].off = off;
     r[pg->n_regs].rows = rows;
     r[pg->n_regs].cols = cols;
-    pg->arena_words += (size_t)rows * cols;
     return (uint32_t)pg->n_regs++;
 }
 
@@ -42,10 +61,7 @@ static uint32_t reg_new(mpc_prog *pg, uint32_t rows, uint32_t cols) {
 static uint32_t reg_view(mpc_prog *pg, uint32_t base, size_t at, uint32_t rows, uint32_t cols) {
     if (pg->err) return 0;
     mpc_reg *r = grow(pg, pg->regs, &pg->cap_regs, pg->n_regs + 1, sizeof *r);
-    if (!r) {
-        pg->err = HUSH_ENOMEM;
-        return 0;
-    }
+    if (!r) return 0;
     pg->regs = r;
     r[pg->n_regs].off = r[base].off + at;
     r[pg->n_regs].rows = rows;
@@ -53,39 +69,50 @@ static uint32_t reg_view(mpc_prog *pg, uint32_t base, size_t at, uint32_t rows, 
     return (uint32_t)pg->n_regs++;
 }
 
+/* A register's words: under the arena limit, so it fits size_t (and uint32_t). */
 static size_t reg_size(const mpc_prog *pg, uint32_t r) { return (size_t)pg->regs[r].rows * pg->regs[r].cols; }
 
-void hush__mpc_op_sizes(const mpc_op *op, size_t *add, size_t *keys, size_t *open) {
-    size_t m = op->m, k = op->k, p = op->p;
+void hush__mpc_op_sizes(const mpc_op *op, uint64_t *add, uint64_t *keys, uint64_t *open) {
+    uint64_t m = op->m, k = op->k, p = op->p;
     *add = *keys = *open = 0;
     switch (op->kind) {
-    case OP_MATMUL: *add = m * k + k * p + m * p, *open = m * k + k * p; break;
+    case OP_MATMUL: {
+        uint64_t mk = hush__sat_mul(m, k), kp = hush__sat_mul(k, p);
+        *add = hush__sat_add(hush__sat_add(mk, kp), hush__sat_mul(m, p));
+        *open = hush__sat_add(mk, kp);
+        break;
+    }
     case OP_MULE: *add = 3 * m, *open = 2 * m; break;
-    case OP_TRUNC: *add = 2 * m, *open = m; break;
+    case OP_TRUNC: *add = 3 * m, *open = m; break; /* r, r >> s, r >> 63 */
     case OP_LTZ:
-    case OP_LTZK: *add = 2 * m, *keys = m * HUSH__DCF_KEY_WORDS, *open = m; break;
+    case OP_LTZK: *add = 2 * m, *keys = hush__sat_mul(m, HUSH__DCF_KEY_WORDS), *open = m; break;
     default: break;
     }
+}
+
+/* max = max(max, v), with v checked against the party limit (in words). */
+static void track(mpc_prog *pg, size_t *max, uint64_t v) {
+    if (hush__sat_mul(v, 8) > HUSH_MPC_MAX_PARTY_BYTES) {
+        pg->err = HUSH_ERANGE;
+        return;
+    }
+    if (v > *max) *max = (size_t)v;
 }
 
 static void emit(mpc_prog *pg, mpc_op op) {
     if (pg->err) return;
     mpc_op *o = grow(pg, pg->ops, &pg->cap_ops, pg->n_ops + 1, sizeof *o);
-    if (!o) {
-        pg->err = HUSH_ENOMEM;
-        return;
-    }
+    if (!o) return;
     pg->ops = o;
     o[pg->n_ops++] = op;
-    size_t add, keys, open;
+    uint64_t add, keys, open;
     hush__mpc_op_sizes(&op, &add, &keys, &open);
-    if (add > pg->max_add) pg->max_add = add;
-    if (keys > pg->max_keys) pg->max_keys = keys;
-    if (open > pg->max_open) pg->max_open = open;
-    if (op.kind == OP_INPUT || op.kind == OP_OUTPUT) {
-        size_t n = reg_size(pg, op.kind == OP_INPUT ? op.dst : op.a);
-        if (n > pg->max_io) pg->max_io = n;
-    }
+    track(pg, &pg->max_add, add);
+    track(pg, &pg->max_keys, keys);
+    track(pg, &pg->max_open, open);
+    if (op.kind == OP_INPUT || op.kind == OP_OUTPUT) track(pg, &pg->max_io, reg_size(pg, op.kind == OP_INPUT ? op.dst : op.a));
+    if (MPC_OP_INTERACTIVE(op.kind)) pg->rounds++;
+    if (op.kind == OP_TRUNC) pg->truncations += op.m;
 }
 
 static mpc_op mk(uint32_t kind, uint32_t dst, uint32_t a, uint32_t b, uint32_t m) {
@@ -225,7 +252,8 @@ static int build_predict(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mp
     pg->n_dense = np / 2;
     pg->logits_reg = h;
     pg->classes = width;
-    emit(pg, mk(OP_OUTPUT, 0, h, 0, 0));
+    /* The logits leave the parties only when the caller opted in (model extraction). */
+    if (cfg->output == HUSH_MPC_OUTPUT_LOGITS) emit(pg, mk(OP_OUTPUT, 0, h, 0, 0));
     /* Secure argmax: a tournament keeping the first maximum, like hush_model_predict. */
     uint32_t cur = col(pg, h, 0);
     uint32_t idx = reg_new(pg, B, 1);
@@ -289,12 +317,18 @@ static int build_train(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mpc_
     if (rc == HUSH_OK) rc = hush_rng_derive(&shuf, &master, "shuffle");
     hush_rng_clear(&master);
     if (rc != HUSH_OK) return rc;
+    uint64_t perm_bytes = hush__sat_mul(hush__sat_mul(cfg->epochs, N), sizeof *pg->perm);
+    if (hush__sat_add(pg->bytes, perm_bytes) > HUSH_MPC_MAX_PARTY_BYTES) {
+        hush_rng_clear(&shuf);
+        return HUSH_ERANGE;
+    }
     pg->perm_len = (size_t)cfg->epochs * N;
     pg->perm = hush__calloc(pg->alloc, pg->perm_len, sizeof *pg->perm);
     if (!pg->perm) {
         hush_rng_clear(&shuf);
         return HUSH_ENOMEM;
     }
+    pg->bytes += perm_bytes;
     for (uint32_t e = 0; e < cfg->epochs && rc == HUSH_OK; e++) {
         uint32_t *pm = pg->perm + (size_t)e * N;
         for (uint32_t i = 0; i < N; i++) pm[i] = i;
@@ -374,7 +408,7 @@ static int build_train(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mpc_
 }
 
 int hush__mpc_config_check(const hush_mpc_config *cfg) {
-    if (!cfg) return HUSH_EARG;
+    if (!cfg || cfg->version != HUSH_MPC_CONFIG_VERSION) return HUSH_EARG;
     if (cfg->n_parties < 2 || cfg->n_parties > HUSH_MPC_MAX_PARTIES) return HUSH_EARG;
     if (cfg->frac_bits < 1 || cfg->frac_bits > HUSH_MPC_MAX_FRAC_BITS) return HUSH_EARG;
     if (cfg->rows == 0 || cfg->rows > HUSH_MAX_BATCH * 16u) return HUSH_ERANGE;
@@ -385,7 +419,26 @@ int hush__mpc_config_check(const hush_mpc_config *cfg) {
         if ((uint64_t)cfg->epochs * ((cfg->rows + cfg->batch - 1) / cfg->batch) > ((uint64_t)1 << 20)) return HUSH_ERANGE;
     } else if (cfg->protocol != HUSH_MPC_PREDICT) {
         return HUSH_EARG;
+    } else if (cfg->output != HUSH_MPC_OUTPUT_DECISION && cfg->output != HUSH_MPC_OUTPUT_LOGITS) {
+        return HUSH_EARG;
     }
+    return HUSH_OK;
+}
+
+int hush_mpc_config_init(hush_mpc_config *cfg, uint32_t protocol) {
+    if (!cfg) return HUSH_EARG;
+    memset(cfg, 0, sizeof *cfg);
+    if (protocol != HUSH_MPC_PREDICT && protocol != HUSH_MPC_TRAIN) return HUSH_EARG;
+    cfg->version = HUSH_MPC_CONFIG_VERSION;
+    cfg->protocol = protocol;
+    cfg->n_parties = 2;
+    cfg->frac_bits = HUSH_MPC_DEFAULT_FRAC_BITS;
+    cfg->output = HUSH_MPC_OUTPUT_DECISION;
+    cfg->rows = 1;
+    cfg->epochs = 10;
+    cfg->batch = 32;
+    cfg->lr = 0.01f;
+    cfg->shuffle_seed = 1;
     return HUSH_OK;
 }
 
@@ -402,10 +455,11 @@ int hush__mpc_prog_build(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mp
     spline_tables(pg, cfg->frac_bits);
     rc = cfg->protocol == HUSH_MPC_PREDICT ? build_predict(pg, cfg, mm) : build_train(pg, cfg, mm);
     if (rc == HUSH_OK) rc = pg->err;
-    if (rc == HUSH_OK && pg->arena_words > ((size_t)1 << 28)) rc = HUSH_ERANGE;
     if (rc == HUSH_OK) {
-        pg->next_inter = hush__calloc(alloc, pg->n_ops + 1, sizeof *pg->next_inter);
-        if (!pg->next_inter) rc = HUSH_ENOMEM;
+        uint64_t nb = hush__sat_mul((uint64_t)pg->n_ops + 1, sizeof *pg->next_inter);
+        if (hush__sat_add(pg->bytes, nb) > HUSH_MPC_MAX_PARTY_BYTES) rc = HUSH_ERANGE;
+        else if (!(pg->next_inter = hush__calloc(alloc, pg->n_ops + 1, sizeof *pg->next_inter))) rc = HUSH_ENOMEM;
+        else pg->bytes += nb;
     }
     if (rc != HUSH_OK) {
         hush__mpc_prog_free(pg);
@@ -422,9 +476,9 @@ int hush__mpc_prog_build(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mp
 
 void hush__mpc_prog_free(mpc_prog *pg) {
     if (!pg) return;
-    hush__free(pg->alloc, pg->ops, pg->cap_ops * sizeof *pg->ops);
-    hush__free(pg->alloc, pg->regs, pg->cap_regs * sizeof *pg->regs);
-    hush__free(pg->alloc, pg->perm, pg->perm_len * sizeof *pg->perm);
-    hush__free(pg->alloc, pg->next_inter, (pg->n_ops + 1) * sizeof *pg->next_inter);
+    hush__mpc_free(pg->alloc, pg->ops, pg->cap_ops * sizeof *pg->ops);
+    hush__mpc_free(pg->alloc, pg->regs, pg->cap_regs * sizeof *pg->regs);
+    hush__mpc_free(pg->alloc, pg->perm, pg->perm_len * sizeof *pg->perm);
+    hush__mpc_free(pg->alloc, pg->next_inter, (pg->n_ops + 1) * sizeof *pg->next_inter);
     memset(pg, 0, sizeof *pg);
 }

@@ -40,7 +40,7 @@ typedef struct mpc_op {
 } mpc_op;
 
 typedef struct mpc_reg {
-    size_t off;
+    size_t off; /* < HUSH_MPC_MAX_PARTY_BYTES / 8: the arena is checked as it grows */
     uint32_t rows, cols;
 } mpc_reg;
 
@@ -58,6 +58,8 @@ struct hush_mpc_model {
     float *norm; /* shift[in], scale[in] */
 };
 
+/* Every size is in words (u64) and was checked against HUSH_MPC_MAX_PARTY_BYTES in 64-bit
+ * arithmetic before it was stored, so it fits size_t even on wasm32. */
 typedef struct mpc_prog {
     const hush_allocator *alloc;
     mpc_op *ops;
@@ -69,6 +71,9 @@ typedef struct mpc_prog {
     size_t perm_len;
     uint32_t *next_inter; /* per op: first interactive op at index > i, or UINT32_MAX */
     size_t max_add, max_keys, max_open, max_io;
+    uint64_t bytes;       /* the program's own allocations */
+    uint64_t rounds;      /* interactive operations: one opening round each */
+    uint64_t truncations; /* truncated elements */
     int err;
     uint32_t protocol, n_dense, classes, rows, in_size;
     uint32_t x_reg, y_reg, logits_reg, idx_reg;
@@ -79,10 +84,8 @@ typedef struct mpc_prog {
 int hush__mpc_prog_build(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mpc_model *mm,
                          const hush_allocator *alloc);
 void hush__mpc_prog_free(mpc_prog *pg);
-/* Per-party words of dealer material (additive part, DCF keys) and of the opening. */
-void hush__mpc_op_sizes(const mpc_op *op, size_t *add, size_t *keys, size_t *open);
+/* Per-party words of dealer material (additive part, DCF keys) and of the opening, in 64 bits. */
+void hush__mpc_op_sizes(const mpc_op *op, uint64_t *add, uint64_t *keys, uint64_t *open);
 int hush__mpc_config_check(const hush_mpc_config *cfg);
-/* Role, number of parties and session of a state machine (for the driver). */
-void hush__mpc_party_info(const hush_mpc_party *p, uint32_t *role, uint32_t *n_parties, uint32_t *session);
 
 #endif
