@@ -4,10 +4,10 @@
  * needs no workspace (and so takes no allocator). */
 #include "io/dataset.h"
 
+#include "base/fmt.h"
 #include "base/norm.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,13 +61,13 @@ int hush__dataset_alloc_names(hush_dataset *d, uint32_t n_classes, size_t names_
 
 int hush__dataset_decimal_names(hush_dataset *d, uint32_t n_classes) {
     size_t len = 0;
-    for (uint32_t k = 0; k < n_classes; k++) len += (size_t)snprintf(NULL, 0, "%u", (unsigned)k) + 1;
+    for (uint32_t k = 0; k < n_classes; k++) len += (size_t)hush__fmt(NULL, 0, "%u", (unsigned)k) + 1;
     int rc = hush__dataset_alloc_names(d, n_classes, len);
     if (rc != HUSH_OK) return rc;
     size_t pos = 0;
     for (uint32_t k = 0; k < n_classes; k++) {
         d->name_off[k] = (uint32_t)pos;
-        pos += (size_t)snprintf(d->names + pos, len - pos, "%u", (unsigned)k) + 1;
+        pos += (size_t)hush__fmt(d->names + pos, len - pos, "%u", (unsigned)k) + 1;
     }
     return HUSH_OK;
 }
@@ -261,11 +261,11 @@ int hush__perr(hush_parse_error *e, int status, size_t line, size_t offset, cons
     e->line = line;
     e->offset = offset;
     int n = 0;
-    if (line) n = snprintf(e->msg, sizeof e->msg, "line %zu: ", line);
+    if (line) n = hush__fmt(e->msg, sizeof e->msg, "line %zu: ", line);
     if (n < 0 || (size_t)n >= sizeof e->msg) n = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg + n, sizeof e->msg - (size_t)n, fmt, ap);
+    hush__vfmt(e->msg + n, sizeof e->msg - (size_t)n, fmt, ap);
     va_end(ap);
     return status;
 }
