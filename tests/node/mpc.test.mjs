@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { builds, dataFile, haveData, load, readText, runCli, tempDir } from './util.mjs';
+import { builds, dataFile, needData, load, readText, runCli, tempDir } from './util.mjs';
 
 const RING = 1n << 64n;
 
@@ -83,7 +83,7 @@ test('Party: bytes in, bytes out; malformed and out-of-order messages are reject
   model.free();
 });
 
-test('encrypted prediction: JS agrees with plaintext and with the native CLI (same seed)', { skip: !haveData('iris.csv') }, async () => {
+test('encrypted prediction: JS agrees with plaintext and with the native CLI (same seed)', { skip: needData('iris.csv') }, async () => {
   const dir = tempDir();
   const mfile = join(dir, 'iris.model');
   const tr = runCli('native', ['train', '--data', 'data/iris.csv', '--model', 'dense:8,relu,dense:3', '--epochs', '30',
@@ -116,7 +116,7 @@ test('encrypted prediction: JS agrees with plaintext and with the native CLI (sa
   }
 });
 
-test('hush mpc train: logistic regression on shares tracks plaintext', { skip: !haveData('credit-g.arff') }, () => {
+test('hush mpc train: logistic regression on shares tracks plaintext', { skip: needData('credit-g.arff') }, () => {
   const r = runCli('native', ['mpc', 'train', '--data', 'data/credit-g.arff', '--model', 'dense:2', '--epochs', '2',
     '--lr', '0.1', '--seed', '1', '--json']);
   assert.equal(r.code, 0, r.stderr);
