@@ -125,6 +125,27 @@ static inline void check_free_fn(void *ud, void *p, size_t size) {
 }
 #define CHECK_ALLOCATOR(ca) {check_alloc_fn, check_free_fn, &(ca)}
 
+/* Allocator that checks every block comes back zeroed: what the library frees (activations,
+ * parameters, optimiser moments, data rows, parser scratch) must not linger in the heap. */
+typedef struct check_wipe {
+    long frees, dirty; /* blocks freed, and those freed with a nonzero byte */
+} check_wipe;
+
+static inline void *check_wipe_alloc_fn(void *ud, size_t size) {
+    (void)ud;
+    return malloc(size);
+}
+static inline void check_wipe_free_fn(void *ud, void *p, size_t size) {
+    check_wipe *c = ud;
+    const unsigned char *b = p;
+    size_t i = 0;
+    while (i < size && b[i] == 0) i++;
+    c->frees++;
+    c->dirty += i < size;
+    free(p);
+}
+#define CHECK_WIPE_ALLOCATOR(cw) {check_wipe_alloc_fn, check_wipe_free_fn, &(cw)}
+
 /* Test data from an rng that cannot run out: hush_rng_below's value, its status checked. */
 static inline uint64_t check_below(hush_rng *r, uint64_t bound) {
     uint64_t v = 0;

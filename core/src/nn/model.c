@@ -203,11 +203,12 @@ void hush_model_free(hush_model *m) {
     hush_allocator a = m->alloc_copy;
     const hush_allocator *ap = m->alloc ? &a : NULL;
     size_t np = m->n_params ? m->n_params : 1;
-    hush__free(ap, m->ws, m->ws_bytes);
-    hush__free(ap, m->norm, 2 * m->in_size * sizeof(float));
-    hush__free(ap, m->grads, np * sizeof(float));
-    hush__free(ap, m->params, np * sizeof(float));
-    hush__free(ap, m, sizeof *m);
+    /* activations, labels, parameters, gradients and the input statistics all derive from data */
+    hush__free_wipe(ap, m->ws, m->ws_bytes);
+    hush__free_wipe(ap, m->norm, 2 * m->in_size * sizeof(float));
+    hush__free_wipe(ap, m->grads, np * sizeof(float));
+    hush__free_wipe(ap, m->params, np * sizeof(float));
+    hush__free_wipe(ap, m, sizeof *m);
 }
 
 /* Weight draws: layers in order, weights in layout order, one hush_rng_uniform u each:
