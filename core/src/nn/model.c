@@ -1,11 +1,12 @@
-/* hush_model lifetime: shape planning, the three allocations (parameters, gradients, workspace),
- * accessors and parameter initialisation. Layout of parameters and workspace: nn/model.h. */
+/* hush_model lifetime: shape planning, the four allocations (parameters, gradients, input norm,
+ * workspace), accessors and parameter initialisation. Layout of parameters and workspace:
+ * nn/model.h. */
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/norm.h"
-#include "io/modelfile.h"
 #include "nn/model.h"
+#include "nn/spec.h"
 
 /* Larger workspaces are a mistake rather than a model; refusing keeps size arithmetic far from
  * overflow on 32-bit (wasm) size_t as well. */
@@ -89,7 +90,7 @@ int hush__nn_plan(hush_model *m, const hush_layer_spec *layers, size_t n_layers,
     if (input.c == 0 || input.h == 0 || input.w == 0) return HUSH_ESHAPE;
     if (input.c > DIM_LIMIT || input.h > DIM_LIMIT || input.w > DIM_LIMIT) return HUSH_ERANGE;
     for (size_t i = 0; i < n_layers; i++)
-        if (hush__modelfile_check_layer(&layers[i]) != HUSH_OK) return HUSH_EFORMAT;
+        if (hush__nn_layer_check(&layers[i]) != HUSH_OK) return HUSH_EFORMAT;
     m->input = input;
     m->n_layers = n_layers;
     m->max_batch = max_batch;
