@@ -31,9 +31,11 @@ check 'node tests/gen/chacha20_kat.mjs' tests/vectors/rng/chacha20.kat
 check 'node tests/gen/secagg_prg_kat.mjs' tests/vectors/secagg/prg.kat
 check 'build/gen/secagg_wire_kat' tests/vectors/secagg/wire.kat
 check 'python3 tests/gen/modelfile_kat.py' tests/vectors/modelfile/tiny.kat
+run 'python3 tests/gen/pate_kat.py --check'
 if python3 -c 'import mpmath' 2>/dev/null; then
     check 'python3 tests/gen/gaussian_kat.py' tests/vectors/dp/gaussian.kat
     run 'python3 tests/gen/rdp_kat.py --check'
+    run 'python3 tests/gen/pld_kat.py --check'
 else
     echo "note: python3 mpmath missing (Debian: python3-mpmath): the mpmath generators were not run"
 fi
