@@ -9,7 +9,7 @@ test-node: $(TEST_NODE_DEPS)
 
 # Generated tables and known-answer files (tests/gen/check.sh): each generator under tests/gen/
 # must reproduce its committed file byte for byte.
-.PHONY: test-gen
+.PHONY: test-node test-gen
 test-gen: build/gen/secagg_wire_kat
 	@sh tests/gen/check.sh
 
