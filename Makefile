@@ -1,11 +1,16 @@
-# Hush: one C core, three builds (native, Emscripten, WASI). POSIX-plain make, no autotools.
+# Hush: one C core, three builds (native, Emscripten, WASI). GNU make (pattern rules, $(wildcard),
+# $(shell), target-specific variables), no autotools.
 #   make            build native, Emscripten and WASI
 #   make demo       bootstrap, build, serve the demo and print its URL
-#   make test       every test suite (C under ASan+UBSan, fuzz corpora, Node, browser)
-#   make bench      benchmarks (not tests)
+#   make test       every test suite (C under ASan+UBSan, fuzz corpora, generated tables, Node,
+#                   browser)
+#   make bench      benchmarks (not tests; bench/bench.mk), make bench-size the bundle size
 #   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each
+# CFLAGS and LDFLAGS are appended to the fixed flags of the native, sanitizer and fuzz builds
+# (make CFLAGS=-g3); the fixed ones (-ffp-contract=off above all) keep every build bit-identical.
 
-SODIUM_VERSION := 1.0.18
+# Written once, in the script that builds it.
+SODIUM_VERSION := $(shell sed -n 's/^SODIUM_VERSION=//p' scripts/bootstrap.sh)
 DEPS           := .deps
 SODIUM_EM      := $(DEPS)/libsodium-$(SODIUM_VERSION)/emscripten
 SODIUM_WASI    := $(DEPS)/libsodium-$(SODIUM_VERSION)/wasi
@@ -17,10 +22,10 @@ CLANG   ?= clang
 # -ffp-contract=off: no fused multiply-add anywhere, so every build rounds identically.
 CSTD    := -std=c11 -Wall -Wextra -Werror -ffp-contract=off -fno-math-errno
 CINC    := -Icore/include -Icore/src
-CFLAGS_NATIVE := $(CSTD) $(CINC) -O2 -fPIC
+CFLAGS_NATIVE = $(CSTD) $(CINC) -O2 -fPIC $(CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-CFLAGS_ASAN := $(CSTD) $(CINC) -O1 -g $(SAN)
-CFLAGS_TSAN := $(CSTD) $(CINC) -O1 -g -fsanitize=thread
+CFLAGS_ASAN = $(CSTD) $(CINC) -O1 -g $(SAN) $(CFLAGS)
+CFLAGS_TSAN = $(CSTD) $(CINC) -O1 -g -fsanitize=thread $(CFLAGS)
 
 CORE_SRC := $(sort $(wildcard core/src/*/*.c))
 CLI_SRC  := $(sort $(wildcard core/cli/*.c))
@@ -35,7 +40,7 @@ TSAN_OBJ   := $(CORE_SRC:%.c=build/tsan/obj/%.o)
 TSAN_BIN   := build/tsan/tests/test_dpsgd_prefetch
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all native wasm bootstrap demo test test-build test-c test-wasi test-fuzz test-accuracy test-node test-e2e test-examples bench fuzz clean
+.PHONY: all native wasm bootstrap demo test test-build test-c test-wasi test-fuzz test-accuracy test-e2e test-examples fuzz clean
 
 all: native wasm
 
@@ -50,7 +55,7 @@ build/native/libhush.a: $(NATIVE_OBJ)
 	ar rcs $@ $^
 
 build/native/hush: $(CLI_SRC) $(wildcard core/cli/*.h) build/native/libhush.a
-	$(CC) $(CFLAGS_NATIVE) $(CLI_SRC) build/native/libhush.a -lsodium -lm -pthread -o $@
+	$(CC) $(CFLAGS_NATIVE) $(CLI_SRC) build/native/libhush.a $(LDFLAGS) -lsodium -lm -pthread -o $@
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,7 +67,7 @@ build/asan/libhush.a: $(ASAN_OBJ)
 
 build/asan/tests/%: tests/c/%.c $(wildcard tests/c/*.h) build/asan/libhush.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ASAN) -Itests/c $< build/asan/libhush.a -lsodium -lm -pthread -o $@
+	$(CC) $(CFLAGS_ASAN) -Itests/c $< build/asan/libhush.a $(LDFLAGS) -lsodium -lm -pthread -o $@
 
 build/tsan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,11 +79,11 @@ build/tsan/libhush.a: $(TSAN_OBJ)
 
 build/tsan/tests/%: tests/c/%.c $(wildcard tests/c/*.h) build/tsan/libhush.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_TSAN) -Itests/c $< build/tsan/libhush.a -lsodium -lm -pthread -o $@
+	$(CC) $(CFLAGS_TSAN) -Itests/c $< build/tsan/libhush.a $(LDFLAGS) -lsodium -lm -pthread -o $@
 
 # libFuzzer targets: the core is instrumented once (fuzzer-no-link), each target links it; run on
 # their corpora by `make test`.
-FUZZ_CFLAGS := $(CSTD) $(CINC) -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS = $(CSTD) $(CINC) -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CFLAGS)
 FUZZ_OBJ    := $(CORE_SRC:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c
@@ -91,7 +96,8 @@ build/fuzz/libhush.a: $(FUZZ_OBJ)
 
 build/fuzz/%: tests/fuzz/%.c build/fuzz/libhush.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(CINC) -g -O1 -fsanitize=fuzzer,address,undefined $< build/fuzz/libhush.a -lsodium -lm -o $@
+	$(CLANG) $(CSTD) $(CINC) -g -O1 -fsanitize=fuzzer,address,undefined $(CFLAGS) $< build/fuzz/libhush.a \
+	    $(LDFLAGS) -lsodium -lm -o $@
 
 bootstrap:
 	@sh scripts/bootstrap.sh
@@ -104,7 +110,7 @@ demo: bootstrap
 # Every suite runs even when an earlier one fails (-k); make still exits non-zero on any failure.
 test: bootstrap
 	@$(MAKE) --no-print-directory -j$$(nproc) test-build
-	@$(MAKE) --no-print-directory -k test-c test-wasi test-fuzz test-accuracy test-node test-e2e test-examples
+	@$(MAKE) --no-print-directory -k test-c test-wasi test-fuzz test-gen test-accuracy test-node test-e2e test-examples
 
 # Everything the suites need, built in parallel; the suites themselves run one after another.
 test-build: $(TEST_BIN) $(TSAN_BIN) $(WASI_TEST_BIN) $(FUZZ_BIN) native wasm
@@ -117,7 +123,7 @@ test-e2e: wasm
 
 # The README's C and JS examples must keep working: they are compiled and run here.
 test-examples: build/native/libhush.a wasm
-	$(CC) $(CFLAGS_NATIVE) examples/quickstart.c build/native/libhush.a -lsodium -lm -o build/native/quickstart
+	$(CC) $(CFLAGS_NATIVE) examples/quickstart.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -o build/native/quickstart
 	./build/native/quickstart
 	node examples/quickstart.mjs
 
@@ -140,53 +146,12 @@ fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$${f##*/}; mkdir -p build/fuzz/corpus/$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 
--include wasm/build.mk
--include tests/tests.mk
--include bench/bench.mk
-
-# Benchmarks, not tests: each prints its own table next to the peer measured in the same run.
-.PHONY: bench bench-secagg bench-mpc bench-dpsgd bench-dpsgd-fashion pate-digits
-bench: bench-train bench-dpsgd bench-secagg bench-mpc
-
-build/bench/dpsgd: bench/dpsgd.c bench/bench.h core/cli/prefetch.h build/native/libhush.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_NATIVE) bench/dpsgd.c build/native/libhush.a -lsodium -lm -pthread -o $@
-
-build/bench/pate_digits: bench/pate_digits.c bench/bench.h build/native/libhush.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_NATIVE) bench/pate_digits.c build/native/libhush.a -lsodium -lm -o $@
-
-# DP-SGD step cost against plain steps and TF.js (per-example loop and hand-vectorised), the credit
-# MLP at epsilon 1 and 3; the long Fashion-MNIST and PATE runs have targets of their own.
-bench-dpsgd: build/bench/dpsgd web
-	./build/bench/dpsgd all && node bench/dpsgd_web.mjs
-
-bench-dpsgd-fashion: build/bench/dpsgd
-	./build/bench/dpsgd fashion
-
-# PATE_SEEDS=1-12 runs twelve seeds and prints how many stay under the epsilon target.
-PATE_SEEDS ?= 1
-pate-digits: build/bench/pate_digits
-	./build/bench/pate_digits 50 250 - - $(PATE_SEEDS)
-
-build/bench/mpc: bench/mpc.c bench/bench.h build/native/libhush.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_NATIVE) bench/mpc.c build/native/libhush.a -lsodium -lm -o $@
-
-bench-mpc: build/bench/mpc
-	./build/bench/mpc
-
-build/bench/secagg: bench/secagg.c build/native/libhush.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_NATIVE) -D_POSIX_C_SOURCE=200809L bench/secagg.c build/native/libhush.a -lsodium -lm -o $@
-
-bench-secagg: build/bench/secagg
-	./build/bench/secagg
+# In-repo fragments: a missing one is an error, not a silently smaller build.
+include wasm/build.mk
+include tests/tests.mk
+include bench/bench.mk
 
 clean:
 	rm -rf build
 
 -include $(NATIVE_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TSAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
-
-build/native/tune_credit: tests/accuracy/tune_credit.c build/native/libhush.a
-	$(CC) $(CFLAGS_NATIVE) $< build/native/libhush.a -lsodium -lm -o $@

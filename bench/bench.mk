@@ -1,6 +1,11 @@
-# Benchmarks (never tests), included by the root Makefile after wasm/build.mk.
-#   make bench               training throughput: Hush native / WASI / Emscripten vs TF.js,
+# Every benchmark rule (never tests), included by the root Makefile after wasm/build.mk. Each
+# prints its own table next to the peer measured in the same run; only ratios within one run mean
+# anything on a shared machine.
+#   make bench               all of the below but the long runs
+#   make bench-train         training throughput: Hush native / WASI / Emscripten vs TF.js,
 #                            table on stdout, JSON in build/bench/train.json
+#   make bench-size          the bundle, hush.wasm + hush.mjs gzipped, against its 150 KB budget
+#   make bench-dpsgd, bench-secagg, bench-mpc; the long runs bench-dpsgd-fashion, pate-digits
 #   BENCH_SECONDS=1.5         seconds per timed repeat (3 repeats, interleaved across engines)
 #   BENCH_ONLY=digits-mlp-b32,cnn-b64   restrict the cases
 # One bench program, bench/train_native.c, is built three ways so every Hush build times the same
@@ -20,11 +25,17 @@ BENCH_CORE_EM_BASE = $(WEB_BASE_OBJ)
 # SINGLE_FILE: emcc 3.1.6 would fetch() the .wasm by path, which Node 18+ rejects.
 BENCH_EM_LDFLAGS := -O3 -sSINGLE_FILE -sENVIRONMENT=node -sALLOW_MEMORY_GROWTH -sTOTAL_STACK=1048576 -sEXIT_RUNTIME=1
 
-.PHONY: bench-train bench-native bench-wasi bench-em
+.PHONY: bench bench-train bench-size bench-native bench-wasi bench-em bench-secagg bench-mpc bench-dpsgd \
+	bench-dpsgd-fashion pate-digits
+bench: bench-train bench-dpsgd bench-secagg bench-mpc
 
 # Training throughput: Hush (native, Emscripten, WASI) against TensorFlow.js, one run.
 bench-train:
 	@node bench/run.mjs --seconds "$(BENCH_SECONDS)" --only "$(BENCH_ONLY)" --make "$(MAKE)" --breakdown
+
+# The bundle size alone (bench-train prints it too), from a fresh `make web`.
+bench-size: web
+	@node bench/size.mjs
 
 bench-native: build/bench/train_native
 bench-wasi: build/bench/train_wasi.wasm
@@ -32,7 +43,7 @@ bench-em: build/bench/em/train_em_simd.js build/bench/em/train_em_base.js
 
 build/bench/train_native: bench/train_native.c build/native/libhush.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_NATIVE) -g bench/train_native.c build/native/libhush.a -lsodium -lm -o $@
+	$(CC) $(CFLAGS_NATIVE) -g bench/train_native.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -o $@
 
 build/bench/train_wasi.wasm: bench/train_native.c $(BENCH_CORE_WASI) $(SODIUM_WASI)/lib/libsodium.a
 	@mkdir -p $(dir $@)
@@ -51,3 +62,38 @@ build/bench/em/train_em_simd.js: bench/train_native.c $(BENCH_CORE_EM_SIMD) $(SO
 build/bench/em/train_em_base.js: bench/train_native.c $(BENCH_CORE_EM_BASE) $(SODIUM_EM)/lib/libsodium.a build/bench/em/package.json
 	$(EMCC_RUN) $(EM_CFLAGS) -DBENCH_ENGINE='"hush-em-base-c"' bench/train_native.c \
 	    $(BENCH_CORE_EM_BASE) $(SODIUM_EM)/lib/libsodium.a $(BENCH_EM_LDFLAGS) -o $@
+
+build/bench/dpsgd: bench/dpsgd.c bench/bench.h core/cli/prefetch.h build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) bench/dpsgd.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -pthread -o $@
+
+build/bench/pate_digits: bench/pate_digits.c bench/bench.h build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) bench/pate_digits.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -o $@
+
+# DP-SGD step cost against plain steps and TF.js (per-example loop and hand-vectorised), the credit
+# MLP at epsilon 1 and 3; the long Fashion-MNIST and PATE runs have targets of their own.
+bench-dpsgd: build/bench/dpsgd web
+	./build/bench/dpsgd all && node bench/dpsgd_web.mjs
+
+bench-dpsgd-fashion: build/bench/dpsgd
+	./build/bench/dpsgd fashion
+
+# PATE_SEEDS=1-12 runs twelve seeds and prints how many stay under the epsilon target.
+PATE_SEEDS ?= 1
+pate-digits: build/bench/pate_digits
+	./build/bench/pate_digits 50 250 - - $(PATE_SEEDS)
+
+build/bench/mpc: bench/mpc.c bench/bench.h build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) bench/mpc.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -o $@
+
+bench-mpc: build/bench/mpc
+	./build/bench/mpc
+
+build/bench/secagg: bench/secagg.c build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) -D_POSIX_C_SOURCE=200809L bench/secagg.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -o $@
+
+bench-secagg: build/bench/secagg
+	./build/bench/secagg

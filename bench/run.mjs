@@ -16,12 +16,13 @@
 // The machine is noisy and shared, so repeats are interleaved: round r runs every engine once
 // (one timed repeat per case), and each cell is the median of the rounds. Ratios are taken
 // within this one run only.
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CASES, caseArg, median, parseArgs } from './cases.mjs';
+import { HUSH_BUNDLE, TARGET_BYTES, bundleLine, kb, sizes } from './size.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -34,14 +35,11 @@ const load0 = os.loadavg()[0];
 const say = (s) => process.stderr.write(`bench: ${s}\n`);
 
 // ---- builds: made on demand; a failed build becomes a failed row, never a silent gap ----
-const makefile = fs.readFileSync('Makefile', 'utf8');
-// Until the root Makefile includes bench/bench.mk, read it explicitly.
-const makeFiles = /bench\/bench\.mk/.test(makefile) ? [] : ['-f', 'Makefile', '-f', 'bench/bench.mk'];
 const buildState = {};
 function make(target) {
   if (target in buildState) return buildState[target];
   say(`make ${target}`);
-  const r = spawnSync(args.make, [...makeFiles, '-s', target], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(args.make, ['-s', target], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   const ok = r.status === 0;
   if (!ok) {
     const tail = (r.stderr || '').trim().split('\n').slice(-6).join('\n');
@@ -130,20 +128,8 @@ if (args.breakdown && !buildState['bench-native']) {
     .map((l) => JSON.parse(l)).map((o) => [o.case, o.breakdown_us]));
 }
 
-// ---- sizes ----
-const gz = (f) => execFileSync('gzip', ['-9', '-c', f], { maxBuffer: 1 << 26 }).length;
-function sizes(files) {
-  const out = { files: {}, gzipTotal: 0, rawTotal: 0, missing: [] };
-  for (const f of files) {
-    if (!fs.existsSync(f)) { out.missing.push(f); continue; }
-    const g = gz(f);
-    out.files[f] = { raw: fs.statSync(f).size, gzip: g };
-    out.gzipTotal += g;
-    out.rawTotal += fs.statSync(f).size;
-  }
-  return out;
-}
-const hushSize = sizes(['build/web/hush.wasm', 'build/web/hush.mjs']);
+// ---- sizes (bench/size.mjs, also `make bench-size`) ----
+const hushSize = sizes(HUSH_BUNDLE);
 // A failed `make web` may leave an older build behind; its size is still shown, marked stale.
 hushSize.stale = buildState.web ? 'make web failed; files are from an earlier build' : null;
 const tfd = 'node_modules/@tensorflow';
@@ -213,11 +199,8 @@ for (const [eng, m] of Object.entries(results)) {
   }
 }
 if (notes.length) { out.push('Notes:'); out.push(...[...new Set(notes)]); }
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 out.push('');
-out.push(`Bundle (gzip -9): Hush hush.wasm + hush.mjs = ${hushSize.missing.length ? `missing ${hushSize.missing.join(', ')}` : kb(hushSize.gzipTotal)}`
-  + ` (target < 150 KB: ${hushSize.missing.length ? 'n/a' : hushSize.gzipTotal < 150 * 1024 ? 'met' : 'NOT met'}${hushSize.stale ? `; STALE: ${hushSize.stale}` : ''})`
-  + `; TF.js tf-core.min.js + tf-backend-wasm.min.js + tfjs-backend-wasm-simd.wasm = ${kb(tfSize.gzipTotal)}`);
+out.push(`${bundleLine(hushSize)}; TF.js tf-core.min.js + tf-backend-wasm.min.js + tfjs-backend-wasm-simd.wasm = ${kb(tfSize.gzipTotal)}`);
 for (const [f, s] of Object.entries({ ...hushSize.files, ...tfSize.files })) out.push(`  ${f}: ${kb(s.raw)} raw, ${kb(s.gzip)} gzip`);
 if (breakdown) {
   out.push('');
@@ -241,7 +224,7 @@ fs.writeFileSync(args.out, JSON.stringify({
     data: 'synthetic, one fixed batch', statistic: 'median over interleaved rounds' },
   cases: cases.map(({ name, label, spec, shape, batch, target }) => ({ name, label, spec, shape, batch, target })),
   results, summary, breakdown,
-  sizes: { hush: hushSize, tfjs: tfSize, hushTargetBytes: 150 * 1024 },
+  sizes: { hush: hushSize, tfjs: tfSize, hushTargetBytes: TARGET_BYTES },
   wallSeconds: wall,
 }, null, 2) + '\n');
 say(`wrote ${args.out}`);

@@ -8,6 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# The one place the libsodium version is written; the Makefile reads it from here.
 SODIUM_VERSION=1.0.18
 DEPS=$ROOT/.deps
 SRC=$DEPS/src
@@ -19,7 +20,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 PKGS="build-essential clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
 emscripten node-acorn binaryen libsodium-dev libwebsockets-dev libsqlite3-dev pkg-config
-chromium autoconf automake libtool dpkg-dev nodejs npm"
+chromium autoconf automake libtool dpkg-dev nodejs npm python3 python3-mpmath"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

@@ -3,8 +3,19 @@
 #   build/web/hush.mjs + hush.wasm            Emscripten ES module, wasm SIMD (-msimd128)
 #   build/web/hush-base.mjs + hush-base.wasm  same without SIMD, for engines that lack it
 #   build/wasi/hush.wasm                      the CLI for WASI (run it with bin/hush-wasi.mjs)
-# The web builds export exactly wasm/exports.txt; wasm/check-exports.sh fails the build when that
-# list drifts from the public headers.
+# The web builds export exactly wasm/exports.txt, the functions web/*.js calls;
+# wasm/check-exports.sh fails the build when that list drifts from web/ or the headers.
+#
+# Size: the bundle (hush.wasm + hush.mjs, gzipped; `make bench-size` prints it) has a 150 KB
+# budget. Where the bytes go and what each measure saved is in wasm/SIZE.md. In short: only what
+# web/ calls is exported, so the linker drops the rest; the hot training code (EM_HOT_SRC: the nn
+# passes and optimisers, the rng's samplers, mathf, DP-SGD and its sampling) is compiled -O3 and
+# everything else (parsers, protocols, accountants, model creation: once per call, not per
+# example) -Oz; emmalloc replaces dlmalloc (nothing allocates per step) and the library formats
+# its messages without printf (base/fmt.c). The link stays -O3: emcc -Oz would also link the
+# size-optimised libc, whose byte-at-a-time memcpy cost a quarter of the web API's training speed.
+# The optimisation level never changes a result (-ffp-contract=off, no fast-math):
+# tests/node/parity.test.mjs still finds every build's model files identical.
 
 EMCC ?= emcc
 # Debian's emcc ships a frozen prebuilt cache (/usr/share/emscripten/cache): never point EM_CACHE
@@ -13,7 +24,13 @@ EMCC_RUN := env -u EM_CACHE $(EMCC)
 
 WASM_C    := wasm/constants.c wasm/exports.c wasm/dp_exports.c
 WEB_SRC   := $(CORE_SRC) $(WASM_C)
-EM_CFLAGS := $(CSTD) $(CINC) -Iwasm -I$(SODIUM_EM)/include -O3
+EM_CFLAGS_COMMON := $(CSTD) $(CINC) -Iwasm -I$(SODIUM_EM)/include
+EM_CFLAGS := $(EM_CFLAGS_COMMON) -O3
+EM_HOT_SRC := $(filter-out core/src/nn/spec.c core/src/nn/modelio.c,$(wildcard core/src/nn/*.c)) \
+	$(wildcard core/src/rng/*.c) core/src/base/mathf.c core/src/dp/dpsgd.c core/src/dp/sample.c
+EM_HOT_OPT  ?= -O3
+EM_COLD_OPT ?= -Oz
+em_opt = $(if $(filter $(EM_HOT_SRC),$<),$(EM_HOT_OPT),$(EM_COLD_OPT))
 WEB_SIMD_OBJ := $(WEB_SRC:%.c=build/obj/web-simd/%.o)
 WEB_BASE_OBJ := $(WEB_SRC:%.c=build/obj/web-base/%.o)
 
@@ -23,7 +40,7 @@ wasm_space := $(wasm_empty) $(wasm_empty)
 wasm_comma := ,
 # No eval/new Function at run time (CSP without unsafe-eval), no filesystem, no Node glue: the
 # loader in web/ hands the module its bytes, so one file serves browsers, workers and Node.
-EM_LDFLAGS := -O3 -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createHushModule \
+EM_LDFLAGS := -O3 -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createHushModule -sMALLOC=emmalloc \
 	-sENVIRONMENT=web,worker -sALLOW_MEMORY_GROWTH -sFILESYSTEM=0 -sDYNAMIC_EXECUTION=0 \
 	-sTOTAL_STACK=1048576 -sEXPORTED_RUNTIME_METHODS=HEAPU8,UTF8ToString \
 	-sEXPORTED_FUNCTIONS=$(subst $(wasm_space),$(wasm_comma),$(addprefix _,$(strip $(WASM_EXPORTS)))) \
@@ -42,22 +59,24 @@ wasm: web wasi
 web: build/web/hush.mjs build/web/hush-base.mjs
 wasi: build/wasi/hush.wasm
 
-# Rewrites wasm/exports.txt from the headers after a deliberate API change.
+# Rewrites wasm/exports.txt from what web/*.js calls, after web/ starts or stops calling a function.
 wasm-exports:
 	sh wasm/check-exports.sh "$(CC)" --update
 
-build/obj/wasm-exports.ok: wasm/exports.txt wasm/check-exports.sh wasm/wasm_exports.h $(wildcard core/include/hush/*.h)
+build/obj/wasm-exports.ok: wasm/exports.txt wasm/check-exports.sh wasm/wasm_exports.h $(wildcard core/include/hush/*.h) \
+	$(wildcard web/*.js)
 	@mkdir -p $(dir $@)
 	sh wasm/check-exports.sh "$(CC)"
 	@touch $@
 
-build/obj/web-simd/%.o: %.c
+# The objects depend on this file, so a change of optimisation level rebuilds them.
+build/obj/web-simd/%.o: %.c wasm/build.mk
 	@mkdir -p $(dir $@)
-	$(EMCC_RUN) $(EM_CFLAGS) -msimd128 -MMD -MP -c $< -o $@
+	$(EMCC_RUN) $(EM_CFLAGS_COMMON) $(em_opt) -msimd128 -MMD -MP -c $< -o $@
 
-build/obj/web-base/%.o: %.c
+build/obj/web-base/%.o: %.c wasm/build.mk
 	@mkdir -p $(dir $@)
-	$(EMCC_RUN) $(EM_CFLAGS) -MMD -MP -c $< -o $@
+	$(EMCC_RUN) $(EM_CFLAGS_COMMON) $(em_opt) -MMD -MP -c $< -o $@
 
 # The .wasm is written by the same command as the .mjs.
 build/web/hush.wasm: build/web/hush.mjs

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { needData } from '../data.mjs';
 
 const HUSH = 'build/native/hush';
 
@@ -37,7 +37,7 @@ test('German credit MLP: mean test accuracy over 5 seeded 80/20 folds >= 73%', (
   assert.ok(mean >= 0.73, `credit mean test accuracy ${mean} (${r.fold_test_accuracies.join(', ')})`);
 });
 
-test('Fashion-MNIST MLP 784-128-10 reaches >= 85% after 5 epochs', { skip: !existsSync('data/fashion/t10k-images-idx3-ubyte') }, () => {
+test('Fashion-MNIST MLP 784-128-10 reaches >= 85% after 5 epochs', { skip: needData('fashion/train-images-idx3-ubyte', 'fashion/t10k-images-idx3-ubyte') }, () => {
   const r = train(['--data', 'data/fashion/train-images-idx3-ubyte', '--test-data', 'data/fashion/t10k-images-idx3-ubyte',
     '--model', 'dense:128,relu,dense:10', '--epochs', '5', '--batch', '64', '--lr', '0.001', '--optimizer', 'adam', '--seed', '1']);
   assert.equal(r.train_rows, 60000);

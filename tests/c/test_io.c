@@ -8,6 +8,7 @@
 #include "io/buf.h"
 #include "io/modelfile.h"
 #include "kat.h"
+#include "nn/spec.h"
 
 static void test_buf(void) {
     uint8_t b[64];
@@ -274,7 +275,7 @@ static void test_errors(void) {
         rehash(b, n);
         CHECK_MSG(decode(b, n) == HUSH_EFORMAT, "layer case %zu", i);
         hush_layer_spec l = {bad[i].kind, bad[i].a, bad[i].b, bad[i].c};
-        CHECK(hush__modelfile_check_layer(&l) == HUSH_EFORMAT);
+        CHECK(hush__nn_layer_check(&l) == HUSH_EFORMAT);
     }
     /* the rehash helper itself produces accepted files */
     memcpy(b, good, n);

@@ -18,7 +18,7 @@ typedef struct prepared {
 static int prepare(prepared *p) {
     memset(p, 0, sizeof *p);
     size_t len = 0;
-    unsigned char *text = check_read_file("data/credit-g.arff", &len);
+    unsigned char *text = check_data_file("data/credit-g.arff", &len);
     if (!text) return 0;
     hush_dataset *all = NULL;
     hush_rng split;
@@ -128,11 +128,7 @@ static void test_credit_training(prepared *p, const char *spec, float lr, int ep
 int main(void) {
     if (hush_init() != HUSH_OK) return 1;
     prepared p;
-    if (!prepare(&p)) {
-        printf("data/credit-g.arff missing: run scripts/bootstrap.sh\n");
-        CHECK(0);
-        CHECK_SUMMARY();
-    }
+    if (!prepare(&p)) CHECK_SUMMARY(); /* data/ missing: a skip, or a failure under CI (check.h) */
     test_credit_prediction(&p);
     test_credit_training(&p, "dense:2", 0.1f, 10);
     test_credit_training(&p, "dense:16,relu,dense:2", 0.05f, 3);

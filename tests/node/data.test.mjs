@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { builds, dataFile, haveData, load, readText, HushParseError } from './util.mjs';
+import { builds, dataFile, needData, load, readText, HushParseError } from './util.mjs';
 
 for (const b of builds) {
   test(`${b.name}: CSV parse, header skip, split and standardize`, async () => {
@@ -73,7 +73,7 @@ for (const b of builds) {
     }
   });
 
-  test(`${b.name}: credit-g ARFF one-hot encodes nominal attributes`, { skip: !haveData('credit-g.arff') }, async () => {
+  test(`${b.name}: credit-g ARFF one-hot encodes nominal attributes`, { skip: needData('credit-g.arff') }, async () => {
     const hush = await load({ simd: b.simd });
     const ds = hush.data.parseArff(readText('credit-g.arff'));
     try {
@@ -88,7 +88,7 @@ for (const b of builds) {
     }
   });
 
-  test(`${b.name}: Fashion-MNIST IDX`, { skip: !haveData('fashion/t10k-images-idx3-ubyte') }, async () => {
+  test(`${b.name}: Fashion-MNIST IDX`, { skip: needData('fashion/t10k-images-idx3-ubyte') }, async () => {
     const hush = await load({ simd: b.simd });
     const ds = hush.data.parseIdx(readFileSync(dataFile('fashion/t10k-images-idx3-ubyte')),
       readFileSync(dataFile('fashion/t10k-labels-idx1-ubyte')));

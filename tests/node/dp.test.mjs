@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, NATIVE, HushError, builds, bytesEqual, haveData, load, readText, runCli, synthetic, tempDir } from './util.mjs';
+import { ROOT, NATIVE, HushError, builds, bytesEqual, needData, load, readText, runCli, synthetic, tempDir } from './util.mjs';
 
 const haveCli = existsSync(NATIVE);
 
@@ -42,7 +42,7 @@ for (const o of [
   { name: 'poisson', spec: 'dense:16,relu,dense:10', epochs: 2, batch: 32, lr: 0.1, seed: 3, clip: 1, noise: 1.1, sampling: 'poisson' },
   { name: 'shuffle+microbatches', spec: 'dense:16,tanh,dense:10', epochs: 1, batch: 32, lr: 0.1, seed: 4, clip: 0.5, noise: 0.8, sampling: 'shuffle', microbatches: 8 },
 ]) {
-  test(`DPSGD (${o.name}): JS SIMD = JS baseline = native CLI, byte for byte`, { skip: !haveCli || !haveData('digits.csv') }, async () => {
+  test(`DPSGD (${o.name}): JS SIMD = JS baseline = native CLI, byte for byte`, { skip: !haveCli || needData('digits.csv') }, async () => {
     const dir = tempDir();
     const out = join(dir, 'dp.model');
     const args = ['train', '--data', join(ROOT, 'data/digits.csv'), '--format', 'digits', '--model', o.spec,

@@ -2,7 +2,7 @@
 // and heap discipline (nothing left malloc'ed after many calls).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { builds, bytesEqual, haveData, load, readText, synthetic, HushError } from './util.mjs';
+import { builds, bytesEqual, needData, load, readText, synthetic, HushError } from './util.mjs';
 
 for (const b of builds) {
   test(`${b.name}: create, step, evaluate, forward and predict on synthetic data`, async () => {
@@ -58,7 +58,7 @@ for (const b of builds) {
     }
   });
 
-  test(`${b.name}: fit on iris learns, follows the seed, and yields between epochs`, { skip: !haveData('iris.csv') }, async () => {
+  test(`${b.name}: fit on iris learns, follows the seed, and yields between epochs`, { skip: needData('iris.csv') }, async () => {
     const hush = await load({ simd: b.simd });
     const ds = hush.data.parseCsv(readText('iris.csv'));
     const [train, test] = ds.split({ testFraction: 0.2, seed: 5 });

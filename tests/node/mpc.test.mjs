@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { builds, haveData, load, readText, runCli, tempDir } from './util.mjs';
+import { builds, needData, load, readText, runCli, tempDir } from './util.mjs';
 
 const RING = 1n << 64n;
 
@@ -173,7 +173,7 @@ test('the C drivers through the exports: run, predictRun (decisions only by defa
   model.free();
 });
 
-test('encrypted prediction: JS predictEval equals the native CLI (same seed, reproducible noise)', { skip: !haveData('iris.csv') }, async () => {
+test('encrypted prediction: JS predictEval equals the native CLI (same seed, reproducible noise)', { skip: needData('iris.csv') }, async () => {
   const dir = tempDir();
   const mfile = join(dir, 'iris.model');
   const tr = runCli('native', ['train', '--data', 'data/iris.csv', '--model', 'dense:8,relu,dense:3', '--epochs', '30',
@@ -214,7 +214,7 @@ test('encrypted prediction: JS predictEval equals the native CLI (same seed, rep
   }
 });
 
-test('hush mpc train: logistic regression on shares tracks plaintext; truncation never fails', { skip: !haveData('credit-g.arff') }, () => {
+test('hush mpc train: logistic regression on shares tracks plaintext; truncation never fails', { skip: needData('credit-g.arff') }, () => {
   const r = runCli('native', ['mpc', 'train', '--data', 'data/credit-g.arff', '--model', 'dense:2', '--epochs', '2',
     '--lr', '0.1', '--seed', '1', '--json']);
   assert.equal(r.code, 0, r.stderr);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, NATIVE, bytesEqual, haveData, idxSlice, load, readText, runCli, tempDir } from './util.mjs';
+import { ROOT, NATIVE, bytesEqual, needData, idxSlice, load, readText, runCli, tempDir } from './util.mjs';
 
 const WASI_MODULE = join(ROOT, 'build/wasi/hush.wasm');
 const haveClis = existsSync(NATIVE) && existsSync(WASI_MODULE);
@@ -37,7 +37,7 @@ function assertAllEqual(runs) {
 
 const CREDIT = { spec: 'dense:32,relu,dense:16,relu,dense:2', epochs: 2, batchSize: 32, lr: 0.05, optimizer: 'sgd', seed: 7, testFraction: 0.2 };
 
-test('credit MLP: native CLI = WASI CLI = JS SIMD = JS baseline, byte for byte', { skip: !haveClis || !haveData('credit-g.arff') }, async () => {
+test('credit MLP: native CLI = WASI CLI = JS SIMD = JS baseline, byte for byte', { skip: !haveClis || needData('credit-g.arff') }, async () => {
   const dir = tempDir();
   const args = ['--data', 'data/credit-g.arff', '--model', CREDIT.spec, '--epochs', '2', '--batch', '32', '--lr', '0.05',
     '--optimizer', 'sgd', '--seed', '7', '--test-fraction', '0.2'];
@@ -80,7 +80,7 @@ test('credit MLP: native CLI = WASI CLI = JS SIMD = JS baseline, byte for byte',
   s.free();
 });
 
-test('conv model on a Fashion-MNIST slice: native = WASI = JS SIMD = JS baseline', { skip: !haveClis || !haveData('fashion/t10k-images-idx3-ubyte') }, async () => {
+test('conv model on a Fashion-MNIST slice: native = WASI = JS SIMD = JS baseline', { skip: !haveClis || needData('fashion/t10k-images-idx3-ubyte') }, async () => {
   const dir = tempDir();
   const slice = idxSlice(dir, 300);
   const spec = 'conv:4:3,relu,maxpool,dense:10';
@@ -93,7 +93,7 @@ test('conv model on a Fashion-MNIST slice: native = WASI = JS SIMD = JS baseline
   assertAllEqual({ native, wasi, simd, base });
 });
 
-test('digits MLP with adam and tanh: native = WASI = JS SIMD = JS baseline', { skip: !haveClis || !haveData('digits.csv') }, async () => {
+test('digits MLP with adam and tanh: native = WASI = JS SIMD = JS baseline', { skip: !haveClis || needData('digits.csv') }, async () => {
   const dir = tempDir();
   const spec = 'dense:24,tanh,dense:16,sigmoid,dense:10';
   const args = ['--data', 'data/digits.csv', '--model', spec, '--epochs', '2', '--batch', '50', '--lr', '0.01',
@@ -106,7 +106,7 @@ test('digits MLP with adam and tanh: native = WASI = JS SIMD = JS baseline', { s
   assertAllEqual({ native, wasi, simd, base });
 });
 
-test('hush eval: WASI and native agree on a model file written by JS', { skip: !haveClis || !haveData('iris.csv') }, async () => {
+test('hush eval: WASI and native agree on a model file written by JS', { skip: !haveClis || needData('iris.csv') }, async () => {
   const dir = tempDir();
   const { bytes } = await jsTrain(true, { data: readText('iris.csv'), format: 'csv', spec: 'dense:8,relu,dense:3', epochs: 5, lr: 0.1, seed: 3, testFraction: 0 });
   const file = join(dir, 'iris.model');
@@ -140,7 +140,7 @@ test('WASI CLI has the native exit codes and error lines', { skip: !haveClis }, 
   assert.match(abs.stderr, /\/no\/such\.model/);
 });
 
-test('WASI CLI resolves relative paths against the real cwd, and absolute paths', { skip: !haveClis || !haveData('iris.csv') }, () => {
+test('WASI CLI resolves relative paths against the real cwd, and absolute paths', { skip: !haveClis || needData('iris.csv') }, () => {
   const dir = tempDir();
   const cwd = join(ROOT, 'tests');
   const rel = ['train', '--data', '../data/iris.csv', '--model', 'dense:3', '--epochs', '1', '--seed', '4'];

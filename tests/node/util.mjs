@@ -4,9 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dataFile } from '../data.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DATA = join(ROOT, 'data');
+// data/ and the rule for a missing file: tests/data.mjs.
+export { DATA, dataFile, dataRequired, needData } from '../data.mjs';
 export const NATIVE = join(ROOT, 'build/native/hush');
 export const WASI_RUNNER = join(ROOT, 'bin/hush-wasi.mjs');
 
@@ -17,12 +19,6 @@ export const builds = [
   { name: 'baseline', simd: false },
 ];
 
-export function dataFile(name) {
-  return join(DATA, name);
-}
-export function haveData(name) {
-  return existsSync(dataFile(name));
-}
 export function readText(name) {
   return readFileSync(dataFile(name), 'utf8');
 }

@@ -1,9 +1,9 @@
 // web/worker.js through createWorker() (Node worker_threads here; a Web Worker in browsers).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesEqual, createWorker, haveData, load, readText, HushError } from './util.mjs';
+import { bytesEqual, createWorker, needData, load, readText, HushError } from './util.mjs';
 
-test('training in a worker matches training on the main thread', { skip: !haveData('iris.csv') }, async () => {
+test('training in a worker matches training on the main thread', { skip: needData('iris.csv') }, async () => {
   const text = readText('iris.csv');
   const opts = { data: text, format: 'csv', spec: 'dense:8,relu,dense:3', epochs: 4, batchSize: 16, lr: 0.1, seed: 21 };
   const w = await createWorker({ simd: false });

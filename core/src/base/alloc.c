@@ -2,6 +2,7 @@
  * (arenas, the fault-injecting test allocator) need no headers of their own. */
 #include "alloc.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,4 +28,10 @@ void hush__free(const hush_allocator *a, void *p, size_t size) {
         a->free(a->ud, p, size);
     else
         free(p);
+}
+
+void hush__free_wipe(const hush_allocator *a, void *p, size_t size) {
+    if (!p) return;
+    sodium_memzero(p, size ? size : 1);
+    hush__free(a, p, size);
 }

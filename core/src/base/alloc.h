@@ -11,5 +11,9 @@ int hush__alloc_ok(const hush_allocator *a);
 void *hush__alloc(const hush_allocator *a, size_t size);
 void *hush__calloc(const hush_allocator *a, size_t count, size_t size); /* overflow-checked */
 void hush__free(const hush_allocator *a, void *p, size_t size);
+/* hush__free after sodium_memzero of the block: for everything that may hold data or values
+ * derived from it (rows, activations, parameters, gradients, optimiser state, parser scratch),
+ * so nothing lingers in freed heap. */
+void hush__free_wipe(const hush_allocator *a, void *p, size_t size);
 
 #endif

@@ -374,11 +374,12 @@ static int parse_row(arff *A, hush_dataset *d, size_t row, size_t line, size_t b
 }
 
 static void arff_release(arff *A) {
-    hush__free(A->alloc, A->attrs, A->attrs_cap * sizeof(arff_attr));
-    hush__free(A->alloc, A->vals, A->vals_cap * sizeof(arff_val));
-    hush__free(A->alloc, A->sorted, A->vals_cap * sizeof(arff_val));
-    hush__free(A->alloc, A->arena, A->arena_cap);
-    hush__free(A->alloc, A->scratch, A->scratch_len);
+    /* scratch holds a raw row; the rest describes the file's schema, wiped all the same */
+    hush__free_wipe(A->alloc, A->attrs, A->attrs_cap * sizeof(arff_attr));
+    hush__free_wipe(A->alloc, A->vals, A->vals_cap * sizeof(arff_val));
+    hush__free_wipe(A->alloc, A->sorted, A->vals_cap * sizeof(arff_val));
+    hush__free_wipe(A->alloc, A->arena, A->arena_cap);
+    hush__free_wipe(A->alloc, A->scratch, A->scratch_len);
 }
 
 /* Everything after the header: choose the class, lay out the columns, then the data. */

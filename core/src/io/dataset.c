@@ -4,10 +4,11 @@
  * needs no workspace (and so takes no allocator). */
 #include "io/dataset.h"
 
+#include "base/fmt.h"
 #include "base/norm.h"
 
 #include <math.h>
-#include <stdio.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +49,8 @@ int hush__dataset_alloc_names(hush_dataset *d, uint32_t n_classes, size_t names_
     d->name_off = hush__calloc(a, n_classes, sizeof(uint32_t));
     d->names = hush__alloc(a, names_len);
     if (!d->name_off || !d->names) {
-        hush__free(a, d->name_off, (size_t)n_classes * sizeof(uint32_t));
-        hush__free(a, d->names, names_len);
+        hush__free_wipe(a, d->name_off, (size_t)n_classes * sizeof(uint32_t));
+        hush__free_wipe(a, d->names, names_len);
         d->name_off = NULL;
         d->names = NULL;
         return HUSH_ENOMEM;
@@ -61,13 +62,13 @@ int hush__dataset_alloc_names(hush_dataset *d, uint32_t n_classes, size_t names_
 
 int hush__dataset_decimal_names(hush_dataset *d, uint32_t n_classes) {
     size_t len = 0;
-    for (uint32_t k = 0; k < n_classes; k++) len += (size_t)snprintf(NULL, 0, "%u", (unsigned)k) + 1;
+    for (uint32_t k = 0; k < n_classes; k++) len += (size_t)hush__fmt(NULL, 0, "%u", (unsigned)k) + 1;
     int rc = hush__dataset_alloc_names(d, n_classes, len);
     if (rc != HUSH_OK) return rc;
     size_t pos = 0;
     for (uint32_t k = 0; k < n_classes; k++) {
         d->name_off[k] = (uint32_t)pos;
-        pos += (size_t)snprintf(d->names + pos, len - pos, "%u", (unsigned)k) + 1;
+        pos += (size_t)hush__fmt(d->names + pos, len - pos, "%u", (unsigned)k) + 1;
     }
     return HUSH_OK;
 }
@@ -90,12 +91,12 @@ void hush_dataset_free(hush_dataset *d) {
     if (!d) return;
     hush_allocator copy = d->alloc;
     const hush_allocator *a = d->has_alloc ? &copy : NULL;
-    hush__free(a, d->x, d->rows * d->dim * sizeof(float));
-    hush__free(a, d->labels, d->rows * sizeof(uint32_t));
-    hush__free(a, d->onehot, d->dim);
-    hush__free(a, d->name_off, (size_t)d->n_classes * sizeof(uint32_t));
-    hush__free(a, d->names, d->names_len);
-    hush__free(a, d, sizeof *d);
+    hush__free_wipe(a, d->x, d->rows * d->dim * sizeof(float));
+    hush__free_wipe(a, d->labels, d->rows * sizeof(uint32_t));
+    hush__free_wipe(a, d->onehot, d->dim);
+    hush__free_wipe(a, d->name_off, (size_t)d->n_classes * sizeof(uint32_t));
+    hush__free_wipe(a, d->names, d->names_len);
+    hush__free_wipe(a, d, sizeof *d);
 }
 
 /* Copies everything but rows into a new data set of `rows` rows. */
@@ -134,14 +135,14 @@ static int split_range(hush_dataset **train, hush_dataset **test, const hush_dat
     if (rc == HUSH_OK) rc = ds_like(&tr, d, n - n_test, alloc);
     if (rc != HUSH_OK) {
         hush_dataset_free(te);
-        hush__free(alloc, perm, n * sizeof(uint32_t));
+        hush__free_wipe(alloc, perm, n * sizeof(uint32_t)); /* which rows went where */
         return rc;
     }
     for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
     if ((rc = hush_rng_shuffle_u32(rng, perm, n)) != HUSH_OK) {
         hush_dataset_free(te);
         hush_dataset_free(tr);
-        hush__free(alloc, perm, n * sizeof(uint32_t));
+        hush__free_wipe(alloc, perm, n * sizeof(uint32_t));
         return rc;
     }
     for (size_t i = 0; i < n; i++) {
@@ -151,7 +152,7 @@ static int split_range(hush_dataset **train, hush_dataset **test, const hush_dat
         if (d->dim) memcpy(dst->x + r * d->dim, d->x + (size_t)perm[i] * d->dim, d->dim * sizeof(float));
         dst->labels[r] = d->labels[perm[i]];
     }
-    hush__free(alloc, perm, n * sizeof(uint32_t));
+    hush__free_wipe(alloc, perm, n * sizeof(uint32_t));
     *train = tr;
     *test = te;
     return HUSH_OK;
@@ -261,11 +262,11 @@ int hush__perr(hush_parse_error *e, int status, size_t line, size_t offset, cons
     e->line = line;
     e->offset = offset;
     int n = 0;
-    if (line) n = snprintf(e->msg, sizeof e->msg, "line %zu: ", line);
+    if (line) n = hush__fmt(e->msg, sizeof e->msg, "line %zu: ", line);
     if (n < 0 || (size_t)n >= sizeof e->msg) n = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg + n, sizeof e->msg - (size_t)n, fmt, ap);
+    hush__vfmt(e->msg + n, sizeof e->msg - (size_t)n, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -313,7 +314,9 @@ int hush__parse_f64(const char *s, size_t n, double *out) {
     buf[n] = 0;
     char *end;
     double v = strtod(buf, &end);
-    if (end != buf + n) return HUSH_EFORMAT;
+    int consumed = end == buf + n;
+    sodium_memzero(buf, n + 1); /* a copy of a raw value: wiped like every parser scratch */
+    if (!consumed) return HUSH_EFORMAT;
     if (v - v != 0.0) return HUSH_ERANGE; /* overflowed to infinity */
     *out = v;
     return HUSH_OK;
@@ -327,7 +330,9 @@ int hush__parse_f32(const char *s, size_t n, float *out) {
     char *end;
     /* strtof rounds once, straight to float; strtod then a cast would round twice. */
     float v = strtof(buf, &end);
-    if (end != buf + n) return HUSH_EFORMAT;
+    int consumed = end == buf + n;
+    sodium_memzero(buf, n + 1);
+    if (!consumed) return HUSH_EFORMAT;
     if (v - v != 0.0f) return HUSH_ERANGE;
     *out = v;
     return HUSH_OK;

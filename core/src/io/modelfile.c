@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "io/buf.h"
+#include "nn/spec.h"
 
 #define HDR_FIXED 32u /* magic..n_layers */
 
@@ -23,26 +24,6 @@ static size_t norm_count(hush_shape in) {
     return d > HUSH_MAX_PARAMS ? 0 : (size_t)(2 * d);
 }
 
-int hush__modelfile_check_layer(const hush_layer_spec *l) {
-    switch (l->kind) {
-    case HUSH_LAYER_DENSE:
-        if (l->a == 0 || l->a > HUSH_MAX_UNITS || l->b != 0 || l->c != 0) return HUSH_EFORMAT;
-        return HUSH_OK;
-    case HUSH_LAYER_CONV2D:
-        if (l->a == 0 || l->a > HUSH_MAX_UNITS) return HUSH_EFORMAT;
-        if (l->b == 0 || l->b > HUSH_MAX_KERNEL) return HUSH_EFORMAT;
-        if (l->c != HUSH_PAD_VALID && l->c != HUSH_PAD_SAME) return HUSH_EFORMAT;
-        return HUSH_OK;
-    case HUSH_LAYER_MAXPOOL:
-    case HUSH_LAYER_RELU:
-    case HUSH_LAYER_TANH:
-    case HUSH_LAYER_SIGMOID:
-        return (l->a | l->b | l->c) ? HUSH_EFORMAT : HUSH_OK;
-    default:
-        return HUSH_EFORMAT;
-    }
-}
-
 static int dim_ok(uint32_t d) { return d >= 1 && d <= HUSH__MODELFILE_MAX_DIM; }
 
 int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape input,
@@ -57,7 +38,7 @@ int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape
     if (need == 0) return HUSH_ERANGE;
     if (cap < need) return HUSH_ERANGE;
     for (size_t i = 0; i < n_layers; i++)
-        if (hush__modelfile_check_layer(&layers[i]) != HUSH_OK) return HUSH_EARG;
+        if (hush__nn_layer_check(&layers[i]) != HUSH_OK) return HUSH_EARG;
     for (size_t i = 0; i < n_params; i++)
         if (!f32_bits_finite(hush__f32_bits(params[i]))) return HUSH_ENUMERIC;
     for (size_t i = 0; i < n_norm; i++)
@@ -139,7 +120,7 @@ int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hu
         l.a = hush__load32_le(table + 16u * i + 4);
         l.b = hush__load32_le(table + 16u * i + 8);
         l.c = hush__load32_le(table + 16u * i + 12);
-        if (hush__modelfile_check_layer(&l) != HUSH_OK) return HUSH_EFORMAT;
+        if (hush__nn_layer_check(&l) != HUSH_OK) return HUSH_EFORMAT;
         layers[i] = l;
     }
     const uint8_t *p = buf + r.pos;

@@ -21,8 +21,9 @@
  *
  * Layer fields: DENSE a = units (1..HUSH_MAX_UNITS), b = c = 0; CONV2D a = filters
  * (1..HUSH_MAX_UNITS), b = kernel (1..HUSH_MAX_KERNEL), c = padding (0 valid, 1 same);
- * MAXPOOL/RELU/TANH/SIGMOID a = b = c = 0. Whether the layers fit the input shape and whether
- * n_params matches the architecture is checked by nn (hush_model_load), which knows the shapes.
+ * MAXPOOL/RELU/TANH/SIGMOID a = b = c = 0: nn's rule (hush__nn_layer_check, nn/spec.h), which the
+ * codec asks. Whether the layers fit the input shape and whether n_params matches the
+ * architecture is checked by nn (hush_model_load), which knows the shapes.
  *
  * The checksum catches corruption, not tampering: anyone can recompute it. Decoding checks, in
  * this order, and returns the first failure:
@@ -76,9 +77,5 @@ HUSH_NODISCARD int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_s
                                           hush_layer_spec *layers, size_t max_layers, size_t *n_layers,
                                           const uint8_t **params_le, size_t *n_params,
                                           const uint8_t **norm_le);
-
-/* The one per-layer rule, shared by encode, decode, the spec parser and hush_model_create:
- * HUSH_OK or HUSH_EFORMAT. */
-int hush__modelfile_check_layer(const hush_layer_spec *l);
 
 #endif

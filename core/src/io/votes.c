@@ -7,9 +7,9 @@
  *
  * Both parsers write into caller buffers and allocate nothing: call once with out == NULL to learn
  * the size, then again with a buffer. Every count is checked before it is used as a size. */
-#include <stdio.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "hush/dp.h"
 
 static void set_err(hush_parse_error *err, size_t line, size_t offset, const char *msg, size_t field) {
@@ -17,9 +17,9 @@ static void set_err(hush_parse_error *err, size_t line, size_t offset, const cha
     err->line = line;
     err->offset = offset;
     if (field)
-        snprintf(err->msg, sizeof err->msg, "field %zu: %s", field, msg);
+        hush__fmt(err->msg, sizeof err->msg, "field %zu: %s", field, msg);
     else
-        snprintf(err->msg, sizeof err->msg, "%s", msg);
+        hush__fmt(err->msg, sizeof err->msg, "%s", msg);
 }
 
 static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -66,7 +66,7 @@ int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *exampl
             }
             if (rows && c == cols) {
                 char msg[64];
-                snprintf(msg, sizeof msg, "more than the first row's %zu columns", cols);
+                hush__fmt(msg, sizeof msg, "more than the first row's %zu columns", cols);
                 set_err(err, line, (size_t)(q - text), msg, 0);
                 return HUSH_EFORMAT;
             }
@@ -88,7 +88,7 @@ int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *exampl
         }
         if (rows && c != cols) {
             char msg[64];
-            snprintf(msg, sizeof msg, "%zu columns, but the first row has %zu", c, cols);
+            hush__fmt(msg, sizeof msg, "%zu columns, but the first row has %zu", c, cols);
             set_err(err, line, (size_t)(p - text), msg, 0);
             return HUSH_EFORMAT;
         }

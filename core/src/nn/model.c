@@ -1,11 +1,12 @@
-/* hush_model lifetime: shape planning, the three allocations (parameters, gradients, workspace),
- * accessors and parameter initialisation. Layout of parameters and workspace: nn/model.h. */
+/* hush_model lifetime: shape planning, the four allocations (parameters, gradients, input norm,
+ * workspace), accessors and parameter initialisation. Layout of parameters and workspace:
+ * nn/model.h. */
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/norm.h"
-#include "io/modelfile.h"
 #include "nn/model.h"
+#include "nn/spec.h"
 
 /* Larger workspaces are a mistake rather than a model; refusing keeps size arithmetic far from
  * overflow on 32-bit (wasm) size_t as well. */
@@ -89,7 +90,7 @@ int hush__nn_plan(hush_model *m, const hush_layer_spec *layers, size_t n_layers,
     if (input.c == 0 || input.h == 0 || input.w == 0) return HUSH_ESHAPE;
     if (input.c > DIM_LIMIT || input.h > DIM_LIMIT || input.w > DIM_LIMIT) return HUSH_ERANGE;
     for (size_t i = 0; i < n_layers; i++)
-        if (hush__modelfile_check_layer(&layers[i]) != HUSH_OK) return HUSH_EFORMAT;
+        if (hush__nn_layer_check(&layers[i]) != HUSH_OK) return HUSH_EFORMAT;
     m->input = input;
     m->n_layers = n_layers;
     m->max_batch = max_batch;
@@ -203,11 +204,12 @@ void hush_model_free(hush_model *m) {
     hush_allocator a = m->alloc_copy;
     const hush_allocator *ap = m->alloc ? &a : NULL;
     size_t np = m->n_params ? m->n_params : 1;
-    hush__free(ap, m->ws, m->ws_bytes);
-    hush__free(ap, m->norm, 2 * m->in_size * sizeof(float));
-    hush__free(ap, m->grads, np * sizeof(float));
-    hush__free(ap, m->params, np * sizeof(float));
-    hush__free(ap, m, sizeof *m);
+    /* activations, labels, parameters, gradients and the input statistics all derive from data */
+    hush__free_wipe(ap, m->ws, m->ws_bytes);
+    hush__free_wipe(ap, m->norm, 2 * m->in_size * sizeof(float));
+    hush__free_wipe(ap, m->grads, np * sizeof(float));
+    hush__free_wipe(ap, m->params, np * sizeof(float));
+    hush__free_wipe(ap, m, sizeof *m);
 }
 
 /* Weight draws: layers in order, weights in layout order, one hush_rng_uniform u each:

@@ -39,7 +39,7 @@ int hush_model_load(hush_model **out, const uint8_t *buf, size_t len, uint32_t m
     if (!plan) return HUSH_ENOMEM;
     rc = hush__nn_plan(plan, layers, n_layers, input, 1);
     size_t want = plan->n_params;
-    hush__free(alloc, plan, sizeof *plan);
+    hush__free_wipe(alloc, plan, sizeof *plan);
     if (rc != HUSH_OK || want != n_params) return HUSH_EFORMAT;
     hush_model *m;
     rc = hush_model_create(&m, layers, n_layers, input, max_batch, alloc);

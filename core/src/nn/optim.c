@@ -80,8 +80,9 @@ void hush_optim_free(hush_optim *o) {
     if (!o) return;
     hush_allocator a = o->alloc_copy;
     const hush_allocator *ap = o->alloc ? &a : NULL;
-    hush__free(ap, o->state, o->state_len * sizeof(float));
-    hush__free(ap, o, sizeof *o);
+    /* the moments are running averages of data-derived gradients */
+    hush__free_wipe(ap, o->state, o->state_len * sizeof(float));
+    hush__free_wipe(ap, o, sizeof *o);
 }
 
 size_t hush__nn_optim_size(const hush_optim *o) { return o->n; }

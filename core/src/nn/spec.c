@@ -3,12 +3,33 @@
  * Grammar (lower case, comma separated, spaces/tabs allowed around tokens only):
  *   dense:UNITS | conv:FILTERS:KERNEL[:same|:valid] | maxpool | relu | tanh | sigmoid
  * Numbers are decimal digits. Conv padding defaults to valid, and the canonical format omits it.
- * Errors report the byte offset of the start of the offending token.
+ * Errors report the byte offset of the start of the offending token. The per-layer rule every
+ * path checks (hush__nn_layer_check, nn/spec.h) lives here too.
  */
 #include <string.h>
 
-#include "io/modelfile.h"
 #include "nn/model.h"
+#include "nn/spec.h"
+
+int hush__nn_layer_check(const hush_layer_spec *l) {
+    switch (l->kind) {
+    case HUSH_LAYER_DENSE:
+        if (l->a == 0 || l->a > HUSH_MAX_UNITS || l->b != 0 || l->c != 0) return HUSH_EFORMAT;
+        return HUSH_OK;
+    case HUSH_LAYER_CONV2D:
+        if (l->a == 0 || l->a > HUSH_MAX_UNITS) return HUSH_EFORMAT;
+        if (l->b == 0 || l->b > HUSH_MAX_KERNEL) return HUSH_EFORMAT;
+        if (l->c != HUSH_PAD_VALID && l->c != HUSH_PAD_SAME) return HUSH_EFORMAT;
+        return HUSH_OK;
+    case HUSH_LAYER_MAXPOOL:
+    case HUSH_LAYER_RELU:
+    case HUSH_LAYER_TANH:
+    case HUSH_LAYER_SIGMOID:
+        return (l->a | l->b | l->c) ? HUSH_EFORMAT : HUSH_OK;
+    default:
+        return HUSH_EFORMAT;
+    }
+}
 
 /* Parses a decimal number at s[*i..end); fails on no digits or a value above 10^9. */
 static int parse_num(const char *s, size_t *i, size_t end, uint32_t *out) {
@@ -60,7 +81,7 @@ static int parse_token(const char *s, size_t i, size_t end, hush_layer_spec *l) 
     } else {
         return HUSH_EFORMAT;
     }
-    return hush__modelfile_check_layer(l);
+    return hush__nn_layer_check(l);
 }
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
@@ -120,7 +141,7 @@ int hush_model_spec_format(char *out, size_t cap, size_t *written, const hush_la
     size_t n = 0;
     for (size_t i = 0; i < n_layers; i++) {
         const hush_layer_spec *l = &layers[i];
-        if (hush__modelfile_check_layer(l) != HUSH_OK) {
+        if (hush__nn_layer_check(l) != HUSH_OK) {
             if (cap) out[0] = 0;
             return HUSH_EFORMAT;
         }

@@ -1,4 +1,5 @@
-/* Forward, backward (batch and per-example), prediction, evaluation and the training loop.
+/* Forward, backward (batch and per-example), prediction and evaluation; the training loop (one
+ * optimiser step, a shuffled epoch) is fit.c.
  *
  * Every gradient goes through one path: backward_examples propagates each example's unscaled
  * delta (softmax - onehot) through all layers, keeping activations and deltas in the workspace;

@@ -1,0 +1,44 @@
+// The bundle size: build/web/hush.wasm + hush.mjs, each gzip -9, the way a server would send them.
+// `make bench-size` (and `make bench`, through bench/run.mjs) prints it against the 150 KB budget;
+// the README quotes this measurement. Run directly: node bench/size.mjs [--json].
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const HUSH_BUNDLE = ['build/web/hush.wasm', 'build/web/hush.mjs'];
+export const TARGET_BYTES = 150 * 1024;
+
+const gz = (f) => execFileSync('gzip', ['-9', '-c', f], { maxBuffer: 1 << 26 }).length;
+export const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+
+export function sizes(files) {
+  const out = { files: {}, gzipTotal: 0, rawTotal: 0, missing: [] };
+  for (const f of files) {
+    if (!fs.existsSync(f)) { out.missing.push(f); continue; }
+    const raw = fs.statSync(f).size, gzip = gz(f);
+    out.files[f] = { raw, gzip };
+    out.gzipTotal += gzip;
+    out.rawTotal += raw;
+  }
+  return out;
+}
+
+// One line: the total and whether it meets the budget.
+export function bundleLine(s) {
+  if (s.missing.length) return `Bundle (gzip -9): Hush hush.wasm + hush.mjs = missing ${s.missing.join(', ')}`;
+  return `Bundle (gzip -9): Hush hush.wasm + hush.mjs = ${kb(s.gzipTotal)}`
+    + ` (target < ${kb(TARGET_BYTES)}: ${s.gzipTotal < TARGET_BYTES ? 'met' : 'NOT met'}${s.stale ? `; STALE: ${s.stale}` : ''})`;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.chdir(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'));
+  const s = sizes(HUSH_BUNDLE);
+  if (process.argv.includes('--json')) {
+    process.stdout.write(JSON.stringify({ ...s, targetBytes: TARGET_BYTES }) + '\n');
+  } else {
+    console.log(bundleLine(s));
+    for (const [f, v] of Object.entries(s.files)) console.log(`  ${f}: ${kb(v.raw)} raw, ${kb(v.gzip)} gzip`);
+  }
+  if (s.missing.length || s.gzipTotal >= TARGET_BYTES) process.exitCode = 1;
+}
