@@ -35,11 +35,14 @@ TSAN_OBJ   := $(CORE_SRC:%.c=build/tsan/obj/%.o)
 TSAN_BIN   := build/tsan/tests/test_dpsgd_prefetch
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
+include server/server.mk
+.DEFAULT_GOAL := all
+
 .PHONY: all native wasm bootstrap demo test test-build test-c test-fuzz test-accuracy test-node test-e2e test-examples bench fuzz clean
 
 all: native wasm
 
-native: build/native/libhush.a build/native/hush
+native: build/native/libhush.a build/native/hush build/native/hush-server
 
 build/native/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -107,7 +110,7 @@ test: bootstrap
 	@$(MAKE) --no-print-directory -k test-c test-fuzz test-accuracy test-node test-e2e test-examples
 
 # Everything the suites need, built in parallel; the suites themselves run one after another.
-test-build: $(TEST_BIN) $(TSAN_BIN) $(FUZZ_BIN) native wasm
+test-build: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) $(FUZZ_BIN) native wasm
 
 test-accuracy: build/native/hush
 	node --test tests/accuracy/
@@ -121,8 +124,8 @@ test-examples: build/native/libhush.a wasm
 	./build/native/quickstart
 	node examples/quickstart.mjs
 
-test-c: $(TEST_BIN) $(TSAN_BIN) build/native/hush
-	@sh tests/c/run.sh $(TEST_BIN) $(TSAN_BIN)
+test-c: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) build/native/hush
+	@sh tests/c/run.sh $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN)
 
 test-fuzz: $(FUZZ_BIN)
 	@sh tests/fuzz/replay.sh $(FUZZ_BIN)

@@ -1,0 +1,24 @@
+# hush-server, included by the root Makefile (which defines CC, CSTD, CINC, the sanitizer flags and
+# the core libraries).
+#   build/native/hush-server        the aggregator (libwebsockets, SQLite)
+#   build/asan/tests/server/test_*  its modules under ASan+UBSan, driven without sockets
+# net.c (the libwebsockets loop) and main.c are the only files the module tests do not link.
+SERVER_SRC      := $(sort $(wildcard server/*.c))
+SERVER_MOD_SRC  := $(filter-out server/main.c server/net.c,$(SERVER_SRC))
+SERVER_LIBS     := -lwebsockets -lsqlite3 -lsodium -lm
+SERVER_TEST_SRC := $(sort $(wildcard tests/server/test_*.c))
+SERVER_TEST_BIN := $(SERVER_TEST_SRC:tests/server/%.c=build/asan/tests/server/%)
+SERVER_ASAN_OBJ := $(SERVER_MOD_SRC:%.c=build/asan/obj/%.o)
+
+build/native/hush-server: $(SERVER_SRC) $(wildcard server/*.h) build/native/libhush.a
+	$(CC) $(CFLAGS_NATIVE) -Iserver $(SERVER_SRC) build/native/libhush.a $(SERVER_LIBS) -o $@
+
+build/asan/obj/server/%.o: server/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -Iserver -MMD -MP -c $< -o $@
+
+build/asan/tests/server/%: tests/server/%.c $(wildcard tests/c/*.h) $(SERVER_ASAN_OBJ) build/asan/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ASAN) -Itests/c -Iserver $< $(SERVER_ASAN_OBJ) build/asan/libhush.a -lsqlite3 -lsodium -lm -o $@
+
+-include $(SERVER_ASAN_OBJ:.o=.d)
