@@ -24,6 +24,9 @@ CFLAGS_TSAN := $(CSTD) $(CINC) -O1 -g -fsanitize=thread
 
 CORE_SRC := $(sort $(wildcard core/src/*/*.c))
 CLI_SRC  := $(sort $(wildcard core/cli/*.c))
+# The network commands need sockets (libwebsockets): native only, never in the WASI CLI.
+CLI_NET_SRC      := core/cli/agg.c core/cli/netclient.c
+CLI_PORTABLE_SRC := $(filter-out $(CLI_NET_SRC),$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -53,7 +56,7 @@ build/native/libhush.a: $(NATIVE_OBJ)
 	ar rcs $@ $^
 
 build/native/hush: $(CLI_SRC) $(wildcard core/cli/*.h) build/native/libhush.a
-	$(CC) $(CFLAGS_NATIVE) $(CLI_SRC) build/native/libhush.a -lsodium -lm -pthread -o $@
+	$(CC) $(CFLAGS_NATIVE) -DHUSH_CLI_NET $(CLI_SRC) build/native/libhush.a -lwebsockets -lsodium -lm -pthread -o $@
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)

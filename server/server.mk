@@ -10,8 +10,9 @@ SERVER_TEST_SRC := $(sort $(wildcard tests/server/test_*.c))
 SERVER_TEST_BIN := $(SERVER_TEST_SRC:tests/server/%.c=build/asan/tests/server/%)
 SERVER_ASAN_OBJ := $(SERVER_MOD_SRC:%.c=build/asan/obj/%.o)
 
-build/native/hush-server: $(SERVER_SRC) $(wildcard server/*.h) build/native/libhush.a
-	$(CC) $(CFLAGS_NATIVE) -Iserver $(SERVER_SRC) build/native/libhush.a $(SERVER_LIBS) -o $@
+# The server reuses the CLI's option parsing and file helpers (core/cli/util.c).
+build/native/hush-server: $(SERVER_SRC) $(wildcard server/*.h) core/cli/util.c core/cli/cli.h build/native/libhush.a
+	$(CC) $(CFLAGS_NATIVE) -Iserver -Icore/cli $(SERVER_SRC) core/cli/util.c build/native/libhush.a $(SERVER_LIBS) -o $@
 
 build/asan/obj/server/%.o: server/%.c
 	@mkdir -p $(dir $@)
