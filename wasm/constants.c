@@ -12,6 +12,7 @@
 #include "hush/data.h"
 #include "hush/dp.h"
 #include "hush/mpc.h"
+#include "hush/net.h"
 #include "hush/nn.h"
 #include "hush/rng.h"
 #include "hush/secagg.h"
@@ -76,6 +77,13 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_MPC_MSG_DEALER) F(HUSH_MPC_MSG_OPEN) F(HUSH_MPC_MSG_INPUT) F(HUSH_MPC_MSG_OUTPUT) F(HUSH_MPC_PREDICT)
     F(HUSH_MPC_TRAIN) F(HUSH_MPC_STATE_SEND) F(HUSH_MPC_STATE_WAIT_DEALER) F(HUSH_MPC_STATE_WAIT_PEERS)
     F(HUSH_MPC_STATE_WAIT_INPUT) F(HUSH_MPC_STATE_WAIT_OUTPUT) F(HUSH_MPC_STATE_DONE)
+    F(HUSH_NET_VERSION) F(HUSH_NET_NAME_MAX) F(HUSH_NET_TOKEN_BYTES) F(HUSH_NET_PUBLIC_KEY_BYTES)
+    F(HUSH_NET_SECRET_KEY_BYTES) F(HUSH_NET_IDENTITY_FILE_BYTES) F(HUSH_NET_ERROR_TEXT_MAX)
+    F(HUSH_NET_EV_NONE) F(HUSH_NET_EV_WELCOME) F(HUSH_NET_EV_ROUND) F(HUSH_NET_EV_RESULT) F(HUSH_NET_EV_ERROR)
+    F(HUSH_NET_ROUND_COMMITTED) F(HUSH_NET_ROUND_ABORTED) F(HUSH_NET_SECAGG)
+    F(HUSH_NET_E_MALFORMED) F(HUSH_NET_E_STATE) F(HUSH_NET_E_AUTH) F(HUSH_NET_E_TOKEN) F(HUSH_NET_E_REVOKED)
+    F(HUSH_NET_E_TASK) F(HUSH_NET_E_TOO_BIG) F(HUSH_NET_E_RATE) F(HUSH_NET_E_TIMEOUT) F(HUSH_NET_E_FULL)
+    F(HUSH_NET_E_SLOW) F(HUSH_NET_E_ROUND) F(HUSH_NET_E_REPLACED) F(HUSH_NET_E_SHUTDOWN)
 #undef F
     /* Struct layouts JS allocates or reads in the wasm heap. */
     field(&o, "sizeof_hush_rng", (int64_t)sizeof(hush_rng));
@@ -93,6 +101,10 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     field(&o, "sizeof_hush_mpc_config", (int64_t)sizeof(hush_mpc_config));
     MC(protocol) MC(n_parties) MC(frac_bits) MC(session) MC(rows) MC(epochs) MC(batch) MC(lr) MC(shuffle_seed)
 #undef MC
+#define NE(f) field(&o, "offsetof_hush_net_event_" #f, (int64_t)offsetof(hush_net_event, f));
+    field(&o, "sizeof_hush_net_event", (int64_t)sizeof(hush_net_event));
+    NE(kind) NE(round) NE(status) NE(flags) NE(dim) NE(bits) NE(n) NE(id) NE(code) NE(text)
+#undef NE
     field(&o, "sizeof_size_t", (int64_t)sizeof(size_t));
     field(&o, "sizeof_pointer", (int64_t)sizeof(void *));
     put(&o, "}");

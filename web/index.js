@@ -17,6 +17,7 @@ import { defineTrain } from './train.js';
 import { defineMpc } from './mpc.js';
 import { defineDP } from './dp.js';
 import { defineSecAgg } from './secagg.js';
+import { defineNet } from './net.js';
 
 export { HushError, HushParseError };
 export { createWorker } from './worker-client.js';
@@ -95,6 +96,7 @@ export async function load(opts = {}) {
   const mpc = defineMpc(rt, { Model });
   const dp = defineDP(rt, { Model, isDataset: data.isDataset });
   const secagg = defineSecAgg(rt);
+  const net = defineNet(rt);
   rt.check(module._hush_init(), 'hush_init');
   return Object.freeze({
     simd,
@@ -110,6 +112,7 @@ export async function load(opts = {}) {
     SecAggClient: secagg.SecAggClient,
     SecAggServer: secagg.SecAggServer,
     secaggPrgExpand: secagg.prgExpand,
+    net,
     statusName: (status) => rt.statusName(status),
     strerror: (status) => rt.strerror(status),
     // Bytes currently malloc'ed in the wasm heap, and the heap's size (for leak checks).
