@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli.h"
@@ -20,7 +23,8 @@ static const char usage[] =
     "  serve   --db FILE --port P [--host ADDR] [--static DIR] [--tls-cert F --tls-key F]\n"
     "          [--max-message BYTES] [--max-connections N] [--idle-timeout S] [--log-level L]\n"
     "          ws(s)://HOST:P/ws (subprotocol hush.v1), GET /api/status, files under --static\n"
-    "  enroll  --db FILE --name NAME [--expires SECONDS]     prints a one-time enrolment token\n"
+    "  enroll  --db FILE --name NAME [--expires SECONDS] [--count N]   prints a one-time enrolment token\n"
+    "          (--count: tokens for NAME-0 .. NAME-(N-1), a \"name token\" line each)\n"
     "  revoke  --db FILE --name NAME\n"
     "  task create --db FILE --name TASK --kind sum --dim D --clients N --threshold T [--bits K]\n"
     "          [--neighbours DEG] [--max-corrupt C] [--rounds R] [--deadline SECONDS]\n"
@@ -39,7 +43,7 @@ static int open_store(srv_store **st, cli_args *a) {
         cli_error("--db FILE is required");
         return CLI_EXIT_USAGE;
     }
-    if (srv_store_open(st, db, wall_now()) != HUSH_OK) {
+    if (srv_store_open(st, db) != HUSH_OK) {
         cli_error("cannot open the database '%s'", db);
         return CLI_EXIT_FAIL;
     }
@@ -103,9 +107,25 @@ static int cmd_serve(int argc, char **argv) {
     lim.max_connections = cfg.max_connections;
     if (lim.max_unauthenticated > lim.max_connections) lim.max_unauthenticated = lim.max_connections;
     srv_store *st;
-    if ((rc = open_store(&st, &a)) || (rc = cli_done(&a))) {
-        if (!rc) srv_store_close(st);
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
         return rc;
+    }
+    /* One server per database: a second one would abandon the first one's rounds. flock() is
+     * independent of SQLite's own (fcntl) locks on the same file. */
+    int lock = open(cli_str(&a, "db", NULL), O_RDWR);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        cli_error("another hush-server is serving '%s'", cli_str(&a, "db", NULL));
+        if (lock >= 0) close(lock);
+        srv_store_close(st);
+        return CLI_EXIT_FAIL;
+    }
+    if (srv_store_recover(st, wall_now()) != HUSH_OK) {
+        cli_error("cannot recover the database: %s", srv_store_errmsg(st));
+        close(lock);
+        srv_store_close(st);
+        return CLI_EXIT_FAIL;
     }
     /* One descriptor per connection: lift the soft limit to what was asked for. */
     struct rlimit rl;
@@ -115,6 +135,7 @@ static int cmd_serve(int argc, char **argv) {
     }
     rc = srv_net_run(&cfg, st, &lim, on_ready, NULL);
     srv_store_close(st);
+    close(lock);
     return rc ? CLI_EXIT_FAIL : 0;
 }
 
@@ -123,9 +144,11 @@ static int cmd_enroll(int argc, char **argv) {
     int rc = cli_parse(&a, argc, argv, NULL);
     if (rc) return rc;
     const char *name = cli_str(&a, "name", NULL);
-    uint64_t expires;
-    if ((rc = cli_u64(&a, "expires", 86400, 1, 10ull * 365 * 86400, &expires))) return rc;
-    if (!valid_name("name", name)) return CLI_EXIT_USAGE;
+    uint64_t expires, count;
+    if ((rc = cli_u64(&a, "expires", 86400, 1, 10ull * 365 * 86400, &expires)) ||
+        (rc = cli_u64(&a, "count", 0, 0, 1000000, &count)))
+        return rc;
+    if (!valid_name("name", name) || (count && strlen(name) > HUSH_NET_NAME_MAX - 8)) return CLI_EXIT_USAGE;
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
     if ((rc = cli_done(&a))) {
@@ -134,13 +157,19 @@ static int cmd_enroll(int argc, char **argv) {
     }
     uint8_t token[HUSH_NET_TOKEN_BYTES];
     double now = wall_now();
-    rc = srv_store_enroll(st, name, now, (double)expires, token);
-    if (rc == HUSH_OK) {
-        for (size_t i = 0; i < sizeof token; i++) printf("%02x", token[i]);
+    /* --count N: tokens for NAME-0 .. NAME-(N-1), one "name token" line each (fleets, load tests). */
+    for (uint64_t i = 0; rc == 0 && i < (count ? count : 1); i++) {
+        char nm[HUSH_NET_NAME_MAX + 1];
+        snprintf(nm, sizeof nm, count ? "%s-%llu" : "%s", name, (unsigned long long)i);
+        rc = srv_store_enroll(st, nm, now, (double)expires, token);
+        if (rc != HUSH_OK) {
+            cli_error("cannot issue a token: %s", srv_store_errmsg(st));
+            break;
+        }
+        if (count) printf("%s ", nm);
+        for (size_t k = 0; k < sizeof token; k++) printf("%02x", token[k]);
         printf("\n");
-        srv_store_audit(st, now, "cli", "token-issued", name);
-    } else {
-        cli_error("cannot issue a token: %s", srv_store_errmsg(st));
+        srv_store_audit(st, now, "cli", "token-issued", nm);
     }
     memset(token, 0, sizeof token);
     srv_store_close(st);
@@ -200,8 +229,9 @@ static int cmd_task(int argc, char **argv) {
     }
     /* The largest round must be a valid secure-aggregation configuration. */
     hush_secagg_config cfg;
+    /* config_init checks the complete graph; every field is checked again below. */
     rc = hush_secagg_config_init(&cfg, (uint32_t)clients, (uint32_t)thr, (uint32_t)dim);
-    if (rc == HUSH_OK) {
+    {
         cfg.bits = (uint32_t)bits;
         cfg.neighbours = (uint32_t)nb;
         cfg.authenticated = 1;

@@ -14,6 +14,14 @@ SERVER_ASAN_OBJ := $(SERVER_MOD_SRC:%.c=build/asan/obj/%.o)
 build/native/hush-server: $(SERVER_SRC) $(wildcard server/*.h) core/cli/util.c core/cli/cli.h build/native/libhush.a
 	$(CC) $(CFLAGS_NATIVE) -Iserver -Icore/cli $(SERVER_SRC) core/cli/util.c build/native/libhush.a $(SERVER_LIBS) -o $@
 
+# The same server with fault points compiled in (HUSH_SERVER_FAULT, see store.c), for the crash tests.
+build/native/hush-server-test: $(SERVER_SRC) $(wildcard server/*.h) core/cli/util.c core/cli/cli.h build/native/libhush.a
+	$(CC) $(CFLAGS_NATIVE) -DHUSH_SERVER_TEST -Iserver -Icore/cli $(SERVER_SRC) core/cli/util.c build/native/libhush.a $(SERVER_LIBS) -o $@
+
+# Many native participants in one process, for the load test and the benchmark.
+build/native/hush-swarm: tests/server/swarm.c core/cli/netclient.c core/cli/netclient.h core/cli/util.c build/native/libhush.a
+	$(CC) $(CFLAGS_NATIVE) -Icore/cli tests/server/swarm.c core/cli/netclient.c core/cli/util.c build/native/libhush.a -lwebsockets -lsodium -lm -o $@
+
 build/asan/obj/server/%.o: server/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -Iserver -MMD -MP -c $< -o $@

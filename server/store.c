@@ -10,6 +10,19 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#ifdef HUSH_SERVER_TEST
+#include <signal.h>
+/* Test builds only (build/native/hush-server-test): HUSH_SERVER_FAULT=commit kills the process
+ * inside a round's commit transaction, after its writes and before COMMIT, as a power cut or
+ * `kill -9` would; =committed kills it right after COMMIT, before anyone is told. */
+static void fault_point(const char *where) {
+    const char *f = getenv("HUSH_SERVER_FAULT");
+    if (f && !strcmp(f, where)) raise(SIGKILL);
+}
+#else
+#define fault_point(where) ((void)0)
+#endif
+
 typedef struct audit_row {
     double at;
     char *who, *event, *detail;
@@ -77,7 +90,7 @@ static int step_done(sqlite3_stmt *st) {
     return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;
 }
 
-int srv_store_open(srv_store **out, const char *path, double now) {
+int srv_store_open(srv_store **out, const char *path) {
     if (!out || !path) return HUSH_EARG;
     *out = NULL;
     srv_store *s = calloc(1, sizeof *s);
@@ -93,21 +106,19 @@ int srv_store_open(srv_store **out, const char *path, double now) {
         srv_store_close(s);
         return HUSH_EIO;
     }
-    /* A round still "running" was interrupted (crash, kill -9): abandon it; the task reruns that
-     * round number with a new session. */
-    sqlite3_stmt *st = prep(s, "UPDATE rounds SET state='abandoned', ended_at=?1, detail='server restarted'"
-                               " WHERE state='running'");
-    if (!st) {
-        srv_store_close(s);
-        return HUSH_EIO;
-    }
-    sqlite3_bind_double(st, 1, now);
-    if (step_done(st)) {
-        srv_store_close(s);
-        return HUSH_EIO;
-    }
     *out = s;
     return HUSH_OK;
+}
+
+int srv_store_recover(srv_store *s, double now) {
+    if (!s) return HUSH_EARG;
+    /* A round still "running" when the server starts was interrupted (crash, kill -9): abandon
+     * it; its task reruns that round number with a new session. */
+    sqlite3_stmt *st = prep(s, "UPDATE rounds SET state='abandoned', ended_at=?1, detail='server restarted'"
+                               " WHERE state='running'");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_double(st, 1, now);
+    return step_done(st);
 }
 
 void srv_store_close(srv_store *s) {
@@ -371,7 +382,11 @@ static int end_round(srv_store *s, const char *task, uint32_t round, const uint8
             rc = step_done(st);
         }
     }
-    if (rc == HUSH_OK && exec(s, "COMMIT") == HUSH_OK) return HUSH_OK;
+    if (rc == HUSH_OK && committed) fault_point("commit");
+    if (rc == HUSH_OK && exec(s, "COMMIT") == HUSH_OK) {
+        if (committed) fault_point("committed");
+        return HUSH_OK;
+    }
     (void)exec(s, "ROLLBACK");
     return rc ? rc : HUSH_EIO;
 }

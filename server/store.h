@@ -6,8 +6,9 @@
  * none is reused) and audit (who did what, refusals included). Every change that must survive a
  * crash is one transaction: a committed round (its row, its result, the task's progress) is
  * written all at once or not at all, so `kill -9` at any moment leaves either the round committed
- * or still "running", and opening the database marks running rounds abandoned, to be rerun with
- * a fresh session.
+ * or still "running", and the next server to start marks running rounds abandoned, to be rerun
+ * with a fresh session. One server serves a database at a time (main.c holds a lock); the admin
+ * commands read and write beside it through SQLite's own locking.
  *
  * Nothing here is secret except the enrolment tokens, which are stored hashed (BLAKE2b-256): a
  * copy of the database does not let anyone enrol.
@@ -37,8 +38,10 @@ typedef struct srv_task {
     char state[16];           /* "open", "done" */
 } srv_task;
 
-/* Opens (creating if needed) the database; marks rounds left running as abandoned. */
-int srv_store_open(srv_store **out, const char *path, double now);
+/* Opens (creating if needed) the database. */
+int srv_store_open(srv_store **out, const char *path);
+/* The serving process, at start: marks rounds left running by a previous one as abandoned. */
+int srv_store_recover(srv_store *s, double now);
 void srv_store_close(srv_store *s);
 const char *srv_store_errmsg(const srv_store *s);
 

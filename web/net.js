@@ -227,7 +227,7 @@ export function defineNet(rt) {
     }
 
     #onMessage(data) {
-      if (!(data instanceof ArrayBuffer)) return;
+      if (!(data instanceof ArrayBuffer) || !this.#cell.v) return; // closed meanwhile
       const bytes = new Uint8Array(data);
       rt.with((s) => {
         const rc = M._hush_net_client_receive(this.#h, s.copy(bytes), bytes.length);
@@ -299,6 +299,7 @@ export function defineNet(rt) {
           return n ? rt.u8.slice(buf, buf + n) : null;
         });
         if (!frame) return;
+        if (ws.readyState !== 1) return; // closing: the server drops this participant anyway
         ws.send(frame);
       }
     }

@@ -164,6 +164,7 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
         }
         memcpy(pp->rx + pp->rx_len, in, len);
         pp->rx_len += len;
+        pp->pub->bytes_in += len;
         if (lws_is_final_fragment(wsi) && remaining == 0) {
             deliver(pp);
             pp->rx_len = 0;
@@ -191,6 +192,7 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
         }
         if (w) {
             if (lws_write(wsi, pp->tx + LWS_PRE, w, LWS_WRITE_BINARY) < (int)w) return -1;
+            pp->pub->bytes_out += w;
             lws_callback_on_writable(wsi); /* there may be more */
         }
         return 0;

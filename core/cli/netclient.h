@@ -28,7 +28,7 @@ struct cli_peer {
     /* filled by the loop */
     int done, status;        /* status: 0, a HUSH_E* status, or a HUSH_NET_E_* refusal */
     uint32_t connects;
-    void *priv;
+    uint64_t bytes_in, bytes_out; /* WebSocket payload bytes received and sent */
 };
 
 typedef struct cli_net_opts {

@@ -96,7 +96,7 @@ static void sim_init(sim *s, const srv_limits *lim) {
         s->lim = *lim;
     else
         srv_limits_default(&s->lim);
-    CHECK_OK(srv_store_open(&s->store, s->db_path, s->now));
+    CHECK_OK(srv_store_open(&s->store, s->db_path));
     srv_io io = {s, sim_send, sim_close};
     CHECK_OK(srv_hub_create(&s->hub, s->store, &s->lim, &io, s->now));
     s->next_conn = 1;
@@ -115,7 +115,8 @@ static void sim_free_frames(sim_conn *c) {
 static void sim_restart_hub(sim *s) {
     srv_hub_free(s->hub);
     srv_store_close(s->store);
-    CHECK_OK(srv_store_open(&s->store, s->db_path, s->now));
+    CHECK_OK(srv_store_open(&s->store, s->db_path));
+    CHECK_OK(srv_store_recover(s->store, s->now));
     srv_io io = {s, sim_send, sim_close};
     CHECK_OK(srv_hub_create(&s->hub, s->store, &s->lim, &io, s->now));
 }
