@@ -29,7 +29,9 @@ static const char usage[] =
     "  task create --db FILE --name TASK --kind sum --dim D --clients N --threshold T [--bits K]\n"
     "          [--neighbours DEG] [--max-corrupt C] [--rounds R] [--deadline SECONDS]\n"
     "  status  --db FILE [--json]\n"
-    "  result  --db FILE --task TASK --round R --out FILE.csv\n";
+    "  result  --db FILE --task TASK --round R --out FILE.csv\n"
+    "  rounds  --db FILE --task TASK        every attempt at the task's rounds, as JSON\n"
+    "  check   --db FILE                    SQLite's integrity check\n";
 
 static double wall_now(void) {
     struct timespec ts;
@@ -290,6 +292,46 @@ static int cmd_status(int argc, char **argv) {
     return rc ? CLI_EXIT_FAIL : 0;
 }
 
+/* `rounds`: every attempt of a task's rounds; `check`: SQLite's integrity check. */
+static int cmd_rounds(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    const char *task = cli_str(&a, "task", NULL);
+    if (!valid_name("task", task)) return CLI_EXIT_USAGE;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    char *json = NULL;
+    size_t len;
+    rc = srv_store_rounds_json(st, task, &json, &len);
+    if (rc == HUSH_OK) printf("%s\n", json);
+    free(json);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+static int cmd_check(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    char res[256];
+    rc = srv_store_integrity(st, res, sizeof res);
+    srv_store_close(st);
+    printf("{\"integrity\":\"%s\"}\n", strcmp(res, "ok") ? "damaged" : "ok");
+    if (strcmp(res, "ok")) cli_error("integrity check: %s", res);
+    return rc || strcmp(res, "ok") ? CLI_EXIT_FAIL : 0;
+}
+
 static int cmd_result(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, argc, argv, NULL);
@@ -356,6 +398,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "task")) return cmd_task(argc - 2, argv + 2);
     if (!strcmp(cmd, "status")) return cmd_status(argc - 2, argv + 2);
     if (!strcmp(cmd, "result")) return cmd_result(argc - 2, argv + 2);
+    if (!strcmp(cmd, "rounds")) return cmd_rounds(argc - 2, argv + 2);
+    if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hush-server %s\n", hush_version());
         return 0;

@@ -542,6 +542,57 @@ static int status_task(void *ud, const srv_task *t) {
     return b->err ? HUSH_ENOMEM : HUSH_OK;
 }
 
+static uint64_t count_lines(const unsigned char *t) {
+    if (!t || !*t) return 0;
+    uint64_t n = 1;
+    for (; *t; t++) n += *t == '\n';
+    return n;
+}
+
+int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *len) {
+    if (!s || !task || !json || !len) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "SELECT round, state, session, participants, survivors, COALESCE(detail, '')"
+                               " FROM rounds WHERE task=?1 ORDER BY id");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
+    jbuf b = {0};
+    jb_str(&b, "[");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (b.len > 1) jb_str(&b, ",");
+        jb_fmt(&b, "{\"round\":%llu,\"state\":\"", (unsigned long long)sqlite3_column_int64(st, 0));
+        jb_str(&b, (const char *)sqlite3_column_text(st, 1));
+        jb_str(&b, "\",\"session\":\"");
+        const uint8_t *sess = sqlite3_column_blob(st, 2);
+        for (int i = 0; sess && i < sqlite3_column_bytes(st, 2); i++) jb_fmt(&b, "%02llx", sess[i]);
+        jb_fmt(&b, "\",\"participants\":%llu", count_lines(sqlite3_column_text(st, 3)));
+        jb_fmt(&b, ",\"survivors\":%llu,\"detail\":\"", count_lines(sqlite3_column_text(st, 4)));
+        /* detail is server-written text: keep it JSON-safe by dropping quotes and control bytes */
+        for (const unsigned char *d = sqlite3_column_text(st, 5); d && *d; d++)
+            if (*d >= 0x20 && *d != '"' && *d != '\\' && *d < 0x7f) jb_put(&b, (const char *)d, 1);
+        jb_str(&b, "\"}");
+    }
+    sqlite3_finalize(st);
+    jb_str(&b, "]");
+    if (rc != SQLITE_DONE || b.err) {
+        free(b.p);
+        return rc != SQLITE_DONE ? HUSH_EIO : HUSH_ENOMEM;
+    }
+    *json = b.p;
+    *len = b.len;
+    return HUSH_OK;
+}
+
+int srv_store_integrity(srv_store *s, char *out, size_t cap) {
+    if (!s || !out || !cap) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "PRAGMA integrity_check");
+    if (!st) return HUSH_EIO;
+    int rc = sqlite3_step(st);
+    snprintf(out, cap, "%s", rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "unreadable");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? HUSH_OK : HUSH_EIO;
+}
+
 int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_t *len) {
     if (!s || !json || !len) return HUSH_EARG;
     jbuf b = {0};

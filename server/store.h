@@ -78,6 +78,11 @@ int srv_store_result(srv_store *s, const char *task, uint32_t round, uint32_t *s
 void srv_store_audit(srv_store *s, double now, const char *who, const char *event, const char *detail);
 int srv_store_flush(srv_store *s);
 
+/* Every attempt at a task's rounds, oldest first, as a JSON array of {"round","state","session"
+ * (hex),"participants","survivors","detail"}; and PRAGMA integrity_check ("ok" when sound). */
+int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *len);
+int srv_store_integrity(srv_store *s, char *out, size_t cap);
+
 /* The status document (also GET /api/status): {"version","connections","tasks":[...]}. */
 int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_t *len);
 

@@ -48,8 +48,8 @@ export function resultOf(db, dir, task, round) {
 }
 
 // Starts `hush-server serve`; resolves once it listens. { url, port, proc, stop(), kill9() }.
-export function startServer(t, db, extra = [], { bin = SERVER, env = {} } = {}) {
-  const proc = spawn(bin, ['serve', '--db', db, '--port', '0', ...extra], {
+export function startServer(t, db, extra = [], { bin = SERVER, env = {}, port = 0 } = {}) {
+  const proc = spawn(bin, ['serve', '--db', db, '--port', String(port), ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
