@@ -618,6 +618,13 @@ void srv_hub_closed(srv_hub *h, uint64_t id, double now) {
     free(c);
 }
 
+void srv_hub_transport_refused(srv_hub *h, uint64_t id, uint16_t code, const char *why, double now) {
+    conn *c = h ? find(h, id) : NULL;
+    char d[160];
+    snprintf(d, sizeof d, "%u %s", (unsigned)code, why ? why : "");
+    if (c) audit(h, now, c, "refused", d);
+}
+
 void srv_hub_tick(srv_hub *h, double now) {
     if (!h) return;
     for (size_t i = 0; i < h->cap; i++) {

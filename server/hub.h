@@ -52,6 +52,8 @@ int srv_hub_open(srv_hub *h, uint64_t conn, const char *peer, double now);
 void srv_hub_message(srv_hub *h, uint64_t conn, const uint8_t *msg, size_t len, double now);
 /* conn is gone (whatever the reason); the hub forgets it. */
 void srv_hub_closed(srv_hub *h, uint64_t conn, double now);
+/* The transport closed conn itself (too big, not reading, ...): recorded in the audit log. */
+void srv_hub_transport_refused(srv_hub *h, uint64_t conn, uint16_t code, const char *why, double now);
 /* Deadlines: call often (the server: every 50 ms). */
 void srv_hub_tick(srv_hub *h, double now);
 /* Shutdown: rounds in progress stay "running" in the store (the next start abandons them). */

@@ -22,6 +22,7 @@ static const char usage[] =
     "\n"
     "  serve   --db FILE --port P [--host ADDR] [--static DIR] [--tls-cert F --tls-key F]\n"
     "          [--max-message BYTES] [--max-connections N] [--idle-timeout S] [--log-level L]\n"
+    "          [--max-queue BYTES] (a client behind by more than this is dropped; default --max-message)\n"
     "          ws(s)://HOST:P/ws (subprotocol hush.v1), GET /api/status, files under --static\n"
     "  enroll  --db FILE --name NAME [--expires SECONDS] [--count N]   prints a one-time enrolment token\n"
     "          (--count: tokens for NAME-0 .. NAME-(N-1), a \"name token\" line each)\n"
@@ -31,7 +32,8 @@ static const char usage[] =
     "  status  --db FILE [--json]\n"
     "  result  --db FILE --task TASK --round R --out FILE.csv\n"
     "  rounds  --db FILE --task TASK        every attempt at the task's rounds, as JSON\n"
-    "  check   --db FILE                    SQLite's integrity check\n";
+    "  check   --db FILE                    SQLite's integrity check\n"
+    "  audit   --db FILE [--since ID]       the audit log, one JSON object per line\n";
 
 static double wall_now(void) {
     struct timespec ts;
@@ -76,7 +78,7 @@ static int cmd_serve(int argc, char **argv) {
     memset(&cfg, 0, sizeof cfg);
     srv_limits lim;
     srv_limits_default(&lim);
-    uint64_t port, max_message, max_conn, idle, level;
+    uint64_t port, max_message, max_conn, idle, level, max_queue;
     cfg.host = cli_str(&a, "host", "127.0.0.1");
     cfg.static_root = cli_str(&a, "static", NULL);
     cfg.tls_cert = cli_str(&a, "tls-cert", NULL);
@@ -84,7 +86,8 @@ static int cmd_serve(int argc, char **argv) {
     if ((rc = cli_u64(&a, "port", 8080, 0, 65535, &port)) ||
         (rc = cli_u64(&a, "max-message", HUSH_NET_DEFAULT_MAX_MESSAGE, 1024, 1u << 30, &max_message)) ||
         (rc = cli_u64(&a, "max-connections", 4096, 1, 1000000, &max_conn)) ||
-        (rc = cli_u64(&a, "idle-timeout", 60, 1, 65535, &idle)) || (rc = cli_u64(&a, "log-level", 1, 0, 3, &level)))
+        (rc = cli_u64(&a, "idle-timeout", 60, 1, 65535, &idle)) || (rc = cli_u64(&a, "log-level", 1, 0, 3, &level)) ||
+        (rc = cli_u64(&a, "max-queue", 0, 0, 1ull << 34, &max_queue)))
         return rc;
     if (!!cfg.tls_cert != !!cfg.tls_key) {
         cli_error("--tls-cert and --tls-key go together");
@@ -103,8 +106,7 @@ static int cmd_serve(int argc, char **argv) {
     cfg.max_connections = (uint32_t)max_conn;
     cfg.idle_timeout = (uint32_t)idle;
     cfg.log_level = (int)level;
-    /* A frame plus what the hub may queue around it (a ROUND and a RESULT). */
-    cfg.max_queue = 3 * cfg.max_message;
+    cfg.max_queue = max_queue ? (size_t)max_queue : cfg.max_message;
     lim.max_message = cfg.max_message;
     lim.max_connections = cfg.max_connections;
     if (lim.max_unauthenticated > lim.max_connections) lim.max_unauthenticated = lim.max_connections;
@@ -314,6 +316,28 @@ static int cmd_rounds(int argc, char **argv) {
     return rc ? CLI_EXIT_FAIL : 0;
 }
 
+static void print_line(void *ud, const char *line) {
+    (void)ud;
+    printf("%s\n", line);
+}
+
+static int cmd_audit(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    uint64_t since;
+    if ((rc = cli_u64(&a, "since", 0, 0, INT64_MAX, &since))) return rc;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    rc = srv_store_audit_each(st, (int64_t)since, print_line, NULL);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
 static int cmd_check(int argc, char **argv) {
     cli_args a;
     int rc = cli_parse(&a, argc, argv, NULL);
@@ -400,6 +424,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "result")) return cmd_result(argc - 2, argv + 2);
     if (!strcmp(cmd, "rounds")) return cmd_rounds(argc - 2, argv + 2);
     if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
+    if (!strcmp(cmd, "audit")) return cmd_audit(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hush-server %s\n", hush_version());
         return 0;

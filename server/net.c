@@ -29,7 +29,8 @@ typedef struct ws_pss {
     struct ws_pss *hnext;
     uint8_t *rx;
     size_t rx_len, rx_cap;
-    int rx_skip; /* discarding the rest of a refused message */
+    int rx_skip;        /* discarding the rest of a refused message */
+    size_t skipped;     /* bytes discarded so far */
     qframe *head, *tail;
     size_t queued;
     int closing;
@@ -85,8 +86,9 @@ static void drop_queue(ws_pss *p) {
     p->queued = 0;
 }
 
-static void start_close(ws_pss *p, uint16_t code, const char *reason) {
+static void start_close(srv_net *n, ws_pss *p, uint16_t code, const char *reason, int ours) {
     if (p->closing) return;
+    if (ours) srv_hub_transport_refused(n->hub, p->id, code, reason, now_s());
     p->closing = 1;
     p->close_code = code;
     snprintf(p->reason, sizeof p->reason, "%s", reason);
@@ -99,15 +101,17 @@ static int io_send(void *ud, uint64_t id, const uint8_t *f, size_t len) {
     srv_net *n = ud;
     ws_pss *p = lookup(n, id);
     if (!p || p->closing) return 1;
-    if (len > n->cfg->max_queue - p->queued) {
-        /* It does not read what it is sent: stop queueing for it at all. */
+    if (p->queued > n->cfg->max_queue) {
+        /* Still behind by more than the limit: it does not read what it is sent. (The first
+         * frame after an empty queue is always taken, however big: lws keeps the part the
+         * socket refuses, so a connection holds at most one frame there and max_queue here.) */
         drop_queue(p);
-        start_close(p, HUSH_NET_E_SLOW, "not reading");
+        start_close(n, p, HUSH_NET_E_SLOW, "not reading", 1);
         return 1;
     }
     qframe *q = malloc(sizeof *q + LWS_PRE + len);
     if (!q) {
-        start_close(p, HUSH_NET_E_FULL, "out of memory");
+        start_close(n, p, HUSH_NET_E_FULL, "out of memory", 1);
         return 1;
     }
     q->next = NULL;
@@ -126,7 +130,7 @@ static int io_send(void *ud, uint64_t id, const uint8_t *f, size_t len) {
 static void io_close(void *ud, uint64_t id, uint16_t code, const char *reason) {
     srv_net *n = ud;
     ws_pss *p = lookup(n, id);
-    if (p) start_close(p, code, reason);
+    if (p) start_close(n, p, code, reason, 0);
 }
 
 /* ---- WebSocket: hush.v1 on /ws ---- */
@@ -162,22 +166,35 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     }
     case LWS_CALLBACK_RECEIVE: {
         if (!p->id || p->closing) return 0;
-        if (lws_is_first_fragment(wsi)) {
-            p->rx_len = 0;
-            p->rx_skip = 0;
+        if (lws_is_first_fragment(wsi) && !p->rx_skip) p->rx_len = 0;
+        if (p->rx_skip) {
+            /* Read and drop the rest of a refused message, then close: closing with unread data
+             * would reset the connection and the client would never see the close code. A sender
+             * that keeps going past twice the limit gets the reset. */
+            p->skipped += len;
+            if ((lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) ||
+                p->skipped > 2 * n->cfg->max_message) {
+                p->rx_skip = 0;
+                start_close(n, p, HUSH_NET_E_TOO_BIG, "message too big", 0);
+            }
+            return 0;
         }
-        if (p->rx_skip) return 0;
         if (!lws_frame_is_binary(wsi)) {
-            start_close(p, HUSH_NET_E_MALFORMED, "binary frames only");
+            start_close(n, p, HUSH_NET_E_MALFORMED, "binary frames only", 1);
             return 0;
         }
         size_t remaining = lws_remaining_packet_payload(wsi);
         size_t max = n->cfg->max_message;
         /* Refuse by the announced length, before buffering a byte of it. */
         if (len > max || remaining > max - len || p->rx_len > max - len - remaining) {
+            srv_hub_transport_refused(n->hub, p->id, HUSH_NET_E_TOO_BIG, "message too big", now_s());
             p->rx_skip = 1;
+            p->skipped = len;
             p->rx_len = 0;
-            start_close(p, HUSH_NET_E_TOO_BIG, "message too big");
+            if (lws_is_final_fragment(wsi) && remaining == 0) {
+                p->rx_skip = 0;
+                start_close(n, p, HUSH_NET_E_TOO_BIG, "message too big", 0);
+            }
             return 0;
         }
         size_t need = p->rx_len + len + remaining;

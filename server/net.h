@@ -22,7 +22,7 @@ typedef struct srv_net_config {
     size_t max_message;
     uint32_t max_connections;
     uint32_t idle_timeout;   /* seconds without a pong before hanging up */
-    size_t max_queue;        /* bytes queued per connection before it counts as not reading */
+    size_t max_queue;        /* bytes waiting for a connection beyond which it counts as not reading */
     int log_level;           /* 0 errors, 1 warnings, 2 info, 3 debug */
 } srv_net_config;
 

@@ -520,6 +520,12 @@ static void jb_fmt(jbuf *b, const char *fmt, unsigned long long v) {
     jb_put(b, t, (size_t)n);
 }
 
+/* Text into a JSON string: quotes, backslashes and control bytes dropped (audit text is ours). */
+static void jb_safe(jbuf *b, const unsigned char *t) {
+    for (; t && *t; t++)
+        if (*t >= 0x20 && *t != '"' && *t != '\\' && *t < 0x7f) jb_put(b, (const char *)t, 1);
+}
+
 static int status_task(void *ud, const srv_task *t) {
     jbuf *b = ud;
     if (b->p[b->len - 1] != '[') jb_str(b, ",");
@@ -567,9 +573,7 @@ int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *l
         for (int i = 0; sess && i < sqlite3_column_bytes(st, 2); i++) jb_fmt(&b, "%02llx", sess[i]);
         jb_fmt(&b, "\",\"participants\":%llu", count_lines(sqlite3_column_text(st, 3)));
         jb_fmt(&b, ",\"survivors\":%llu,\"detail\":\"", count_lines(sqlite3_column_text(st, 4)));
-        /* detail is server-written text: keep it JSON-safe by dropping quotes and control bytes */
-        for (const unsigned char *d = sqlite3_column_text(st, 5); d && *d; d++)
-            if (*d >= 0x20 && *d != '"' && *d != '\\' && *d < 0x7f) jb_put(&b, (const char *)d, 1);
+        jb_safe(&b, sqlite3_column_text(st, 5)); /* server-written text: quotes and controls dropped */
         jb_str(&b, "\"}");
     }
     sqlite3_finalize(st);
@@ -581,6 +585,35 @@ int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *l
     *json = b.p;
     *len = b.len;
     return HUSH_OK;
+}
+
+int srv_store_audit_each(srv_store *s, int64_t since, void (*fn)(void *ud, const char *line), void *ud) {
+    if (!s || !fn) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "SELECT id, at, who, event, detail FROM audit WHERE id > ?1 ORDER BY id");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_int64(st, 1, since);
+    int rc, out = HUSH_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        jbuf b = {0};
+        char at[48];
+        snprintf(at, sizeof at, "%.3f", sqlite3_column_double(st, 1));
+        jb_fmt(&b, "{\"id\":%llu,\"at\":", (unsigned long long)sqlite3_column_int64(st, 0));
+        jb_str(&b, at);
+        jb_str(&b, ",\"who\":\"");
+        jb_safe(&b, sqlite3_column_text(st, 2));
+        jb_str(&b, "\",\"event\":\"");
+        jb_safe(&b, sqlite3_column_text(st, 3));
+        jb_str(&b, "\",\"detail\":\"");
+        jb_safe(&b, sqlite3_column_text(st, 4));
+        jb_str(&b, "\"}");
+        if (b.err) out = HUSH_ENOMEM;
+        else fn(ud, b.p);
+        free(b.p);
+        if (out) break;
+    }
+    if (out == HUSH_OK && rc != SQLITE_DONE) out = HUSH_EIO;
+    sqlite3_finalize(st);
+    return out;
 }
 
 int srv_store_integrity(srv_store *s, char *out, size_t cap) {

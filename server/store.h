@@ -82,6 +82,9 @@ int srv_store_flush(srv_store *s);
  * (hex),"participants","survivors","detail"}; and PRAGMA integrity_check ("ok" when sound). */
 int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *len);
 int srv_store_integrity(srv_store *s, char *out, size_t cap);
+/* Audit entries with id > since, oldest first, one JSON object per line
+ * {"id","at","who","event","detail"}; fn gets each line. */
+int srv_store_audit_each(srv_store *s, int64_t since, void (*fn)(void *ud, const char *line), void *ud);
 
 /* The status document (also GET /api/status): {"version","connections","tasks":[...]}. */
 int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_t *len);
