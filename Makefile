@@ -41,7 +41,7 @@ FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 include server/server.mk
 .DEFAULT_GOAL := all
 
-.PHONY: all native wasm bootstrap demo test test-build test-c test-fuzz test-accuracy test-node test-e2e test-examples bench fuzz clean
+.PHONY: all native wasm bootstrap demo test test-build test-c test-fuzz test-accuracy test-node test-server test-e2e test-examples bench fuzz clean
 
 all: native wasm
 
@@ -110,15 +110,15 @@ demo: bootstrap
 # Every suite runs even when an earlier one fails (-k); make still exits non-zero on any failure.
 test: bootstrap
 	@$(MAKE) --no-print-directory -j$$(nproc) test-build
-	@$(MAKE) --no-print-directory -k test-c test-fuzz test-accuracy test-node test-e2e test-examples
+	@$(MAKE) --no-print-directory -k test-c test-fuzz test-accuracy test-node test-server test-e2e test-examples
 
 # Everything the suites need, built in parallel; the suites themselves run one after another.
-test-build: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) $(FUZZ_BIN) native wasm
+test-build: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) $(FUZZ_BIN) native wasm $(SERVER_TEST_DEPS)
 
 test-accuracy: build/native/hush
 	node --test tests/accuracy/
 
-test-e2e: wasm
+test-e2e: wasm native
 	node --test tests/e2e/
 
 # The README's C and JS examples must keep working: they are compiled and run here.

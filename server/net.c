@@ -277,11 +277,15 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_HTTP: {
         char uri[1024];
         memset(h, 0, sizeof *h);
-        if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0) {
+        /* GET and HEAD only (lws serves HEAD as GET without the body). */
+        enum lws_token_indexes tok = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0    ? WSI_TOKEN_GET_URI
+                                     : lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0 ? WSI_TOKEN_HEAD_URI
+                                                                                         : WSI_TOKEN_COUNT;
+        if (tok == WSI_TOKEN_COUNT) {
             lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL);
             return lws_http_transaction_completed(wsi) ? -1 : 0;
         }
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0) {
+        if (lws_hdr_copy(wsi, uri, sizeof uri, tok) < 0) {
             lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, NULL);
             return -1;
         }

@@ -30,4 +30,10 @@ build/asan/tests/server/%: tests/server/%.c $(wildcard tests/c/*.h) $(SERVER_ASA
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ASAN) -Itests/c -Iserver $< $(SERVER_ASAN_OBJ) build/asan/libhush.a -lsqlite3 -lsodium -lm -o $@
 
+# Integration tests over loopback sockets: native, Node and browser participants, faults, hostile
+# traffic, a thousand clients, TLS. Each test starts its own server on a free port.
+SERVER_TEST_DEPS := build/native/hush-server build/native/hush-server-test build/native/hush-swarm build/native/hush
+test-server: $(SERVER_TEST_DEPS) web
+	node --test tests/server/
+
 -include $(SERVER_ASAN_OBJ:.o=.d)
