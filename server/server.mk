@@ -37,3 +37,8 @@ test-server: $(SERVER_TEST_DEPS) web
 	node --test tests/server/
 
 -include $(SERVER_ASAN_OBJ:.o=.d)
+
+# `make bench-server`: rounds through hush-server over loopback next to the in-process round.
+.PHONY: bench-server
+bench-server: build/native/hush-server build/native/hush-swarm build/native/hush
+	node bench/server.mjs

@@ -157,6 +157,7 @@ int cmd_agg(int argc, char **argv) {
     }
     cli_peer peer;
     memset(&peer, 0, sizeof peer);
+    peer.drop_at = -1;
     peer.client = c;
     peer.on_event = on_event;
     peer.ud = &s;

@@ -30,6 +30,7 @@ typedef struct peer_priv {
     lws_sorted_usec_list_t retry;
     uint32_t backoff_ms;
     int want_close;
+    int secagg_sent;
 } peer_priv;
 
 struct net_loop {
@@ -107,6 +108,7 @@ static void connect_peer(peer_priv *pp) {
     net_loop *L = pp->loop;
     hush_net_client_reset(pp->pub->client);
     pp->rx_len = 0;
+    pp->secagg_sent = 0;
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof ci);
     ci.context = L->ctx;
@@ -188,6 +190,11 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
         }
         if (rc != HUSH_OK) {
             finish(pp, rc);
+            return -1;
+        }
+        if (w && pp->tx[LWS_PRE + 3] == HUSH_NET_SECAGG && pp->pub->drop_at >= 0 &&
+            pp->secagg_sent++ >= pp->pub->drop_at) {
+            finish(pp, 0); /* gone for good, mid-round */
             return -1;
         }
         if (w) {

@@ -25,6 +25,9 @@ struct cli_peer {
     hush_net_client *client; /* owned by the caller */
     cli_peer_event_fn on_event;
     void *ud;
+    /* Benchmarks and tests: leave for good just before sending the round's (drop_at + 1)-th
+     * secure-aggregation frame, as a participant that goes away at that stage; -1: never. */
+    int drop_at;
     /* filled by the loop */
     int done, status;        /* status: 0, a HUSH_E* status, or a HUSH_NET_E_* refusal */
     uint32_t connects;
