@@ -2,7 +2,7 @@
 // hush-agg: the JavaScript participant of a hush-server secure-sum task, with the flags of the
 // native `hush agg join`:
 //   node bin/hush-agg.mjs join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK
-//        --input FILE.csv [--rounds R] [--timeout S] [--json]
+//        --input FILE.csv [--rounds R] [--pins FILE] [--timeout S] [--json]
 // The identity key file is created on first use (mode 0600). Exit status 2 for bad arguments,
 // 1 for a failure, with one "hush-agg: ..." line on stderr.
 import { readFile } from 'node:fs/promises';
@@ -42,7 +42,7 @@ async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd !== 'join') fail('usage: hush-agg join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK --input FILE.csv [--rounds R] [--json]', 2);
   const o = parse(rest);
-  const known = new Set(['url', 'name', 'identity', 'token', 'task', 'input', 'rounds', 'timeout', 'json']);
+  const known = new Set(['url', 'name', 'identity', 'token', 'task', 'input', 'rounds', 'timeout', 'json', 'pins']);
   for (const k of Object.keys(o)) if (!known.has(k)) fail(`unknown option --${k}`, 2);
   for (const k of ['url', 'name', 'identity', 'task', 'input']) if (!o[k]) fail(`join needs --${k}`, 2);
   const rounds = uint(o, 'rounds', 1);
@@ -59,7 +59,8 @@ async function main() {
   let conn;
   try {
     const identity = await hush.net.loadIdentity(o.name, { file: o.identity });
-    conn = await hush.net.connect(o.url, { identity, token: o.token });
+    const pins = o.pins ? await readFile(o.pins, 'utf8').catch((e) => fail(`cannot read '${o.pins}': ${e.code}`)) : undefined;
+    conn = await hush.net.connect(o.url, { identity, token: o.token, pins });
     if (!o.json) {
       conn.addEventListener('round', (e) => console.log(`round ${e.detail.round}: ${e.detail.n} participants, contributing as id ${e.detail.id}`));
       conn.addEventListener('result', (e) => console.log(`round ${e.detail.round} ${e.detail.status}`));

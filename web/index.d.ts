@@ -393,8 +393,12 @@ export interface NetApi {
   /** Created on first use: IndexedDB in browsers, or the key file `opts.file` (mode 0600) in Node. */
   loadIdentity(name: string, opts?: { file?: string }): Promise<NetIdentity>;
   /** Connects to ws(s)://HOST:PORT/ws and authenticates (enrols with `token` the first time). */
-  connect(url: string, opts: { identity: NetIdentity; token?: string | Uint8Array; WebSocket?: unknown }):
-    Promise<NetConnection>;
+  connect(url: string, opts: {
+    identity: NetIdentity; token?: string | Uint8Array;
+    /** Accept only rounds whose participants are all pinned: pin-file text or a list. */
+    pins?: string | { name: string; publicKey: Uint8Array }[];
+    WebSocket?: unknown;
+  }): Promise<NetConnection>;
 }
 
 export interface Hush {

@@ -164,7 +164,7 @@ export function defineNet(rt) {
     #waiter = null;
     #fatal = null;
 
-    constructor(url, identity, token, WS) {
+    constructor(url, identity, token, WS, pins) {
       super();
       this.#url = url;
       this.#WS = WS;
@@ -184,8 +184,29 @@ export function defineNet(rt) {
         return rt.u32At(out);
       });
       registry.register(this, this.#cell, this);
+      if (pins !== undefined) {
+        try {
+          this.#pin(pins);
+        } catch (e) {
+          this.close();
+          throw e;
+        }
+      }
       this.rounds = { committed: 0, aborted: 0 };
       this.connects = 0;
+    }
+
+    // pins: the text of a pin file ("NAME HEX-KEY" lines) or [{ name, publicKey }]: rounds whose
+    // PKI holds anyone else are refused (the operator is then not trusted with enrolment).
+    #pin(pins) {
+      const text = typeof pins === 'string' ? pins
+        : pins.map((p) => `${p.name} ${Array.from(p.publicKey, (b) => b.toString(16).padStart(2, '0')).join('')}`).join('\n');
+      const bytes = new TextEncoder().encode(text);
+      rt.with((s) => {
+        const bad = s.alloc(8);
+        const rc = M._hush_net_client_pin_text(this.#h, s.copy(bytes), bytes.length, bad);
+        if (rc !== 0) throw rt.fail('HUSH_EFORMAT', `pins: line ${rt.u32At(bad)} is not "NAME HEX-PUBLIC-KEY"`);
+      });
     }
 
     get #h() {
@@ -359,10 +380,10 @@ export function defineNet(rt) {
   }
 
   // Connects and authenticates (enrolling with `token` the first time). opts: { identity, token,
-  // WebSocket } (WebSocket: a constructor, for tests or environments without a global one).
+  // pins, WebSocket } (WebSocket: a constructor, for tests or environments without a global one).
   async function connect(url, opts = {}) {
     const WS = await webSocketClass(opts);
-    const conn = new Connection(url, opts.identity, opts.token, WS);
+    const conn = new Connection(url, opts.identity, opts.token, WS, opts.pins);
     try {
       return await conn.open();
     } catch (e) {

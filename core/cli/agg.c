@@ -111,11 +111,36 @@ static int on_event(cli_peer *p, const hush_net_event *ev, void *ud) {
     }
 }
 
+/* `hush agg id --identity KEYFILE`: the public key, for the operator's enrolment records and for
+ * other participants' pin files (creates the key file on first use, like join). */
+static int agg_id(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    const char *idp = cli_str(&a, "identity", NULL), *name = cli_str(&a, "name", NULL);
+    if ((rc = cli_done(&a))) return rc;
+    if (!idp) {
+        cli_error("agg id needs --identity KEYFILE");
+        return CLI_EXIT_USAGE;
+    }
+    uint8_t sk[HUSH_NET_SECRET_KEY_BYTES], pk[HUSH_NET_PUBLIC_KEY_BYTES];
+    if ((rc = cli_identity(idp, sk))) return rc;
+    rc = hush_net_identity_public(pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    if (rc) return CLI_EXIT_FAIL;
+    if (name) printf("%s ", name);
+    for (size_t i = 0; i < sizeof pk; i++) printf("%02x", pk[i]);
+    printf("\n");
+    return 0;
+}
+
 int cmd_agg(int argc, char **argv) {
     static const char *const flags[] = {"json", NULL};
+    if (argc >= 1 && !strcmp(argv[0], "id")) return agg_id(argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "join")) {
         cli_error("usage: hush agg join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK "
-                  "--input FILE.csv [--rounds R] [--json]");
+                  "--input FILE.csv [--rounds R] [--pins FILE] [--json]\n"
+                  "       hush agg id --identity KEYFILE [--name NAME]");
         return CLI_EXIT_USAGE;
     }
     cli_args a;
@@ -126,6 +151,7 @@ int cmd_agg(int argc, char **argv) {
     const char *url = cli_str(&a, "url", NULL), *name = cli_str(&a, "name", NULL);
     const char *idp = cli_str(&a, "identity", NULL), *tok = cli_str(&a, "token", NULL);
     const char *input = cli_str(&a, "input", NULL), *ca = cli_str(&a, "ca", NULL);
+    const char *pins = cli_str(&a, "pins", NULL);
     s.task = cli_str(&a, "task", NULL);
     s.json = cli_flag(&a, "json");
     double timeout;
@@ -148,6 +174,18 @@ int cmd_agg(int argc, char **argv) {
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(token, sizeof token);
     if (st == HUSH_OK) st = hush_net_client_join(c, s.task);
+    if (st == HUSH_OK && pins) {
+        size_t plen, bad = 0;
+        unsigned char *ptext = cli_read_file(pins, &plen);
+        st = ptext ? hush_net_client_pin_text(c, (const char *)ptext, plen, &bad) : HUSH_EIO;
+        free(ptext);
+        if (st) {
+            if (bad) cli_error("%s:%zu: expected NAME and a 64-digit hex public key", pins, bad);
+            hush_net_client_free(c);
+            free(s.x);
+            return CLI_EXIT_FAIL;
+        }
+    }
     if (st) {
         cli_error("%s", st == HUSH_EARG ? "--name and --task must be 1-64 characters of [A-Za-z0-9._-]"
                                         : hush_strerror(st));

@@ -31,7 +31,8 @@ static const char usage[] =
     "  mpc predict --model MODEL --data FILE [--parties 2] [--frac-bits 16] [--batch 1] [--test-split --seed S] [--json]\n"
     "  mpc train --data FILE --model SPEC --epochs N [--batch B] [--lr LR] [--seed S] [--parties 2] [--json]\n"
     "  agg join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK --input FILE.csv\n"
-    "          [--rounds R] [--ca CERT] [--timeout S] [--json]      (native builds only)\n"
+    "          [--rounds R] [--pins FILE] [--ca CERT] [--timeout S] [--json]   (native builds only)\n"
+    "  agg id  --identity KEYFILE [--name NAME]       the identity's public key (for pin files)\n"
     "  version\n";
 
 int main(int argc, char **argv) {

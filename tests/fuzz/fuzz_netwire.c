@@ -1,7 +1,8 @@
-/* libFuzzer target: hush.v1 frames (core/src/io/netwire.c) and identity files
- * (core/src/io/identity.c). Byte 0 picks what is fuzzed: even, one frame given to the decoder
- * (whose accepted output must be self-consistent) and to a participant state machine in each
- * connection state; odd, an identity file. Nothing may crash, leak or read past the input. */
+/* libFuzzer target: hush.v1 frames (core/src/io/netwire.c), identity files
+ * (core/src/io/identity.c) and pin files (core/src/io/pins.c). Byte 0 picks what is fuzzed
+ * (mod 3): 0, one frame given to the decoder (whose accepted output must be self-consistent) and
+ * to a participant state machine in each connection state; 1, an identity file; 2, a pin file.
+ * Nothing may crash, leak or read past the input. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,7 +43,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *msg = malloc(len ? len : 1); /* exact size, so ASan sees any over-read */
     if (!msg) abort();
     memcpy(msg, data + 1, len);
-    if (data[0] & 1) {
+    if (data[0] % 3 == 2) {
+        static const uint8_t sk_seed[32] = {4};
+        uint8_t sk[64], pk[32];
+        crypto_sign_seed_keypair(pk, sk, sk_seed);
+        hush_net_client *c;
+        size_t bad;
+        if (hush_net_client_create(&c, sk, "fuzz", NULL, NULL) != HUSH_OK) abort();
+        int rc = hush_net_client_pin_text(c, (const char *)msg, len, &bad);
+        if (rc != HUSH_OK && bad == 0 && rc != HUSH_ERANGE && rc != HUSH_ENOMEM) abort();
+        hush_net_client_free(c);
+        free(msg);
+        return 0;
+    }
+    if (data[0] % 3 == 1) {
         uint8_t sk[64], again[HUSH_NET_IDENTITY_FILE_BYTES];
         size_t w;
         if (hush_net_identity_load(sk, msg, len) == HUSH_OK) {

@@ -2,7 +2,8 @@
 """Writes the seed corpus of tests/fuzz/fuzz_netwire.c: one valid hush.v1 frame of every type
 (format in core/src/io/netwire.h) behind selector byte 0, and identity files (format in
 core/include/hush/net.h: "hush-id\\0" | u32 version | seed[32] | BLAKE2b-128) behind selector
-byte 1: a valid one, one with a wrong checksum, a truncated one. Standard library only.
+byte 1: a valid one, one with a wrong checksum, a truncated one; pin files behind byte 2.
+Standard library only.
 Run: python3 tests/gen/netwire_corpus.py"""
 import hashlib
 import os
@@ -45,3 +46,9 @@ good = head + hashlib.blake2b(head, digest_size=16).digest()
 for k, v in {'identity': good, 'identity_bad_sum': head + fill(16, 0), 'identity_short': head[:20]}.items():
     with open(os.path.join(DIR, k + '.seed'), 'wb') as f:
         f.write(b'\x01' + v)
+
+pins = {'pins': b'# trusted\nalice ' + b'ab' * 32 + b'\n\nbob\t' + b'0F' * 32 + b'\r\n',
+        'pins_bad': b'alice 1234\n'}
+for k, v in pins.items():
+    with open(os.path.join(DIR, k + '.seed'), 'wb') as f:
+        f.write(b'\x02' + v)

@@ -118,3 +118,27 @@ test('below the threshold the round aborts cleanly and the next round commits', 
   assert.deepEqual(resultOf(db, dir, 'ab', 2), plainSum(inputs, bits));
   await srv.stop();
 });
+
+test('pinned identities: a participant refuses a round holding an identity it did not pin', async (t) => {
+  const dir = tempDir(t);
+  const db = path.join(dir, 'hub.db');
+  createTask(db, 'pin', { dim: 4, clients: 4, threshold: 3, bits: 16, rounds: 1, deadline: 2 });
+  const srv = await startServer(t, db);
+  const ids = [0, 1, 2, 3].map((i) => hush.net.Identity.generate(`pin-${i}`));
+  const inputs = [[1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3], [4, 4, 4, 4]];
+  // pin-0 trusts 0, 1 and 2 only; the operator puts pin-3 in the round, so pin-0 stays out.
+  const pins = ids.slice(0, 3).map((id) => ({ name: id.name, publicKey: id.publicKey }));
+  const warnings = [];
+  const conns = [];
+  for (let i = 0; i < 4; i++) {
+    const conn = await hush.net.connect(srv.url, { identity: ids[i], token: enroll(db, ids[i].name), pins: i === 0 ? pins : undefined });
+    t.after(() => conn.close());
+    if (i === 0) conn.addEventListener('warning', (e) => warnings.push(e.detail.error.code));
+    conns.push(conn);
+  }
+  conns.forEach((c, i) => c.aggregate('pin', Uint32Array.from(inputs[i])).catch(() => {}));
+  await until(() => status(db).tasks[0].committed_rounds === 1, 30000, 'the round to commit without pin-0');
+  assert.deepEqual(resultOf(db, dir, 'pin', 1), plainSum(inputs.slice(1), 16));
+  assert.deepEqual(warnings, ['HUSH_ECRYPTO']);
+  await srv.stop();
+});

@@ -129,6 +129,10 @@ HUSH_NODISCARD int hush_net_client_join(hush_net_client *c, const char *task);
  * pinned name with another key, is refused. */
 HUSH_NODISCARD int hush_net_client_pin(hush_net_client *c, const char *name,
                                        const uint8_t pk[HUSH_NET_PUBLIC_KEY_BYTES]);
+/* Pins from a text file: one "NAME HEX-PUBLIC-KEY" per line (64 hex digits; blank lines and
+ * lines starting with # ignored). HUSH_EFORMAT with *bad_line (1-based) on a bad line; the pins
+ * before it stay. */
+HUSH_NODISCARD int hush_net_client_pin_text(hush_net_client *c, const char *text, size_t len, size_t *bad_line);
 /* A new connection: forget the connection and any round in progress (wiped); keep the identity,
  * the task and the pins. Call before the new connection's CHALLENGE arrives. */
 void hush_net_client_reset(hush_net_client *c);
