@@ -38,10 +38,15 @@ TSAN_OBJ   := $(CORE_SRC:%.c=build/tsan/obj/%.o)
 TSAN_BIN   := build/tsan/tests/test_dpsgd_prefetch
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
+# C tests that also run built for wasm32-wasi (32-bit size_t) under Node's WASI, with the WASI
+# toolchain and libsodium of wasm/build.mk: list a test's name here to run it there too.
+WASI_TESTS    := test_secagg_sizes
+WASI_TEST_BIN := $(WASI_TESTS:%=build/wasi/tests/%.wasm)
+
 include server/server.mk
 .DEFAULT_GOAL := all
 
-.PHONY: all native wasm bootstrap demo test test-build test-c test-fuzz test-accuracy test-node test-server test-e2e test-examples bench fuzz clean
+.PHONY: all native wasm bootstrap demo test test-build test-c test-wasi test-fuzz test-accuracy test-node test-server test-e2e test-examples bench fuzz clean
 
 all: native wasm
 
@@ -110,10 +115,10 @@ demo: bootstrap
 # Every suite runs even when an earlier one fails (-k); make still exits non-zero on any failure.
 test: bootstrap
 	@$(MAKE) --no-print-directory -j$$(nproc) test-build
-	@$(MAKE) --no-print-directory -k test-c test-fuzz test-accuracy test-node test-server test-e2e test-examples
+	@$(MAKE) --no-print-directory -k test-c test-wasi test-fuzz test-accuracy test-node test-server test-e2e test-examples
 
 # Everything the suites need, built in parallel; the suites themselves run one after another.
-test-build: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) $(FUZZ_BIN) native wasm $(SERVER_TEST_DEPS)
+test-build: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) $(WASI_TEST_BIN) $(FUZZ_BIN) native wasm $(SERVER_TEST_DEPS)
 
 test-accuracy: build/native/hush
 	node --test tests/accuracy/
@@ -129,6 +134,9 @@ test-examples: build/native/libhush.a wasm
 
 test-c: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) build/native/hush
 	@sh tests/c/run.sh $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN)
+
+test-wasi: $(WASI_TEST_BIN)
+	@sh tests/c/run.sh $(WASI_TEST_BIN)
 
 test-fuzz: $(FUZZ_BIN)
 	@sh tests/fuzz/replay.sh $(FUZZ_BIN)

@@ -212,9 +212,26 @@ static void flush(srv_hub *h, task_rt *t) {
     }
 }
 
+/* Names every participant the secure-aggregation server caught misbehaving (bad keys or
+ * signatures, shares that fail their hashes, a dealer whose shares do not match its commitment,
+ * ciphertexts its neighbours could not open). */
+static void audit_faults(srv_hub *h, task_rt *t, double now) {
+    uint8_t *f = malloc(t->n);
+    if (f && hush_secagg_server_faults(t->sa, f, t->n) == HUSH_OK)
+        for (uint32_t i = 0; i < t->n; i++)
+            if (f[i]) {
+                char d[HUSH_NET_NAME_MAX + 96];
+                snprintf(d, sizeof d, "task %s round %u: %s, faults 0x%02x (enum hush_secagg_fault)", t->def.name,
+                         t->def.round, t->names[i], f[i]);
+                audit(h, now, NULL, "participant-fault", d);
+            }
+    free(f);
+}
+
 /* RESULT to every member still connected, and back into the waiting list for the next round. */
 static void finish_round(srv_hub *h, task_rt *t, uint32_t status, const uint32_t *sum, double now) {
     uint32_t round = t->def.round;
+    audit_faults(h, t, now);
     srv_task def;
     if (srv_store_task_get(h->store, t->def.name, &def) == HUSH_OK) t->def = def;
     uint32_t flags = !strcmp(t->def.state, "done") ? 1u : 0u;
@@ -326,21 +343,21 @@ static void forget_round_member(srv_hub *h, conn *c, double now) {
 
 static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     hush_secagg_config cfg;
-    /* config_init checks the complete graph; every field is checked together below. */
-    int rc = hush_secagg_config_init(&cfg, n, t->def.threshold, t->def.dim);
+    int rc = hush_secagg_config_init(&cfg, n, t->def.threshold, t->def.max_corrupt, t->def.dim);
+    if (rc) return rc;
     cfg.bits = t->def.bits;
     cfg.neighbours = t->def.neighbours;
-    cfg.authenticated = 1;
-    randombytes_buf(cfg.session, sizeof cfg.session);
+    cfg.authenticated = 1; /* the enrolled identities are the round's PKI */
+    if ((rc = hush_secagg_session_random(cfg.session)) != HUSH_OK) return rc;
     if ((rc = hush_secagg_config_check(&cfg)) != HUSH_OK) return rc;
     t->member = calloc(n, sizeof *t->member);
     t->names = calloc(n, sizeof *t->names);
     t->active = calloc(n, 1);
     t->sent = calloc(n, 1);
     size_t pki_cap = (size_t)n * (1 + HUSH_NET_NAME_MAX + 32), pki_len = 0;
-    uint8_t *pki = malloc(pki_cap);
+    uint8_t *pki = malloc(pki_cap), *pks = malloc((size_t)n * 32);
     char *plist = malloc((size_t)n * (HUSH_NET_NAME_MAX + 1) + 1);
-    if (!t->member || !t->names || !t->active || !t->sent || !pki || !plist) rc = HUSH_ENOMEM;
+    if (!t->member || !t->names || !t->active || !t->sent || !pki || !pks || !plist) rc = HUSH_ENOMEM;
     size_t plen = 0;
     for (uint32_t i = 0; rc == HUSH_OK && i < n; i++) {
         conn *c = find(h, t->waiting[i]);
@@ -348,6 +365,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         t->active[i] = 1;
         memcpy(t->names[i], c->name, sizeof c->name);
         pki_len += hush__nw_pki_entry(pki + pki_len, pki_cap - pki_len, c->name, c->pk);
+        memcpy(pks + (size_t)i * 32, c->pk, 32);
         size_t l = strlen(c->name);
         if (plen) plist[plen++] = '\n';
         memcpy(plist + plen, c->name, l);
@@ -355,6 +373,9 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     }
     if (plist) plist[plen] = 0;
     if (rc == HUSH_OK) rc = hush_secagg_server_create(&t->sa, &cfg, NULL);
+    /* With the PKI the server checks the round-0 keys' and round-3 signatures itself, so one
+     * participant with bad keys cannot stall everyone else. */
+    if (rc == HUSH_OK) rc = hush_secagg_server_set_identities(t->sa, pks, (size_t)n * 32);
     if (rc == HUSH_OK) {
         t->buf_cap = hush_secagg_server_max_message(t->sa) + HUSH__NW_SECAGG_PREFIX;
         hush__nw_round_info ri = {t->def.name, t->def.round, cfg.session, n, cfg.threshold, cfg.bits, cfg.dim,
@@ -364,6 +385,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         if (!(t->buf = malloc(t->buf_cap))) rc = HUSH_ENOMEM;
     }
     if (rc == HUSH_OK) rc = srv_store_round_begin(h->store, t->def.name, t->def.round, cfg.session, plist, now);
+    free(pks);
     if (rc != HUSH_OK) {
         free(pki);
         free(plist);

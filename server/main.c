@@ -233,9 +233,8 @@ static int cmd_task(int argc, char **argv) {
     }
     /* The largest round must be a valid secure-aggregation configuration. */
     hush_secagg_config cfg;
-    /* config_init checks the complete graph; every field is checked again below. */
-    rc = hush_secagg_config_init(&cfg, (uint32_t)clients, (uint32_t)thr, (uint32_t)dim);
-    {
+    rc = hush_secagg_config_init(&cfg, (uint32_t)clients, (uint32_t)thr, (uint32_t)mc, (uint32_t)dim);
+    if (rc == HUSH_OK) {
         cfg.bits = (uint32_t)bits;
         cfg.neighbours = (uint32_t)nb;
         cfg.authenticated = 1;
@@ -246,7 +245,9 @@ static int cmd_task(int argc, char **argv) {
         cli_error("invalid secure-aggregation configuration (clients %llu, threshold %llu, neighbours %llu, "
                   "max-corrupt %llu): %s",
                   (unsigned long long)clients, (unsigned long long)thr, (unsigned long long)nb,
-                  (unsigned long long)mc, rc ? hush_strerror(rc) : "max-corrupt must be below the threshold");
+                  (unsigned long long)mc,
+                  rc ? "it needs 2 threshold > neighbourhood + max-corrupt and threshold - max-corrupt >= 2"
+                     : "max-corrupt must be below the threshold");
         return CLI_EXIT_USAGE;
     }
     snprintf(t.name, sizeof t.name, "%s", name);

@@ -34,7 +34,7 @@ build/asan/tests/server/%: tests/server/%.c $(wildcard tests/c/*.h) $(SERVER_ASA
 # traffic, a thousand clients, TLS. Each test starts its own server on a free port.
 SERVER_TEST_DEPS := build/native/hush-server build/native/hush-server-test build/native/hush-swarm build/native/hush
 test-server: $(SERVER_TEST_DEPS) web
-	node --test tests/server/
+	node --test --test-concurrency=1 tests/server/
 
 -include $(SERVER_ASAN_OBJ:.o=.d)
 

@@ -81,4 +81,10 @@ build/wasi/hush.wasm: $(WASI_OBJ) $(SODIUM_WASI)/lib/libsodium.a
 	@mkdir -p $(dir $@)
 	$(WASI_CC) -O2 -Wl,--strip-debug $(WASI_OBJ) $(WASI_LIBS) -o $@
 
+# C tests for wasm32-wasi (WASI_TESTS in the Makefile), linked against the WASI core objects.
+WASI_CORE_OBJ = $(filter $(addprefix %/,$(CORE_SRC:.c=.o)),$(WASI_OBJ)) build/obj/wasi/wasm/wasi_cwd.o
+build/wasi/tests/%.wasm: tests/c/%.c $(wildcard tests/c/*.h) $(WASI_CORE_OBJ) $(SODIUM_WASI)/lib/libsodium.a
+	@mkdir -p $(dir $@)
+	$(WASI_CC) $(WASI_CFLAGS) -Itests/c $< $(WASI_CORE_OBJ) $(WASI_LIBS) -o $@
+
 -include $(WEB_SIMD_OBJ:.o=.d) $(WEB_BASE_OBJ:.o=.d) $(WASI_OBJ:.o=.d)

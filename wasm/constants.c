@@ -11,6 +11,7 @@
 #include "hush/common.h"
 #include "hush/data.h"
 #include "hush/dp.h"
+#include "hush/fl.h"
 #include "hush/mpc.h"
 #include "hush/net.h"
 #include "hush/nn.h"
@@ -66,8 +67,12 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_OPTIM_SGD) F(HUSH_OPTIM_MOMENTUM) F(HUSH_OPTIM_ADAM)
     F(HUSH_DATA_MAX_ROWS) F(HUSH_DATA_MAX_COLS) F(HUSH_DATA_MAX_CLASSES)
     F(HUSH_RNG_SEEDBYTES) F(HUSH_RNG_NONCEBYTES) F(HUSH_RNG_BUFBYTES)
-    F(HUSH_SECAGG_SESSIONBYTES) F(HUSH_SECAGG_SEEDBYTES) F(HUSH_SECAGG_MAX_CLIENTS) F(HUSH_SECAGG_MAX_DIM)
-    F(HUSH_SECAGG_DONE) F(HUSH_SECAGG_ABORTED) F(HUSH_SECAGG_SIGN_SECRETKEYBYTES) F(HUSH_SECAGG_SIGN_PUBLICKEYBYTES)
+    F(HUSH_SECAGG_SESSION_BYTES) F(HUSH_SECAGG_SEED_BYTES) F(HUSH_SECAGG_MAX_CLIENTS) F(HUSH_SECAGG_MAX_DIM)
+    F(HUSH_SECAGG_MAX_BITS) F(HUSH_SECAGG_HEADER_BYTES) F(HUSH_SECAGG_WIRE_VERSION) F(HUSH_SECAGG_CONFIG_VERSION)
+    F(HUSH_SECAGG_ROUND_ADVERTISE) F(HUSH_SECAGG_ROUND_SHARE) F(HUSH_SECAGG_ROUND_MASKED_INPUT)
+    F(HUSH_SECAGG_ROUND_CONSISTENCY) F(HUSH_SECAGG_ROUND_UNMASK) F(HUSH_SECAGG_DONE) F(HUSH_SECAGG_ABORTED)
+    F(HUSH_SECAGG_FAULT_KEY) F(HUSH_SECAGG_FAULT_SIGNATURE) F(HUSH_SECAGG_FAULT_SHARE) F(HUSH_SECAGG_FAULT_DEALER)
+    F(HUSH_SECAGG_FAULT_CIPHERTEXT) F(HUSH_SECAGG_SIGN_SECRET_KEY_BYTES) F(HUSH_SECAGG_SIGN_PUBLIC_KEY_BYTES)
     F(HUSH_ACCOUNTANT_RDP) F(HUSH_ACCOUNTANT_PLD) F(HUSH_DP_EVENT_GAUSSIAN) F(HUSH_DP_EVENT_SAMPLED_GAUSSIAN)
     F(HUSH_DP_EVENT_LAPLACE) F(HUSH_DP_CONVERSION_IMPROVED) F(HUSH_DP_CONVERSION_CLASSIC)
     F(HUSH_RDP_DEFAULT_ORDERS_COUNT) F(HUSH_DPSGD_POISSON) F(HUSH_DPSGD_SHUFFLE)
@@ -95,8 +100,22 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     field(&o, "sizeof_hush_layer_spec", (int64_t)sizeof(hush_layer_spec));
     field(&o, "sizeof_hush_secagg_config", (int64_t)sizeof(hush_secagg_config));
 #define SA(f) field(&o, "offsetof_hush_secagg_config_" #f, (int64_t)offsetof(hush_secagg_config, f));
-    SA(n) SA(threshold) SA(bits) SA(dim) SA(neighbours) SA(authenticated) SA(session)
+    SA(version) SA(n) SA(threshold) SA(max_corrupt) SA(min_honest) SA(bits) SA(dim) SA(neighbours)
+    SA(authenticated) SA(session)
 #undef SA
+    field(&o, "sizeof_hush_secagg_stats", (int64_t)sizeof(hush_secagg_stats));
+#define SS(f) field(&o, "offsetof_hush_secagg_stats_" #f, (int64_t)offsetof(hush_secagg_stats, f));
+    SS(survivors) SS(aborted_round) SS(remaining) SS(faulty) SS(messages) SS(bytes_up) SS(bytes_down)
+    SS(max_client_bytes_up) SS(max_client_bytes_down)
+#undef SS
+    field(&o, "sizeof_hush_fl_quant", (int64_t)sizeof(hush_fl_quant));
+#define FQ(f) field(&o, "offsetof_hush_fl_quant_" #f, (int64_t)offsetof(hush_fl_quant, f));
+    FQ(bits) FQ(clients) FQ(bound) FQ(headroom) FQ(scale)
+#undef FQ
+    field(&o, "sizeof_hush_fl_ddp", (int64_t)sizeof(hush_fl_ddp));
+#define FD(f) field(&o, "offsetof_hush_fl_ddp_" #f, (int64_t)offsetof(hush_fl_ddp, f));
+    FD(clip) FD(noise_multiplier) FD(sensitivity) FD(sigma) FD(var_num) FD(var_den)
+#undef FD
 #define MC(f) field(&o, "offsetof_hush_mpc_config_" #f, (int64_t)offsetof(hush_mpc_config, f));
     field(&o, "sizeof_hush_mpc_config", (int64_t)sizeof(hush_mpc_config));
     MC(protocol) MC(n_parties) MC(frac_bits) MC(session) MC(rows) MC(epochs) MC(batch) MC(lr) MC(shuffle_seed)

@@ -214,49 +214,161 @@ export type Constants = Readonly<Record<string, number | string>>;
 export interface SecAggConfig {
   /** Clients, ids 0..n-1. */
   n: number;
-  /** Shamir threshold t: m/2 < t <= m, m = neighbourhood size including self. */
+  /** Shamir threshold t: 2t > m + maxCorrupt, t <= m and t - maxCorrupt >= minHonest, m = neighbourhood size
+   * including self (m = n for the complete graph). */
   threshold: number;
+  /** c: corrupt clients tolerated (colluding with the server); per neighbourhood for SecAgg+. */
+  maxCorrupt: number;
+  /** k_min: honest inputs in any sum the server can learn (default 2). */
+  minHonest?: number;
   /** Vector length. */
   dim: number;
-  /** Ring Z_2^bits, 1..32 (default 32). */
+  /** Ring Z_2^bits, 1..32 (default 32); masked inputs travel at exactly this many bits. */
   bits?: number;
   /** 0: complete graph (Bonawitz et al.); else SecAgg+ degree. */
   neighbours?: number;
-  /** Ed25519-authenticated variant. */
+  /** Ed25519 PKI: clients and server hold every participant's public identity key. */
   authenticated?: boolean;
-  /** Public per-round id, 16 bytes (seeds the SecAgg+ graph). */
+  /** Public per-round id, 16 bytes, fresh for every round (randomSession()); required with neighbours or
+   * authenticated. */
   session?: Uint8Array;
 }
 
 export interface SecAggClientOptions extends SecAggConfig {
   id: number;
-  /** 32 bytes that fix every key and coefficient (reproducible runs); default: OS randomness. */
+  /** 32 bytes that, with the session, n and id, fix every key and coefficient (reproducible runs); default: OS
+   * randomness. */
   seed?: Uint8Array;
+  /** Own Ed25519 secret key (64 bytes) and everyone's public keys (n * 32 bytes, index = id). */
   signSecretKey?: Uint8Array;
+  signPublicKeys?: Uint8Array;
+}
+
+export interface SecAggServerOptions extends SecAggConfig {
+  /** Everyone's Ed25519 public keys (n * 32 bytes): required before an authenticated server accepts anything. */
   signPublicKeys?: Uint8Array;
 }
 
 export declare class SecAggClient {
   constructor(opts: SecAggClientOptions);
+  setIdentity(signSecretKey: Uint8Array, signPublicKeys: Uint8Array): void;
   setInput(x: Uint32Array | number[]): void;
   receive(message: Uint8Array): void;
   /** The pending message, or null. */
   nextMessage(): Uint8Array | null;
   /** 0..4, or constants.HUSH_SECAGG_DONE / HUSH_SECAGG_ABORTED. */
   readonly round: number;
+  readonly maxMessage: number;
+  readonly freed: boolean;
   free(): void;
 }
 
 export declare class SecAggServer {
-  constructor(opts: SecAggConfig);
+  constructor(opts: SecAggServerOptions);
+  setIdentities(signPublicKeys: Uint8Array): void;
   receive(message: Uint8Array): void;
-  /** The round's deadline: absent clients have dropped out. Throws HUSH_ESTATE on abort. */
+  /** The round's deadline: absent clients have dropped out. Throws HUSH_ESTATE (or HUSH_ECRYPTO, see faults()) on abort. */
   endRound(): void;
   nextMessage(): { to: number; bytes: Uint8Array } | null;
   readonly round: number;
+  readonly maxMessage: number;
+  readonly freed: boolean;
   count(round: number): number;
   result(): { sum: Uint32Array; included: Uint8Array };
+  /** Per client, bits of constants.HUSH_SECAGG_FAULT_* (refused keys, signatures, shares; bad dealing). */
+  faults(): Uint8Array;
   free(): void;
+}
+
+export interface SecAggRunOptions extends Omit<SecAggConfig, 'n' | 'dim'> {
+  /** One row per client, or a flat Uint32Array with n. */
+  inputs: ArrayLike<number>[] | Uint32Array;
+  n?: number;
+  dim?: number;
+  /** First round (0..4) in which a client sends nothing: an array (one per client) or { client: round }. */
+  drop?: number[] | Record<number, number>;
+  /** Keys, identities and (unless session is given) the session from the canonical streams of this seed, as
+   * `hush secagg sim --seed`. Default: OS randomness. */
+  seed?: Seed;
+}
+
+/** The keys of `hush secagg sim --json`, plus the sum and who is in it. */
+export interface SecAggRunResult {
+  sum: Uint32Array;
+  included: Uint8Array;
+  clients: number;
+  survivors: number;
+  dim: number;
+  threshold: number;
+  max_corrupt: number;
+  min_honest: number;
+  bits: number;
+  neighbours: number;
+  authenticated: boolean;
+  messages: number;
+  bytes_up_per_client: number;
+  bytes_down_per_client: number;
+  faulty: number;
+  ms: number;
+}
+
+export interface SecAggApi {
+  readonly Client: typeof SecAggClient;
+  readonly Server: typeof SecAggServer;
+  /** A whole round in process (hush_secagg_run). Throws HushError (HUSH_ESTATE) if it aborts. */
+  run(opts: SecAggRunOptions): SecAggRunResult;
+  /** A fresh 16-byte session from the OS CSPRNG. */
+  randomSession(): Uint8Array;
+  /** Throws HUSH_EARG / HUSH_ERANGE if the configuration is unusable (bounds, session). */
+  configCheck(opts: SecAggConfig): void;
+  /** Sorted ids of M(client), self included. */
+  neighbourhood(opts: SecAggConfig, client: number): Uint32Array;
+  /** Bytes one client handle and the server handle take. */
+  memory(opts: SecAggConfig): { client: number; server: number };
+  /** The `hush secagg sim --inputs` text format. Throws HushParseError. */
+  inputsParse(text: string, opts?: { bits?: number }): { inputs: Uint32Array; clients: number; dim: number };
+  /** The mask PRG (known-answer tests). */
+  prgExpand(seed: Uint8Array, dim: number, bits?: number): Uint32Array;
+}
+
+// ---- federated-learning encodings (web/fl.js, core/include/hush/fl.h) ----
+
+export interface FlQuant {
+  readonly bits: number;
+  readonly clients: number;
+  readonly bound: number;
+  readonly headroom: number;
+  /** Integer units per 1.0. */
+  readonly scale: number;
+}
+
+export interface FlDdp {
+  readonly clip: number;
+  readonly noiseMultiplier: number;
+  /** Delta in integer units. */
+  readonly sensitivity: number;
+  /** Per-client noise actually sampled (sqrt(varNum / varDen)). */
+  readonly sigma: number;
+  readonly varNum: bigint;
+  readonly varDen: bigint;
+}
+
+export interface FlApi {
+  /** Scales x (in place) into the L2 ball; returns the norm before. */
+  clipL2(x: Float32Array, maxNorm: number): number;
+  /** Clamps x (in place) into [lo, hi]; returns how many values changed. */
+  clipRange(x: Float32Array, lo: number, hi: number): number;
+  quantInit(opts: { bits: number; clients: number; bound: number; headroom?: number }): FlQuant;
+  /** Stochastic rounding into Z_2^bits; HUSH_ERANGE if |x| > bound. seed: tests only. */
+  quantize(q: FlQuant, x: ArrayLike<number>, opts?: { seed?: Seed }): Uint32Array;
+  dequantize(q: FlQuant, sum: Uint32Array | number[]): Float32Array;
+  /** Quantised (weight * update, weight): update.length + 1 values. */
+  fedavgEncode(q: FlQuant, update: ArrayLike<number>, weight: number, opts?: { seed?: Seed }): Uint32Array;
+  fedavgDecode(q: FlQuant, sum: Uint32Array | number[]): { avg: Float32Array; totalWeight: number };
+  ddpInit(opts: { bits: number; clients: number; dim: number; clip: number; noiseMultiplier: number }): { ddp: FlDdp; quant: FlQuant };
+  /** Clip (a copy), quantise and add this client's discrete Gaussian noise. Omit seed for real data. */
+  ddpEncode(ddp: FlDdp, q: FlQuant, x: ArrayLike<number>, opts?: { seed?: Seed }): Uint32Array;
+  ddpEpsilon(ddp: FlDdp, survivors: number, delta: number): number;
 }
 
 // ---- differential privacy (web/dp.js, core/include/hush/dp.h) ----
@@ -416,10 +528,10 @@ export interface Hush {
   readonly DPSGD: typeof DPSGD;
   readonly Accountant: typeof Accountant;
   readonly pate: PateApi;
-  readonly SecAggClient: typeof SecAggClient;
-  readonly SecAggServer: typeof SecAggServer;
-  /** The secure-aggregation mask PRG (known-answer tests). */
-  secaggPrgExpand(seed: Uint8Array, dim: number, bits?: number): Uint32Array;
+  /** Secure aggregation (core/include/hush/secagg.h). */
+  readonly secagg: SecAggApi;
+  /** Clipping, quantisation, FedAvg and distributed DP for secure aggregation (core/include/hush/fl.h). */
+  readonly fl: FlApi;
   /** Participants of hush-server tasks (identities, authenticated connections, secure sums). */
   readonly net: NetApi;
   statusName(status: number): string;

@@ -17,6 +17,7 @@ import { defineTrain } from './train.js';
 import { defineMpc } from './mpc.js';
 import { defineDP } from './dp.js';
 import { defineSecAgg } from './secagg.js';
+import { defineFl } from './fl.js';
 import { defineNet } from './net.js';
 
 export { HushError, HushParseError };
@@ -96,6 +97,7 @@ export async function load(opts = {}) {
   const mpc = defineMpc(rt, { Model });
   const dp = defineDP(rt, { Model, isDataset: data.isDataset });
   const secagg = defineSecAgg(rt);
+  const fl = defineFl(rt);
   const net = defineNet(rt);
   rt.check(module._hush_init(), 'hush_init');
   return Object.freeze({
@@ -109,9 +111,8 @@ export async function load(opts = {}) {
     DPSGD: dp.DPSGD,
     Accountant: dp.Accountant,
     pate: dp.pate,
-    SecAggClient: secagg.SecAggClient,
-    SecAggServer: secagg.SecAggServer,
-    secaggPrgExpand: secagg.prgExpand,
+    secagg,
+    fl,
     net,
     statusName: (status) => rt.statusName(status),
     strerror: (status) => rt.strerror(status),

@@ -1,9 +1,13 @@
 #!/bin/sh
-# Runs every C test binary (built with ASan+UBSan, or TSan for the threaded ones) from the
-# repository root and sums the results.
+# Runs every C test binary (built with ASan+UBSan, or TSan for the threaded ones; a .wasm is a
+# test built for wasm32-wasi and runs under Node's WASI) from the repository root and sums the
+# results.
 pass=0 fail=0 bad=0
 for t in "$@"; do
-    out=$("$t" 2>&1); rc=$?
+    case $t in
+    *.wasm) out=$(HUSH_WASI_MODULE=$t node bin/hush-wasi.mjs 2>&1); rc=$? ;;
+    *) out=$("$t" 2>&1); rc=$? ;;
+    esac
     line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
     p=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p')
     f=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')

@@ -73,7 +73,7 @@ static void refused(const hush_allocator *bad) {
     CHECK_RC(hush_pate_analyze(&e1, &e2, votes, 2, 2, NULL, 0, 0.1, 1e-5, 8, bad), HUSH_EARG);
 
     hush_secagg_config sc;
-    CHECK_OK(hush_secagg_config_init(&sc, 3, 2, 4));
+    CHECK_OK(hush_secagg_config_init(&sc, 3, 2, 0, 4));
     hush_secagg_client *cl = NULL;
     hush_secagg_server *sv = NULL;
     CHECK_RC(hush_secagg_client_create(&cl, &sc, 0, NULL, 0, bad), HUSH_EARG);
@@ -81,6 +81,9 @@ static void refused(const hush_allocator *bad) {
     uint32_t nb[3];
     size_t count;
     CHECK_RC(hush_secagg_neighbourhood(&sc, 0, nb, 3, &count, bad), HUSH_EARG);
+    uint32_t sx[12] = {0}, ssum[4];
+    hush_secagg_stats sst;
+    CHECK_RC(hush_secagg_run(&sc, &rng, &sst, ssum, 4, NULL, 0, sx, 12, NULL, 0, NULL, bad), HUSH_EARG);
 
     hush_mpc_model *mm = NULL;
     CHECK_RC(hush_mpc_model_public(&mm, m, bad), HUSH_EARG);

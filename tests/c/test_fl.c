@@ -7,7 +7,6 @@
 #include "hush.h"
 #include "hush/fl.h"
 #include "hush/secagg.h"
-#include "secagg_sim.h"
 
 static void test_clip(void) {
     float x[4] = {3, 4, 0, 0};
@@ -77,7 +76,7 @@ static void test_quant(void) {
 static void test_fedavg_secagg(void) {
     enum { N = 5, D = 64 };
     hush_secagg_config cfg;
-    CHECK_OK(hush_secagg_config_init(&cfg, N, 3, D + 1));
+    CHECK_OK(hush_secagg_config_init(&cfg, N, 4, 1, D + 1));
     hush_fl_quant q;
     CHECK_OK(hush_fl_quant_init(&q, 32, N, 10.0, 0));
     hush_rng rng;
@@ -93,8 +92,9 @@ static void test_fedavg_secagg(void) {
         den += w[c];
     }
     uint32_t sum[D + 1];
-    sim_opts o = {NULL, NULL, NULL, 4, NULL};
-    CHECK_OK(sim_run(&cfg, x, &o, sum, NULL));
+    hush_secagg_stats st;
+    CHECK_OK(hush_secagg_run(&cfg, &rng, &st, sum, D + 1, NULL, 0, x, N * (D + 1), NULL, 0, NULL, NULL));
+    CHECK(st.survivors == N);
     float avg[D];
     double tw;
     CHECK_OK(hush_fl_fedavg_decode(&q, avg, sum, D, &tw));

@@ -18,7 +18,7 @@ function inputsFor(n, dim, bits, salt) {
 test('native and Node participants: two committed rounds, sums exact mod 2^k', async (t) => {
   const dir = tempDir(t);
   const db = path.join(dir, 'hub.db');
-  createTask(db, 'mix', { dim: 40, clients: 4, threshold: 3, bits: 20, rounds: 2, deadline: 10 });
+  createTask(db, 'mix', { dim: 40, clients: 4, threshold: 3, bits: 20, rounds: 2, deadline: 30 });
   const srv = await startServer(t, db);
   const inputs = inputsFor(4, 40, 20, 1);
   const runs = inputs.map((x, i) => {

@@ -326,10 +326,10 @@ static void test_hostile(void) {
         sim_pump(&s); /* one at a time: at most 4 unauthenticated connections here */
     }
     CHECK(get_task(&s, "h").committed == 0);
-    uint8_t spoof[12 + HUSH_SECAGG_HEADERBYTES + 64 + 64];
+    uint8_t spoof[12 + HUSH_SECAGG_HEADER_BYTES + 64 + 64];
     memset(spoof, 0, sizeof spoof);
     hush__nw_secagg_header(spoof, 1, sizeof spoof - 12);
-    spoof[12] = HUSH_SECAGG_VERSION;
+    spoof[12] = HUSH_SECAGG_WIRE_VERSION;
     spoof[12 + 20] = 4; /* sender 4 */
     memset(spoof + 12 + 24, 0xff, 4); /* to the server */
     uint64_t h0 = s.parts[0].conn;

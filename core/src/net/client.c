@@ -246,8 +246,10 @@ static int on_round(hush_net_client *c, const hush__nw_msg *m) {
     /* A session seen before would let the server replay a round against fresh inputs. */
     if (session_seen(c, m->session)) return HUSH_ESTATE;
     hush_secagg_config cfg;
-    /* config_init checks the complete graph; every field is checked together below. */
-    int rc = hush_secagg_config_init(&cfg, m->n, m->threshold, m->dim);
+    /* The participant checks the proposed configuration itself: a server that asks for a
+     * threshold too low for its own declared corruption bound is refused here. */
+    int rc = hush_secagg_config_init(&cfg, m->n, m->threshold, m->max_corrupt, m->dim);
+    if (rc) return rc;
     cfg.bits = m->bits;
     cfg.neighbours = m->neighbours;
     cfg.authenticated = 1;

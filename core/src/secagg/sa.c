@@ -72,7 +72,7 @@ int hush__sa_poly_init(uint64_t *coef, uint32_t t, const uint8_t secret[32], hus
     return HUSH_OK;
 }
 
-void hush__sa_poly_eval(uint8_t share[HUSH_SECAGG_SHAREBYTES], const uint64_t *coef, uint32_t t, uint32_t id) {
+void hush__sa_poly_eval(uint8_t share[HUSH_SECAGG_SHARE_BYTES], const uint64_t *coef, uint32_t t, uint32_t id) {
     uint64_t x = (uint64_t)id + 1;
     for (int c = 0; c < HUSH__SA_CHUNKS; c++) {
         const uint64_t *a = coef + (size_t)c * t;
@@ -82,7 +82,7 @@ void hush__sa_poly_eval(uint8_t share[HUSH_SECAGG_SHAREBYTES], const uint64_t *c
     }
 }
 
-int hush__sa_share_valid(const uint8_t share[HUSH_SECAGG_SHAREBYTES]) {
+int hush__sa_share_valid(const uint8_t share[HUSH_SECAGG_SHARE_BYTES]) {
     for (int c = 0; c < HUSH__SA_CHUNKS; c++)
         if (hush__load64_le(share + 8 * c) >= P) return 0;
     return 1;
@@ -119,36 +119,115 @@ int hush__sa_reconstruct(uint8_t secret[32], const uint8_t *const *shares, const
     return bad ? HUSH_EFORMAT : HUSH_OK;
 }
 
-/* ---- key derivation ---- */
-static int kdf(uint8_t out[32], const char *label, const uint8_t session[HUSH_SECAGG_SESSIONBYTES],
-               const uint8_t my_sk[32], const uint8_t their_pk[32], const uint8_t pk_lo[32],
-               const uint8_t pk_hi[32]) {
+/* ---- key derivation and commitments ---- */
+static void put32(crypto_generichash_state *st, uint32_t v) {
+    uint8_t b[4];
+    hush__store32_le(b, v);
+    crypto_generichash_update(st, b, 4);
+}
+
+int hush__sa_client_master(hush_rng *master, const uint8_t seed[32], const hush_secagg_config *cfg, uint32_t id) {
+    static const char label[] = "hush.secagg.v2.client";
+    uint8_t key[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, seed, 32, sizeof key);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
+    crypto_generichash_update(&st, cfg->session, HUSH_SECAGG_SESSION_BYTES);
+    put32(&st, cfg->n);
+    put32(&st, id);
+    crypto_generichash_final(&st, key, sizeof key);
+    int rc = hush_rng_init(master, key);
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(&st, sizeof st);
+    return rc;
+}
+
+static int kdf(uint8_t out[32], const char *label, const hush_secagg_config *cfg, uint32_t my_id,
+               uint32_t their_id, const uint8_t my_sk[32], const uint8_t my_pk[32], const uint8_t their_pk[32]) {
     uint8_t shared[32];
     if (crypto_scalarmult(shared, my_sk, their_pk) != 0) {
         sodium_memzero(shared, sizeof shared);
         return HUSH_ECRYPTO;
     }
+    /* both ends hash the same bytes: the pair in id order */
+    int mine_first = my_id < their_id;
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 32);
     crypto_generichash_update(&st, (const uint8_t *)label, strlen(label) + 1);
-    crypto_generichash_update(&st, session, HUSH_SECAGG_SESSIONBYTES);
+    crypto_generichash_update(&st, cfg->session, HUSH_SECAGG_SESSION_BYTES);
     crypto_generichash_update(&st, shared, sizeof shared);
-    crypto_generichash_update(&st, pk_lo, 32);
-    crypto_generichash_update(&st, pk_hi, 32);
+    put32(&st, mine_first ? my_id : their_id);
+    put32(&st, mine_first ? their_id : my_id);
+    crypto_generichash_update(&st, mine_first ? my_pk : their_pk, 32);
+    crypto_generichash_update(&st, mine_first ? their_pk : my_pk, 32);
     crypto_generichash_final(&st, out, 32);
     sodium_memzero(shared, sizeof shared);
     sodium_memzero(&st, sizeof st);
     return HUSH_OK;
 }
 
-int hush__sa_enc_key(uint8_t key[32], const uint8_t session[HUSH_SECAGG_SESSIONBYTES], const uint8_t my_sk[32],
-                     const uint8_t their_pk[32], const uint8_t pk_lo[32], const uint8_t pk_hi[32]) {
-    return kdf(key, "hush.secagg.v1.enc", session, my_sk, their_pk, pk_lo, pk_hi);
+int hush__sa_enc_key(uint8_t key[32], const hush_secagg_config *cfg, uint32_t my_id, uint32_t their_id,
+                     const uint8_t my_sk[32], const uint8_t my_pk[32], const uint8_t their_pk[32]) {
+    return kdf(key, "hush.secagg.v2.enc", cfg, my_id, their_id, my_sk, my_pk, their_pk);
 }
 
-int hush__sa_mask_seed(uint8_t seed[32], const uint8_t session[HUSH_SECAGG_SESSIONBYTES], const uint8_t my_sk[32],
-                       const uint8_t their_pk[32], const uint8_t pk_lo[32], const uint8_t pk_hi[32]) {
-    return kdf(seed, "hush.secagg.v1.mask", session, my_sk, their_pk, pk_lo, pk_hi);
+int hush__sa_mask_seed(uint8_t seed[32], const hush_secagg_config *cfg, uint32_t my_id, uint32_t their_id,
+                       const uint8_t my_sk[32], const uint8_t my_pk[32], const uint8_t their_pk[32]) {
+    return kdf(seed, "hush.secagg.v2.mask", cfg, my_id, their_id, my_sk, my_pk, their_pk);
+}
+
+int hush__sa_key_ok(const uint8_t pk[32]) {
+    /* The X25519 u-coordinates of small order, as libsodium lists them (ref10 has_small_order):
+     * 0, 1, the two points of order 8, p - 1, and the non-canonical p and p + 1. X25519 ignores
+     * the top bit, so it is masked off; with them every shared secret is all zero. The test
+     * checks each against crypto_scalarmult itself. Public data, so a plain compare will do. */
+    static const uint8_t bad[7][32] = {
+        {0},
+        {1},
+        {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+         0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+        {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
+         0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57},
+        {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+        {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+        {0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    };
+    uint8_t k[32];
+    memcpy(k, pk, 32);
+    k[31] &= 0x7f;
+    for (int i = 0; i < 7; i++)
+        if (memcmp(k, bad[i], 32) == 0) return 0;
+    return 1;
+}
+
+void hush__sa_commit_b(uint8_t out[32], const hush_secagg_config *cfg, uint32_t id, const uint8_t b[32]) {
+    static const char label[] = "hush.secagg.v2.commit";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
+    crypto_generichash_update(&st, cfg->session, HUSH_SECAGG_SESSION_BYTES);
+    put32(&st, id);
+    crypto_generichash_update(&st, b, 32);
+    crypto_generichash_final(&st, out, 32);
+    sodium_memzero(&st, sizeof st);
+}
+
+void hush__sa_share_hash(uint8_t out[32], const hush_secagg_config *cfg, uint32_t dealer, uint32_t holder, int kind,
+                         const uint8_t share[HUSH_SECAGG_SHARE_BYTES]) {
+    static const char label[] = "hush.secagg.v2.share";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
+    crypto_generichash_update(&st, cfg->session, HUSH_SECAGG_SESSION_BYTES);
+    put32(&st, dealer);
+    put32(&st, holder);
+    put32(&st, (uint32_t)kind);
+    crypto_generichash_update(&st, share, HUSH_SECAGG_SHARE_BYTES);
+    crypto_generichash_final(&st, out, 32);
+    sodium_memzero(&st, sizeof st);
 }
 
 /* ---- mask expansion ---- */
@@ -172,7 +251,7 @@ void hush__sa_prg_add(uint32_t *v, size_t dim, uint32_t bits, const uint8_t seed
     sodium_memzero(ks, sizeof ks);
 }
 
-int hush_secagg_prg_expand(uint32_t *out, size_t dim, uint32_t bits, const uint8_t seed[HUSH_SECAGG_SEEDBYTES]) {
+int hush_secagg_prg_expand(uint32_t *out, size_t dim, uint32_t bits, const uint8_t seed[HUSH_SECAGG_SEED_BYTES]) {
     if ((!out && dim) || !seed || bits < 1 || bits > 32 || dim > HUSH_SECAGG_MAX_DIM) return HUSH_EARG;
     if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
     memset(out, 0, dim * sizeof *out);
@@ -188,25 +267,74 @@ uint32_t hush__sa_degree(const hush_secagg_config *cfg) {
     return d >= cfg->n - 1 ? cfg->n - 1 : d;
 }
 
-int hush_secagg_config_init(hush_secagg_config *cfg, uint32_t n, uint32_t threshold, uint32_t dim) {
+int hush_secagg_config_init(hush_secagg_config *cfg, uint32_t n, uint32_t threshold, uint32_t max_corrupt,
+                            uint32_t dim) {
     if (!cfg) return HUSH_EARG;
     memset(cfg, 0, sizeof *cfg);
+    cfg->version = HUSH_SECAGG_CONFIG_VERSION;
     cfg->n = n;
     cfg->threshold = threshold;
+    cfg->max_corrupt = max_corrupt;
+    cfg->min_honest = 2;
     cfg->dim = dim;
     cfg->bits = 32;
-    return hush_secagg_config_check(cfg);
+    if (n < 2 || n > HUSH_SECAGG_MAX_CLIENTS || threshold < 1 || threshold > n || max_corrupt >= n || dim < 1 ||
+        dim > HUSH_SECAGG_MAX_DIM)
+        return HUSH_EARG;
+    return HUSH_OK;
+}
+
+static int all_zero(const uint8_t *p, size_t n) {
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++) acc |= p[i];
+    return acc == 0;
 }
 
 int hush_secagg_config_check(const hush_secagg_config *cfg) {
-    if (!cfg) return HUSH_EARG;
+    if (!cfg || cfg->version != HUSH_SECAGG_CONFIG_VERSION || cfg->authenticated > 1) return HUSH_EARG;
     if (cfg->n < 2 || cfg->n > HUSH_SECAGG_MAX_CLIENTS) return HUSH_ERANGE;
     if (cfg->bits < 1 || cfg->bits > HUSH_SECAGG_MAX_BITS) return HUSH_ERANGE;
     if (cfg->dim < 1 || cfg->dim > HUSH_SECAGG_MAX_DIM) return HUSH_ERANGE;
-    if (cfg->authenticated > 1) return HUSH_EARG;
-    uint32_t m = hush__sa_degree(cfg) + 1;
-    if (cfg->threshold > m || 2 * (uint64_t)cfg->threshold <= m) return HUSH_ERANGE;
+    /* A fixed session makes the SecAgg+ graph predictable and lets signatures be replayed. */
+    if ((cfg->neighbours || cfg->authenticated) && all_zero(cfg->session, HUSH_SECAGG_SESSION_BYTES))
+        return HUSH_EARG;
+    uint64_t m = hush__sa_degree(cfg) + 1, t = cfg->threshold, c = cfg->max_corrupt;
+    if (t < 1 || t > m || cfg->min_honest < 1) return HUSH_ERANGE;
+    /* Bonawitz et al.'s bounds, per neighbourhood: no two disjoint honest groups can each reach
+     * t with the corrupt clients' help, and every sum holds at least k_min honest inputs. */
+    if (2 * t <= m + c || t < c + cfg->min_honest) return HUSH_ERANGE;
     return HUSH_OK;
+}
+
+int hush_secagg_session_random(uint8_t out[HUSH_SECAGG_SESSION_BYTES]) {
+    if (!out) return HUSH_EARG;
+    hush_rng rng;
+    int rc = hush_rng_init_random(&rng);
+    if (rc == HUSH_OK) rc = hush_rng_bytes(&rng, out, HUSH_SECAGG_SESSION_BYTES);
+    hush_rng_clear(&rng);
+    return rc;
+}
+
+int hush_secagg_memory(const hush_secagg_config *cfg, uint64_t *client_bytes, uint64_t *server_bytes) {
+    int rc = hush_secagg_config_check(cfg);
+    if (rc) return rc;
+    uint64_t c, s, off[16];
+    if ((rc = hush__sa_client_layout(cfg, &c, off)) != HUSH_OK) return rc;
+    if ((rc = hush__sa_server_layout(cfg, &s, off)) != HUSH_OK) return rc;
+    if (client_bytes) *client_bytes = c;
+    if (server_bytes) *server_bytes = s;
+    return HUSH_OK;
+}
+
+uint64_t hush__sa_lay(hush__sa_layout *l, uint64_t count, uint64_t elem) {
+    uint64_t off = l->size + 7;
+    if (off < l->size) l->overflow = 1;
+    off &= ~(uint64_t)7;
+    if (elem && count > UINT64_MAX / elem) l->overflow = 1;
+    uint64_t bytes = count * elem;
+    if (off + bytes < off) l->overflow = 1;
+    l->size = off + bytes;
+    return off;
 }
 
 uint32_t hush_secagg_neighbourhood_size(const hush_secagg_config *cfg) {
@@ -222,8 +350,8 @@ static int permutation(const hush_secagg_config *cfg, uint32_t *perm) {
     uint8_t key[32];
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, sizeof key);
-    crypto_generichash_update(&st, (const uint8_t *)"hush.secagg.v1.graph", 21);
-    crypto_generichash_update(&st, cfg->session, HUSH_SECAGG_SESSIONBYTES);
+    crypto_generichash_update(&st, (const uint8_t *)"hush.secagg.v2.graph", 21);
+    crypto_generichash_update(&st, cfg->session, HUSH_SECAGG_SESSION_BYTES);
     crypto_generichash_final(&st, key, sizeof key);
     hush_rng rng;
     int rc = hush_rng_init(&rng, key);
@@ -284,14 +412,14 @@ long hush__sa_slot(const uint32_t *row, uint32_t m, uint32_t id) {
 #include "base/alloc.h"
 
 int hush_secagg_neighbourhood(const hush_secagg_config *cfg, uint32_t client, uint32_t *out, size_t cap,
-                              size_t *count, const hush_allocator *alloc) {
+                              size_t *written, const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
-    if (!out || !count) return HUSH_EARG;
+    if (!out || !written) return HUSH_EARG;
     int rc = hush_secagg_config_check(cfg);
     if (rc) return rc;
     if (client >= cfg->n) return HUSH_EARG;
     uint32_t m = hush__sa_degree(cfg) + 1;
-    *count = m;
+    *written = m;
     if (cap < m) return HUSH_ERANGE;
     uint32_t *perm = hush__calloc(alloc, cfg->n, sizeof *perm);
     if (!perm) return HUSH_ENOMEM;
@@ -301,26 +429,27 @@ int hush_secagg_neighbourhood(const hush_secagg_config *cfg, uint32_t client, ui
 }
 
 /* ---- signed digests ---- */
-void hush__sa_adv_digest(uint8_t out[64], const uint8_t session[HUSH_SECAGG_SESSIONBYTES], uint32_t id,
-                         const uint8_t c_pk[32], const uint8_t s_pk[32]) {
-    uint8_t idb[4];
-    hush__store32_le(idb, id);
+void hush__sa_adv_digest(uint8_t out[64], const hush_secagg_config *cfg, uint32_t id, const uint8_t c_pk[32],
+                         const uint8_t s_pk[32]) {
+    static const char label[] = "hush.secagg.v2.adv";
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 64);
-    crypto_generichash_update(&st, (const uint8_t *)"hush.secagg.v1.adv", 19);
-    crypto_generichash_update(&st, session, HUSH_SECAGG_SESSIONBYTES);
-    crypto_generichash_update(&st, idb, 4);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
+    crypto_generichash_update(&st, cfg->session, HUSH_SECAGG_SESSION_BYTES);
+    put32(&st, id);
     crypto_generichash_update(&st, c_pk, 32);
     crypto_generichash_update(&st, s_pk, 32);
     crypto_generichash_final(&st, out, 64);
 }
 
-void hush__sa_u3_digest(uint8_t out[64], const uint8_t session[HUSH_SECAGG_SESSIONBYTES], const uint8_t *bitmap,
+void hush__sa_u3_digest(uint8_t out[64], const hush_secagg_config *cfg, uint32_t signer, const uint8_t *bitmap,
                         size_t bitmap_len) {
+    static const char label[] = "hush.secagg.v2.u3";
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, 64);
-    crypto_generichash_update(&st, (const uint8_t *)"hush.secagg.v1.u3", 18);
-    crypto_generichash_update(&st, session, HUSH_SECAGG_SESSIONBYTES);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
+    crypto_generichash_update(&st, cfg->session, HUSH_SECAGG_SESSION_BYTES);
+    put32(&st, signer);
     crypto_generichash_update(&st, bitmap, bitmap_len);
     crypto_generichash_final(&st, out, 64);
 }
