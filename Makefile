@@ -29,6 +29,9 @@ CFLAGS_TSAN = $(CSTD) $(CINC) -O1 -g -fsanitize=thread $(CFLAGS)
 
 CORE_SRC := $(sort $(wildcard core/src/*/*.c))
 CLI_SRC  := $(sort $(wildcard core/cli/*.c))
+# The network commands need sockets (libwebsockets): native only, never in the WASI CLI.
+CLI_NET_SRC      := core/cli/agg.c core/cli/netclient.c
+CLI_PORTABLE_SRC := $(filter-out $(CLI_NET_SRC),$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -40,11 +43,19 @@ TSAN_OBJ   := $(CORE_SRC:%.c=build/tsan/obj/%.o)
 TSAN_BIN   := build/tsan/tests/test_dpsgd_prefetch
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all native wasm bootstrap demo test test-build test-c test-wasi test-fuzz test-accuracy test-e2e test-examples fuzz clean
+# C tests that also run built for wasm32-wasi (32-bit size_t) under Node's WASI, with the WASI
+# toolchain and libsodium of wasm/build.mk: list a test's name here to run it there too.
+WASI_TESTS    := test_secagg_sizes test_mpc_sizes
+WASI_TEST_BIN := $(WASI_TESTS:%=build/wasi/tests/%.wasm)
+
+include server/server.mk
+.DEFAULT_GOAL := all
+
+.PHONY: all native wasm bootstrap demo test test-build test-c test-wasi test-fuzz test-accuracy test-server test-e2e test-examples fuzz clean
 
 all: native wasm
 
-native: build/native/libhush.a build/native/hush
+native: build/native/libhush.a build/native/hush build/native/hush-server
 
 build/native/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -55,7 +66,7 @@ build/native/libhush.a: $(NATIVE_OBJ)
 	ar rcs $@ $^
 
 build/native/hush: $(CLI_SRC) $(wildcard core/cli/*.h) build/native/libhush.a
-	$(CC) $(CFLAGS_NATIVE) $(CLI_SRC) build/native/libhush.a $(LDFLAGS) -lsodium -lm -pthread -o $@
+	$(CC) $(CFLAGS_NATIVE) -DHUSH_CLI_NET $(CLI_SRC) build/native/libhush.a $(LDFLAGS) -lwebsockets -lsodium -lm -pthread -o $@
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -110,15 +121,15 @@ demo: bootstrap
 # Every suite runs even when an earlier one fails (-k); make still exits non-zero on any failure.
 test: bootstrap
 	@$(MAKE) --no-print-directory -j$$(nproc) test-build
-	@$(MAKE) --no-print-directory -k test-c test-wasi test-fuzz test-gen test-accuracy test-node test-e2e test-examples
+	@$(MAKE) --no-print-directory -k test-c test-wasi test-fuzz test-gen test-accuracy test-node test-server test-e2e test-examples
 
 # Everything the suites need, built in parallel; the suites themselves run one after another.
-test-build: $(TEST_BIN) $(TSAN_BIN) $(WASI_TEST_BIN) $(FUZZ_BIN) native wasm
+test-build: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) $(WASI_TEST_BIN) $(FUZZ_BIN) native wasm $(SERVER_TEST_DEPS)
 
 test-accuracy: build/native/hush
 	node --test tests/accuracy/
 
-test-e2e: wasm
+test-e2e: wasm native
 	node --test tests/e2e/
 
 # The README's C and JS examples must keep working: they are compiled and run here.
@@ -127,13 +138,8 @@ test-examples: build/native/libhush.a wasm
 	./build/native/quickstart
 	node examples/quickstart.mjs
 
-test-c: $(TEST_BIN) $(TSAN_BIN) build/native/hush
-	@sh tests/c/run.sh $(TEST_BIN) $(TSAN_BIN)
-
-# C tests that also run built for wasm32-wasi (32-bit size_t) under Node's WASI, with the WASI
-# toolchain and libsodium of wasm/build.mk: list a test's name here to run it there too.
-WASI_TESTS    := test_secagg_sizes test_mpc_sizes
-WASI_TEST_BIN := $(WASI_TESTS:%=build/wasi/tests/%.wasm)
+test-c: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) build/native/hush
+	@sh tests/c/run.sh $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN)
 
 test-wasi: $(WASI_TEST_BIN)
 	@sh tests/c/run.sh $(WASI_TEST_BIN)

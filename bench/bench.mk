@@ -97,3 +97,8 @@ build/bench/secagg: bench/secagg.c build/native/libhush.a
 
 bench-secagg: build/bench/secagg
 	./build/bench/secagg
+
+# hush-server over loopback next to the in-process round of the same configuration (bench/server.mjs).
+.PHONY: bench-server
+bench-server: build/native/hush-server build/native/hush-swarm build/native/hush
+	node bench/server.mjs

@@ -48,7 +48,7 @@ EM_LDFLAGS := -O3 -sMODULARIZE -sEXPORT_ES6 -sEXPORT_NAME=createHushModule -sMAL
 
 WASI_CC     := $(CLANG) --target=wasm32-wasi --sysroot=/usr
 WASI_CFLAGS := $(CSTD) $(CINC) -I$(SODIUM_WASI)/include -O2 -msimd128
-WASI_SRC    := $(CORE_SRC) $(CLI_SRC) wasm/wasi_cwd.c
+WASI_SRC    := $(CORE_SRC) $(CLI_PORTABLE_SRC) wasm/wasi_cwd.c
 WASI_OBJ    := $(WASI_SRC:%.c=build/obj/wasi/%.o)
 # libsodium-wasi is built with -D_WASI_EMULATED_SIGNAL (see scripts/bootstrap.sh).
 WASI_LIBS   := $(SODIUM_WASI)/lib/libsodium.a -lwasi-emulated-signal -lm

@@ -14,6 +14,7 @@
 #include "hush/dp.h"
 #include "hush/fl.h"
 #include "hush/mpc.h"
+#include "hush/net.h"
 #include "hush/nn.h"
 #include "hush/rng.h"
 #include "hush/secagg.h"
@@ -89,6 +90,13 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_CHANNEL_OVERHEAD_BYTES) F(HUSH_CHANNEL_HANDSHAKE_MAX_BYTES) F(HUSH_CHANNEL_MAX_PAYLOAD_BYTES)
     F(HUSH_CHANNEL_INITIATOR) F(HUSH_CHANNEL_RESPONDER) F(HUSH_CHANNEL_STATE_HANDSHAKE) F(HUSH_CHANNEL_STATE_OPEN)
     F(HUSH_CHANNEL_STATE_CLOSED)
+    F(HUSH_NET_VERSION) F(HUSH_NET_NAME_MAX) F(HUSH_NET_TOKEN_BYTES) F(HUSH_NET_PUBLIC_KEY_BYTES)
+    F(HUSH_NET_SECRET_KEY_BYTES) F(HUSH_NET_IDENTITY_FILE_BYTES) F(HUSH_NET_ERROR_TEXT_MAX)
+    F(HUSH_NET_EV_NONE) F(HUSH_NET_EV_WELCOME) F(HUSH_NET_EV_ROUND) F(HUSH_NET_EV_RESULT) F(HUSH_NET_EV_ERROR)
+    F(HUSH_NET_ROUND_COMMITTED) F(HUSH_NET_ROUND_ABORTED) F(HUSH_NET_SECAGG)
+    F(HUSH_NET_E_MALFORMED) F(HUSH_NET_E_STATE) F(HUSH_NET_E_AUTH) F(HUSH_NET_E_TOKEN) F(HUSH_NET_E_REVOKED)
+    F(HUSH_NET_E_TASK) F(HUSH_NET_E_TOO_BIG) F(HUSH_NET_E_RATE) F(HUSH_NET_E_TIMEOUT) F(HUSH_NET_E_FULL)
+    F(HUSH_NET_E_SLOW) F(HUSH_NET_E_ROUND) F(HUSH_NET_E_REPLACED) F(HUSH_NET_E_SHUTDOWN)
 #undef F
     /* Struct layouts JS allocates or reads in the wasm heap. */
     field(&o, "sizeof_hush_rng", (int64_t)sizeof(hush_rng));
@@ -131,6 +139,10 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     MR(plaintext_test_accuracy) MR(test_loss) MR(plaintext_test_loss) MR(max_param_difference)
 #undef MR
     field(&o, "sizeof_hush_channel_config", (int64_t)sizeof(hush_channel_config));
+#define NE(f) field(&o, "offsetof_hush_net_event_" #f, (int64_t)offsetof(hush_net_event, f));
+    field(&o, "sizeof_hush_net_event", (int64_t)sizeof(hush_net_event));
+    NE(kind) NE(round) NE(status) NE(flags) NE(dim) NE(bits) NE(n) NE(id) NE(code) NE(text)
+#undef NE
     field(&o, "sizeof_size_t", (int64_t)sizeof(size_t));
     field(&o, "sizeof_pointer", (int64_t)sizeof(void *));
     put(&o, "}");

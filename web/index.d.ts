@@ -474,6 +474,45 @@ export interface PateApi {
   };
 }
 
+/** An enrolled participant's Ed25519 identity (core/include/hush/net.h). */
+export interface NetIdentity {
+  readonly name: string;
+  readonly publicKey: Uint8Array;
+  /** The identity-file bytes: they hold the secret seed. */
+  toBytes(): Uint8Array;
+}
+
+export interface NetRoundEvent extends Event {
+  detail: { round: number; n: number; id: number; dim: number; bits: number };
+}
+export interface NetResultEvent extends Event {
+  detail: { round: number; status: 'committed' | 'aborted'; sum: Uint32Array | null; finished: boolean };
+}
+
+/** One participant's authenticated connection to hush-server; reconnects with backoff. */
+export interface NetConnection extends EventTarget {
+  readonly name: string;
+  readonly connects: number;
+  readonly rounds: { committed: number; aborted: number };
+  /** Takes part in a secure-sum task until `rounds` rounds have committed (default 1). */
+  aggregate(task: string, input: Uint32Array, opts?: { rounds?: number }):
+    Promise<{ round: number; sum: Uint32Array; committed: number; aborted: number }>;
+  close(): void;
+}
+
+export interface NetApi {
+  readonly Identity: { generate(name: string): NetIdentity };
+  /** Created on first use: IndexedDB in browsers, or the key file `opts.file` (mode 0600) in Node. */
+  loadIdentity(name: string, opts?: { file?: string }): Promise<NetIdentity>;
+  /** Connects to ws(s)://HOST:PORT/ws and authenticates (enrols with `token` the first time). */
+  connect(url: string, opts: {
+    identity: NetIdentity; token?: string | Uint8Array;
+    /** Accept only rounds whose participants are all pinned: pin-file text or a list. */
+    pins?: string | { name: string; publicKey: Uint8Array }[];
+    WebSocket?: unknown;
+  }): Promise<NetConnection>;
+}
+
 export interface Hush {
   /** Which build was loaded. */
   readonly simd: boolean;
@@ -495,6 +534,8 @@ export interface Hush {
   readonly secagg: SecAggApi;
   /** Clipping, quantisation, FedAvg and distributed DP for secure aggregation (core/include/hush/fl.h). */
   readonly fl: FlApi;
+  /** Participants of hush-server tasks (identities, authenticated connections, secure sums). */
+  readonly net: NetApi;
   statusName(status: number): string;
   strerror(status: number): string;
   /** Bytes currently malloc'ed in this instance's heap. */

@@ -19,6 +19,7 @@ import { defineChannel } from './channel.js';
 import { defineDP } from './dp.js';
 import { defineSecAgg } from './secagg.js';
 import { defineFl } from './fl.js';
+import { defineNet } from './net.js';
 
 export { HushError, HushParseError };
 export { createWorker } from './worker-client.js';
@@ -99,6 +100,7 @@ export async function load(opts = {}) {
   const dp = defineDP(rt, { Model, isDataset: data.isDataset });
   const secagg = defineSecAgg(rt);
   const fl = defineFl(rt);
+  const net = defineNet(rt);
   rt.check(module._hush_init(), 'hush_init');
   return Object.freeze({
     simd,
@@ -114,6 +116,7 @@ export async function load(opts = {}) {
     pate: dp.pate,
     secagg,
     fl,
+    net,
     statusName: (status) => rt.statusName(status),
     strerror: (status) => rt.strerror(status),
     // Bytes currently malloc'ed in the wasm heap, and the heap's size (for leak checks).

@@ -33,6 +33,8 @@ int cli_f64(cli_args *a, const char *name, double def, double lo, double hi, dou
 /* Every option must have been consumed; otherwise reports the first unknown one. */
 int cli_done(cli_args *a);
 
+/* Error lines read "<cli_prog>: message" (hush-server sets its own name). */
+extern const char *cli_prog;
 void cli_error(const char *fmt, ...);
 unsigned char *cli_read_file(const char *path, size_t *len);
 int cli_write_file(const char *path, const uint8_t *buf, size_t len);
@@ -48,5 +50,7 @@ int cmd_privacy(int argc, char **argv);
 int cmd_mpc(int argc, char **argv);
 int cmd_secagg(int argc, char **argv);
 int cmd_pate(int argc, char **argv);
+/* Network commands (core/cli/agg.c, netclient.c): native builds only, compiled with HUSH_CLI_NET. */
+int cmd_agg(int argc, char **argv);
 
 #endif

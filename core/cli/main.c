@@ -33,6 +33,9 @@ static const char usage[] =
     "              [--logits] [--reproducible-noise] [--json]\n"
     "  mpc train --data FILE --model SPEC --epochs N [--batch B] [--lr LR] [--seed S] [--parties 2]\n"
     "            [--reproducible-noise] [--json]\n"
+    "  agg join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK --input FILE.csv\n"
+    "          [--rounds R] [--pins FILE] [--ca CERT] [--timeout S] [--json]   (native builds only)\n"
+    "  agg id  --identity KEYFILE [--name NAME]       the identity's public key (for pin files)\n"
     "  version\n";
 
 int main(int argc, char **argv) {
@@ -57,6 +60,9 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "mpc")) return cmd_mpc(argc - 2, argv + 2);
     if (!strcmp(cmd, "secagg")) return cmd_secagg(argc - 2, argv + 2);
     if (!strcmp(cmd, "pate")) return cmd_pate(argc - 2, argv + 2);
+#ifdef HUSH_CLI_NET
+    if (!strcmp(cmd, "agg")) return cmd_agg(argc - 2, argv + 2);
+#endif
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hush %s\n", hush_version());
         return 0;

@@ -9,10 +9,12 @@
 
 #include "cli.h"
 
+const char *cli_prog = "hush";
+
 void cli_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    fputs("hush: ", stderr);
+    fprintf(stderr, "%s: ", cli_prog);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);

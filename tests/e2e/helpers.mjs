@@ -1,7 +1,8 @@
-// Shared by the browser tests: start scripts/serve.mjs as a child process on a free port, and
+// Shared by the browser tests: start scripts/serve.mjs (hush-server serving the demo) as a child
+// process on a free port, and
 // launch Debian's Chromium (never a downloaded browser) with a fresh profile.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,12 +20,15 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+let servers = 0;
 export const URL_LINE = /^Hush demo: (http:\/\/127\.0\.0\.1:(\d+)\/demo\/)$/;
 
 // Resolves to {url, origin, port, line, output(), stop()} once the server printed its one line.
 // port null: no --port argument (then env.PORT or the default applies).
+// Each server gets its own database: one hush-server per database at a time.
 export function startServer({ port = 0, env = {} } = {}) {
-  const args = port === null ? [] : ['--port', String(port)];
+  const db = path.join(os.tmpdir(), `hush-e2e-${process.pid}-${++servers}.db`);
+  const args = [...(port === null ? [] : ['--port', String(port)]), '--db', db];
   const child = spawn(process.execPath, [path.join(ROOT, 'scripts/serve.mjs'), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -34,8 +38,12 @@ export function startServer({ port = 0, env = {} } = {}) {
   let stderr = '';
   const stop = () =>
     new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
+      const clean = () => {
+        for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+        resolve();
+      };
+      if (child.exitCode !== null || child.signalCode !== null) return clean();
+      child.once('exit', clean);
       child.kill('SIGTERM');
     });
   return new Promise((resolve, reject) => {

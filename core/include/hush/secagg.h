@@ -217,6 +217,12 @@ int hush_secagg_client_round(const hush_secagg_client *c);
 /* Upper bound of any message this client sends or receives, for sizing buffers. */
 size_t hush_secagg_client_max_message(const hush_secagg_client *c);
 
+/* Reads a message's header only, for routing: its round (0..4), sender and recipient (the server
+ * is HUSH_SECAGG_SERVER_ID). A transport that knows who sent a message checks the sender field
+ * against it before the server state machine sees the message. */
+HUSH_NODISCARD int hush_secagg_message_route(const uint8_t *msg, size_t len, uint32_t *round, uint32_t *sender,
+                                             uint32_t *recipient);
+
 /* ---- server ---- */
 typedef struct hush_secagg_server hush_secagg_server;
 

@@ -214,3 +214,14 @@ int hush__saw_decode(hush__saw_msg *m, const uint8_t *p, size_t len, const hush_
     if (rc == HUSH_OK && hush__rd_remaining(&r) != 0) rc = HUSH_EFORMAT;
     return rc;
 }
+
+int hush_secagg_message_route(const uint8_t *msg, size_t len, uint32_t *round, uint32_t *sender, uint32_t *recipient) {
+    if (!msg || !round || !sender || !recipient) return HUSH_EARG;
+    if (len < HUSH_SECAGG_HEADER_BYTES) return HUSH_ETRUNC;
+    if (msg[0] != HUSH_SECAGG_WIRE_VERSION) return HUSH_EVERSION;
+    if (msg[1] > 4 || msg[2] > 1) return HUSH_EFORMAT;
+    *round = msg[1];
+    *sender = hush__load32_le(msg + 20);
+    *recipient = hush__load32_le(msg + 24);
+    return HUSH_OK;
+}

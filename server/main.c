@@ -1,0 +1,435 @@
+/* hush-server: the aggregator's command line. `serve` runs the event loop; the other commands read
+ * or change the database directly (SQLite serialises them with a running server). */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* realpath */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <time.h>
+
+#include "cli.h"
+#include "hush/secagg.h"
+#include "net.h"
+#include "store.h"
+
+static const char usage[] =
+    "usage: hush-server <command> [options]\n"
+    "\n"
+    "  serve   --db FILE --port P [--host ADDR] [--static DIR] [--tls-cert F --tls-key F]\n"
+    "          [--max-message BYTES] [--max-connections N] [--idle-timeout S] [--log-level L]\n"
+    "          [--max-queue BYTES] (a client behind by more than this is dropped; default --max-message)\n"
+    "          ws(s)://HOST:P/ws (subprotocol hush.v1), GET /api/status, files under --static\n"
+    "  enroll  --db FILE --name NAME [--expires SECONDS] [--count N]   prints a one-time enrolment token\n"
+    "          (--count: tokens for NAME-0 .. NAME-(N-1), a \"name token\" line each)\n"
+    "  revoke  --db FILE --name NAME\n"
+    "  task create --db FILE --name TASK --kind sum --dim D --clients N --threshold T [--bits K]\n"
+    "          [--neighbours DEG] [--max-corrupt C] [--rounds R] [--deadline SECONDS]\n"
+    "  status  --db FILE [--json]\n"
+    "  result  --db FILE --task TASK --round R --out FILE.csv\n"
+    "  rounds  --db FILE --task TASK        every attempt at the task's rounds, as JSON\n"
+    "  check   --db FILE                    SQLite's integrity check\n"
+    "  audit   --db FILE [--since ID]       the audit log, one JSON object per line\n";
+
+static double wall_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int open_store(srv_store **st, cli_args *a) {
+    const char *db = cli_str(a, "db", NULL);
+    if (!db) {
+        cli_error("--db FILE is required");
+        return CLI_EXIT_USAGE;
+    }
+    if (srv_store_open(st, db) != HUSH_OK) {
+        cli_error("cannot open the database '%s'", db);
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int valid_name(const char *opt, const char *v) {
+    size_t n = v ? strlen(v) : 0;
+    int ok = n > 0 && n <= HUSH_NET_NAME_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+             v[i] == '.' || v[i] == '_' || v[i] == '-';
+    if (!ok) cli_error("--%s must be 1-64 characters of [A-Za-z0-9._-]", opt);
+    return ok;
+}
+
+static void on_ready(int port, void *ud) {
+    (void)ud;
+    printf("hush-server: listening on port %d\n", port);
+    fflush(stdout);
+}
+
+static int cmd_serve(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    srv_net_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    srv_limits lim;
+    srv_limits_default(&lim);
+    uint64_t port, max_message, max_conn, idle, level, max_queue;
+    cfg.host = cli_str(&a, "host", "127.0.0.1");
+    cfg.static_root = cli_str(&a, "static", NULL);
+    cfg.tls_cert = cli_str(&a, "tls-cert", NULL);
+    cfg.tls_key = cli_str(&a, "tls-key", NULL);
+    if ((rc = cli_u64(&a, "port", 8080, 0, 65535, &port)) ||
+        (rc = cli_u64(&a, "max-message", HUSH_NET_DEFAULT_MAX_MESSAGE, 1024, 1u << 30, &max_message)) ||
+        (rc = cli_u64(&a, "max-connections", 4096, 1, 1000000, &max_conn)) ||
+        (rc = cli_u64(&a, "idle-timeout", 60, 1, 65535, &idle)) || (rc = cli_u64(&a, "log-level", 1, 0, 3, &level)) ||
+        (rc = cli_u64(&a, "max-queue", 0, 0, 1ull << 34, &max_queue)))
+        return rc;
+    if (!!cfg.tls_cert != !!cfg.tls_key) {
+        cli_error("--tls-cert and --tls-key go together");
+        return CLI_EXIT_USAGE;
+    }
+    char root[4096];
+    if (cfg.static_root) {
+        if (!realpath(cfg.static_root, root)) {
+            cli_error("--static '%s' does not exist", cfg.static_root);
+            return CLI_EXIT_USAGE;
+        }
+        cfg.static_root = root;
+    }
+    cfg.port = (int)port;
+    cfg.max_message = (size_t)max_message;
+    cfg.max_connections = (uint32_t)max_conn;
+    cfg.idle_timeout = (uint32_t)idle;
+    cfg.log_level = (int)level;
+    cfg.max_queue = max_queue ? (size_t)max_queue : cfg.max_message;
+    lim.max_message = cfg.max_message;
+    lim.max_connections = cfg.max_connections;
+    if (lim.max_unauthenticated > lim.max_connections) lim.max_unauthenticated = lim.max_connections;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    /* One server per database: a second one would abandon the first one's rounds. flock() is
+     * independent of SQLite's own (fcntl) locks on the same file. */
+    int lock = open(cli_str(&a, "db", NULL), O_RDWR);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        cli_error("another hush-server is serving '%s'", cli_str(&a, "db", NULL));
+        if (lock >= 0) close(lock);
+        srv_store_close(st);
+        return CLI_EXIT_FAIL;
+    }
+    if (srv_store_recover(st, wall_now()) != HUSH_OK) {
+        cli_error("cannot recover the database: %s", srv_store_errmsg(st));
+        close(lock);
+        srv_store_close(st);
+        return CLI_EXIT_FAIL;
+    }
+    /* One descriptor per connection: lift the soft limit to what was asked for. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < max_conn + 64) {
+        rl.rlim_cur = rl.rlim_max < max_conn + 64 ? rl.rlim_max : max_conn + 64;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rc = srv_net_run(&cfg, st, &lim, on_ready, NULL);
+    srv_store_close(st);
+    close(lock);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+static int cmd_enroll(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    const char *name = cli_str(&a, "name", NULL);
+    uint64_t expires, count;
+    if ((rc = cli_u64(&a, "expires", 86400, 1, 10ull * 365 * 86400, &expires)) ||
+        (rc = cli_u64(&a, "count", 0, 0, 1000000, &count)))
+        return rc;
+    if (!valid_name("name", name) || (count && strlen(name) > HUSH_NET_NAME_MAX - 8)) return CLI_EXIT_USAGE;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    uint8_t token[HUSH_NET_TOKEN_BYTES];
+    double now = wall_now();
+    /* --count N: tokens for NAME-0 .. NAME-(N-1), one "name token" line each (fleets, load tests). */
+    for (uint64_t i = 0; rc == 0 && i < (count ? count : 1); i++) {
+        char nm[HUSH_NET_NAME_MAX + 1];
+        snprintf(nm, sizeof nm, count ? "%s-%llu" : "%s", name, (unsigned long long)i);
+        rc = srv_store_enroll(st, nm, now, (double)expires, token);
+        if (rc != HUSH_OK) {
+            cli_error("cannot issue a token: %s", srv_store_errmsg(st));
+            break;
+        }
+        if (count) printf("%s ", nm);
+        for (size_t k = 0; k < sizeof token; k++) printf("%02x", token[k]);
+        printf("\n");
+        srv_store_audit(st, now, "cli", "token-issued", nm);
+    }
+    memset(token, 0, sizeof token);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+static int cmd_revoke(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    const char *name = cli_str(&a, "name", NULL);
+    if (!valid_name("name", name)) return CLI_EXIT_USAGE;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    double now = wall_now();
+    rc = srv_store_revoke(st, name, now);
+    if (rc == HUSH_OK) srv_store_audit(st, now, "cli", "revoked", name);
+    else cli_error(rc == HUSH_EARG ? "no enrolled identity '%s'" : "cannot revoke '%s'", name);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+static int cmd_task(int argc, char **argv) {
+    if (argc < 1 || strcmp(argv[0], "create")) {
+        cli_error("usage: hush-server task create --db FILE --name TASK --kind sum ...");
+        return CLI_EXIT_USAGE;
+    }
+    cli_args a;
+    int rc = cli_parse(&a, argc - 1, argv + 1, NULL);
+    if (rc) return rc;
+    srv_task t;
+    memset(&t, 0, sizeof t);
+    const char *name = cli_str(&a, "name", NULL), *kind = cli_str(&a, "kind", NULL);
+    uint64_t dim, clients, thr, bits, nb, mc, rounds;
+    double deadline;
+    if (!valid_name("name", name)) return CLI_EXIT_USAGE;
+    if (!kind || strcmp(kind, "sum")) {
+        cli_error("--kind must be sum");
+        return CLI_EXIT_USAGE;
+    }
+    if ((rc = cli_u64(&a, "dim", 0, 1, HUSH_SECAGG_MAX_DIM, &dim)) ||
+        (rc = cli_u64(&a, "clients", 0, 2, HUSH_SECAGG_MAX_CLIENTS, &clients)) ||
+        (rc = cli_u64(&a, "threshold", 0, 1, HUSH_SECAGG_MAX_CLIENTS, &thr)) ||
+        (rc = cli_u64(&a, "bits", 32, 1, 32, &bits)) ||
+        (rc = cli_u64(&a, "neighbours", 0, 0, HUSH_SECAGG_MAX_CLIENTS, &nb)) ||
+        (rc = cli_u64(&a, "max-corrupt", 0, 0, HUSH_SECAGG_MAX_CLIENTS, &mc)) ||
+        (rc = cli_u64(&a, "rounds", 0, 0, UINT32_MAX, &rounds)) ||
+        (rc = cli_f64(&a, "deadline", 30.0, 0.05, 86400.0, &deadline)))
+        return rc;
+    if (!dim || !clients || !thr) {
+        cli_error("--dim, --clients and --threshold are required");
+        return CLI_EXIT_USAGE;
+    }
+    /* The largest round must be a valid secure-aggregation configuration. */
+    hush_secagg_config cfg;
+    rc = hush_secagg_config_init(&cfg, (uint32_t)clients, (uint32_t)thr, (uint32_t)mc, (uint32_t)dim);
+    if (rc == HUSH_OK) {
+        cfg.bits = (uint32_t)bits;
+        cfg.neighbours = (uint32_t)nb;
+        cfg.authenticated = 1;
+        cfg.session[0] = 1; /* any non-zero session: the server draws a fresh one per round */
+        rc = hush_secagg_config_check(&cfg);
+    }
+    if (rc != HUSH_OK || mc >= thr) {
+        cli_error("invalid secure-aggregation configuration (clients %llu, threshold %llu, neighbours %llu, "
+                  "max-corrupt %llu): %s",
+                  (unsigned long long)clients, (unsigned long long)thr, (unsigned long long)nb,
+                  (unsigned long long)mc,
+                  rc ? "it needs 2 threshold > neighbourhood + max-corrupt and threshold - max-corrupt >= 2"
+                     : "max-corrupt must be below the threshold");
+        return CLI_EXIT_USAGE;
+    }
+    snprintf(t.name, sizeof t.name, "%s", name);
+    snprintf(t.kind, sizeof t.kind, "%s", kind);
+    t.dim = (uint32_t)dim;
+    t.clients = (uint32_t)clients;
+    t.threshold = (uint32_t)thr;
+    t.bits = (uint32_t)bits;
+    t.neighbours = (uint32_t)nb;
+    t.max_corrupt = (uint32_t)mc;
+    t.rounds = (uint32_t)rounds;
+    t.deadline = deadline;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    double now = wall_now();
+    rc = srv_store_task_create(st, &t, now);
+    if (rc == HUSH_OK) srv_store_audit(st, now, "cli", "task-created", t.name);
+    else cli_error(rc == HUSH_EARG ? "a task named '%s' exists" : "cannot create task '%s'", t.name);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+static int cmd_status(int argc, char **argv) {
+    static const char *const flags[] = {"json", NULL};
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, flags);
+    if (rc) return rc;
+    (void)cli_flag(&a, "json"); /* the status is JSON either way */
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    char *json = NULL;
+    size_t len = 0;
+    rc = srv_store_status_json(st, 0, &json, &len);
+    if (rc == HUSH_OK) printf("%s\n", json);
+    free(json);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+/* `rounds`: every attempt of a task's rounds; `check`: SQLite's integrity check. */
+static int cmd_rounds(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    const char *task = cli_str(&a, "task", NULL);
+    if (!valid_name("task", task)) return CLI_EXIT_USAGE;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    char *json = NULL;
+    size_t len;
+    rc = srv_store_rounds_json(st, task, &json, &len);
+    if (rc == HUSH_OK) printf("%s\n", json);
+    free(json);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+static void print_line(void *ud, const char *line) {
+    (void)ud;
+    printf("%s\n", line);
+}
+
+static int cmd_audit(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    uint64_t since;
+    if ((rc = cli_u64(&a, "since", 0, 0, INT64_MAX, &since))) return rc;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    rc = srv_store_audit_each(st, (int64_t)since, print_line, NULL);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+static int cmd_check(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    char res[256];
+    rc = srv_store_integrity(st, res, sizeof res);
+    srv_store_close(st);
+    printf("{\"integrity\":\"%s\"}\n", strcmp(res, "ok") ? "damaged" : "ok");
+    if (strcmp(res, "ok")) cli_error("integrity check: %s", res);
+    return rc || strcmp(res, "ok") ? CLI_EXIT_FAIL : 0;
+}
+
+static int cmd_result(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    const char *task = cli_str(&a, "task", NULL), *out = cli_str(&a, "out", NULL);
+    uint64_t round;
+    if ((rc = cli_u64(&a, "round", 0, 1, UINT32_MAX, &round))) return rc;
+    if (!valid_name("task", task)) return CLI_EXIT_USAGE;
+    if (!out || !round) {
+        cli_error("--round R and --out FILE.csv are required");
+        return CLI_EXIT_USAGE;
+    }
+    srv_store *st;
+    if ((rc = open_store(&st, &a))) return rc;
+    if ((rc = cli_done(&a))) {
+        srv_store_close(st);
+        return rc;
+    }
+    srv_task t;
+    uint32_t dim = 0, *sum = NULL;
+    rc = srv_store_task_get(st, task, &t);
+    if (rc == HUSH_OK && !(sum = malloc((size_t)t.dim * 4 + 4))) rc = HUSH_ENOMEM;
+    if (rc == HUSH_OK) rc = srv_store_result(st, task, (uint32_t)round, sum, t.dim, &dim);
+    srv_store_close(st);
+    if (rc != HUSH_OK) {
+        free(sum);
+        cli_error(rc == HUSH_EARG ? "no committed round %llu of task '%s'" : "cannot read round %llu of '%s'",
+                  (unsigned long long)round, task);
+        return CLI_EXIT_FAIL;
+    }
+    size_t cap = (size_t)dim * 11 + 2, len = 0;
+    char *text = malloc(cap);
+    if (!text) {
+        free(sum);
+        return CLI_EXIT_FAIL;
+    }
+    for (uint32_t i = 0; i < dim; i++) len += (size_t)snprintf(text + len, cap - len, i ? ",%u" : "%u", sum[i]);
+    text[len++] = '\n';
+    rc = cli_write_file(out, (const uint8_t *)text, len);
+    free(text);
+    free(sum);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    cli_prog = "hush-server";
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : 0;
+    }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+    if (hush_init() != HUSH_OK) {
+        cli_error("cannot initialise libsodium");
+        return CLI_EXIT_FAIL;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 2, argv + 2);
+    if (!strcmp(cmd, "enroll")) return cmd_enroll(argc - 2, argv + 2);
+    if (!strcmp(cmd, "revoke")) return cmd_revoke(argc - 2, argv + 2);
+    if (!strcmp(cmd, "task")) return cmd_task(argc - 2, argv + 2);
+    if (!strcmp(cmd, "status")) return cmd_status(argc - 2, argv + 2);
+    if (!strcmp(cmd, "result")) return cmd_result(argc - 2, argv + 2);
+    if (!strcmp(cmd, "rounds")) return cmd_rounds(argc - 2, argv + 2);
+    if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
+    if (!strcmp(cmd, "audit")) return cmd_audit(argc - 2, argv + 2);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("hush-server %s\n", hush_version());
+        return 0;
+    }
+    cli_error("unknown command '%s' (try 'hush-server help')", cmd);
+    return CLI_EXIT_USAGE;
+}

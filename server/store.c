@@ -1,0 +1,646 @@
+#define _POSIX_C_SOURCE 200809L /* strdup */
+/* SQLite persistence for hush-server (see store.h). Every statement is prepared with bound
+ * parameters; nothing from the network is ever pasted into SQL. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#ifdef HUSH_SERVER_TEST
+#include <signal.h>
+/* Test builds only (build/native/hush-server-test): HUSH_SERVER_FAULT=commit kills the process
+ * inside a round's commit transaction, after its writes and before COMMIT, as a power cut or
+ * `kill -9` would; =committed kills it right after COMMIT, before anyone is told. */
+static void fault_point(const char *where) {
+    const char *f = getenv("HUSH_SERVER_FAULT");
+    if (f && !strcmp(f, where)) raise(SIGKILL);
+}
+#else
+#define fault_point(where) ((void)0)
+#endif
+
+typedef struct audit_row {
+    double at;
+    char *who, *event, *detail;
+} audit_row;
+
+struct srv_store {
+    sqlite3 *db;
+    /* Audit entries wait here and are written in one transaction by srv_store_flush: one fsync
+     * per entry would make a thousand connections cost seconds. A crash loses at most the
+     * entries since the last flush, never committed state. */
+    audit_row *audit;
+    size_t n_audit, cap_audit;
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "PRAGMA foreign_keys=ON;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO meta VALUES('schema','1');"
+    "CREATE TABLE IF NOT EXISTS identities(name TEXT PRIMARY KEY, pk BLOB NOT NULL UNIQUE,"
+    " enrolled_at REAL NOT NULL, revoked_at REAL);"
+    "CREATE TABLE IF NOT EXISTS tokens(hash BLOB PRIMARY KEY, name TEXT NOT NULL, created_at REAL NOT NULL,"
+    " expires_at REAL NOT NULL, used_at REAL);"
+    "CREATE TABLE IF NOT EXISTS tasks(seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+    " kind TEXT NOT NULL, dim INTEGER NOT NULL, clients INTEGER NOT NULL, threshold INTEGER NOT NULL,"
+    " bits INTEGER NOT NULL, neighbours INTEGER NOT NULL, max_corrupt INTEGER NOT NULL,"
+    " rounds INTEGER NOT NULL, deadline REAL NOT NULL, created_at REAL NOT NULL,"
+    " round INTEGER NOT NULL DEFAULT 1, committed INTEGER NOT NULL DEFAULT 0,"
+    " last_result INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'open');"
+    "CREATE TABLE IF NOT EXISTS rounds(id INTEGER PRIMARY KEY AUTOINCREMENT, task TEXT NOT NULL,"
+    " round INTEGER NOT NULL, session BLOB NOT NULL UNIQUE, state TEXT NOT NULL,"
+    " started_at REAL NOT NULL, ended_at REAL, participants TEXT NOT NULL, survivors TEXT,"
+    " dim INTEGER, result BLOB, detail TEXT);"
+    "CREATE INDEX IF NOT EXISTS rounds_task ON rounds(task, round);"
+    "CREATE TABLE IF NOT EXISTS sessions(session BLOB PRIMARY KEY);"
+    "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,"
+    " who TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);";
+
+const char *srv_store_errmsg(const srv_store *s) { return s && s->db ? sqlite3_errmsg(s->db) : "no database"; }
+
+static int exec(srv_store *s, const char *sql) {
+    char *err = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "hush-server: sqlite: %s\n", err ? err : "?");
+        sqlite3_free(err);
+        return HUSH_EIO;
+    }
+    return HUSH_OK;
+}
+
+static sqlite3_stmt *prep(srv_store *s, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "hush-server: sqlite prepare: %s\n", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    return st;
+}
+
+/* Runs a prepared statement to completion; HUSH_OK on SQLITE_DONE. */
+static int step_done(sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;
+}
+
+int srv_store_open(srv_store **out, const char *path) {
+    if (!out || !path) return HUSH_EARG;
+    *out = NULL;
+    srv_store *s = calloc(1, sizeof *s);
+    if (!s) return HUSH_ENOMEM;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        fprintf(stderr, "hush-server: cannot open %s: %s\n", path, s->db ? sqlite3_errmsg(s->db) : "?");
+        srv_store_close(s);
+        return HUSH_EIO;
+    }
+    sqlite3_busy_timeout(s->db, 5000); /* the CLI may read while the server writes */
+    if (exec(s, schema)) {
+        srv_store_close(s);
+        return HUSH_EIO;
+    }
+    *out = s;
+    return HUSH_OK;
+}
+
+int srv_store_recover(srv_store *s, double now) {
+    if (!s) return HUSH_EARG;
+    /* A round still "running" when the server starts was interrupted (crash, kill -9): abandon
+     * it; its task reruns that round number with a new session. */
+    sqlite3_stmt *st = prep(s, "UPDATE rounds SET state='abandoned', ended_at=?1, detail='server restarted'"
+                               " WHERE state='running'");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_double(st, 1, now);
+    return step_done(st);
+}
+
+void srv_store_close(srv_store *s) {
+    if (!s) return;
+    if (s->db) (void)srv_store_flush(s);
+    for (size_t i = 0; i < s->n_audit; i++) {
+        free(s->audit[i].who);
+        free(s->audit[i].event);
+        free(s->audit[i].detail);
+    }
+    free(s->audit);
+    if (s->db) sqlite3_close(s->db);
+    free(s);
+}
+
+static void token_hash(uint8_t h[32], const uint8_t *token) {
+    crypto_generichash(h, 32, token, HUSH_NET_TOKEN_BYTES, (const uint8_t *)"hush.v1.token", 13);
+}
+
+int srv_store_enroll(srv_store *s, const char *name, double now, double expires, uint8_t *token) {
+    if (!s || !name || !token || !(expires > 0)) return HUSH_EARG;
+    randombytes_buf(token, HUSH_NET_TOKEN_BYTES);
+    uint8_t h[32];
+    token_hash(h, token);
+    sqlite3_stmt *st = prep(s, "INSERT INTO tokens(hash, name, created_at, expires_at) VALUES(?1, ?2, ?3, ?4)");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 3, now);
+    sqlite3_bind_double(st, 4, now + expires);
+    return step_done(st);
+}
+
+/* Looks up name: 1 found (pk, revoked set), 0 unknown, <0 error. */
+static int find_identity(srv_store *s, const char *name, uint8_t pk[32], int *revoked) {
+    sqlite3_stmt *st = prep(s, "SELECT pk, revoked_at IS NOT NULL FROM identities WHERE name=?1");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+        memcpy(pk, sqlite3_column_blob(st, 0), 32);
+        *revoked = sqlite3_column_int(st, 1);
+        found = 1;
+    } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        found = HUSH_EIO;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+int srv_store_authenticate(srv_store *s, const char *name, const uint8_t pk[32], const uint8_t *token, double now,
+                           int *enrolled) {
+    if (!s || !name || !pk || !enrolled) return HUSH_EARG;
+    *enrolled = 0;
+    uint8_t known[32];
+    int revoked = 0;
+    int f = find_identity(s, name, known, &revoked);
+    if (f < 0) return HUSH_NET_E_AUTH;
+    if (f == 1) {
+        if (revoked) return HUSH_NET_E_REVOKED;
+        return sodium_memcmp(known, pk, 32) == 0 ? 0 : HUSH_NET_E_AUTH;
+    }
+    if (!token) return HUSH_NET_E_AUTH;
+    uint8_t h[32];
+    token_hash(h, token);
+    if (exec(s, "BEGIN IMMEDIATE")) return HUSH_NET_E_AUTH;
+    int code = HUSH_NET_E_TOKEN;
+    /* Spend the token: only an unused, unexpired token issued for this very name matches. */
+    sqlite3_stmt *st = prep(s, "UPDATE tokens SET used_at=?1 WHERE hash=?2 AND name=?3 AND used_at IS NULL"
+                               " AND expires_at > ?1");
+    if (st) {
+        sqlite3_bind_double(st, 1, now);
+        sqlite3_bind_blob(st, 2, h, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(s->db) == 1) code = 0;
+        sqlite3_finalize(st);
+    }
+    if (code == 0) {
+        st = prep(s, "INSERT INTO identities(name, pk, enrolled_at) VALUES(?1, ?2, ?3)");
+        if (!st) {
+            code = HUSH_NET_E_AUTH;
+        } else {
+            sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(st, 2, pk, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_double(st, 3, now);
+            if (step_done(st)) code = HUSH_NET_E_AUTH; /* the key is enrolled under another name */
+        }
+    }
+    if (code == 0 && exec(s, "COMMIT") == HUSH_OK) {
+        *enrolled = 1;
+        return 0;
+    }
+    (void)exec(s, "ROLLBACK");
+    return code ? code : HUSH_NET_E_AUTH;
+}
+
+int srv_store_revoke(srv_store *s, const char *name, double now) {
+    if (!s || !name) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "UPDATE identities SET revoked_at=?1 WHERE name=?2 AND revoked_at IS NULL");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_double(st, 1, now);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    int changed = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return HUSH_EIO;
+    /* Unused tokens for the name die with it. */
+    st = prep(s, "UPDATE tokens SET used_at=?1 WHERE name=?2 AND used_at IS NULL");
+    if (st) {
+        sqlite3_bind_double(st, 1, now);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+        (void)step_done(st);
+    }
+    return changed ? HUSH_OK : HUSH_EARG;
+}
+
+int srv_store_task_create(srv_store *s, const srv_task *t, double now) {
+    if (!s || !t) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "INSERT INTO tasks(name, kind, dim, clients, threshold, bits, neighbours,"
+                               " max_corrupt, rounds, deadline, created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, t->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, t->dim);
+    sqlite3_bind_int64(st, 4, t->clients);
+    sqlite3_bind_int64(st, 5, t->threshold);
+    sqlite3_bind_int64(st, 6, t->bits);
+    sqlite3_bind_int64(st, 7, t->neighbours);
+    sqlite3_bind_int64(st, 8, t->max_corrupt);
+    sqlite3_bind_int64(st, 9, t->rounds);
+    sqlite3_bind_double(st, 10, t->deadline);
+    sqlite3_bind_double(st, 11, now);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CONSTRAINT) return HUSH_EARG;
+    return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;
+}
+
+static const char task_cols[] = "name, kind, dim, clients, threshold, bits, neighbours, max_corrupt, rounds,"
+                                " deadline, round, committed, last_result, state";
+
+static void read_task(sqlite3_stmt *st, srv_task *t) {
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(st, 1));
+    t->dim = (uint32_t)sqlite3_column_int64(st, 2);
+    t->clients = (uint32_t)sqlite3_column_int64(st, 3);
+    t->threshold = (uint32_t)sqlite3_column_int64(st, 4);
+    t->bits = (uint32_t)sqlite3_column_int64(st, 5);
+    t->neighbours = (uint32_t)sqlite3_column_int64(st, 6);
+    t->max_corrupt = (uint32_t)sqlite3_column_int64(st, 7);
+    t->rounds = (uint32_t)sqlite3_column_int64(st, 8);
+    t->deadline = sqlite3_column_double(st, 9);
+    t->round = (uint32_t)sqlite3_column_int64(st, 10);
+    t->committed = (uint32_t)sqlite3_column_int64(st, 11);
+    t->last_result = (uint32_t)sqlite3_column_int64(st, 12);
+    snprintf(t->state, sizeof t->state, "%s", (const char *)sqlite3_column_text(st, 13));
+}
+
+int srv_store_task_get(srv_store *s, const char *name, srv_task *t) {
+    if (!s || !name || !t) return HUSH_EARG;
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT %s FROM tasks WHERE name=?1", task_cols);
+    sqlite3_stmt *st = prep(s, sql);
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) read_task(st, t);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? HUSH_OK : rc == SQLITE_DONE ? HUSH_EARG : HUSH_EIO;
+}
+
+int srv_store_task_each(srv_store *s, int (*fn)(void *ud, const srv_task *t), void *ud) {
+    if (!s || !fn) return HUSH_EARG;
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT %s FROM tasks ORDER BY seq", task_cols);
+    sqlite3_stmt *st = prep(s, sql);
+    if (!st) return HUSH_EIO;
+    int rc, out = HUSH_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        srv_task t;
+        read_task(st, &t);
+        if ((out = fn(ud, &t)) != HUSH_OK) break;
+    }
+    if (out == HUSH_OK && rc != SQLITE_DONE) out = HUSH_EIO;
+    sqlite3_finalize(st);
+    return out;
+}
+
+int srv_store_round_begin(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
+                          const char *participants, double now) {
+    if (!s || !task || !session || !participants) return HUSH_EARG;
+    if (exec(s, "BEGIN IMMEDIATE")) return HUSH_EIO;
+    int rc = HUSH_EIO;
+    sqlite3_stmt *st = prep(s, "INSERT INTO sessions(session) VALUES(?1)");
+    if (st) {
+        sqlite3_bind_blob(st, 1, session, 16, SQLITE_TRANSIENT);
+        int r = sqlite3_step(st);
+        sqlite3_finalize(st);
+        rc = r == SQLITE_DONE ? HUSH_OK : r == SQLITE_CONSTRAINT ? HUSH_ESTATE : HUSH_EIO;
+    }
+    if (rc == HUSH_OK) {
+        st = prep(s, "INSERT INTO rounds(task, round, session, state, started_at, participants)"
+                     " VALUES(?1, ?2, ?3, 'running', ?4, ?5)");
+        if (!st) {
+            rc = HUSH_EIO;
+        } else {
+            sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 2, round);
+            sqlite3_bind_blob(st, 3, session, 16, SQLITE_TRANSIENT);
+            sqlite3_bind_double(st, 4, now);
+            sqlite3_bind_text(st, 5, participants, -1, SQLITE_TRANSIENT);
+            rc = step_done(st);
+        }
+    }
+    if (rc == HUSH_OK && exec(s, "COMMIT") == HUSH_OK) return HUSH_OK;
+    (void)exec(s, "ROLLBACK");
+    return rc ? rc : HUSH_EIO;
+}
+
+static int end_round(srv_store *s, const char *task, uint32_t round, const uint8_t session[16], int committed,
+                     const char *survivors, const uint32_t *sum, uint32_t dim, const char *why, double now) {
+    if (exec(s, "BEGIN IMMEDIATE")) return HUSH_EIO;
+    int rc = HUSH_EIO;
+    sqlite3_stmt *st = prep(s, "UPDATE rounds SET state=?1, ended_at=?2, survivors=?3, dim=?4, result=?5, detail=?6"
+                               " WHERE session=?7 AND task=?8 AND round=?9 AND state='running'");
+    if (st) {
+        sqlite3_bind_text(st, 1, committed ? "committed" : "aborted", -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 2, now);
+        if (survivors) sqlite3_bind_text(st, 3, survivors, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, dim);
+        if (committed) {
+            /* Little-endian words, so the stored bytes are the same on every host. */
+            uint8_t *b = malloc((size_t)dim * 4 + 1);
+            if (b) {
+                for (uint32_t i = 0; i < dim; i++)
+                    for (int k = 0; k < 4; k++) b[(size_t)i * 4 + (size_t)k] = (uint8_t)(sum[i] >> (8 * k));
+                sqlite3_bind_blob(st, 5, b, (int)((size_t)dim * 4), free);
+            }
+        }
+        if (why) sqlite3_bind_text(st, 6, why, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 7, session, 16, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 8, task, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 9, round);
+        int r = sqlite3_step(st);
+        int changed = sqlite3_changes(s->db);
+        sqlite3_finalize(st);
+        rc = r == SQLITE_DONE && changed == 1 ? HUSH_OK : HUSH_ESTATE;
+    }
+    if (rc == HUSH_OK) {
+        /* The round number is used up either way; only a commit counts towards --rounds. */
+        st = prep(s, committed ? "UPDATE tasks SET round=?2+1, committed=committed+1, last_result=?2,"
+                                 " state=CASE WHEN rounds>0 AND committed+1>=rounds THEN 'done' ELSE state END"
+                                 " WHERE name=?1"
+                               : "UPDATE tasks SET round=?2+1 WHERE name=?1");
+        if (!st) {
+            rc = HUSH_EIO;
+        } else {
+            sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 2, round);
+            rc = step_done(st);
+        }
+    }
+    if (rc == HUSH_OK && committed) fault_point("commit");
+    if (rc == HUSH_OK && exec(s, "COMMIT") == HUSH_OK) {
+        if (committed) fault_point("committed");
+        return HUSH_OK;
+    }
+    (void)exec(s, "ROLLBACK");
+    return rc ? rc : HUSH_EIO;
+}
+
+int srv_store_round_commit(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
+                           const char *survivors, const uint32_t *sum, uint32_t dim, double now) {
+    if (!s || !task || !session || !survivors || (!sum && dim)) return HUSH_EARG;
+    return end_round(s, task, round, session, 1, survivors, sum, dim, NULL, now);
+}
+
+int srv_store_round_abort(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
+                          const char *why, double now) {
+    if (!s || !task || !session) return HUSH_EARG;
+    return end_round(s, task, round, session, 0, NULL, NULL, 0, why, now);
+}
+
+int srv_store_result(srv_store *s, const char *task, uint32_t round, uint32_t *sum, uint32_t cap, uint32_t *dim) {
+    if (!s || !task || !dim || (!sum && cap)) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "SELECT dim, result FROM rounds WHERE task=?1 AND round=?2 AND state='committed'");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, round);
+    int rc = sqlite3_step(st), out = HUSH_EARG;
+    if (rc == SQLITE_ROW) {
+        uint32_t d = (uint32_t)sqlite3_column_int64(st, 0);
+        const uint8_t *b = sqlite3_column_blob(st, 1);
+        *dim = d;
+        if ((size_t)sqlite3_column_bytes(st, 1) != (size_t)d * 4) {
+            out = HUSH_ECHECKSUM;
+        } else if (d > cap) {
+            out = HUSH_ERANGE;
+        } else {
+            for (uint32_t i = 0; i < d; i++)
+                sum[i] = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 |
+                         (uint32_t)b[4 * i + 3] << 24;
+            out = HUSH_OK;
+        }
+    } else if (rc != SQLITE_DONE) {
+        out = HUSH_EIO;
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+void srv_store_audit(srv_store *s, double now, const char *who, const char *event, const char *detail) {
+    if (!s) return;
+    if (s->n_audit == s->cap_audit) {
+        size_t cap = s->cap_audit ? 2 * s->cap_audit : 256;
+        audit_row *a = realloc(s->audit, cap * sizeof *a);
+        if (!a) {
+            fprintf(stderr, "hush-server: audit entry lost (out of memory): %s %s\n", event, detail);
+            return;
+        }
+        s->audit = a;
+        s->cap_audit = cap;
+    }
+    audit_row *r = &s->audit[s->n_audit];
+    r->at = now;
+    r->who = strdup(who ? who : "-");
+    r->event = strdup(event ? event : "-");
+    r->detail = strdup(detail ? detail : "");
+    if (!r->who || !r->event || !r->detail) {
+        free(r->who);
+        free(r->event);
+        free(r->detail);
+        return;
+    }
+    s->n_audit++;
+}
+
+int srv_store_flush(srv_store *s) {
+    if (!s || !s->n_audit) return HUSH_OK;
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    sqlite3_stmt *st = rc ? NULL : prep(s, "INSERT INTO audit(at, who, event, detail) VALUES(?1, ?2, ?3, ?4)");
+    if (!st) rc = HUSH_EIO;
+    for (size_t i = 0; i < s->n_audit; i++) {
+        audit_row *r = &s->audit[i];
+        if (rc == HUSH_OK) {
+            sqlite3_bind_double(st, 1, r->at);
+            sqlite3_bind_text(st, 2, r->who, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, r->event, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, r->detail, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE) rc = HUSH_EIO;
+            sqlite3_reset(st);
+        }
+        free(r->who);
+        free(r->event);
+        free(r->detail);
+    }
+    s->n_audit = 0;
+    if (st) sqlite3_finalize(st);
+    if (rc == HUSH_OK) rc = exec(s, "COMMIT");
+    if (rc != HUSH_OK) {
+        (void)exec(s, "ROLLBACK");
+        fprintf(stderr, "hush-server: audit entries lost: %s\n", sqlite3_errmsg(s->db));
+    }
+    return rc;
+}
+
+/* ---- status JSON ---- */
+
+typedef struct jbuf {
+    char *p;
+    size_t len, cap;
+    int err;
+} jbuf;
+
+static void jb_put(jbuf *b, const char *s, size_t n) {
+    if (b->err) return;
+    if (n + 1 > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (n + 1 > cap - b->len) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->err = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void jb_str(jbuf *b, const char *s) { jb_put(b, s, strlen(s)); }
+
+static void jb_fmt(jbuf *b, const char *fmt, unsigned long long v) {
+    char t[64];
+    int n = snprintf(t, sizeof t, fmt, v);
+    jb_put(b, t, (size_t)n);
+}
+
+/* Text into a JSON string: quotes, backslashes and control bytes dropped (audit text is ours). */
+static void jb_safe(jbuf *b, const unsigned char *t) {
+    for (; t && *t; t++)
+        if (*t >= 0x20 && *t != '"' && *t != '\\' && *t < 0x7f) jb_put(b, (const char *)t, 1);
+}
+
+static int status_task(void *ud, const srv_task *t) {
+    jbuf *b = ud;
+    if (b->p[b->len - 1] != '[') jb_str(b, ",");
+    /* Names and kinds are restricted to [A-Za-z0-9._-]: no JSON escaping needed. */
+    jb_str(b, "{\"name\":\"");
+    jb_str(b, t->name);
+    jb_str(b, "\",\"kind\":\"");
+    jb_str(b, t->kind);
+    jb_str(b, "\"");
+    jb_fmt(b, ",\"round\":%llu", t->round);
+    jb_fmt(b, ",\"committed_rounds\":%llu", t->committed);
+    jb_str(b, ",\"state\":\"");
+    jb_str(b, t->state);
+    jb_str(b, "\"");
+    jb_fmt(b, ",\"last_result_round\":%llu", t->last_result);
+    jb_fmt(b, ",\"clients\":%llu", t->clients);
+    jb_fmt(b, ",\"threshold\":%llu", t->threshold);
+    jb_fmt(b, ",\"dim\":%llu", t->dim);
+    jb_fmt(b, ",\"rounds\":%llu}", t->rounds);
+    return b->err ? HUSH_ENOMEM : HUSH_OK;
+}
+
+static uint64_t count_lines(const unsigned char *t) {
+    if (!t || !*t) return 0;
+    uint64_t n = 1;
+    for (; *t; t++) n += *t == '\n';
+    return n;
+}
+
+int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *len) {
+    if (!s || !task || !json || !len) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "SELECT round, state, session, participants, survivors, COALESCE(detail, '')"
+                               " FROM rounds WHERE task=?1 ORDER BY id");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
+    jbuf b = {0};
+    jb_str(&b, "[");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (b.len > 1) jb_str(&b, ",");
+        jb_fmt(&b, "{\"round\":%llu,\"state\":\"", (unsigned long long)sqlite3_column_int64(st, 0));
+        jb_str(&b, (const char *)sqlite3_column_text(st, 1));
+        jb_str(&b, "\",\"session\":\"");
+        const uint8_t *sess = sqlite3_column_blob(st, 2);
+        for (int i = 0; sess && i < sqlite3_column_bytes(st, 2); i++) jb_fmt(&b, "%02llx", sess[i]);
+        jb_fmt(&b, "\",\"participants\":%llu", count_lines(sqlite3_column_text(st, 3)));
+        jb_fmt(&b, ",\"survivors\":%llu,\"detail\":\"", count_lines(sqlite3_column_text(st, 4)));
+        jb_safe(&b, sqlite3_column_text(st, 5)); /* server-written text: quotes and controls dropped */
+        jb_str(&b, "\"}");
+    }
+    sqlite3_finalize(st);
+    jb_str(&b, "]");
+    if (rc != SQLITE_DONE || b.err) {
+        free(b.p);
+        return rc != SQLITE_DONE ? HUSH_EIO : HUSH_ENOMEM;
+    }
+    *json = b.p;
+    *len = b.len;
+    return HUSH_OK;
+}
+
+int srv_store_audit_each(srv_store *s, int64_t since, void (*fn)(void *ud, const char *line), void *ud) {
+    if (!s || !fn) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "SELECT id, at, who, event, detail FROM audit WHERE id > ?1 ORDER BY id");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_int64(st, 1, since);
+    int rc, out = HUSH_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        jbuf b = {0};
+        char at[48];
+        snprintf(at, sizeof at, "%.3f", sqlite3_column_double(st, 1));
+        jb_fmt(&b, "{\"id\":%llu,\"at\":", (unsigned long long)sqlite3_column_int64(st, 0));
+        jb_str(&b, at);
+        jb_str(&b, ",\"who\":\"");
+        jb_safe(&b, sqlite3_column_text(st, 2));
+        jb_str(&b, "\",\"event\":\"");
+        jb_safe(&b, sqlite3_column_text(st, 3));
+        jb_str(&b, "\",\"detail\":\"");
+        jb_safe(&b, sqlite3_column_text(st, 4));
+        jb_str(&b, "\"}");
+        if (b.err) out = HUSH_ENOMEM;
+        else fn(ud, b.p);
+        free(b.p);
+        if (out) break;
+    }
+    if (out == HUSH_OK && rc != SQLITE_DONE) out = HUSH_EIO;
+    sqlite3_finalize(st);
+    return out;
+}
+
+int srv_store_integrity(srv_store *s, char *out, size_t cap) {
+    if (!s || !out || !cap) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "PRAGMA integrity_check");
+    if (!st) return HUSH_EIO;
+    int rc = sqlite3_step(st);
+    snprintf(out, cap, "%s", rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : "unreadable");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? HUSH_OK : HUSH_EIO;
+}
+
+int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_t *len) {
+    if (!s || !json || !len) return HUSH_EARG;
+    jbuf b = {0};
+    jb_str(&b, "{\"version\":\"");
+    jb_str(&b, hush_version());
+    jb_str(&b, "\"");
+    jb_fmt(&b, ",\"connections\":%llu,\"tasks\":[", connections);
+    int rc = b.err ? HUSH_ENOMEM : srv_store_task_each(s, status_task, &b);
+    jb_str(&b, "]}");
+    if (rc == HUSH_OK && b.err) rc = HUSH_ENOMEM;
+    if (rc) {
+        free(b.p);
+        return rc;
+    }
+    *json = b.p;
+    *len = b.len;
+    return HUSH_OK;
+}
