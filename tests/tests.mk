@@ -10,7 +10,7 @@ test-node: $(TEST_NODE_DEPS)
 # Generated tables and known-answer files (tests/gen/check.sh): each generator under tests/gen/
 # must reproduce its committed file byte for byte.
 .PHONY: test-node test-gen
-test-gen: build/gen/secagg_wire_kat
+test-gen: build/gen/secagg_wire_kat build/gen/channel_kat
 	@sh tests/gen/check.sh
 
 build/gen/%: tests/gen/%.c build/native/libhush.a

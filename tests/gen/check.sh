@@ -30,6 +30,7 @@ check 'node tests/gen/ziggurat.mjs' core/src/rng/ziggurat.h
 check 'node tests/gen/chacha20_kat.mjs' tests/vectors/rng/chacha20.kat
 check 'node tests/gen/secagg_prg_kat.mjs' tests/vectors/secagg/prg.kat
 check 'build/gen/secagg_wire_kat' tests/vectors/secagg/wire.kat
+check 'build/gen/channel_kat' tests/vectors/channel/handshake.kat
 check 'python3 tests/gen/modelfile_kat.py' tests/vectors/modelfile/tiny.kat
 run 'python3 tests/gen/pate_kat.py --check'
 if python3 -c 'import mpmath' 2>/dev/null; then
@@ -45,6 +46,7 @@ inventory='
 tests/vectors/rng/chacha20.kat        tests/gen/chacha20_kat.mjs
 tests/vectors/secagg/prg.kat          tests/gen/secagg_prg_kat.mjs
 tests/vectors/secagg/wire.kat         tests/gen/secagg_wire_kat.c
+tests/vectors/channel/handshake.kat   tests/gen/channel_kat.c
 tests/vectors/modelfile/tiny.kat      tests/gen/modelfile_kat.py
 tests/vectors/dp/gaussian.kat         tests/gen/gaussian_kat.py
 tests/vectors/dp/rdp.kat              tests/gen/rdp_kat.py
