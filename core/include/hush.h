@@ -7,6 +7,7 @@
 #include "hush/nn.h"
 #include "hush/data.h"
 #include "hush/dp.h"
+#include "hush/pate.h"
 #include "hush/mpc.h"
 #include "hush/secagg.h"
 #include "hush/fl.h"
