@@ -33,6 +33,7 @@ typedef struct pld_ref {
     /* u grid, M(c + iu)^T e^{-iu 0} cached as log-modulus and phase */
     long nu;
     long double du, *lmod, *arg;
+    int converged; /* 0: the u integral was cut before its integrand vanished (small T) */
 } pld_ref;
 
 static long double pld_ref_lr(const pld_ref *r, long double x) {
@@ -105,7 +106,7 @@ static void pld_ref_prepare(pld_ref *r, double eps0) {
     if (!(v > 0)) v = 1e-30L;
     long double sd = sqrtl((long double)r->T * v);
     r->du = 2.0L * 3.14159265358979323846L / (60.0L * (sd + 1.0L));
-    long cap = 200000;
+    long cap = 20000;
     free(r->lmod);
     free(r->arg);
     r->lmod = malloc((size_t)cap * sizeof *r->lmod);
@@ -120,6 +121,7 @@ static void pld_ref_prepare(pld_ref *r, double eps0) {
         long double u = r->du * k, s2 = (r->c * r->c + u * u) * ((r->c + 1) * (r->c + 1) + u * u);
         if (k > 10 && r->lmod[k] - r->lmod[0] - 0.5L * logl(s2) < -75.0L) break;
     }
+    r->converged = r->nu < cap;
 }
 
 static double pld_ref_delta(const pld_ref *r, double eps) {
@@ -198,9 +200,11 @@ static double pld_ref_epsilon(double q, double sigma, unsigned long long T, doub
     if (T == 1) return pld_ref_epsilon1(q, sigma, delta);
     double e[2];
     for (int d = 0; d < 2; d++) {
-        pld_ref r = {q, sigma, T, d == 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL};
+        pld_ref r = {q, sigma, T, d == 0, 0, 0, NULL, NULL, 0, 0, NULL, NULL, 0};
         e[d] = pld_ref_epsilon_dir(&r, delta, guess);
+        int ok = r.converged;
         pld_ref_free(&r);
+        if (!ok) return NAN;
         if (q == 1.0) return e[0]; /* symmetric */
     }
     return e[0] > e[1] ? e[0] : e[1];

@@ -28,6 +28,7 @@ struct hush_accountant {
     size_t cap, max_events, n_events;
     hush__pld_event *events;
     hush__pld pess[2], opt[2]; /* [remove, add] */
+    double rdp_orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], rdp_curve[HUSH_RDP_DEFAULT_ORDERS_COUNT];
     int built_pess, built_opt;
     hush__pld_work work;
 };
@@ -238,13 +239,34 @@ static void build(hush_accountant *a, int mode) {
     *built = 1;
 }
 
+/* The RDP bound of the PLD accountant's events (improved conversion, default orders): also an
+ * upper bound, and the PLD one should never be worse. Where the PLD's grids cannot resolve a
+ * loss well (very small q with sigma near 1, where one step's loss spans seven orders of
+ * magnitude) the smaller of the two is reported, so a PLD accountant is never looser than RDP. */
+static double pld_rdp_epsilon(hush_accountant *a, double delta) {
+    size_t n = hush_rdp_default_orders(a->rdp_orders, HUSH_RDP_DEFAULT_ORDERS_COUNT);
+    memset(a->rdp_curve, 0, sizeof a->rdp_curve);
+    for (size_t i = 0; i < a->n_events; i++) {
+        const hush__pld_event *e = &a->events[i];
+        int rc = e->kind == HUSH__PLD_LAPLACE
+                     ? hush_rdp_laplace(a->rdp_curve, a->rdp_orders, n, e->s, (double)e->count)
+                     : hush_rdp_sampled_gaussian(a->rdp_curve, a->rdp_orders, n, e->q, e->s, (double)e->count);
+        if (rc != HUSH_OK) return INFINITY;
+    }
+    double eps = INFINITY;
+    if (hush_rdp_epsilon(&eps, NULL, a->rdp_orders, a->rdp_curve, n, delta, HUSH_DP_CONVERSION_IMPROVED) != HUSH_OK)
+        return INFINITY;
+    return eps;
+}
+
 int hush_accountant_epsilon(hush_accountant *acc, double *epsilon, double *order, double delta) {
     if (!acc || !epsilon || !(delta > 0.0 && delta <= 1.0)) return HUSH_EARG;
     if (acc->kind == HUSH_ACCOUNTANT_RDP)
         return hush_rdp_epsilon(epsilon, order, acc->orders, acc->rdp, acc->n_orders, delta, acc->conversion);
     build(acc, HUSH__PLD_PESSIMISTIC);
     double e1 = hush__pld_epsilon(&acc->pess[0], delta), e2 = hush__pld_epsilon(&acc->pess[1], delta);
-    *epsilon = e1 > e2 ? e1 : e2;
+    double e = e1 > e2 ? e1 : e2, r = pld_rdp_epsilon(acc, delta);
+    *epsilon = e < r ? e : r;
     if (order) *order = 0.0;
     return HUSH_OK;
 }
