@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ledger.h"
 
 static const char usage[] =
     "usage: hush <command> [options]\n"
@@ -26,6 +27,12 @@ static const char usage[] =
     "  pate aggregate --votes FILE --mechanism lnmax|gnmax|confident (--noise-eps E | --sigma S\n"
     "          [--threshold T --sigma1 S1]) --seed S [--delta D] [--classes K]\n"
     "          [--conversion classic|improved] [--json]\n"
+    "  ledger create FILE --budget-epsilon E [--budget-delta D] [--accountant pld|rdp] [--json]\n"
+    "  ledger show FILE [--delta D] [--json]\n"
+    "  ledger charge|spend FILE (--sampling-rate Q --noise-multiplier S --steps T | --mechanism\n"
+    "          gaussian|laplace --noise-multiplier S | --mechanism ddp --sigma S --sensitivity D\n"
+    "          --parties N --dimension K | --epsilon E --event-delta D) [--steps T] [--id ID] [--json]\n"
+    "  ledger budget FILE --budget-epsilon E [--budget-delta D] [--json]\n"
     "  secagg sim --inputs FILE | --clients N --dim D --seed S   --threshold T [--bits K]\n"
     "          [--neighbours D] [--drop ROUND:CLIENT,...] [--out SUM_FILE] [--json]\n"
     "  mpc predict --model MODEL --data FILE [--parties 2] [--frac-bits 16] [--batch 1] [--test-split --seed S] [--json]\n"
@@ -54,6 +61,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "mpc")) return cmd_mpc(argc - 2, argv + 2);
     if (!strcmp(cmd, "secagg")) return cmd_secagg(argc - 2, argv + 2);
     if (!strcmp(cmd, "pate")) return cmd_pate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "ledger")) return cmd_ledger(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hush %s\n", hush_version());
         return 0;
