@@ -375,7 +375,8 @@ test('Odometer: composes, refuses over budget with HUSH_EBUDGET, ids once, round
   const js = new hush.Odometer({ budgetEpsilon: 3, budgetDelta: 1e-5 });
   js.charge({ ...run, id: 'run1' });
   assert.deepEqual(new Uint8Array(readFileSync(file)), js.save());
-  assert.equal(c1.epsilon, js.spent().upper);
+  // libm differs between builds (accounting is not part of the bit-parity contract)
+  assert.ok(Math.abs(c1.epsilon - js.spent().upper) <= 1e-7 * c1.epsilon);
   const c2 = cli(['ledger', 'charge', file, '--sampling-rate', String(256 / 60000), '--noise-multiplier', '1.1', '--steps', '3516', '--id', 'run1', '--json']);
   assert.equal(c2.charged, false);
   const over = runCli('native', ['ledger', 'charge', file, '--sampling-rate', String(256 / 60000), '--noise-multiplier', '1.1', '--steps', '100000']);
