@@ -137,7 +137,7 @@ fuzz: $(FUZZ_BIN)
 -include bench/bench.mk
 
 # Benchmarks, not tests: each prints its own table next to the peer measured in the same run.
-.PHONY: bench bench-secagg bench-mpc bench-dpsgd bench-dpsgd-fashion pate-digits
+.PHONY: bench bench-secagg bench-mpc bench-dpsgd bench-dpsgd-fashion pate-digits bench-pld
 bench: bench-train bench-dpsgd bench-secagg bench-mpc
 
 build/bench/dpsgd: bench/dpsgd.c bench/bench.h core/cli/prefetch.h build/native/libhush.a
@@ -160,6 +160,15 @@ bench-dpsgd-fashion: build/bench/dpsgd
 PATE_SEEDS ?= 1
 pate-digits: build/bench/pate_digits
 	./build/bench/pate_digits 50 250 - - $(PATE_SEEDS)
+
+# The PLD accountant across its promised range against the independent reference in
+# tests/c/pld_ref.h (a few minutes; `build/bench/pld_table Q SIGMA STEPS DELTA` for one row).
+build/bench/pld_table: bench/pld_table.c tests/c/pld_ref.h build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) -Itests/c bench/pld_table.c build/native/libhush.a -lsodium -lm -o $@
+
+bench-pld: build/bench/pld_table
+	./build/bench/pld_table all
 
 build/bench/mpc: bench/mpc.c bench/bench.h build/native/libhush.a
 	@mkdir -p $(dir $@)
