@@ -102,3 +102,13 @@ bench-secagg: build/bench/secagg
 .PHONY: bench-server
 bench-server: build/native/hush-server build/native/hush-swarm build/native/hush
 	node bench/server.mjs
+
+# The PLD accountant across its promised range against the independent reference in
+# tests/c/pld_ref.h (a few minutes; `build/bench/pld_table Q SIGMA STEPS DELTA` for one row).
+.PHONY: bench-pld
+build/bench/pld_table: bench/pld_table.c tests/c/pld_ref.h build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) -Itests/c bench/pld_table.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -o $@
+
+bench-pld: build/bench/pld_table
+	./build/bench/pld_table all

@@ -13,6 +13,7 @@
 #include "hush/data.h"
 #include "hush/dp.h"
 #include "hush/fl.h"
+#include "hush/pate.h"
 #include "hush/mpc.h"
 #include "hush/net.h"
 #include "hush/nn.h"
@@ -75,7 +76,9 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_SECAGG_FAULT_KEY) F(HUSH_SECAGG_FAULT_SIGNATURE) F(HUSH_SECAGG_FAULT_SHARE) F(HUSH_SECAGG_FAULT_DEALER)
     F(HUSH_SECAGG_FAULT_CIPHERTEXT) F(HUSH_SECAGG_SIGN_SECRET_KEY_BYTES) F(HUSH_SECAGG_SIGN_PUBLIC_KEY_BYTES)
     F(HUSH_ACCOUNTANT_RDP) F(HUSH_ACCOUNTANT_PLD) F(HUSH_DP_EVENT_GAUSSIAN) F(HUSH_DP_EVENT_SAMPLED_GAUSSIAN)
-    F(HUSH_DP_EVENT_LAPLACE) F(HUSH_DP_CONVERSION_IMPROVED) F(HUSH_DP_CONVERSION_CLASSIC)
+    F(HUSH_DP_EVENT_LAPLACE) F(HUSH_DP_EVENT_RDP_CURVE) F(HUSH_DP_EVENT_DISCRETE_GAUSSIAN_SUM)
+    F(HUSH_DP_EVENT_EPSILON_DELTA) F(HUSH_DP_CONVERSION_IMPROVED) F(HUSH_DP_CONVERSION_CLASSIC)
+    F(HUSH_PLD_DEFAULT_MAX_BINS) F(HUSH_ODOMETER_ID_MAX) F(HUSH_ODOMETER_CURVE_MAX) F(HUSH_ODOMETER_MAX_EVENTS)
     F(HUSH_RDP_DEFAULT_ORDERS_COUNT) F(HUSH_DPSGD_POISSON) F(HUSH_DPSGD_SHUFFLE)
     F(HUSH_PATE_LNMAX) F(HUSH_PATE_GNMAX) F(HUSH_PATE_CONFIDENT)
     F(HUSH_MPC_CONFIG_VERSION) F(HUSH_MPC_DEFAULT_FRAC_BITS) F(HUSH_MPC_MAX_FRAC_BITS) F(HUSH_MPC_MAX_PARTIES)
@@ -143,6 +146,21 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     field(&o, "sizeof_hush_net_event", (int64_t)sizeof(hush_net_event));
     NE(kind) NE(round) NE(status) NE(flags) NE(dim) NE(bits) NE(n) NE(id) NE(code) NE(text)
 #undef NE
+    field(&o, "sizeof_hush_pate_config", (int64_t)sizeof(hush_pate_config));
+    field(&o, "sizeof_hush_odometer_event", (int64_t)sizeof(hush_odometer_event));
+    field(&o, "offsetof_hush_odometer_event_kind", (int64_t)offsetof(hush_odometer_event, kind));
+    field(&o, "offsetof_hush_odometer_event_noise_multiplier", (int64_t)offsetof(hush_odometer_event, noise_multiplier));
+    field(&o, "offsetof_hush_odometer_event_sampling_rate", (int64_t)offsetof(hush_odometer_event, sampling_rate));
+    field(&o, "offsetof_hush_odometer_event_epsilon", (int64_t)offsetof(hush_odometer_event, epsilon));
+    field(&o, "offsetof_hush_odometer_event_delta", (int64_t)offsetof(hush_odometer_event, delta));
+    field(&o, "offsetof_hush_odometer_event_id_len", (int64_t)offsetof(hush_odometer_event, id_len));
+    field(&o, "offsetof_hush_odometer_event_id", (int64_t)offsetof(hush_odometer_event, id));
+    field(&o, "sizeof_hush_pate_report", (int64_t)sizeof(hush_pate_report));
+#define PR(f) field(&o, "offsetof_hush_pate_report_" #f, (int64_t)offsetof(hush_pate_report, f));
+    PR(teachers) PR(examples) PR(classes) PR(answered) PR(queries) PR(epsilon) PR(data_dependent_eps)
+    PR(data_independent_eps) PR(delta) PR(order) PR(beta) PR(sigma_ss) PR(smooth_sensitivity) PR(release_rdp)
+    PR(released_data_dependent_eps)
+#undef PR
     field(&o, "sizeof_size_t", (int64_t)sizeof(size_t));
     field(&o, "sizeof_pointer", (int64_t)sizeof(void *));
     put(&o, "}");

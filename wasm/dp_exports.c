@@ -28,14 +28,13 @@ int hush_wasm_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_ep
     return hush_dpsgd_noise_for_epsilon(noise_multiplier, target_epsilon, delta, q, (uint64_t)steps);
 }
 
-int hush_wasm_accountant_create(hush_accountant **out, uint32_t kind, uint32_t conversion, uint32_t pld_max_bins,
-                                double pld_discretization) {
-    hush_accountant_options o;
-    memset(&o, 0, sizeof o);
-    o.conversion = (int)conversion;
-    o.pld_max_bins = pld_max_bins;
-    o.pld_discretization = pld_discretization;
-    return hush_accountant_create(out, (int)kind, &o, NULL);
+int hush_wasm_accountant_create(hush_accountant **out, uint32_t kind, uint32_t conversion, uint32_t pld_max_bins) {
+    hush_accountant_config c;
+    int rc = hush_accountant_config_init(&c, (enum hush_accountant_kind)kind);
+    if (rc != HUSH_OK) return rc;
+    c.conversion = (enum hush_dp_conversion)conversion;
+    c.pld_max_bins = pld_max_bins;
+    return hush_accountant_create(out, &c, NULL);
 }
 
 int hush_wasm_accountant_compose(hush_accountant *acc, uint32_t kind, double noise_multiplier, double sampling_rate,
@@ -43,15 +42,68 @@ int hush_wasm_accountant_compose(hush_accountant *acc, uint32_t kind, double noi
     if (!(count >= 1.0 && count <= 9007199254740992.0) || count != (double)(uint64_t)count) return HUSH_EARG;
     hush_dp_event ev;
     memset(&ev, 0, sizeof ev);
-    ev.kind = (int)kind;
+    ev.kind = (enum hush_dp_event_kind)kind;
     ev.noise_multiplier = noise_multiplier;
     ev.sampling_rate = sampling_rate;
     return hush_accountant_compose(acc, &ev, (uint64_t)count);
 }
 
-int hush_wasm_pate_aggregate(hush_rng *rng, int32_t *labels, size_t *answered, const uint32_t *votes,
-                             size_t n_teachers, size_t n_examples, uint32_t n_classes, uint32_t mechanism,
-                             double noise_eps, double sigma, double threshold, double sigma1) {
-    hush_pate_config c = {(int)mechanism, noise_eps, sigma, threshold, sigma1};
-    return hush_pate_aggregate(rng, labels, answered, votes, n_teachers, n_examples, n_classes, &c, NULL);
+int hush_wasm_pate_config(hush_pate_config *cfg, uint32_t mechanism, double noise_eps, double sigma, double threshold,
+                          double sigma1, uint32_t n_classes, double delta, uint32_t conversion, uint32_t moments,
+                          double order, double beta, double sigma_ss) {
+    int rc = hush_pate_config_init(cfg, (enum hush_pate_mechanism)mechanism);
+    if (rc != HUSH_OK) return rc;
+    cfg->noise_eps = noise_eps;
+    cfg->sigma = sigma;
+    cfg->threshold = threshold;
+    cfg->sigma1 = sigma1;
+    cfg->n_classes = n_classes;
+    cfg->delta = delta;
+    cfg->conversion = (enum hush_dp_conversion)conversion;
+    cfg->moments = moments;
+    cfg->order = order;
+    cfg->beta = beta;
+    cfg->sigma_ss = sigma_ss;
+    return HUSH_OK;
 }
+
+int hush_wasm_odometer_create(hush_odometer **out, double budget_epsilon, double budget_delta, uint32_t accountant,
+                              uint32_t pld_max_bins) {
+    hush_odometer_config c;
+    int rc = hush_odometer_config_init(&c, budget_epsilon, budget_delta);
+    if (rc != HUSH_OK) return rc;
+    c.accountant = (enum hush_accountant_kind)accountant;
+    c.pld_max_bins = pld_max_bins;
+    return hush_odometer_create(out, &c, NULL);
+}
+
+int hush_wasm_odometer_event(hush_odometer_event *ev, uint32_t kind, double count, double noise_multiplier,
+                             double sampling_rate, double sigma, double sensitivity, uint32_t parties,
+                             uint32_t dimension, double epsilon, double delta, const uint8_t *id, uint32_t id_len,
+                             const double *orders, const double *rdp, uint32_t n_orders) {
+    if (!(count >= 1.0 && count <= 9007199254740992.0) || count != (double)(uint64_t)count) return HUSH_EARG;
+    if (id_len > HUSH_ODOMETER_ID_MAX || n_orders > HUSH_ODOMETER_CURVE_MAX || (id_len && !id) ||
+        (n_orders && (!orders || !rdp)))
+        return HUSH_EARG;
+    int rc = hush_odometer_event_init(ev, (enum hush_dp_event_kind)kind, (uint64_t)count);
+    if (rc != HUSH_OK) return rc;
+    ev->noise_multiplier = noise_multiplier;
+    ev->sampling_rate = sampling_rate;
+    ev->sigma = sigma;
+    ev->sensitivity = sensitivity;
+    ev->parties = parties;
+    ev->dimension = dimension;
+    ev->epsilon = epsilon;
+    ev->delta = delta;
+    ev->id_len = id_len;
+    if (id_len) memcpy(ev->id, id, id_len);
+    ev->n_orders = n_orders;
+    for (uint32_t i = 0; i < n_orders; i++) {
+        ev->orders[i] = orders[i];
+        ev->rdp[i] = rdp[i];
+    }
+    return HUSH_OK;
+}
+
+/* counts as doubles, for JS without BigInt */
+double hush_wasm_odometer_event_count(const hush_odometer_event *ev) { return ev ? (double)ev->count : 0.0; }

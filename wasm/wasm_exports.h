@@ -11,6 +11,7 @@
 #include "hush/common.h"
 #include "hush/data.h"
 #include "hush/dp.h"
+#include "hush/pate.h"
 #include "hush/nn.h"
 #include "hush/rng.h"
 
@@ -44,12 +45,22 @@ double hush_wasm_dpsgd_steps(const hush_dpsgd *dp);
 HUSH_NODISCARD int hush_wasm_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta,
                                                      double q, double steps);
 HUSH_NODISCARD int hush_wasm_accountant_create(hush_accountant **out, uint32_t kind, uint32_t conversion,
-                                               uint32_t pld_max_bins, double pld_discretization);
+                                               uint32_t pld_max_bins);
 HUSH_NODISCARD int hush_wasm_accountant_compose(hush_accountant *acc, uint32_t kind, double noise_multiplier,
                                                 double sampling_rate, double count);
-HUSH_NODISCARD int hush_wasm_pate_aggregate(hush_rng *rng, int32_t *labels, size_t *answered, const uint32_t *votes,
-                                            size_t n_teachers, size_t n_examples, uint32_t n_classes,
-                                            uint32_t mechanism, double noise_eps, double sigma, double threshold,
-                                            double sigma1);
+/* hush_pate_config_init + every field, into a config JS allocated (sizeof_hush_pate_config). */
+HUSH_NODISCARD int hush_wasm_pate_config(hush_pate_config *cfg, uint32_t mechanism, double noise_eps, double sigma,
+                                         double threshold, double sigma1, uint32_t n_classes, double delta,
+                                         uint32_t conversion, uint32_t moments, double order, double beta,
+                                         double sigma_ss);
+HUSH_NODISCARD int hush_wasm_odometer_create(hush_odometer **out, double budget_epsilon, double budget_delta,
+                                             uint32_t accountant, uint32_t pld_max_bins);
+/* hush_odometer_event_init + every field (sizeof_hush_odometer_event bytes at ev). */
+HUSH_NODISCARD int hush_wasm_odometer_event(hush_odometer_event *ev, uint32_t kind, double count,
+                                            double noise_multiplier, double sampling_rate, double sigma,
+                                            double sensitivity, uint32_t parties, uint32_t dimension, double epsilon,
+                                            double delta, const uint8_t *id, uint32_t id_len, const double *orders,
+                                            const double *rdp, uint32_t n_orders);
+double hush_wasm_odometer_event_count(const hush_odometer_event *ev);
 
 #endif

@@ -1,17 +1,24 @@
-// hush.DPSGD, hush.Accountant and hush.pate: the C DP module (core/include/hush/dp.h) in JS.
+// hush.dp (DPSGD, Accountant, Odometer) and hush.pate: the C DP modules (core/include/hush/dp.h,
+// pate.h) in JS.
 //
 // DPSGD trains an existing hush.Model with DP-SGD (Poisson sampling, per-example clipping,
 // Gaussian noise) through the C handle, so for one seed it produces the bits `hush train --dp`
 // produces: the handle's randomness is the canonical sub-stream "dpsgd" of the seed. It owns its
-// optimiser; the model must outlive it. Accountant composes DP events (RDP or PLD; the PLD's
-// support is sized at create, default 2^16 bins here, about 5.8 MB, not the C default of 23 MB).
-// pate.aggregate/analyze wrap the PATE aggregators and analyses; aggregate's noise is the "pate"
-// sub-stream of the seed, as in `hush pate aggregate`.
+// optimiser; the model must outlive it. Accountant composes DP events (RDP or PLD, whose grids
+// adapt to the composition; about 17 MB at the default 2^16 bins). Odometer keeps a ledger of
+// DP events against a budget and refuses work that would overspend; its bytes (save/load) go to
+// IndexedDB or a file. pate.aggregate/analyze return the core's PATE report (the CLI's JSON keys
+// in camelCase); their noise comes from the OS unless reproducibleNoise: true (then the "pate" /
+// "pate-ss" sub-stream of the seed, as `hush pate ... --reproducible-noise --seed S`).
 import { toFloat32, toLabels } from './runtime.js';
 
 const SAMPLING = { poisson: 'HUSH_DPSGD_POISSON', shuffle: 'HUSH_DPSGD_SHUFFLE' };
 const OPTIMIZERS = { sgd: 'HUSH_OPTIM_SGD', momentum: 'HUSH_OPTIM_MOMENTUM', adam: 'HUSH_OPTIM_ADAM' };
 const EVENTS = { gaussian: 'HUSH_DP_EVENT_GAUSSIAN', sampledGaussian: 'HUSH_DP_EVENT_SAMPLED_GAUSSIAN', laplace: 'HUSH_DP_EVENT_LAPLACE' };
+const LEDGER_EVENTS = {
+  ...EVENTS, rdpCurve: 'HUSH_DP_EVENT_RDP_CURVE', discreteGaussianSum: 'HUSH_DP_EVENT_DISCRETE_GAUSSIAN_SUM',
+  epsilonDelta: 'HUSH_DP_EVENT_EPSILON_DELTA',
+};
 const MECHANISMS = { lnmax: 'HUSH_PATE_LNMAX', gnmax: 'HUSH_PATE_GNMAX', confident: 'HUSH_PATE_CONFIDENT' };
 const CONVERSIONS = { improved: 'HUSH_DP_CONVERSION_IMPROVED', classic: 'HUSH_DP_CONVERSION_CLASSIC' };
 
@@ -20,8 +27,8 @@ export function defineDP(rt, { Model, isDataset }) {
   const C = rt.C;
   const dpRegistry = new FinalizationRegistry((cell) => freeDP(cell));
   const accRegistry = new FinalizationRegistry((cell) => {
-    if (cell.acc) M._hush_accountant_free(cell.acc);
-    cell.acc = 0;
+    if (cell.ptr) M._hush_accountant_free(cell.ptr);
+    cell.ptr = 0;
   });
 
   function freeDP(cell) {
@@ -218,37 +225,41 @@ export function defineDP(rt, { Model, isDataset }) {
     }
   }
 
+  const f64 = (ptr) => new DataView(rt.buffer).getFloat64(ptr, true);
+  const sizeAt = (ptr) => (C.sizeof_size_t === 8 ? Number(new DataView(rt.buffer).getBigUint64(ptr, true)) : rt.u32At(ptr));
+
+  // A handle cell: free() releases it, later calls throw HUSH_ESTATE.
+  function handleOf(cell, what) {
+    if (!cell.ptr) throw rt.fail('HUSH_ESTATE', `${what} has been freed`);
+    return cell.ptr;
+  }
+
   class Accountant {
-    #cell = { acc: 0 };
+    #cell = { ptr: 0 };
     #kind;
 
-    // opts: {kind: 'rdp' | 'pld', conversion: 'improved' | 'classic', pldMaxBins (default 2^16),
-    // discretization (PLD bin width, default 1e-4)}.
-    constructor({ kind = 'rdp', conversion = 'improved', pldMaxBins = 1 << 16, discretization = 1e-4 } = {}) {
+    // opts: {kind: 'rdp' | 'pld', conversion: 'improved' | 'classic', pldMaxBins (default
+    // HUSH_PLD_DEFAULT_MAX_BINS)}.
+    constructor({ kind = 'rdp', conversion = 'improved', pldMaxBins = C.HUSH_PLD_DEFAULT_MAX_BINS } = {}) {
       const k = { rdp: C.HUSH_ACCOUNTANT_RDP, pld: C.HUSH_ACCOUNTANT_PLD }[kind];
       if (!k) throw rt.fail('HUSH_EARG', `unknown accountant kind '${kind}' (rdp or pld)`);
       const conv = enumOf(CONVERSIONS, conversion, 'conversion');
       uint(pldMaxBins, 'pldMaxBins');
-      num(discretization, 'discretization', { min: 0, open: true });
       rt.with((s) => {
         const out = s.alloc(4);
-        rt.check(M._hush_wasm_accountant_create(out, k, conv, pldMaxBins, discretization), 'Accountant');
-        this.#cell.acc = rt.u32At(out);
+        rt.check(M._hush_wasm_accountant_create(out, k, conv, pldMaxBins), 'Accountant');
+        this.#cell.ptr = rt.u32At(out);
       });
       this.#kind = kind;
       accRegistry.register(this, this.#cell, this);
     }
 
-    get #ptr() {
-      if (!this.#cell.acc) throw rt.fail('HUSH_ESTATE', 'accountant has been freed');
-      return this.#cell.acc;
-    }
     get kind() { return this.#kind; }
 
     // event: {kind: 'gaussian' | 'sampledGaussian' | 'laplace', noiseMultiplier, samplingRate}.
     // Returns this, so calls chain.
     compose(event, count = 1) {
-      const p = this.#ptr;
+      const p = handleOf(this.#cell, 'accountant');
       if (!event || typeof event !== 'object') throw rt.fail('HUSH_EARG', 'compose needs an event object');
       const kind = enumOf(EVENTS, event.kind, 'event kind');
       num(event.noiseMultiplier, 'noiseMultiplier', { min: 0 });
@@ -258,30 +269,198 @@ export function defineDP(rt, { Model, isDataset }) {
       return this;
     }
 
+    // Epsilon spent at delta (an upper bound; PLD: pessimistic).
     epsilon(delta) {
-      const p = this.#ptr;
+      const p = handleOf(this.#cell, 'accountant');
       num(delta, 'delta', { min: 0, max: 1, open: true });
       return rt.with((s) => {
         const out = s.alloc(8);
         rt.check(M._hush_accountant_epsilon(p, out, 0, delta), 'epsilon');
-        return new DataView(rt.buffer).getFloat64(out, true);
+        return f64(out);
+      });
+    }
+
+    // {lower, upper}: lower <= true epsilon <= upper (RDP: lower 0).
+    epsilonBounds(delta) {
+      const p = handleOf(this.#cell, 'accountant');
+      num(delta, 'delta', { min: 0, max: 1, open: true });
+      return rt.with((s) => {
+        const lo = s.alloc(8), hi = s.alloc(8);
+        rt.check(M._hush_accountant_epsilon_bounds(p, lo, hi, delta), 'epsilonBounds');
+        return { lower: f64(lo), upper: f64(hi) };
       });
     }
 
     delta(epsilon) {
-      const p = this.#ptr;
+      const p = handleOf(this.#cell, 'accountant');
       num(epsilon, 'epsilon', { min: 0 });
       return rt.with((s) => {
         const out = s.alloc(8);
         rt.check(M._hush_accountant_delta(p, out, epsilon), 'delta');
-        return new DataView(rt.buffer).getFloat64(out, true);
+        return f64(out);
       });
+    }
+
+    reset() {
+      M._hush_accountant_reset(handleOf(this.#cell, 'accountant'));
+      return this;
     }
 
     free() {
       accRegistry.unregister(this);
-      if (this.#cell.acc) M._hush_accountant_free(this.#cell.acc);
-      this.#cell.acc = 0;
+      if (this.#cell.ptr) M._hush_accountant_free(this.#cell.ptr);
+      this.#cell.ptr = 0;
+    }
+  }
+
+  // An odometer event: {kind: 'sampledGaussian' | 'gaussian' | 'laplace' | 'discreteGaussianSum' |
+  // 'rdpCurve' | 'epsilonDelta', count (steps, default 1), noiseMultiplier, samplingRate, sigma,
+  // sensitivity, parties, dimension, epsilon, delta, orders + rdp (arrays), id (string or bytes:
+  // charging an id already in the ledger is a no-op)}.
+  function writeEvent(s, ev) {
+    if (!ev || typeof ev !== 'object') throw rt.fail('HUSH_EARG', 'an event object is needed');
+    const kind = enumOf(LEDGER_EVENTS, ev.kind, 'event kind');
+    const count = ev.count ?? 1;
+    if (!Number.isSafeInteger(count) || count < 1) throw rt.fail('HUSH_EARG', 'count must be a positive integer');
+    const id = ev.id === undefined ? new Uint8Array(0) : typeof ev.id === 'string' ? new TextEncoder().encode(ev.id) : ev.id;
+    if (!(id instanceof Uint8Array) || id.length > C.HUSH_ODOMETER_ID_MAX) {
+      throw rt.fail('HUSH_EARG', `id must be a string or Uint8Array of at most ${C.HUSH_ODOMETER_ID_MAX} bytes`);
+    }
+    const orders = Float64Array.from(ev.orders ?? []), rdp = Float64Array.from(ev.rdp ?? []);
+    if (orders.length !== rdp.length || orders.length > C.HUSH_ODOMETER_CURVE_MAX) {
+      throw rt.fail('HUSH_EARG', `orders and rdp must have the same length, at most ${C.HUSH_ODOMETER_CURVE_MAX}`);
+    }
+    const p = s.alloc(C.sizeof_hush_odometer_event);
+    const numOr0 = (v, what) => (v === undefined ? 0 : num(v, what));
+    rt.check(M._hush_wasm_odometer_event(p, kind, count, numOr0(ev.noiseMultiplier, 'noiseMultiplier'),
+      numOr0(ev.samplingRate, 'samplingRate'), numOr0(ev.sigma, 'sigma'), numOr0(ev.sensitivity, 'sensitivity'),
+      uint(ev.parties ?? 1, 'parties'), uint(ev.dimension ?? 1, 'dimension'), numOr0(ev.epsilon, 'epsilon'),
+      numOr0(ev.delta, 'delta'), id.length ? s.copy(id) : 0, id.length, orders.length ? s.copy(orders) : 0,
+      rdp.length ? s.copy(rdp) : 0, orders.length), 'odometer event');
+    return p;
+  }
+
+  function readEvent(p) {
+    const dv = new DataView(rt.buffer);
+    const kindNum = dv.getInt32(p + C.offsetof_hush_odometer_event_kind, true);
+    const kind = Object.keys(LEDGER_EVENTS).find((k) => C[LEDGER_EVENTS[k]] === kindNum);
+    const idLen = dv.getUint32(p + C.offsetof_hush_odometer_event_id_len, true);
+    const e = { kind, count: M._hush_wasm_odometer_event_count(p) };
+    if (kind === 'sampledGaussian') e.samplingRate = f64(p + C.offsetof_hush_odometer_event_sampling_rate);
+    if (kind === 'sampledGaussian' || kind === 'gaussian' || kind === 'laplace') {
+      e.noiseMultiplier = f64(p + C.offsetof_hush_odometer_event_noise_multiplier);
+    }
+    if (kind === 'epsilonDelta') {
+      e.epsilon = f64(p + C.offsetof_hush_odometer_event_epsilon);
+      e.delta = f64(p + C.offsetof_hush_odometer_event_delta);
+    }
+    if (idLen) e.id = new Uint8Array(rt.buffer.slice(p + C.offsetof_hush_odometer_event_id, p + C.offsetof_hush_odometer_event_id + idLen));
+    return e;
+  }
+
+  // The privacy odometer (hush_odometer): a ledger of every DP event a party took part in,
+  // composed with RDP and PLD, that refuses an event over the owner's budget (HushError
+  // 'HUSH_EBUDGET', nothing charged). Keep its bytes (save()) in IndexedDB or a file and
+  // Odometer.load() them back.
+  class Odometer {
+    #cell = { ptr: 0 };
+
+    // opts: {budgetEpsilon, budgetDelta (default 1e-5), accountant: 'pld' | 'rdp', pldMaxBins}.
+    constructor({ budgetEpsilon, budgetDelta = 1e-5, accountant = 'pld', pldMaxBins = C.HUSH_PLD_DEFAULT_MAX_BINS } = {}) {
+      if (budgetEpsilon === odometerLoadToken) return; // Odometer.load fills the cell
+      const k = { rdp: C.HUSH_ACCOUNTANT_RDP, pld: C.HUSH_ACCOUNTANT_PLD }[accountant];
+      if (!k) throw rt.fail('HUSH_EARG', `unknown accountant '${accountant}' (pld or rdp)`);
+      num(budgetEpsilon, 'budgetEpsilon', { min: 0, open: true });
+      num(budgetDelta, 'budgetDelta', { min: 0, max: 1, open: true });
+      rt.with((s) => {
+        const out = s.alloc(4);
+        rt.check(M._hush_wasm_odometer_create(out, budgetEpsilon, budgetDelta, k, uint(pldMaxBins, 'pldMaxBins')), 'Odometer');
+        this.#cell.ptr = rt.u32At(out);
+      });
+      odoRegistry.register(this, this.#cell, this);
+    }
+
+    static load(bytes) {
+      if (!(bytes instanceof Uint8Array)) throw rt.fail('HUSH_EARG', 'Odometer.load needs a Uint8Array');
+      const od = new Odometer({ budgetEpsilon: odometerLoadToken });
+      rt.with((s) => {
+        const out = s.alloc(4);
+        rt.check(M._hush_odometer_load(out, s.copy(bytes), bytes.length, 0), 'Odometer.load');
+        od.#cell.ptr = rt.u32At(out);
+      });
+      odoRegistry.register(od, od.#cell, od);
+      return od;
+    }
+
+    // Charges the event; returns true, or false when its id was already charged. Over budget:
+    // throws HushError 'HUSH_EBUDGET' and charges nothing.
+    charge(event) {
+      const p = handleOf(this.#cell, 'odometer');
+      return rt.with((s) => {
+        const ev = writeEvent(s, event), charged = s.alloc(4);
+        rt.check(M._hush_odometer_charge(p, charged, ev), 'charge');
+        return rt.u32At(charged) === 1;
+      });
+    }
+
+    // {lower, upper}: what the ledger would spend at the budget's delta with the event added.
+    wouldSpend(event) {
+      const p = handleOf(this.#cell, 'odometer');
+      return rt.with((s) => {
+        const ev = event === undefined ? 0 : writeEvent(s, event), lo = s.alloc(8), hi = s.alloc(8);
+        rt.check(M._hush_odometer_would_spend(p, lo, hi, ev), 'wouldSpend');
+        return { lower: f64(lo), upper: f64(hi) };
+      });
+    }
+
+    // {lower, upper}: spent so far at delta (default: the budget's).
+    spent(delta = this.budgetDelta) {
+      const p = handleOf(this.#cell, 'odometer');
+      num(delta, 'delta', { min: 0, max: 1, open: true });
+      return rt.with((s) => {
+        const lo = s.alloc(8), hi = s.alloc(8);
+        rt.check(M._hush_odometer_spent(p, lo, hi, delta), 'spent');
+        return { lower: f64(lo), upper: f64(hi) };
+      });
+    }
+
+    setBudget(budgetEpsilon, budgetDelta = this.budgetDelta) {
+      rt.check(M._hush_odometer_set_budget(handleOf(this.#cell, 'odometer'), budgetEpsilon, budgetDelta), 'setBudget');
+    }
+
+    get count() { return M._hush_odometer_count(handleOf(this.#cell, 'odometer')) >>> 0; }
+    get budgetEpsilon() { return M._hush_odometer_budget_epsilon(handleOf(this.#cell, 'odometer')); }
+    get budgetDelta() { return M._hush_odometer_budget_delta(handleOf(this.#cell, 'odometer')); }
+
+    // The ledger's entries, in charge order.
+    entries() {
+      const p = handleOf(this.#cell, 'odometer');
+      return rt.with((s) => {
+        const ev = s.alloc(C.sizeof_hush_odometer_event), out = [];
+        for (let i = 0; i < this.count; i++) {
+          rt.check(M._hush_odometer_entry(p, ev, i), 'entries');
+          out.push(readEvent(ev));
+        }
+        return out;
+      });
+    }
+
+    // The ledger's bytes (versioned, checksummed).
+    save() {
+      const p = handleOf(this.#cell, 'odometer');
+      return rt.with((s) => {
+        const n = M._hush_odometer_saved_bytes(p) >>> 0, buf = s.alloc(n), w = s.alloc(C.sizeof_size_t);
+        rt.check(M._hush_odometer_save(p, buf, n, w), 'save');
+        return new Uint8Array(rt.buffer.slice(buf, buf + n));
+      });
+    }
+
+    get freed() { return !this.#cell.ptr; }
+
+    free() {
+      odoRegistry.unregister(this);
+      if (this.#cell.ptr) M._hush_odometer_free(this.#cell.ptr);
+      this.#cell.ptr = 0;
     }
   }
 
@@ -304,128 +483,136 @@ export function defineDP(rt, { Model, isDataset }) {
     return { v, T, E };
   }
 
-  const f64 = (ptr) => new DataView(rt.buffer).getFloat64(ptr, true);
+  // hush_pate_report fields -> camelCase keys, read at the constants table's offsets; NaN (does
+  // not apply) is left out, except dataDependentEps, which is null then (as the CLI's null).
+  const REPORT_SIZES = ['teachers', 'examples', 'classes', 'answered', 'queries'];
+  function readReport(p, fields) {
+    const out = {};
+    for (const f of fields) {
+      const key = f.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+      const at = p + C[`offsetof_hush_pate_report_${f}`];
+      const v = REPORT_SIZES.includes(f) ? sizeAt(at) : f64(at);
+      out[key] = Number.isNaN(v) ? null : v;
+    }
+    return out;
+  }
+
+  // The noise source of a PATE call: the OS, or (reproducibleNoise: true) the seed's sub-stream.
+  function noiseRng(s, opts, stream) {
+    const rng = s.alloc(C.sizeof_hush_rng);
+    if (opts.seed !== undefined && !opts.reproducibleNoise) {
+      throw rt.fail('HUSH_EARG', 'seed makes the noise public: it needs reproducibleNoise: true (the default noise comes from the OS)');
+    }
+    rt.seedStream(rng, opts.reproducibleNoise ? (opts.seed ?? 1) : undefined, stream, s);
+    return rng;
+  }
+
+  function pateConfig(s, mech, opts, { conversionDefault = 'classic' } = {}) {
+    const cfg = s.alloc(C.sizeof_hush_pate_config);
+    const conv = enumOf(CONVERSIONS, opts.conversion ?? conversionDefault, 'conversion');
+    const delta = num(opts.delta ?? 1e-5, 'delta', { min: 0, max: 1, open: true });
+    rt.check(M._hush_wasm_pate_config(cfg, mech, opts.noiseEps ?? 0, opts.sigma ?? 0, opts.threshold ?? 0, opts.sigma1 ?? 0,
+      uint(opts.classes ?? 0, 'classes'), delta, conv, uint(opts.moments ?? 8, 'moments'), num(opts.order ?? 0, 'order', { min: 0 }),
+      num(opts.beta ?? 0, 'beta', { min: 0 }), num(opts.sigmaSS ?? 0, 'sigmaSS', { min: 0 })), 'pate config');
+    return cfg;
+  }
 
   function analyzeSS(votes, opts) {
     const { v, T, E } = voteMatrix(votes);
-    const sigma = num(opts.sigma, 'sigma', { min: 0, open: true });
-    const sigmaSS = num(opts.sigmaSS, 'sigmaSS', { min: 0, open: true });
-    const delta = num(opts.delta ?? 1e-5, 'delta', { min: 0, max: 1, open: true });
-    const order = num(opts.order ?? 0, 'order', { min: 0 });
-    const beta = num(opts.beta ?? 0, 'beta', { min: 0 });
+    num(opts.sigma, 'sigma', { min: 0, open: true });
+    num(opts.sigmaSS, 'sigmaSS', { min: 0, open: true });
     if ((opts.threshold === undefined) !== (opts.sigma1 === undefined)) {
       throw rt.fail('HUSH_EARG', 'threshold and sigma1 go together (Confident-GNMax)');
     }
-    const thr = opts.threshold ?? 0, s1 = opts.sigma1 ?? 0;
-    const conv = enumOf(CONVERSIONS, opts.conversion ?? 'classic', 'conversion');
-    let mx = 0;
-    for (const x of v) if (x > mx) mx = x;
-    const K = Math.max(2, opts.classes ?? mx + 1);
+    const mech = opts.sigma1 === undefined ? C.HUSH_PATE_GNMAX : C.HUSH_PATE_CONFIDENT;
     return rt.with((s) => {
-      let labels = 0, queries = E;
-      if (opts.indices !== undefined) {
-        const idx = toLabels(rt, opts.indices, 'indices');
-        const lab = new Int32Array(E).fill(-1);
-        for (const i of idx) {
-          if (i >= E) throw rt.fail('HUSH_ERANGE', `index ${i} is not below ${E} examples`);
-          lab[i] = 0;
-        }
-        queries = lab.reduce((n, x) => n + (x >= 0), 0);
-        labels = s.copy(lab);
-      }
-      const vp = s.copy(v);
-      const out = s.alloc(64), rng = s.alloc(C.sizeof_hush_rng), dd = s.alloc(8), di = s.alloc(8);
+      const cfg = pateConfig(s, mech, opts);
+      const idx = opts.indices === undefined ? null : toLabels(rt, opts.indices, 'indices');
+      const rep = s.alloc(C.sizeof_hush_pate_report);
+      const rng = noiseRng(s, opts, 'pate-ss');
       let rc;
       try {
-        rt.seedStream(rng, opts.seed, 'pate-ss', s);
-        rc = M._hush_pate_release_gnmax(rng, out, vp, T, E, K, labels, thr, s1, sigma, delta, order, beta, sigmaSS, 0);
+        rc = M._hush_pate_release_report(rng, rep, s.copy(v), T, E, idx ? s.copy(idx) : 0, idx ? idx.length : 0, cfg, 0);
       } finally {
         M._hush_rng_clear(rng);
       }
       rt.check(rc, 'pate.analyze (smooth sensitivity)');
-      rt.check(M._hush_pate_analyze_gnmax(dd, di, vp, T, E, K, labels, thr, s1, sigma, delta, conv, 0), 'pate.analyze');
-      // hush_pate_ss_release: eight doubles in declaration order
       return {
-        dataDependentEps: f64(dd), dataIndependentEps: f64(di), queries,
-        order: f64(out), beta: f64(out + 8), smoothSensitivity: f64(out + 40), releaseRdp: f64(out + 48),
-        releasedDataDependentEps: f64(out + 56),
+        ...readReport(rep, ['teachers', 'examples', 'queries', 'classes']),
+        private: !opts.reproducibleNoise, noise: opts.reproducibleNoise ? 'seed' : 'os',
+        ...readReport(rep, ['delta', 'data_dependent_eps', 'data_independent_eps', 'order', 'beta', 'sigma_ss',
+          'smooth_sensitivity', 'release_rdp', 'released_data_dependent_eps']),
       };
     });
   }
 
   const pate = Object.freeze({
     // opts: {mechanism: 'lnmax' | 'gnmax' | 'confident', noiseEps | sigma (+ threshold, sigma1),
-    // seed, classes (default max label + 1), delta (default 1e-5), conversion ('classic', the
-    // paper's, or 'improved'; GNMax and Confident-GNMax only)}. Returns {labels (Int32Array,
-    // -1 where declined), answered, epsilon (data-independent), dataDependentEpsilon (null when not
-    // defined; publishing it needs smooth sensitivity)}.
+    // classes (default max label + 1), delta (default 1e-5), conversion ('classic', the paper's,
+    // or 'improved'; GNMax and Confident-GNMax only), reproducibleNoise + seed}. Returns the
+    // report of `hush pate aggregate --json`: {labels (Int32Array, -1 where declined), teachers,
+    // examples, classes, answered, private, noise, epsilon (data-independent), dataDependentEps
+    // (null when not defined; publishing it needs smooth sensitivity), delta}.
     aggregate(votes, opts = {}) {
       const { v, T, E } = voteMatrix(votes);
       const mech = enumOf(MECHANISMS, opts.mechanism, 'mechanism');
-      let mx = 0;
-      for (const x of v) if (x > mx) mx = x;
-      const K = Math.max(2, opts.classes ?? mx + 1);
-      const delta = num(opts.delta ?? 1e-5, 'delta', { min: 0, max: 1, open: true });
-      const eps = opts.noiseEps ?? 0, sigma = opts.sigma ?? 0, thr = opts.threshold ?? 0, s1 = opts.sigma1 ?? 0;
       if (mech === C.HUSH_PATE_LNMAX && opts.conversion !== undefined) {
         throw rt.fail('HUSH_EARG', 'conversion applies to the 2018 analysis (gnmax, confident), not lnmax');
       }
-      const conv = enumOf(CONVERSIONS, opts.conversion ?? 'classic', 'conversion');
       return rt.with((s) => {
-        const vp = s.copy(v);
-        const labels = s.alloc(4 * E);
-        const answered = s.alloc(C.sizeof_size_t);
-        const rng = s.alloc(C.sizeof_hush_rng);
+        const cfg = pateConfig(s, mech, opts);
+        const labels = s.alloc(4 * E), rep = s.alloc(C.sizeof_hush_pate_report);
+        const rng = noiseRng(s, opts, 'pate');
         let rc;
         try {
-          rt.seedStream(rng, opts.seed, 'pate', s);
-          rc = M._hush_wasm_pate_aggregate(rng, labels, answered, vp, T, E, K, mech, eps, sigma, thr, s1);
+          rc = M._hush_pate_aggregate_report(rng, rep, labels, s.copy(v), T, E, cfg, 0);
         } finally {
           M._hush_rng_clear(rng);
         }
         rt.check(rc, 'pate.aggregate');
-        const dd = s.alloc(8), di = s.alloc(8), unused = s.alloc(8);
-        let dataDependentEpsilon = null;
-        if (mech === C.HUSH_PATE_LNMAX) {
-          rt.check(M._hush_pate_lnmax_epsilon(di, E, eps, delta, 8), 'pate epsilon');
-          if (M._hush_pate_analyze(dd, unused, vp, T, E, 0, 0, eps, delta, 8, 0) === 0) dataDependentEpsilon = f64(dd);
-        } else {
-          rt.check(M._hush_pate_analyze_gnmax(dd, di, vp, T, E, K, labels, thr, mech === C.HUSH_PATE_CONFIDENT ? s1 : 0,
-            sigma, delta, conv, 0), 'pate epsilon');
-          dataDependentEpsilon = f64(dd);
-        }
         return {
           labels: new Int32Array(rt.buffer.slice(labels, labels + 4 * E)),
-          answered: rt.u32At(answered),
-          epsilon: f64(di),
-          dataDependentEpsilon,
+          ...readReport(rep, ['teachers', 'examples', 'classes', 'answered']),
+          private: !opts.reproducibleNoise, noise: opts.reproducibleNoise ? 'seed' : 'os',
+          ...readReport(rep, ['epsilon', 'data_dependent_eps', 'delta']),
         };
       });
     },
 
     // PySyft 0.2 perform_analysis: opts {noiseEps, delta (default 1e-5), moments (default 8),
-    // indices (answered example indices; default every example once)}.
+    // indices (answered example indices; default every example once)}. Returns the report of
+    // `hush pate analyze --json`: {teachers, examples, queries, moments, noiseEps, delta,
+    // dataDependentEps, dataIndependentEps}.
     // With smoothSensitivity: true, the 2018 GNMax / Confident-GNMax analysis instead, its
     // data-dependent epsilon released with smooth sensitivity (as `hush pate analyze
     // --smooth-sensitivity`): opts {sigma, threshold + sigma1 (Confident), sigmaSS, beta (default
     // 0.49 / order), order (default: the grid order minimising the data-dependent epsilon),
-    // classes, indices (the answered examples), delta, seed (noise: sub-stream "pate-ss"),
-    // conversion of the unreleased epsilons ('classic' or 'improved')}.
+    // classes, indices (the answered examples), delta, reproducibleNoise + seed (noise: sub-stream
+    // "pate-ss"), conversion of the unreleased epsilons ('classic' or 'improved')}.
     analyze(votes, opts = {}) {
       if (opts.smoothSensitivity) return analyzeSS(votes, opts);
       const { v, T, E } = voteMatrix(votes);
       const noiseEps = num(opts.noiseEps, 'noiseEps', { min: 0, open: true });
-      const delta = num(opts.delta ?? 1e-5, 'delta', { min: 0, max: 1, open: true });
-      const moments = uint(opts.moments ?? 8, 'moments');
       return rt.with((s) => {
+        const cfg = pateConfig(s, C.HUSH_PATE_LNMAX, opts);
         const idx = opts.indices === undefined ? null : toLabels(rt, opts.indices, 'indices');
-        const dd = s.alloc(8), di = s.alloc(8);
-        rt.check(M._hush_pate_analyze(dd, di, s.copy(v), T, E, idx ? s.copy(idx) : 0, idx ? idx.length : 0, noiseEps,
-          delta, moments, 0), 'pate.analyze');
-        return { dataDependentEps: f64(dd), dataIndependentEps: f64(di) };
+        const rep = s.alloc(C.sizeof_hush_pate_report);
+        rt.check(M._hush_pate_analyze_report(rep, s.copy(v), T, E, idx ? s.copy(idx) : 0, idx ? idx.length : 0, cfg, 0),
+          'pate.analyze');
+        return {
+          ...readReport(rep, ['teachers', 'examples', 'queries']),
+          moments: opts.moments ?? 8, noiseEps,
+          ...readReport(rep, ['delta', 'data_dependent_eps', 'data_independent_eps']),
+        };
       });
     },
   });
 
-  return { DPSGD, Accountant, pate };
+  const odometerLoadToken = Symbol('load');
+  const odoRegistry = new FinalizationRegistry((cell) => {
+    if (cell.ptr) M._hush_odometer_free(cell.ptr);
+    cell.ptr = 0;
+  });
+  const dp = Object.freeze({ DPSGD, Accountant, Odometer });
+  return { DPSGD, Accountant, Odometer, dp, pate };
 }

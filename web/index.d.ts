@@ -426,48 +426,85 @@ export type DPEvent =
   | { kind: 'laplace'; noiseMultiplier: number };
 
 export declare class Accountant {
-  /** pldMaxBins defaults to 2^16 (about 5.8 MB); discretization (PLD bin width) to 1e-4. */
-  constructor(opts?: { kind?: 'rdp' | 'pld'; conversion?: 'improved' | 'classic'; pldMaxBins?: number; discretization?: number });
+  /** PLD grids adapt to the composition; pldMaxBins (default 2^16, about 17 MB) caps each grid. */
+  constructor(opts?: { kind?: 'rdp' | 'pld'; conversion?: 'improved' | 'classic'; pldMaxBins?: number });
   readonly kind: 'rdp' | 'pld';
   compose(event: DPEvent, count?: number): this;
+  /** An upper bound (PLD: pessimistic, never above RDP). */
   epsilon(delta: number): number;
+  /** lower <= true epsilon <= upper (RDP: lower 0). */
+  epsilonBounds(delta: number): { lower: number; upper: number };
   delta(epsilon: number): number;
+  reset(): this;
+  free(): void;
+}
+
+export type OdometerEvent = { count?: number; id?: string | Uint8Array } & (
+  | DPEvent
+  | { kind: 'discreteGaussianSum'; sigma: number; sensitivity: number; parties: number; dimension: number }
+  | { kind: 'rdpCurve'; orders: number[]; rdp: number[] }
+  | { kind: 'epsilonDelta'; epsilon: number; delta: number });
+
+/** A ledger of DP events against a budget (core hush_odometer); save() bytes go to IndexedDB or a file. */
+export declare class Odometer {
+  constructor(opts: { budgetEpsilon: number; budgetDelta?: number; accountant?: 'pld' | 'rdp'; pldMaxBins?: number });
+  static load(bytes: Uint8Array): Odometer;
+  /** true if charged, false if its id was already charged; throws HushError 'HUSH_EBUDGET' (nothing charged) over budget. */
+  charge(event: OdometerEvent): boolean;
+  wouldSpend(event?: OdometerEvent): { lower: number; upper: number };
+  spent(delta?: number): { lower: number; upper: number };
+  setBudget(budgetEpsilon: number, budgetDelta?: number): void;
+  entries(): Array<{ kind: string; count: number; samplingRate?: number; noiseMultiplier?: number; epsilon?: number; delta?: number; id?: Uint8Array }>;
+  save(): Uint8Array;
+  readonly count: number;
+  readonly budgetEpsilon: number;
+  readonly budgetDelta: number;
+  readonly freed: boolean;
   free(): void;
 }
 
 /** Teacher votes: one row per teacher, one label per example; or a row-major matrix. */
 export type Votes = ArrayLike<number>[] | { votes: Uint32Array | ArrayLike<number>; teachers: number; examples: number };
 
+/** Noise: the OS by default; reproducibleNoise: true derives it from seed (default 1): NOT private. */
+export interface PateNoise { reproducibleNoise?: boolean; seed?: Seed }
+
 export interface PateApi {
-  aggregate(votes: Votes, opts: {
+  /** The report of `hush pate aggregate --json`, keys in camelCase. */
+  aggregate(votes: Votes, opts: PateNoise & {
     mechanism: 'lnmax' | 'gnmax' | 'confident';
     noiseEps?: number;
     sigma?: number;
     threshold?: number;
     sigma1?: number;
-    seed?: Seed;
     classes?: number;
     delta?: number;
     /** RDP -> (eps, delta) conversion of the 2018 analysis (gnmax, confident); default 'classic'. */
     conversion?: 'classic' | 'improved';
-  }): { labels: Int32Array; answered: number; epsilon: number; dataDependentEpsilon: number | null };
+  }): {
+    labels: Int32Array; teachers: number; examples: number; classes: number; answered: number;
+    private: boolean; noise: 'os' | 'seed'; epsilon: number; dataDependentEps: number | null; delta: number;
+  };
   /** PySyft 0.2 perform_analysis(teacher_preds, indices, noise_eps, delta, moments). */
   analyze(votes: Votes, opts: { noiseEps: number; delta?: number; moments?: number; indices?: ArrayLike<number> }): {
+    teachers: number; examples: number; queries: number; moments: number; noiseEps: number; delta: number;
     dataDependentEps: number;
     dataIndependentEps: number;
   };
   /** The 2018 GNMax / Confident-GNMax analysis, with the data-dependent epsilon released through
    * smooth sensitivity (Papernot et al. 2018): only releasedDataDependentEps may be published. */
-  analyze(votes: Votes, opts: {
+  analyze(votes: Votes, opts: PateNoise & {
     smoothSensitivity: true; sigma: number; sigmaSS: number; threshold?: number; sigma1?: number;
-    beta?: number; order?: number; classes?: number; indices?: ArrayLike<number>; delta?: number; seed?: Seed;
+    beta?: number; order?: number; classes?: number; indices?: ArrayLike<number>; delta?: number;
     conversion?: 'classic' | 'improved';
   }): {
+    teachers: number; examples: number; queries: number; classes: number; private: boolean; noise: 'os' | 'seed';
+    delta: number;
     dataDependentEps: number;
     dataIndependentEps: number;
-    queries: number;
     order: number;
     beta: number;
+    sigmaSs: number;
     smoothSensitivity: number;
     releaseRdp: number;
     releasedDataDependentEps: number;
@@ -527,8 +564,12 @@ export interface Hush {
   readonly channel: ChannelApi;
   /** The `hush train` pipeline with the canonical seeding: same seed, same model bytes as the CLI. */
   train(opts: TrainOptions): Promise<TrainResult>;
+  /** Differential privacy (core/include/hush/dp.h). */
+  readonly dp: { readonly DPSGD: typeof DPSGD; readonly Accountant: typeof Accountant; readonly Odometer: typeof Odometer };
   readonly DPSGD: typeof DPSGD;
   readonly Accountant: typeof Accountant;
+  readonly Odometer: typeof Odometer;
+  /** PATE (core/include/hush/pate.h). */
   readonly pate: PateApi;
   /** Secure aggregation (core/include/hush/secagg.h). */
   readonly secagg: SecAggApi;

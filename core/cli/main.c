@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ledger.h"
 
 static const char usage[] =
     "usage: hush <command> [options]\n"
@@ -15,17 +16,24 @@ static const char usage[] =
     "           [--sampling poisson|shuffle] [--microbatches M]]\n"
     "  eval    --model MODEL --data FILE [--format ...] [--json]\n"
     "  privacy --sampling-rate Q --noise-multiplier S --steps T --delta D [--accountant rdp|pld]\n"
-    "          [--orders LIST] [--conversion improved|classic] [--discretization H] [--json]\n"
+    "          [--orders LIST] [--conversion improved|classic] [--json]\n"
     "          (RDP by default, with the improved RDP->(eps,delta) conversion)\n"
     "  privacy --mechanism gaussian --epsilon E --delta D [--sensitivity S] [--json]\n"
     "  privacy --mechanism laplace --epsilon E [--sensitivity S] [--json]\n"
     "  pate analyze --votes FILE [--indices FILE] --noise-eps E --delta D [--moments 8] [--json]\n"
     "  pate analyze --votes FILE [--indices FILE] --smooth-sensitivity --sigma S [--threshold T\n"
-    "          --sigma1 S1] --sigma-ss SS [--beta B] [--order L] [--delta D] [--seed S]\n"
+    "          --sigma1 S1] --sigma-ss SS [--beta B] [--order L] [--delta D]\n"
+    "          [--reproducible-noise [--seed S]]\n"
     "          [--conversion classic|improved] [--json]\n"
     "  pate aggregate --votes FILE --mechanism lnmax|gnmax|confident (--noise-eps E | --sigma S\n"
-    "          [--threshold T --sigma1 S1]) --seed S [--delta D] [--classes K]\n"
+    "          [--threshold T --sigma1 S1]) [--reproducible-noise [--seed S]] [--delta D] [--classes K]\n"
     "          [--conversion classic|improved] [--json]\n"
+    "  ledger create FILE --budget-epsilon E [--budget-delta D] [--accountant pld|rdp] [--json]\n"
+    "  ledger show FILE [--delta D] [--json]\n"
+    "  ledger charge|spend FILE (--sampling-rate Q --noise-multiplier S --steps T | --mechanism\n"
+    "          gaussian|laplace --noise-multiplier S | --mechanism ddp --sigma S --sensitivity D\n"
+    "          --parties N --dimension K | --epsilon E --event-delta D) [--steps T] [--id ID] [--json]\n"
+    "  ledger budget FILE --budget-epsilon E [--budget-delta D] [--json]\n"
     "  secagg sim --inputs FILE | --clients N --dim D   --threshold T [--max-corrupt C] [--min-honest K]\n"
     "          [--bits K] [--neighbours D] [--authenticated] [--seed S] [--drop ROUND:CLIENT,...]\n"
     "          [--out SUM_FILE] [--json]\n"
@@ -60,6 +68,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "mpc")) return cmd_mpc(argc - 2, argv + 2);
     if (!strcmp(cmd, "secagg")) return cmd_secagg(argc - 2, argv + 2);
     if (!strcmp(cmd, "pate")) return cmd_pate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "ledger")) return cmd_ledger(argc - 2, argv + 2);
 #ifdef HUSH_CLI_NET
     if (!strcmp(cmd, "agg")) return cmd_agg(argc - 2, argv + 2);
 #endif

@@ -3,23 +3,22 @@
  *   hush pate analyze --votes FILE [--indices FILE] --noise-eps E --delta D [--moments 8] [--json]
  *   hush pate analyze --votes FILE [--indices FILE] --smooth-sensitivity --sigma S
  *                     [--threshold T --sigma1 S1] --sigma-ss SS [--beta B] [--order L]
- *                     [--delta D] [--classes K] [--seed S] [--conversion classic|improved] [--json]
+ *                     [--delta D] [--classes K] [--reproducible-noise [--seed S]]
+ *                     [--conversion classic|improved] [--json]
  *   hush pate aggregate --votes FILE --mechanism lnmax|gnmax|confident
- *                       (--noise-eps E | --sigma S [--threshold T --sigma1 S1]) --seed S
- *                       [--delta D] [--classes K] [--conversion classic|improved] [--json]
+ *                       (--noise-eps E | --sigma S [--threshold T --sigma1 S1])
+ *                       [--reproducible-noise [--seed S]] [--delta D] [--classes K]
+ *                       [--conversion classic|improved] [--json]
  *
  * The votes file is CSV: one row per teacher, one column per example, integer labels 0..K-1. The
- * indices file lists answered example indices (commas or whitespace). Both are parsed here with a
- * line number on every error (exit 1). analyze follows PySyft 0.2's perform_analysis; aggregate
- * draws its noise from the sub-stream "pate" of the seed and reports the data-independent epsilon
- * (safe to publish) and the data-dependent one (which itself depends on the votes: publishing it
- * needs smooth sensitivity). analyze --smooth-sensitivity does that: the 2018 GNMax /
- * Confident-GNMax analysis (--indices = the answered examples, default all; the threshold check
- * is paid by every example) released with hush_pate_release_gnmax, its noise from the sub-stream
- * "pate-ss" of the seed; it adds smooth_sensitivity and released_data_dependent_eps.
- * --conversion picks the RDP -> (eps, delta) conversion of the 2018 analysis (GNMax and
- * Confident-GNMax): classic by default, as the paper's code; improved is the tighter bound. The
- * smooth-sensitivity release keeps the paper's classic conversion at its fixed order. */
+ * indices file lists answered example indices (commas or whitespace). Both are parsed in
+ * core/src/io/votes.c with a line number on every error (exit 1). What is computed and printed
+ * is the core's hush_pate_*_report (core/src/dp/pate_report.c; hush.pate in JS returns the same
+ * fields). Noise (aggregate, and the smooth-sensitivity release) comes from the OS CSPRNG; with
+ * --reproducible-noise it comes from the sub-stream "pate" ("pate-ss") of --seed (default 1),
+ * which anyone who knows the seed can subtract: a warning goes to stderr and the JSON says
+ * "private": false. --conversion picks the RDP -> (eps, delta) conversion of the 2018 analysis:
+ * classic by default, as the paper's code; improved is the tighter bound. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +26,10 @@
 
 #include "cli.h"
 
-static const char *const pate_flags[] = {"json", "smooth-sensitivity", NULL};
+static const char *const pate_flags[] = {"json", "smooth-sensitivity", "reproducible-noise", NULL};
 
 /* --conversion classic|improved (default classic) into *out; CLI_EXIT_USAGE on anything else. */
-static int parse_conversion(cli_args *a, int *out, const char **name) {
+static int parse_conversion(cli_args *a, enum hush_dp_conversion *out, const char **name) {
     *name = cli_str(a, "conversion", "classic");
     if (!strcmp(*name, "classic")) *out = HUSH_DP_CONVERSION_CLASSIC;
     else if (!strcmp(*name, "improved")) *out = HUSH_DP_CONVERSION_IMPROVED;
@@ -41,6 +40,41 @@ static int parse_conversion(cli_args *a, int *out, const char **name) {
     return 0;
 }
 
+
+/* The noise source: the OS, or (--reproducible-noise) the named sub-stream of --seed. */
+typedef struct noise_src {
+    int reproducible;
+    uint64_t seed;
+} noise_src;
+
+static int parse_noise(cli_args *a, noise_src *n) {
+    n->reproducible = cli_flag(a, "reproducible-noise");
+    int has_seed = cli_str(a, "seed", NULL) != NULL;
+    int rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &n->seed);
+    if (rc) return rc;
+    if (has_seed && !n->reproducible) {
+        cli_error("--seed makes the noise public: it needs --reproducible-noise (the default noise comes from the OS)");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int noise_rng(hush_rng *rng, const noise_src *n, const char *stream) {
+    if (!n->reproducible) return hush_rng_init_random(rng);
+    fprintf(stderr, "hush: warning: --reproducible-noise: the noise is derived from seed %llu and anyone who knows it "
+                    "can remove it; the result is not private\n",
+            (unsigned long long)n->seed);
+    hush_rng master;
+    int st = hush_rng_init_u64(&master, n->seed);
+    if (st == HUSH_OK) st = hush_rng_derive(rng, &master, stream);
+    hush_rng_clear(&master);
+    return st;
+}
+
+static void json_noise(const noise_src *n) {
+    printf(",\"private\":%s,\"noise\":\"%s\"", n->reproducible ? "false" : "true", n->reproducible ? "seed" : "os");
+    if (n->reproducible) printf(",\"seed\":%llu", (unsigned long long)n->seed);
+}
 
 static void json_num(const char *key, double v) {
     if (!isfinite(v)) {
@@ -126,14 +160,16 @@ static int analyze_ss(cli_args *a, int json) {
     const char *vpath = cli_str(a, "votes", NULL), *ipath = cli_str(a, "indices", NULL);
     int has_thr = cli_str(a, "threshold", NULL) != NULL, has_s1 = cli_str(a, "sigma1", NULL) != NULL;
     double sigma, thr, s1, delta, beta, sigma_ss, order;
-    uint64_t seed, classes;
-    int rc, conv;
+    uint64_t classes;
+    int rc;
+    enum hush_dp_conversion conv;
     const char *conv_name;
+    noise_src ns;
     if ((rc = parse_conversion(a, &conv, &conv_name)) || (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
         (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) ||
         (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) || (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
         (rc = cli_f64(a, "beta", 0.0, 0.0, 1e3, &beta)) || (rc = cli_f64(a, "sigma-ss", 0.0, 0.0, 1e6, &sigma_ss)) ||
-        (rc = cli_f64(a, "order", 0.0, 0.0, 1e6, &order)) || (rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &seed)) ||
+        (rc = cli_f64(a, "order", 0.0, 0.0, 1e6, &order)) || (rc = parse_noise(a, &ns)) ||
         (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
         return rc;
     if (!vpath || !(sigma > 0) || !(sigma_ss >= 0.01) || has_thr != has_s1 || (has_s1 && !(s1 > 0)) ||
@@ -145,78 +181,67 @@ static int analyze_ss(cli_args *a, int json) {
     uint32_t *votes = NULL, *idx = NULL, mx;
     size_t T, E, n_idx = 0;
     if ((rc = load_analysis_inputs(vpath, ipath, &votes, &T, &E, &mx, &idx, &n_idx))) return rc;
-    uint32_t K = classes ? (uint32_t)classes : mx + 1;
-    if (K < 2) K = 2;
-    int32_t *labels = ipath ? malloc(E * sizeof *labels) : NULL;
-    if (mx >= K || (ipath && !labels)) {
-        free(votes);
-        free(idx);
-        free(labels);
-        if (mx >= K) cli_error("%s: label %u is not below --classes %u", vpath, mx, K);
-        else cli_error("out of memory");
-        return CLI_EXIT_FAIL;
-    }
-    size_t answered = E;
-    if (ipath) { /* the answered examples; repeats mark the same example */
-        for (size_t e = 0; e < E; e++) labels[e] = -1;
-        for (size_t i = 0; i < n_idx; i++) labels[idx[i]] = 0;
-        answered = 0;
-        for (size_t e = 0; e < E; e++) answered += labels[e] >= 0;
-    }
-    hush_rng master, rng;
+    hush_pate_config cfg;
+    int st = hush_pate_config_init(&cfg, has_s1 ? HUSH_PATE_CONFIDENT : HUSH_PATE_GNMAX);
+    cfg.sigma = sigma;
+    cfg.threshold = thr;
+    cfg.sigma1 = has_s1 ? s1 : 0.0;
+    cfg.delta = delta;
+    cfg.conversion = conv;
+    cfg.n_classes = (uint32_t)classes;
+    cfg.order = order;
+    cfg.beta = beta;
+    cfg.sigma_ss = sigma_ss;
+    hush_rng rng;
     memset(&rng, 0, sizeof rng);
-    hush_pate_ss_release o;
-    double dd = NAN, di = NAN;
-    s1 = has_s1 ? s1 : 0.0;
-    int st = hush_rng_init_u64(&master, seed);
-    if (st == HUSH_OK) st = hush_rng_derive(&rng, &master, "pate-ss");
-    if (st == HUSH_OK)
-        st = hush_pate_release_gnmax(&rng, &o, votes, T, E, K, labels, thr, s1, sigma, delta, order, beta, sigma_ss,
-                                     NULL);
-    if (st == HUSH_OK)
-        st = hush_pate_analyze_gnmax(&dd, &di, votes, T, E, K, labels, thr, s1, sigma, delta, conv, NULL);
-    hush_rng_clear(&master);
+    hush_pate_report r;
+    if (st == HUSH_OK) st = noise_rng(&rng, &ns, "pate-ss");
+    if (st == HUSH_OK) st = hush_pate_release_report(&rng, &r, votes, T, E, ipath ? idx : NULL, n_idx, &cfg, NULL);
     hush_rng_clear(&rng);
     free(votes);
     free(idx);
-    free(labels);
     if (st == HUSH_EUNSUPPORTED) {
-        cli_error("smooth sensitivity: the paper's conditions C5-C6 fail for sigma %g, %u classes at this order; "
-                  "use a larger --sigma or another --order", sigma, K);
+        cli_error("smooth sensitivity: the paper's conditions C5-C6 fail for sigma %g at this order; "
+                  "use a larger --sigma or another --order", sigma);
         return CLI_EXIT_FAIL;
     }
     if (st == HUSH_ERANGE && beta > 0) {
-        cli_error("smooth sensitivity: the order must be below 1 / (2 beta) = %g", 0.5 / beta);
+        cli_error("smooth sensitivity: the order must be below 1 / (2 beta) = %g (or a label is not below --classes)",
+                  0.5 / beta);
+        return CLI_EXIT_FAIL;
+    }
+    if (st == HUSH_ERANGE && classes) {
+        cli_error("%s: label %u is not below --classes %llu", vpath, mx, (unsigned long long)classes);
         return CLI_EXIT_FAIL;
     }
     if (st) return fail_status("pate analyze --smooth-sensitivity", st);
     if (json) {
-        printf("{\"command\":\"pate-analyze\",\"teachers\":%zu,\"examples\":%zu,\"queries\":%zu,\"classes\":%u,"
-               "\"seed\":%llu",
-               T, E, answered, K, (unsigned long long)seed);
+        printf("{\"command\":\"pate-analyze\",\"teachers\":%zu,\"examples\":%zu,\"queries\":%zu,\"classes\":%zu",
+               r.teachers, r.examples, r.queries, r.classes);
+        json_noise(&ns);
         json_num("sigma", sigma);
         if (has_s1) {
             json_num("threshold", thr);
             json_num("sigma1", s1);
         }
-        json_num("delta", delta);
+        json_num("delta", r.delta);
         printf(",\"conversion\":\"%s\"", conv_name);
-        json_num("data_dependent_eps", dd);
-        json_num("data_independent_eps", di);
-        json_num("order", o.order);
-        json_num("beta", o.beta);
-        json_num("sigma_ss", sigma_ss);
-        json_num("smooth_sensitivity", o.smooth_sensitivity);
-        json_num("release_rdp", o.release_rdp);
-        json_num("released_data_dependent_eps", o.released_data_dependent_eps);
+        json_num("data_dependent_eps", r.data_dependent_eps);
+        json_num("data_independent_eps", r.data_independent_eps);
+        json_num("order", r.order);
+        json_num("beta", r.beta);
+        json_num("sigma_ss", r.sigma_ss);
+        json_num("smooth_sensitivity", r.smooth_sensitivity);
+        json_num("release_rdp", r.release_rdp);
+        json_num("released_data_dependent_eps", r.released_data_dependent_eps);
         printf("}\n");
     } else {
         printf("data-dependent epsilon %.6f (not publishable), data-independent epsilon %.6f (delta %g, %s "
                "conversion)\n",
-               dd, di, delta, conv_name);
+               r.data_dependent_eps, r.data_independent_eps, delta, conv_name);
         printf("order %g, beta %g: smooth sensitivity %.6g, release cost %.6f RDP; released data-dependent epsilon "
                "%.6f\n",
-               o.order, o.beta, o.smooth_sensitivity, o.release_rdp, o.released_data_dependent_eps);
+               r.order, r.beta, r.smooth_sensitivity, r.release_rdp, r.released_data_dependent_eps);
     }
     return 0;
 }
@@ -236,8 +261,13 @@ static int analyze(cli_args *a, int json) {
     uint32_t *votes = NULL, *idx = NULL, mx;
     size_t T, E, n_idx = 0;
     if ((rc = load_analysis_inputs(vpath, ipath, &votes, &T, &E, &mx, &idx, &n_idx))) return rc;
-    double dd, di;
-    int st = hush_pate_analyze(&dd, &di, votes, T, E, idx, n_idx, eps, delta, (uint32_t)moments, NULL);
+    hush_pate_config cfg;
+    hush_pate_report r;
+    int st = hush_pate_config_init(&cfg, HUSH_PATE_LNMAX);
+    cfg.noise_eps = eps;
+    cfg.delta = delta;
+    cfg.moments = (uint32_t)moments;
+    if (st == HUSH_OK) st = hush_pate_analyze_report(&r, votes, T, E, ipath ? idx : NULL, n_idx, &cfg, NULL);
     free(votes);
     free(idx);
     if (st == HUSH_EFORMAT) {
@@ -246,15 +276,16 @@ static int analyze(cli_args *a, int json) {
     }
     if (st) return fail_status("pate analyze", st);
     if (json) {
-        printf("{\"command\":\"pate-analyze\",\"teachers\":%zu,\"examples\":%zu,\"queries\":%zu,\"moments\":%llu", T, E,
-               ipath ? n_idx : E, (unsigned long long)moments);
+        printf("{\"command\":\"pate-analyze\",\"teachers\":%zu,\"examples\":%zu,\"queries\":%zu,\"moments\":%llu",
+               r.teachers, r.examples, r.queries, (unsigned long long)moments);
         json_num("noise_eps", eps);
-        json_num("delta", delta);
-        json_num("data_dependent_eps", dd);
-        json_num("data_independent_eps", di);
+        json_num("delta", r.delta);
+        json_num("data_dependent_eps", r.data_dependent_eps);
+        json_num("data_independent_eps", r.data_independent_eps);
         printf("}\n");
     } else {
-        printf("data-dependent epsilon %.6f, data-independent epsilon %.6f (delta %g)\n", dd, di, delta);
+        printf("data-dependent epsilon %.6f, data-independent epsilon %.6f (delta %g)\n", r.data_dependent_eps,
+               r.data_independent_eps, delta);
     }
     return 0;
 }
@@ -264,31 +295,32 @@ static int aggregate(cli_args *a, int json) {
     int has_eps = cli_str(a, "noise-eps", NULL) != NULL, has_sigma = cli_str(a, "sigma", NULL) != NULL;
     int has_thr = cli_str(a, "threshold", NULL) != NULL, has_s1 = cli_str(a, "sigma1", NULL) != NULL;
     double eps, sigma, thr, s1, delta;
-    uint64_t seed, classes;
-    int rc, conv;
+    uint64_t classes;
+    int rc;
+    enum hush_dp_conversion conv;
     const char *conv_name;
+    noise_src ns;
     int has_conv = cli_str(a, "conversion", NULL) != NULL;
     if ((rc = parse_conversion(a, &conv, &conv_name)) || (rc = cli_f64(a, "noise-eps", 0.0, 0.0, 1e6, &eps)) ||
         (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
         (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) || (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) ||
-        (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) || (rc = cli_u64(a, "seed", 1, 0, UINT64_MAX, &seed)) ||
+        (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) || (rc = parse_noise(a, &ns)) ||
         (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
         return rc;
-    hush_pate_config cfg;
-    memset(&cfg, 0, sizeof cfg);
     if (!vpath || !mech) {
         cli_error("pate aggregate needs --votes FILE and --mechanism lnmax|gnmax|confident");
         return CLI_EXIT_USAGE;
     }
+    enum hush_pate_mechanism m;
     if (!strcmp(mech, "lnmax")) {
-        cfg.mechanism = HUSH_PATE_LNMAX;
+        m = HUSH_PATE_LNMAX;
         if (!has_eps || has_sigma || has_thr || has_s1 || has_conv || !(eps > 0)) {
             cli_error("--mechanism lnmax takes --noise-eps E > 0 (only; its analysis is PySyft's moments bound)");
             return CLI_EXIT_USAGE;
         }
     } else if (!strcmp(mech, "gnmax") || !strcmp(mech, "confident")) {
-        int conf = mech[0] == 'c';
-        cfg.mechanism = conf ? HUSH_PATE_CONFIDENT : HUSH_PATE_GNMAX;
+        int conf = !strcmp(mech, "confident");
+        m = conf ? HUSH_PATE_CONFIDENT : HUSH_PATE_GNMAX;
         if (has_eps || !(sigma > 0) || (conf && (!has_thr || !(s1 > 0))) || (!conf && (has_thr || has_s1))) {
             cli_error(conf ? "--mechanism confident takes --sigma S --threshold T --sigma1 S1"
                            : "--mechanism gnmax takes --sigma S (only)");
@@ -298,69 +330,63 @@ static int aggregate(cli_args *a, int json) {
         cli_error("unknown --mechanism '%s' (lnmax, gnmax or confident)", mech);
         return CLI_EXIT_USAGE;
     }
+    hush_pate_config cfg;
+    if (hush_pate_config_init(&cfg, m) != HUSH_OK) return CLI_EXIT_FAIL;
     cfg.noise_eps = eps;
     cfg.sigma = sigma;
     cfg.threshold = thr;
     cfg.sigma1 = s1;
+    cfg.delta = delta;
+    cfg.conversion = conv;
+    cfg.n_classes = (uint32_t)classes;
     uint32_t *votes = NULL, mx;
     size_t T, E;
     if ((rc = load_votes(vpath, &votes, &T, &E, &mx))) return rc;
-    uint32_t K = classes ? (uint32_t)classes : mx + 1;
-    if (K < 2) K = 2;
-    if (mx >= K) {
-        free(votes);
-        cli_error("%s: label %u is not below --classes %u", vpath, mx, K);
-        return CLI_EXIT_FAIL;
-    }
     int32_t *labels = malloc(E * sizeof *labels);
-    hush_rng master, rng;
+    hush_rng rng;
     memset(&rng, 0, sizeof rng);
-    size_t answered = 0;
-    double di = NAN, dd = NAN;
-    int st = labels ? hush_rng_init_u64(&master, seed) : HUSH_ENOMEM;
-    if (st == HUSH_OK) st = hush_rng_derive(&rng, &master, "pate");
-    if (st == HUSH_OK) st = hush_pate_aggregate(&rng, labels, &answered, votes, T, E, K, &cfg, NULL);
-    if (st == HUSH_OK) {
-        if (cfg.mechanism == HUSH_PATE_LNMAX) {
-            st = hush_pate_lnmax_epsilon(&di, E, eps, delta, 8);
-            double unused;
-            /* data-dependent only where PySyft's label convention holds */
-            if (st == HUSH_OK && hush_pate_analyze(&dd, &unused, votes, T, E, NULL, 0, eps, delta, 8, NULL) != HUSH_OK)
-                dd = NAN;
-        } else {
-            st = hush_pate_analyze_gnmax(&dd, &di, votes, T, E, K, labels, thr,
-                                         cfg.mechanism == HUSH_PATE_CONFIDENT ? s1 : 0.0, sigma, delta, conv, NULL);
-        }
-    }
-    hush_rng_clear(&master);
+    hush_pate_report r;
+    int st = labels ? noise_rng(&rng, &ns, "pate") : HUSH_ENOMEM;
+    if (st == HUSH_OK) st = hush_pate_aggregate_report(&rng, &r, labels, votes, T, E, &cfg, NULL);
     hush_rng_clear(&rng);
     free(votes);
+    if (st == HUSH_ERANGE && classes && mx >= classes) {
+        free(labels);
+        cli_error("%s: label %u is not below --classes %llu", vpath, mx, (unsigned long long)classes);
+        return CLI_EXIT_FAIL;
+    }
     if (st) {
         free(labels);
         return fail_status("pate aggregate", st);
     }
     if (json) {
-        printf("{\"command\":\"pate-aggregate\",\"mechanism\":\"%s\",\"teachers\":%zu,\"examples\":%zu,\"classes\":%u,"
-               "\"answered\":%zu,\"seed\":%llu",
-               mech, T, E, K, answered, (unsigned long long)seed);
-        json_num("epsilon", di);
-        json_num("data_dependent_eps", dd);
-        json_num("delta", delta);
-        if (cfg.mechanism != HUSH_PATE_LNMAX) printf(",\"conversion\":\"%s\"", conv_name);
+        printf("{\"command\":\"pate-aggregate\",\"mechanism\":\"%s\",\"teachers\":%zu,\"examples\":%zu,\"classes\":%zu,"
+               "\"answered\":%zu",
+               mech, r.teachers, r.examples, r.classes, r.answered);
+        json_noise(&ns);
+        json_num("epsilon", r.epsilon);
+        json_num("data_dependent_eps", r.data_dependent_eps);
+        json_num("delta", r.delta);
+        if (m != HUSH_PATE_LNMAX) printf(",\"conversion\":\"%s\"", conv_name);
         printf(",\"labels\":[");
         for (size_t e = 0; e < E; e++) printf("%s%d", e ? "," : "", (int)labels[e]);
         printf("]}\n");
     } else {
         for (size_t e = 0; e < E; e++) printf("%s%d", e ? "," : "", (int)labels[e]);
-        printf("\n%zu of %zu answered; epsilon %.6f (data-independent), %.6f (data-dependent) at delta %g\n", answered,
-               E, di, dd, delta);
+        printf("\n%zu of %zu answered; epsilon %.6f (data-independent), %.6f (data-dependent) at delta %g\n",
+               r.answered, E, r.epsilon, r.data_dependent_eps, delta);
     }
     free(labels);
     return 0;
 }
 
 int cmd_pate(int argc, char **argv) {
-    if (argc < 1 || (strcmp(argv[0], "analyze") && strcmp(argv[0], "aggregate"))) {
+    enum { ANALYZE, AGGREGATE } sub;
+    if (argc >= 1 && !strcmp(argv[0], "analyze"))
+        sub = ANALYZE;
+    else if (argc >= 1 && !strcmp(argv[0], "aggregate"))
+        sub = AGGREGATE;
+    else {
         cli_error("pate needs a subcommand: analyze or aggregate");
         return CLI_EXIT_USAGE;
     }
@@ -368,6 +394,6 @@ int cmd_pate(int argc, char **argv) {
     int rc = cli_parse(&a, argc - 1, argv + 1, pate_flags);
     if (rc) return rc;
     int json = cli_flag(&a, "json");
-    if (argv[0][1] == 'n' && cli_flag(&a, "smooth-sensitivity")) return analyze_ss(&a, json);
-    return argv[0][1] == 'n' ? analyze(&a, json) : aggregate(&a, json);
+    if (sub == AGGREGATE) return aggregate(&a, json);
+    return cli_flag(&a, "smooth-sensitivity") ? analyze_ss(&a, json) : analyze(&a, json);
 }

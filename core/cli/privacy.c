@@ -115,7 +115,7 @@ int cmd_privacy(int argc, char **argv) {
     const char *mech = cli_str(&a, "mechanism", NULL);
     if (mech) return mechanism(&a, mech, json);
 
-    double q, sigma, delta, h;
+    double q, sigma, delta;
     uint64_t steps;
     const char *kind = cli_str(&a, "accountant", "rdp");
     const char *conv = cli_str(&a, "conversion", "improved");
@@ -123,8 +123,7 @@ int cmd_privacy(int argc, char **argv) {
     if ((rc = cli_f64(&a, "sampling-rate", NAN, 0.0, 1.0, &q)) ||
         (rc = cli_f64(&a, "noise-multiplier", NAN, 0.0, 1e6, &sigma)) ||
         (rc = cli_u64(&a, "steps", 0, 1, (uint64_t)1 << 53, &steps)) ||
-        (rc = cli_f64(&a, "delta", NAN, 1e-300, 1.0, &delta)) ||
-        (rc = cli_f64(&a, "discretization", 1e-4, 1e-7, 1.0, &h)) || (rc = cli_done(&a)))
+        (rc = cli_f64(&a, "delta", NAN, 1e-300, 1.0, &delta)) || (rc = cli_done(&a)))
         return rc;
     if (isnan(q) || isnan(sigma) || steps == 0 || isnan(delta)) {
         cli_error("privacy needs --sampling-rate Q --noise-multiplier S --steps T --delta D "
@@ -149,14 +148,13 @@ int cmd_privacy(int argc, char **argv) {
     size_t n_orders = 0;
     if (orders_s && (rc = parse_orders(orders_s, orders, &n_orders))) return rc;
 
-    hush_accountant_options opt;
-    memset(&opt, 0, sizeof opt);
+    hush_accountant_config opt;
+    hush_accountant *acc = NULL;
+    rc = hush_accountant_config_init(&opt, is_pld ? HUSH_ACCOUNTANT_PLD : HUSH_ACCOUNTANT_RDP);
     opt.orders = n_orders ? orders : NULL;
     opt.n_orders = n_orders;
-    opt.conversion = conversion;
-    opt.pld_discretization = h;
-    hush_accountant *acc = NULL;
-    rc = hush_accountant_create(&acc, is_pld ? HUSH_ACCOUNTANT_PLD : HUSH_ACCOUNTANT_RDP, &opt, NULL);
+    opt.conversion = (enum hush_dp_conversion)conversion;
+    if (rc == HUSH_OK) rc = hush_accountant_create(&acc, &opt, NULL);
     if (rc != HUSH_OK) {
         cli_error("cannot create the accountant: %s", hush_strerror(rc));
         return rc == HUSH_EARG ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
@@ -166,14 +164,13 @@ int cmd_privacy(int argc, char **argv) {
     ev.kind = HUSH_DP_EVENT_SAMPLED_GAUSSIAN;
     ev.noise_multiplier = sigma;
     ev.sampling_rate = q;
-    double eps = 0, order = 0;
+    double eps = 0, order = 0, lower = 0;
     rc = hush_accountant_compose(acc, &ev, steps);
-    if (rc == HUSH_OK) rc = hush_accountant_epsilon(acc, &eps, &order, delta);
+    if (rc == HUSH_OK && is_pld) rc = hush_accountant_epsilon_bounds(acc, &lower, &eps, delta);
+    if (rc == HUSH_OK && !is_pld) rc = hush_accountant_epsilon(acc, &eps, &order, delta);
     hush_accountant_free(acc);
     if (rc != HUSH_OK) {
-        cli_error("accounting failed: %s%s", hush_strerror(rc),
-                  rc == HUSH_ERANGE && is_pld ? " (the loss distribution is too wide: try a larger --discretization)"
-                                              : "");
+        cli_error("accounting failed: %s", hush_strerror(rc));
         return CLI_EXIT_FAIL;
     }
     if (json) {
@@ -181,7 +178,7 @@ int cmd_privacy(int argc, char **argv) {
         json_num("epsilon", eps, 0);
         json_num("delta", delta, 0);
         if (is_pld)
-            json_num("discretization", h, 0);
+            json_num("epsilon_lower", lower, 0);
         else {
             json_num("order", isfinite(eps) ? order : NAN, 0);
             printf("\"conversion\":\"%s\",", conv);
@@ -192,8 +189,8 @@ int cmd_privacy(int argc, char **argv) {
         printf("}\n");
     } else if (is_pld) {
         printf("DP-SGD with sampling rate %g, noise multiplier %g and %llu steps satisfies (%.6g, %g)-DP "
-               "(PLD accountant, discretization %g).\n",
-               q, sigma, (unsigned long long)steps, eps, delta, h);
+               "(PLD accountant; the true epsilon is at least %.6g).\n",
+               q, sigma, (unsigned long long)steps, eps, delta, lower);
     } else {
         printf("DP-SGD with sampling rate %g, noise multiplier %g and %llu steps satisfies (%.6g, %g)-DP "
                "(RDP accountant, %s conversion, optimal order %g).\n",

@@ -7,6 +7,7 @@
 #include "hush/nn.h"
 #include "hush/data.h"
 #include "hush/dp.h"
+#include "hush/pate.h"
 #include "hush/channel.h"
 #include "hush/mpc.h"
 #include "hush/secagg.h"

@@ -36,8 +36,11 @@ static void refused(const hush_allocator *bad) {
     CHECK_RC(hush_optim_create(&o, &oc, 8, bad), HUSH_EARG);
 
     hush_accountant *acc = NULL;
-    CHECK_RC(hush_accountant_create(&acc, HUSH_ACCOUNTANT_RDP, NULL, bad), HUSH_EARG);
-    CHECK_RC(hush_accountant_create(&acc, HUSH_ACCOUNTANT_PLD, NULL, bad), HUSH_EARG);
+    hush_accountant_config acfg;
+    CHECK_OK(hush_accountant_config_init(&acfg, HUSH_ACCOUNTANT_RDP));
+    CHECK_RC(hush_accountant_create(&acc, &acfg, bad), HUSH_EARG);
+    CHECK_OK(hush_accountant_config_init(&acfg, HUSH_ACCOUNTANT_PLD));
+    CHECK_RC(hush_accountant_create(&acc, &acfg, bad), HUSH_EARG);
 
     hush_rng rng;
     CHECK_OK(hush_rng_init_u64(&rng, 1));
@@ -65,8 +68,7 @@ static void refused(const hush_allocator *bad) {
     uint32_t votes[4] = {0, 1, 1, 1};
     int32_t labels[2];
     hush_pate_config pc;
-    memset(&pc, 0, sizeof pc);
-    pc.mechanism = HUSH_PATE_LNMAX;
+    CHECK_OK(hush_pate_config_init(&pc, HUSH_PATE_LNMAX));
     pc.noise_eps = 1.0;
     CHECK_RC(hush_pate_aggregate(&rng, labels, NULL, votes, 2, 2, 2, &pc, bad), HUSH_EARG);
     double e1, e2;

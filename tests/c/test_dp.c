@@ -8,6 +8,7 @@
 #include "check.h"
 #include "hush.h"
 #include "kat.h"
+#include "pld_ref.h"
 
 static double num(const kat_case *c, const char *name) {
     const char *v = kat_get(c, name);
@@ -31,7 +32,15 @@ static size_t kat_orders(const kat_case *c, double *o, size_t cap) {
     return n == (size_t)-1 ? 0 : n;
 }
 
-static int kat_conversion(const kat_case *c) {
+static hush_accountant *new_acc(enum hush_accountant_kind kind) {
+    hush_accountant_config cfg;
+    hush_accountant *a = NULL;
+    CHECK_OK(hush_accountant_config_init(&cfg, kind));
+    CHECK_OK(hush_accountant_create(&a, &cfg, NULL));
+    return a;
+}
+
+static enum hush_dp_conversion kat_conversion(const kat_case *c) {
     const char *v = kat_get(c, "conversion");
     return v && !strcmp(v, "classic") ? HUSH_DP_CONVERSION_CLASSIC : HUSH_DP_CONVERSION_IMPROVED;
 }
@@ -54,12 +63,13 @@ static void test_rdp_kat(void) {
                       kat_get(c, "epsilon"));
             printf("  %-28s epsilon %.8f (want %s, order %g)\n", name, eps, kat_get(c, "epsilon"), order);
             /* the accountant handle gives the same number */
-            hush_accountant_options opt = {0};
+            hush_accountant_config opt;
+            CHECK_OK(hush_accountant_config_init(&opt, HUSH_ACCOUNTANT_RDP));
             opt.orders = orders;
             opt.n_orders = n;
             opt.conversion = kat_conversion(c);
             hush_accountant *acc = NULL;
-            CHECK_OK(hush_accountant_create(&acc, HUSH_ACCOUNTANT_RDP, &opt, NULL));
+            CHECK_OK(hush_accountant_create(&acc, &opt, NULL));
             hush_dp_event ev = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, num(c, "sigma"), num(c, "q"), NULL, NULL, 0};
             CHECK_OK(hush_accountant_compose(acc, &ev, (uint64_t)num(c, "steps")));
             double e2 = -1, d2 = -1;
@@ -228,8 +238,7 @@ static void test_pld_kat(void) {
     CHECK(k.n == 3);
     for (size_t i = 0; i < k.n; i++) {
         const kat_case *c = &k.cases[i];
-        hush_accountant *acc = NULL;
-        CHECK_OK(hush_accountant_create(&acc, HUSH_ACCOUNTANT_PLD, NULL, NULL));
+        hush_accountant *acc = new_acc(HUSH_ACCOUNTANT_PLD);
         if (!acc) continue;
         CHECK_OK(compose_events(acc, kat_get(c, "events")));
         double d = -1, e = -1, tol = num(c, "tol");
@@ -247,25 +256,25 @@ static void test_pld_kat(void) {
 /* The PLD accountant is tighter than RDP but must stay an upper bound: for a single Gaussian
  * the exact profile is known (Balle and Wang), and the pessimistic PLD may not go below it. */
 static void test_pld_vs_exact_and_rdp(void) {
-    hush_accountant *acc = NULL;
-    CHECK_OK(hush_accountant_create(&acc, HUSH_ACCOUNTANT_PLD, NULL, NULL));
+    hush_accountant *acc = new_acc(HUSH_ACCOUNTANT_PLD);
     hush_dp_event g = {HUSH_DP_EVENT_GAUSSIAN, 2.0, 0, NULL, NULL, 0};
     CHECK_OK(hush_accountant_compose(acc, &g, 4)); /* = one Gaussian with noise 1 */
     for (double eps = 0.25; eps < 4; eps += 0.5) {
         double dp = 0, dx = 0;
         CHECK_OK(hush_accountant_delta(acc, &dp, eps));
         CHECK_OK(hush_dp_gaussian_delta(&dx, eps, 1.0, 1.0));
-        CHECK_MSG(dp >= dx * (1 - 1e-9) && dp <= dx + 2e-4, "eps %g: pld %.9g exact %.9g", eps, dp, dx);
+        CHECK_MSG(dp >= dx * (1 - 1e-9) && dp <= dx * (1 + 1e-3), "eps %g: pld %.9g exact %.9g", eps, dp, dx);
     }
     hush_accountant_free(acc);
 
-    /* MNIST tutorial cases: PLD epsilon <= RDP epsilon (improved) <= classic */
+    /* MNIST tutorial cases: PLD epsilon <= RDP epsilon (improved) <= classic. The values are
+     * this file's reference (pld_ref.h, Laplace inversion of the exact MGF): 2.38169, 0.86279,
+     * 5.63... (see the PLD reference test below); the TF Privacy tutorial quotes 2.38 for the
+     * first with PLD/PRV (and 3.01 with the classic RDP conversion, rdp.kat). */
     static const double cases[][3] = {{1.1, 14063, 2.381}, {1.3, 3516, 0.865}, {0.7, 10547, 5.640}};
     for (int i = 0; i < 3; i++) {
         hush_dp_event e = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, cases[i][0], 256.0 / 60000, NULL, NULL, 0};
-        hush_accountant *pld = NULL, *rdp = NULL;
-        CHECK_OK(hush_accountant_create(&pld, HUSH_ACCOUNTANT_PLD, NULL, NULL));
-        CHECK_OK(hush_accountant_create(&rdp, HUSH_ACCOUNTANT_RDP, NULL, NULL));
+        hush_accountant *pld = new_acc(HUSH_ACCOUNTANT_PLD), *rdp = new_acc(HUSH_ACCOUNTANT_RDP);
         if (!pld || !rdp) return;
         CHECK_OK(hush_accountant_compose(pld, &e, (uint64_t)cases[i][1]));
         CHECK_OK(hush_accountant_compose(rdp, &e, (uint64_t)cases[i][1]));
@@ -281,17 +290,91 @@ static void test_pld_vs_exact_and_rdp(void) {
     }
 }
 
+/* The PLD accountant against an independent reference (pld_ref.h: the hockey stick inverted
+ * from the exact moment generating function of one step; one step in closed form; q = 1 is
+ * the Gaussian, whose composition has an exact profile, Balle and Wang). The upper value must
+ * be at or above the reference and within 2e-3 of it, the lower one at or below it. Published
+ * figures: dp_accounting's PLDAccountant (pessimistic, bins 1e-4) gives 2.3818 for the MNIST
+ * case and 4.1357 for q 0.001 / sigma 0.7 / 1e5 steps / delta 1e-6 (the issue's case). */
+static void test_pld_reference(void) {
+    static const struct {
+        double q, s;
+        unsigned long long T;
+        double delta;
+    } cases[] = {
+        {256.0 / 60000, 1.1, 14063, 1e-5}, {0.001, 0.7, 100000, 1e-6}, {0.01, 2.0, 100000, 1e-8},
+        {0.001, 0.7, 1, 1e-6},             {1.0, 5.0, 10000000, 1e-5}, {0.3, 0.5, 1, 1e-3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hush_accountant *a = new_acc(HUSH_ACCOUNTANT_PLD);
+        if (!a) return;
+        hush_dp_event e = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, cases[i].s, cases[i].q, NULL, NULL, 0};
+        double lo = -1, hi = -1;
+        CHECK_OK(hush_accountant_compose(a, &e, cases[i].T));
+        CHECK_OK(hush_accountant_epsilon_bounds(a, &lo, &hi, cases[i].delta));
+        double ref;
+        if (cases[i].q == 1.0) { /* exact: the Gaussian with noise s / sqrt(T) */
+            double s = cases[i].s / sqrt((double)cases[i].T), l = 0, h = 1e7;
+            for (int it = 0; it < 200; it++) {
+                double m = 0.5 * (l + h), d = 0;
+                CHECK_OK(hush_dp_gaussian_delta(&d, m, s, 1.0));
+                if (d > cases[i].delta) l = m; else h = m;
+            }
+            ref = h;
+        } else {
+            ref = pld_ref_epsilon(cases[i].q, cases[i].s, cases[i].T, cases[i].delta, hi);
+        }
+        CHECK_MSG(hi >= ref * (1 - 1e-9) && hi <= ref * (1 + 2e-3) + 1e-9 && lo <= ref * (1 + 1e-9) && lo >= 0,
+                  "q %g s %g T %llu delta %g: [%.6f, %.6f] reference %.6f", cases[i].q, cases[i].s, cases[i].T,
+                  cases[i].delta, lo, hi, ref);
+        printf("  pld q %-8g sigma %-4g steps %-9llu delta %-6g: [%.6f, %.6f] reference %.6f\n", cases[i].q,
+               cases[i].s, cases[i].T, cases[i].delta, lo, hi, ref);
+        hush_accountant_free(a);
+    }
+}
+
+/* Properties: epsilon grows with the steps, with q and with 1/sigma; PLD <= RDP; lower <= upper. */
+static void test_pld_properties(void) {
+    double prev_t = 0, prev_q = 0, prev_s = 0;
+    for (int k = 0; k < 4; k++) {
+        double e[3], lo, rdp;
+        struct { double q, s; unsigned long long T; } v[3] = {
+            {0.01, 1.0, 1000ull << (2 * k)}, {0.002 * (1 << k), 1.0, 4000}, {0.01, 2.0 / (1 + k), 4000}};
+        for (int j = 0; j < 3; j++) {
+            hush_accountant *a = new_acc(HUSH_ACCOUNTANT_PLD), *r = new_acc(HUSH_ACCOUNTANT_RDP);
+            if (!a || !r) return;
+            hush_dp_event ev = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, v[j].s, v[j].q, NULL, NULL, 0};
+            CHECK_OK(hush_accountant_compose(a, &ev, v[j].T));
+            CHECK_OK(hush_accountant_compose(r, &ev, v[j].T));
+            CHECK_OK(hush_accountant_epsilon_bounds(a, &lo, &e[j], 1e-5));
+            CHECK_OK(hush_accountant_epsilon(r, &rdp, NULL, 1e-5));
+            CHECK_MSG(lo <= e[j] && e[j] <= rdp, "q %g s %g T %llu: lower %g upper %g rdp %g", v[j].q, v[j].s, v[j].T,
+                      lo, e[j], rdp);
+            hush_accountant_free(a);
+            hush_accountant_free(r);
+        }
+        CHECK(e[0] > prev_t && e[1] > prev_q && e[2] > prev_s);
+        prev_t = e[0];
+        prev_q = e[1];
+        prev_s = e[2];
+    }
+}
+
 static void test_accountant_semantics(void) {
     hush_accountant *acc = NULL, *b = NULL;
-    CHECK_RC(hush_accountant_create(&acc, 3, NULL, NULL), HUSH_EARG);
-    CHECK_RC(hush_accountant_create(NULL, HUSH_ACCOUNTANT_RDP, NULL, NULL), HUSH_EARG);
-    hush_accountant_options bad = {0};
+    hush_accountant_config bad;
+    CHECK_RC(hush_accountant_config_init(&bad, 3), HUSH_EARG);
+    CHECK(bad.version == 0);
+    CHECK_RC(hush_accountant_create(&acc, &bad, NULL), HUSH_EARG); /* a zeroed config means nothing */
+    CHECK_OK(hush_accountant_config_init(&bad, HUSH_ACCOUNTANT_RDP));
+    CHECK_RC(hush_accountant_create(NULL, &bad, NULL), HUSH_EARG);
+    CHECK_RC(hush_accountant_create(&acc, NULL, NULL), HUSH_EARG);
     bad.conversion = 9;
-    CHECK_RC(hush_accountant_create(&acc, HUSH_ACCOUNTANT_RDP, &bad, NULL), HUSH_EARG);
+    CHECK_RC(hush_accountant_create(&acc, &bad, NULL), HUSH_EARG);
     CHECK(acc == NULL);
 
     /* heterogeneous composition = sum of the separate curves */
-    CHECK_OK(hush_accountant_create(&acc, HUSH_ACCOUNTANT_RDP, NULL, NULL));
+    acc = new_acc(HUSH_ACCOUNTANT_RDP);
     hush_dp_event e1 = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, 1.0, 0.01, NULL, NULL, 0};
     hush_dp_event e2 = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, 2.0, 0.05, NULL, NULL, 0};
     hush_dp_event e3 = {HUSH_DP_EVENT_LAPLACE, 10.0, 0, NULL, NULL, 0};
@@ -331,48 +414,54 @@ static void test_accountant_semantics(void) {
     CHECK_RC(hush_accountant_compose(acc, &e1, 0), HUSH_EARG);
     hush_accountant_free(acc);
 
-    /* PLD: curves unsupported; overflowing the capacity fails and leaves the state intact */
-    hush_accountant_options small = {0};
-    small.pld_max_bins = 1 << 15;
-    small.pld_discretization = 1e-3;
-    CHECK_OK(hush_accountant_create(&b, HUSH_ACCOUNTANT_PLD, &small, NULL));
+    /* PLD: curves unsupported (nothing changes); a composition far wider than any fixed grid
+     * (dp_accounting's 1e-4 bins would need 10^6 of them) just works */
+    hush_accountant_config small;
+    CHECK_OK(hush_accountant_config_init(&small, HUSH_ACCOUNTANT_PLD));
+    small.pld_max_bins = 1 << 12;
+    CHECK_OK(hush_accountant_create(&b, &small, NULL));
     CHECK_RC(hush_accountant_compose(b, &cv, 1), HUSH_EUNSUPPORTED);
     hush_dp_event g = {HUSH_DP_EVENT_GAUSSIAN, 1.0, 0, NULL, NULL, 0};
     CHECK_OK(hush_accountant_compose(b, &g, 1));
-    double d0 = 0, d1 = 0, eps = 0, order = -1;
+    double d0 = 0, eps = 0, order = -1;
     CHECK_OK(hush_accountant_delta(b, &d0, 1.0));
-    hush_dp_event wide = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, 0.3, 0.5, NULL, NULL, 0};
-    CHECK_RC(hush_accountant_compose(b, &wide, 1000), HUSH_ERANGE);
-    CHECK_OK(hush_accountant_delta(b, &d1, 1.0));
-    CHECK(d0 == d1);
     CHECK_OK(hush_accountant_epsilon(b, &eps, &order, d0));
     CHECK_NEAR(eps, 1.0, 2e-3);
     CHECK(order == 0);
+    hush_dp_event wide = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, 0.3, 0.5, NULL, NULL, 0};
+    CHECK_OK(hush_accountant_compose(b, &wide, 1000));
+    CHECK_OK(hush_accountant_epsilon(b, &eps, NULL, 1e-5));
+    CHECK_MSG(isfinite(eps) && eps > 100, "wide: %g", eps);
     CHECK_RC(hush_accountant_rdp(b, &orders, &rdp, &n), HUSH_ESTATE);
-    /* zero noise: no privacy; zero sampling: no loss */
+    /* reset forgets; zero noise: no privacy; zero sampling: no loss */
+    hush_accountant_reset(b);
+    CHECK_OK(hush_accountant_delta(b, &d0, 0.0));
+    CHECK(d0 == 0.0);
     hush_dp_event z = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, 0.0, 0.1, NULL, NULL, 0};
     CHECK_OK(hush_accountant_compose(b, &z, 1));
     CHECK_OK(hush_accountant_epsilon(b, &eps, NULL, 0.5));
     CHECK(isinf(eps));
-    hush_accountant_free(b);
-    CHECK_OK(hush_accountant_create(&b, HUSH_ACCOUNTANT_PLD, &small, NULL));
+    hush_accountant_reset(b);
     hush_dp_event q0 = {HUSH_DP_EVENT_SAMPLED_GAUSSIAN, 1.0, 0.0, NULL, NULL, 0};
     CHECK_OK(hush_accountant_compose(b, &q0, 5));
     CHECK_OK(hush_accountant_epsilon(b, &eps, NULL, 1e-10));
     CHECK(eps == 0);
+    hush_dp_event ddp = {HUSH_DP_EVENT_DISCRETE_GAUSSIAN_SUM, 1.0, 0, NULL, NULL, 0};
+    CHECK_RC(hush_accountant_compose(b, &ddp, 1), HUSH_EUNSUPPORTED);
     hush_accountant_free(b);
     hush_accountant_free(NULL);
 }
 
 static void test_accountant_alloc_failure(void) {
     for (int kind = HUSH_ACCOUNTANT_RDP; kind <= HUSH_ACCOUNTANT_PLD; kind++) {
-        hush_accountant_options o = {0};
+        hush_accountant_config o;
+        CHECK_OK(hush_accountant_config_init(&o, (enum hush_accountant_kind)kind));
         o.pld_max_bins = 1024;
         for (long fail = 1;; fail++) {
             check_alloc ca = {0, fail, 0, 0};
             hush_allocator al = CHECK_ALLOCATOR(ca);
             hush_accountant *acc = NULL;
-            int rc = hush_accountant_create(&acc, kind, &o, &al);
+            int rc = hush_accountant_create(&acc, &o, &al);
             if (rc == HUSH_OK) {
                 hush_accountant_free(acc);
                 CHECK(ca.live_blocks == 0 && ca.live_bytes == 0);
@@ -396,6 +485,8 @@ int main(void) {
     test_gaussian_kat();
     test_pld_kat();
     test_pld_vs_exact_and_rdp();
+    test_pld_reference();
+    test_pld_properties();
     test_accountant_semantics();
     test_accountant_alloc_failure();
     CHECK_SUMMARY();

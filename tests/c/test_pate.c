@@ -9,6 +9,18 @@
 #include "hush.h"
 #include "kat.h"
 
+/* a config with the mechanism's defaults and the noise parameters given */
+static hush_pate_config pcfg(enum hush_pate_mechanism m, double noise_eps, double sigma, double threshold,
+                             double sigma1) {
+    hush_pate_config c;
+    if (hush_pate_config_init(&c, m) != HUSH_OK) memset(&c, 0, sizeof c);
+    c.noise_eps = noise_eps;
+    c.sigma = sigma;
+    c.threshold = threshold;
+    c.sigma1 = sigma1;
+    return c;
+}
+
 static double num(const kat_case *c, const char *name) {
     const char *v = kat_get(c, name);
     CHECK_MSG(v != NULL, "line %zu: missing %s", c->line, name);
@@ -92,7 +104,7 @@ static void test_aggregate(void) {
     int32_t a[200], b[200];
     hush_rng r1, r2;
     /* negligible noise: the exact plurality */
-    hush_pate_config lap = {HUSH_PATE_LNMAX, 1e4, 0, 0, 0};
+    hush_pate_config lap = pcfg(HUSH_PATE_LNMAX, 1e4, 0, 0, 0);
     CHECK_OK(hush_rng_init_u64(&r1, 7));
     CHECK_OK(hush_pate_aggregate(&r1, a, &ans, v, T, E, 4, &lap, NULL));
     CHECK(ans == E);
@@ -100,7 +112,7 @@ static void test_aggregate(void) {
     for (size_t e = 0; e < E; e++) exact &= a[e] == (int32_t)(e % 4);
     CHECK(exact);
     /* same seed, same labels; GNMax too */
-    hush_pate_config g = {HUSH_PATE_GNMAX, 0, 4.0, 0, 0};
+    hush_pate_config g = pcfg(HUSH_PATE_GNMAX, 0, 4.0, 0, 0);
     CHECK_OK(hush_rng_init_u64(&r1, 9));
     CHECK_OK(hush_rng_init_u64(&r2, 9));
     CHECK_OK(hush_pate_aggregate(&r1, a, NULL, v, T, E, 4, &g, NULL));
@@ -111,7 +123,7 @@ static void test_aggregate(void) {
     for (size_t e = 0; e < E; e++) wrong += a[e] != (int32_t)(e % 4);
     CHECK(wrong <= 8);
     /* Confident-GNMax: a threshold far above T declines everything, far below answers all */
-    hush_pate_config conf = {HUSH_PATE_CONFIDENT, 0, 4.0, 1000.0, 5.0};
+    hush_pate_config conf = pcfg(HUSH_PATE_CONFIDENT, 0, 4.0, 1000.0, 5.0);
     CHECK_OK(hush_pate_aggregate(&r1, a, &ans, v, T, E, 4, &conf, NULL));
     CHECK(ans == 0 && a[0] == -1 && a[E - 1] == -1);
     conf.threshold = -1000.0;
@@ -131,7 +143,7 @@ static void test_aggregate(void) {
     for (size_t t = 0; t < 11; t++)
         for (size_t e = 0; e < E2; e++) w[t * E2 + e] = t < 6 ? 0 : 1;
     int32_t *lab = malloc(E2 * sizeof *lab);
-    hush_pate_config l2 = {HUSH_PATE_LNMAX, 0.5, 0, 0, 0};
+    hush_pate_config l2 = pcfg(HUSH_PATE_LNMAX, 0.5, 0, 0, 0);
     CHECK_OK(hush_pate_aggregate(&r1, lab, NULL, w, 11, E2, 2, &l2, NULL));
     int flips = 0;
     for (size_t e = 0; e < E2; e++) flips += lab[e] == 1;
@@ -141,7 +153,11 @@ static void test_aggregate(void) {
     /* errors */
     uint32_t badv[2] = {0, 5};
     CHECK_RC(hush_pate_aggregate(&r1, a, NULL, badv, 1, 2, 4, &lap, NULL), HUSH_ERANGE);
-    hush_pate_config bad = {99, 1, 1, 0, 0};
+    hush_pate_config bad = pcfg(HUSH_PATE_LNMAX, 1, 1, 0, 0);
+    bad.mechanism = 99;
+    CHECK_RC(hush_pate_aggregate(&r1, a, NULL, v, T, E, 4, &bad, NULL), HUSH_EARG);
+    bad = pcfg(HUSH_PATE_LNMAX, 1, 1, 0, 0);
+    bad.version = 0; /* a config not from hush_pate_config_init */
     CHECK_RC(hush_pate_aggregate(&r1, a, NULL, v, T, E, 4, &bad, NULL), HUSH_EARG);
     for (long fail = 1; fail <= 2; fail++) {
         check_alloc ca = {0, fail, 0, 0};

@@ -1,4 +1,11 @@
-/* Differential privacy: exact noise samplers, mechanisms and privacy accountants.
+/* Differential privacy: exact noise samplers, mechanisms, privacy accountants and the privacy
+ * odometer.
+ *
+ * Start here: to know what a run costs, create a hush_accountant (RDP or PLD), compose its
+ * events (hush_dp_event: a Gaussian, a Laplace, a Poisson-subsampled Gaussian x steps) and ask
+ * hush_accountant_epsilon. To keep a data owner within a budget across runs, keep a
+ * hush_odometer: it charges each event before it happens, refuses one that would overspend
+ * (HUSH_EBUDGET) and saves to bytes (a file, IndexedDB). DP-SGD is at the end; PATE is in pate.h.
  *
  * Samplers. The discrete samplers are those of Canonne, Kamath and Steinke 2020 ("The Discrete
  * Gaussian for Differential Privacy", Algorithms 1-3). They use integer arithmetic and exact
@@ -32,11 +39,13 @@
  * integer orders (binomial expansion) and fractional orders (their two-series formula, signed
  * terms summed with a running scale), Gaussian and Laplace mechanism RDP (Mironov 2017), raw
  * RDP curves (PATE), the classic and the improved RDP -> (eps, delta) conversions; and a
- * privacy-loss-distribution (PLD) accountant that discretises the privacy loss pessimistically
- * ("connect the dots", Doroshenko et al. 2022, which never lowers delta at any epsilon; tails go
- * up or to infinity) and composes by FFT, for a tighter epsilon that is still an upper bound
- * (up to FFT round-off of about 1e-16 per bin). These are
- * reporting computations in double precision (libm), not part of the bit-parity contract.
+ * privacy-loss-distribution (PLD) accountant (core/src/dp/pld.c) that discretises each step on
+ * its own power-of-two grid (finer than the step's spread, coarsened as compositions widen it),
+ * pessimistically ("connect the dots", Doroshenko et al. 2022: delta never decreases at any
+ * epsilon) and composes by FFT. It reports a pessimistic epsilon (an upper bound up to
+ * double rounding) and, beside it, an optimistic one (a lower bound on the true epsilon), so
+ * the bracket is visible. These are reporting computations in double precision (libm), not
+ * part of the bit-parity contract.
  */
 #ifndef HUSH_DP_H
 #define HUSH_DP_H
@@ -104,8 +113,10 @@ HUSH_NODISCARD int hush_dp_gaussian_add_noise_f32(hush_rng *rng, float *x, size_
 /* ---- Renyi DP ---- */
 
 /* Conversions from RDP to (epsilon, delta). */
-#define HUSH_DP_CONVERSION_IMPROVED 0 /* Balle et al. 2020 / Canonne-Kamath-Steinke 2020 (dp_accounting, Opacus) */
-#define HUSH_DP_CONVERSION_CLASSIC 1  /* Mironov 2017: eps = rdp - log(delta) / (alpha - 1) (old TF Privacy) */
+enum hush_dp_conversion {
+    HUSH_DP_CONVERSION_IMPROVED = 0, /* Balle et al. 2020 / Canonne-Kamath-Steinke 2020 (dp_accounting, Opacus) */
+    HUSH_DP_CONVERSION_CLASSIC = 1   /* Mironov 2017: eps = rdp - log(delta) / (alpha - 1) (old TF Privacy) */
+};
 
 /* Default order grid of Google's dp_accounting RdpAccountant (DEFAULT_RDP_ORDERS):
  * 1.1, 1.2, ..., 10.9, then 11, 12, ..., 63, then 128, 256, 512, 1024. */
@@ -130,24 +141,30 @@ HUSH_NODISCARD int hush_rdp_laplace(double *rdp, const double *orders, size_t n,
  * (may be NULL). Orders <= 1 are skipped (for the improved conversion, orders <= 1.01, as in
  * dp_accounting). +inf when no order gives a finite bound. */
 HUSH_NODISCARD int hush_rdp_epsilon(double *epsilon, double *order, const double *orders, const double *rdp,
-                                    size_t n, double delta, int conversion);
+                                    size_t n, double delta, enum hush_dp_conversion conversion);
 /* Smallest delta over the orders for the given epsilon (improved: CKS 2020 Prop. 12 together
  * with the KL bound delta <= sqrt(1 - e^{-rdp}); classic: exp((alpha-1)(rdp - eps))). */
 HUSH_NODISCARD int hush_rdp_delta(double *delta, double *order, const double *orders, const double *rdp,
-                                  size_t n, double epsilon, int conversion);
+                                  size_t n, double epsilon, enum hush_dp_conversion conversion);
 
 /* ---- accountant handle ---- */
 
-#define HUSH_ACCOUNTANT_RDP 1
-#define HUSH_ACCOUNTANT_PLD 2
+enum hush_accountant_kind {
+    HUSH_ACCOUNTANT_RDP = 1, /* Renyi DP over an order grid; fast, looser */
+    HUSH_ACCOUNTANT_PLD = 2  /* privacy loss distributions; tight, with a lower bound beside it */
+};
 
-#define HUSH_DP_EVENT_GAUSSIAN 1         /* noise_multiplier = sigma / L2 sensitivity */
-#define HUSH_DP_EVENT_SAMPLED_GAUSSIAN 2 /* + sampling_rate q (Poisson sampling, add/remove-one) */
-#define HUSH_DP_EVENT_LAPLACE 3          /* noise_multiplier = scale / L1 sensitivity */
-#define HUSH_DP_EVENT_RDP_CURVE 4        /* precomputed RDP (PATE): rdp[i] at orders[i] (RDP only) */
+enum hush_dp_event_kind {
+    HUSH_DP_EVENT_GAUSSIAN = 1,              /* noise_multiplier = sigma / L2 sensitivity */
+    HUSH_DP_EVENT_SAMPLED_GAUSSIAN = 2,      /* + sampling_rate q (Poisson sampling, add/remove-one) */
+    HUSH_DP_EVENT_LAPLACE = 3,               /* noise_multiplier = scale / L1 sensitivity */
+    HUSH_DP_EVENT_RDP_CURVE = 4,             /* precomputed RDP (PATE): rdp[i] at orders[i] (RDP only) */
+    HUSH_DP_EVENT_DISCRETE_GAUSSIAN_SUM = 5, /* odometer only: a sum of parties' discrete Gaussians */
+    HUSH_DP_EVENT_EPSILON_DELTA = 6          /* odometer only: an (epsilon, delta)-DP result */
+};
 
 typedef struct hush_dp_event {
-    int kind;
+    enum hush_dp_event_kind kind;
     double noise_multiplier;
     double sampling_rate;
     /* RDP_CURVE: every order of the accountant must appear exactly in `orders`. */
@@ -156,34 +173,128 @@ typedef struct hush_dp_event {
     size_t n_orders;
 } hush_dp_event;
 
-/* Options; a zeroed struct (or NULL) means the defaults. */
-typedef struct hush_accountant_options {
-    const double *orders;     /* RDP orders (copied); NULL: hush_rdp_default_orders */
+#define HUSH_ACCOUNTANT_CONFIG_VERSION 2
+#define HUSH_PLD_DEFAULT_MAX_BINS ((size_t)1 << 16)
+
+typedef struct hush_accountant_config {
+    uint32_t version;                /* HUSH_ACCOUNTANT_CONFIG_VERSION */
+    enum hush_accountant_kind kind;
+    const double *orders;            /* RDP orders (copied); NULL: hush_rdp_default_orders */
     size_t n_orders;
-    int conversion;           /* HUSH_DP_CONVERSION_*; default improved */
-    double pld_discretization; /* PLD loss bin width; default 1e-4 (dp_accounting's default) */
-    double pld_tail_mass;     /* PLD mass truncated per distribution (moved pessimistically); default 1e-15 */
-    size_t pld_max_bins;      /* PLD support capacity, sized at create; default 2^18, max 2^22
-                               * (memory about 88 bytes per bin: 23 MB at the default) */
-} hush_accountant_options;
+    enum hush_dp_conversion conversion; /* RDP -> (eps, delta); default improved */
+    size_t pld_max_bins;             /* PLD bins per grid component, sized at create: default 2^16,
+                                      * 2^10 .. 2^20 (memory about 260 bytes per bin: 17 MB) */
+    size_t max_events;               /* PLD: distinct (kind, q, sigma) events kept; default 256 */
+} hush_accountant_config;
+
+/* Fills the defaults for `kind`; HUSH_EARG for an unknown kind. */
+HUSH_NODISCARD int hush_accountant_config_init(hush_accountant_config *cfg, enum hush_accountant_kind kind);
 
 typedef struct hush_accountant hush_accountant;
 
-HUSH_NODISCARD int hush_accountant_create(hush_accountant **out, int kind, const hush_accountant_options *opt,
+HUSH_NODISCARD int hush_accountant_create(hush_accountant **out, const hush_accountant_config *cfg,
                                           const hush_allocator *alloc);
 void hush_accountant_free(hush_accountant *acc);
-/* Composes `count` (>= 1) independent repetitions of the event. HUSH_EUNSUPPORTED for an
- * RDP_CURVE event on a PLD accountant; HUSH_ERANGE if the PLD outgrows pld_max_bins. */
+/* Forgets every composed event (the handle is as created). */
+void hush_accountant_reset(hush_accountant *acc);
+/* Composes `count` (>= 1) independent repetitions of the event. RDP_CURVE on a PLD accountant,
+ * and the odometer-only kinds, are HUSH_EUNSUPPORTED; more than max_events distinct PLD events
+ * is HUSH_ERANGE. A failure changes nothing. PLD composition itself happens at the next query
+ * (the grids depend on everything composed), so compose is cheap and never fails on size. */
 HUSH_NODISCARD int hush_accountant_compose(hush_accountant *acc, const hush_dp_event *event, uint64_t count);
-/* Epsilon spent for the given delta in (0, 1]. For RDP, *order (may be NULL) gets the best
- * order; for PLD it is set to 0. */
-HUSH_NODISCARD int hush_accountant_epsilon(const hush_accountant *acc, double *epsilon, double *order,
-                                           double delta);
-HUSH_NODISCARD int hush_accountant_delta(const hush_accountant *acc, double *delta, double epsilon);
+/* Epsilon spent for the given delta in (0, 1]: an upper bound (PLD: pessimistic). For RDP,
+ * *order (may be NULL) gets the best order; for PLD it is set to 0. */
+HUSH_NODISCARD int hush_accountant_epsilon(hush_accountant *acc, double *epsilon, double *order, double delta);
+/* The bracket: *lower <= true epsilon <= *upper (upper = hush_accountant_epsilon). PLD: the
+ * optimistic discretisation with its coupling correction; RDP has no lower bound (*lower = 0). */
+HUSH_NODISCARD int hush_accountant_epsilon_bounds(hush_accountant *acc, double *lower, double *upper, double delta);
+HUSH_NODISCARD int hush_accountant_delta(hush_accountant *acc, double *delta, double epsilon);
 /* Accumulated RDP curve: the orders and values, valid until free; HUSH_ESTATE for PLD. */
 HUSH_NODISCARD int hush_accountant_rdp(const hush_accountant *acc, const double **orders, const double **rdp,
                                        size_t *n);
 
+/* ---- privacy odometer ----
+ * A data owner's (or a federated participant's) ledger of every DP event her data took part in,
+ * composed with RDP and PLD, checked against her budget BEFORE each new event: a charge that
+ * would exceed the budget returns HUSH_EBUDGET and changes nothing. Entries may carry a
+ * caller id (e.g. task and round): charging an id already in the ledger is a no-op that says
+ * so, so a participant that reloads its ledger is never charged twice for one round.
+ *
+ * Composition: every event has an RDP curve; Gaussian, Laplace and subsampled Gaussian events
+ * also have PLDs. epsilon(delta) is the smaller of (a) RDP over all events and (b) PLD over the
+ * PLD-capable events plus RDP over the others (basic composition of the two parts, split
+ * of delta optimised), plus the epsilons and deltas of EPSILON_DELTA events (basic composition).
+ * The lower value is the PLD lower bound of the PLD-capable events alone (composition never
+ * lowers epsilon), 0 when there are none. The odometer's accountant kind RDP uses (a) only.
+ *
+ * DISCRETE_GAUSSIAN_SUM (distributed DP): `parties` each add N_Z(0, sigma^2)^dimension, in grid
+ * units, to a vector of L2 sensitivity `sensitivity`; the sum is (eps^2/2)-zCDP with
+ * eps = min(sqrt(D^2/(n s^2) + tau d / 2), D/(sqrt(n) s) + tau sqrt(d)),
+ * tau = 10 sum_{k=1}^{n-1} exp(-2 pi^2 s^2 k/(k+1)) (Kairouz, Liu, Steinke 2021, Theorem 1).
+ *
+ * Bytes (core/src/io/ledger.c): "HUSHLDGR", u32 version, budget, accountant kind, entries,
+ * BLAKE2b-256 of everything before it. hush_odometer_load checks all of it. */
+#define HUSH_ODOMETER_CONFIG_VERSION 1
+#define HUSH_ODOMETER_ID_MAX 64
+#define HUSH_ODOMETER_CURVE_MAX 8
+#define HUSH_ODOMETER_MAX_EVENTS ((size_t)1 << 20)
+
+typedef struct hush_odometer_config {
+    uint32_t version;                  /* HUSH_ODOMETER_CONFIG_VERSION */
+    double budget_epsilon;             /* > 0 */
+    double budget_delta;               /* in (0, 1) */
+    enum hush_accountant_kind accountant; /* default PLD */
+    size_t max_events;                 /* ledger capacity, default 4096 (a load grows it to fit) */
+    size_t pld_max_bins;               /* default HUSH_PLD_DEFAULT_MAX_BINS */
+} hush_odometer_config;
+
+HUSH_NODISCARD int hush_odometer_config_init(hush_odometer_config *cfg, double budget_epsilon, double budget_delta);
+
+typedef struct hush_odometer_event {
+    enum hush_dp_event_kind kind;
+    uint64_t count;                 /* repetitions (steps), >= 1 */
+    double noise_multiplier;        /* GAUSSIAN, SAMPLED_GAUSSIAN, LAPLACE */
+    double sampling_rate;           /* SAMPLED_GAUSSIAN */
+    double sigma, sensitivity;      /* DISCRETE_GAUSSIAN_SUM, grid units */
+    uint32_t parties, dimension;    /* DISCRETE_GAUSSIAN_SUM */
+    double epsilon, delta;          /* EPSILON_DELTA */
+    uint32_t n_orders;              /* RDP_CURVE: RDP at these orders, +inf at every other */
+    double orders[HUSH_ODOMETER_CURVE_MAX], rdp[HUSH_ODOMETER_CURVE_MAX];
+    uint32_t id_len;                /* 0: no id */
+    uint8_t id[HUSH_ODOMETER_ID_MAX];
+} hush_odometer_event;
+
+/* Zeroes *ev and sets kind and count (HUSH_EARG for an unknown kind or count 0). */
+HUSH_NODISCARD int hush_odometer_event_init(hush_odometer_event *ev, enum hush_dp_event_kind kind, uint64_t count);
+
+typedef struct hush_odometer hush_odometer;
+
+HUSH_NODISCARD int hush_odometer_create(hush_odometer **out, const hush_odometer_config *cfg,
+                                        const hush_allocator *alloc);
+void hush_odometer_free(hush_odometer *od);
+/* Adds ev to the ledger if the total stays within the budget: *charged = 1. An id already in the
+ * ledger: nothing happens, *charged = 0, HUSH_OK. Over budget: HUSH_EBUDGET, nothing changes.
+ * A full ledger: HUSH_ERANGE. */
+HUSH_NODISCARD int hush_odometer_charge(hush_odometer *od, int *charged, const hush_odometer_event *ev);
+/* What the ledger would spend, at the budget's delta, with ev added (ev NULL: as it is). An id
+ * already charged counts once. */
+HUSH_NODISCARD int hush_odometer_would_spend(hush_odometer *od, double *lower, double *upper,
+                                             const hush_odometer_event *ev);
+/* Spent so far at delta: *lower <= epsilon <= *upper (see above). */
+HUSH_NODISCARD int hush_odometer_spent(hush_odometer *od, double *lower, double *upper, double delta);
+size_t hush_odometer_count(const hush_odometer *od);
+double hush_odometer_budget_epsilon(const hush_odometer *od);
+double hush_odometer_budget_delta(const hush_odometer *od);
+/* Entry i (0 .. count-1) in charge order. */
+HUSH_NODISCARD int hush_odometer_entry(const hush_odometer *od, hush_odometer_event *ev, size_t i);
+/* The owner changes her budget (a lower one may leave her over it: charges then fail). */
+HUSH_NODISCARD int hush_odometer_set_budget(hush_odometer *od, double budget_epsilon, double budget_delta);
+/* Exact size of the saved bytes. */
+size_t hush_odometer_saved_bytes(const hush_odometer *od);
+HUSH_NODISCARD int hush_odometer_save(const hush_odometer *od, uint8_t *out, size_t cap, size_t *written);
+/* Parses saved bytes (HUSH_EFORMAT, HUSH_EVERSION, HUSH_ETRUNC, HUSH_ECHECKSUM, HUSH_ERANGE). */
+HUSH_NODISCARD int hush_odometer_load(hush_odometer **out, const uint8_t *buf, size_t len,
+                                      const hush_allocator *alloc);
 
 /* ---- DP-SGD (Abadi et al. 2016): core/src/dp/dpsgd.c ----
  *
@@ -255,145 +366,6 @@ uint64_t hush_dpsgd_steps(const hush_dpsgd *dp);
  * does not meet it. */
 HUSH_NODISCARD int hush_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta,
                                                 double q, uint64_t steps);
-
-/* ---- PATE (Papernot et al. 2017, 2018): core/src/dp/pate.c ----
- * Votes are a teachers x examples matrix, row-major: votes[t * n_examples + e] is teacher t's
- * label for example e, in 0 .. n_classes-1. */
-#define HUSH_PATE_LNMAX 1     /* Laplace noisy max, noise scale 1 / noise_eps per count */
-#define HUSH_PATE_GNMAX 2     /* Gaussian noisy max, sigma per count */
-#define HUSH_PATE_CONFIDENT 3 /* Confident-GNMax: answer only if max count + N(0, sigma1^2) >= threshold */
-
-/* Votes and answered indices as text (the `hush pate` files; parsed in core/src/io/votes.c).
- * Votes: one line per teacher, one comma-separated label per example, every row as long as the
- * first, blank lines skipped. Indices: example numbers separated by commas, blanks or newlines,
- * each below `examples`. Both write into caller buffers: with out == NULL (or cap too small:
- * HUSH_ERANGE) they only report the sizes. Errors are HUSH_EFORMAT with line and message in err. */
-#define HUSH_VOTES_MAX_LABEL (1u << 20)
-#define HUSH_VOTES_MAX (1u << 28) /* teachers x examples, or indices */
-HUSH_NODISCARD int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples,
-                                    uint32_t *max_label, const char *text, size_t len, hush_parse_error *err);
-HUSH_NODISCARD int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples, const char *text,
-                                      size_t len, hush_parse_error *err);
-
-typedef struct hush_pate_config {
-    int mechanism;
-    double noise_eps;  /* LNMax */
-    double sigma;      /* GNMax, and Confident-GNMax's answering noise (sigma2) */
-    double threshold;  /* Confident-GNMax */
-    double sigma1;     /* Confident-GNMax's threshold noise */
-} hush_pate_config;
-
-/* Noisy labels into labels[n_examples] (-1 where Confident-GNMax declines). Noise is exact
- * discrete Laplace / discrete Gaussian on the integer counts (see pate.c); ties go to the lowest
- * label. *answered (may be NULL) gets the number of labels released. */
-HUSH_NODISCARD int hush_pate_aggregate(hush_rng *rng, int32_t *labels, size_t *answered, const uint32_t *votes,
-                                       size_t n_teachers, size_t n_examples, uint32_t n_classes,
-                                       const hush_pate_config *cfg, const hush_allocator *alloc);
-
-/* PySyft 0.2's pate.perform_analysis(teacher_preds, indices, noise_eps, delta, moments):
- * the moments-accountant analysis of LNMax (Papernot et al. 2017, Theorem 3), data-dependent over
- * the answered examples `indices` (each an example index; repeats count again; NULL = every
- * example once) and data-independent over all n_examples; orders l = 1..moments, classic
- * conversion eps = (sum log-mgf - log delta) / l. As in PySyft the number of classes is the number
- * of distinct labels in the votes, and every label must be below it (HUSH_EFORMAT otherwise, where
- * PySyft raises IndexError). PySyft's smooth-sensitivity values (beta) do not affect its result and
- * are not computed. */
-HUSH_NODISCARD int hush_pate_analyze(double *data_dependent_eps, double *data_independent_eps,
-                                     const uint32_t *votes, size_t n_teachers, size_t n_examples,
-                                     const uint32_t *indices, size_t n_indices, double noise_eps, double delta,
-                                     uint32_t moments, const hush_allocator *alloc);
-
-/* The data-independent half of hush_pate_analyze alone, for n_queries LNMax answers: the
- * moments bound of a 2 noise_eps-DP mechanism, min over l = 1..moments. */
-HUSH_NODISCARD int hush_pate_lnmax_epsilon(double *epsilon, size_t n_queries, double noise_eps, double delta,
-                                           uint32_t moments);
-
-/* Papernot et al. 2018 ("Scalable private learning with PATE"), data-dependent RDP:
- * log of an upper bound on Pr[GNMax(counts) != argmax counts] (Proposition 7, union bound). */
-HUSH_NODISCARD int hush_pate_logq_gnmax(double *logq, const double *counts, size_t n_classes, double sigma);
-/* GNMax RDP at each order from logq (Theorem 6 with Proposition 10's orders; never above the
- * data-independent alpha / sigma^2), ADDED into rdp[i]. */
-HUSH_NODISCARD int hush_pate_rdp_gnmax(double *rdp, const double *orders, size_t n, double logq, double sigma);
-/* Confident-GNMax's threshold check: log Pr[round(max counts) + N(0, sigma1^2) >= threshold]. */
-HUSH_NODISCARD int hush_pate_logpr_answered(double *logpr, const double *counts, size_t n_classes, double threshold,
-                                            double sigma1);
-/* RDP of the threshold check (sensitivity 1, so GNMax's bound at sigma1 * sqrt 2), ADDED into rdp. */
-HUSH_NODISCARD int hush_pate_rdp_threshold(double *rdp, const double *orders, size_t n, double logpr_answered,
-                                           double sigma1);
-/* The 2018 analysis of a GNMax (sigma1 == 0) or Confident-GNMax run over the default RDP orders:
- * every example pays the threshold check (Confident only), every answered one (labels[e] >= 0;
- * labels NULL = all answered) pays GNMax. Data-dependent and data-independent epsilon at delta
- * with conversion HUSH_DP_CONVERSION_CLASSIC (what the paper's code does) or _IMPROVED (a tighter
- * bound on the same RDP curve). The data-dependent value depends on
- * the votes, so releasing it needs smooth sensitivity (hush_pate_release_gnmax below). */
-HUSH_NODISCARD int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps,
-                                           const uint32_t *votes, size_t n_teachers, size_t n_examples,
-                                           uint32_t n_classes, const int32_t *labels, double threshold,
-                                           double sigma1, double sigma2, double delta, int conversion,
-                                           const hush_allocator *alloc);
-
-/* ---- PATE 2018: smooth sensitivity of the data-dependent RDP (core/src/dp/pate.c) ----
- * Papernot et al. 2018, Section 4.3 and Appendices B-C, with the semantics of
- * tensorflow/privacy research/pate_2018/smooth_sensitivity.py. The data-dependent RDP of GNMax at
- * a fixed order depends on the votes, so it is released with the GNSS mechanism: value +
- * SS_beta * sigma_ss * N(0, 1), where SS_beta is a beta-smooth upper bound on the local
- * sensitivity, at an extra RDP cost (Theorem 23). The local-sensitivity bounds rely on the
- * paper's conditions C5-C6: hush_pate_ls_gnmax does not check them (as the reference's
- * function does not); hush_pate_release_gnmax does. All functions work at ONE Renyi order. */
-
-/* log q0: below it the GNMax bound uses Theorem 6 (data-dependent), from it alpha / sigma^2
- * (root of the two bounds' difference; compute_logq0_gnmax). HUSH_ENUMERIC if not bracketed. */
-HUSH_NODISCARD int hush_pate_logq0_gnmax(double *logq0, double sigma, double order);
-/* Conditions C5 (the Theorem 6 bound is non-decreasing in q below q0) and C6 (B_u's step of it,
- * beta(B_u(q)) - beta(q), is non-decreasing below B_l(q0)) of the paper's Appendix B.4.2, under
- * which Algorithms 3-5 bound the local sensitivity. The reference verifies them symbolically
- * (check_conditions); here they are checked numerically on dense grids of q (a check, not a
- * proof). *c6 is 0 whenever *c5 is. */
-HUSH_NODISCARD int hush_pate_check_conditions_gnmax(int *c5, int *c6, double sigma, size_t n_classes, double order);
-/* ls[d], d = 0 .. n_teachers-1: upper bounds on the local sensitivity at distance d of one GNMax
- * query's RDP at `order` (Algorithms 3-5; compute_local_sensitivity_bounds_gnmax(counts,
- * n_teachers, sigma, order)). counts need not be integers; n_classes >= 2. */
-HUSH_NODISCARD int hush_pate_ls_gnmax(double *ls, const double *counts, size_t n_classes, size_t n_teachers,
-                                      double sigma, double order, const hush_allocator *alloc);
-/* The same for Confident-GNMax's threshold check (compute_local_sensitivity_bounds_threshold);
- * round(max counts) must lie in 0 .. n_teachers (HUSH_ERANGE otherwise). */
-HUSH_NODISCARD int hush_pate_ls_threshold(double *ls, const double *counts, size_t n_classes, size_t n_teachers,
-                                          double threshold, double sigma1, double order,
-                                          const hush_allocator *alloc);
-/* Smooth sensitivity max_d ls[d] e^{-beta d} (compute_discounted_max). */
-HUSH_NODISCARD int hush_pate_smooth_sensitivity(double *ss, const double *ls, size_t n, double beta);
-/* RDP at `order` of releasing f + SS_beta(f) * sigma_ss * N(0, 1) (Theorem 23;
- * compute_rdp_of_smooth_sensitivity_gaussian): order e^{2 beta} / sigma_ss^2
- * + (beta order - log(1 - 2 order beta) / 2) / (order - 1). Needs 1 < order < 1 / (2 beta). */
-HUSH_NODISCARD int hush_pate_rdp_smooth_sensitivity_gaussian(double *rdp, double beta, double sigma_ss,
-                                                             double order);
-
-typedef struct hush_pate_ss_release {
-    double order;                       /* the Renyi order used */
-    double beta;                        /* smoothness parameter used */
-    double data_dependent_rdp;          /* exact RDP at order (selection + answers): NOT publishable */
-    double data_dependent_eps;          /* its classic conversion at delta: NOT publishable */
-    double data_independent_eps;        /* classic conversion of the data-independent RDP at order */
-    double smooth_sensitivity;          /* SS_beta of the composed RDP (sum of per-query bounds) */
-    double release_rdp;                 /* GNSS cost at order */
-    double released_data_dependent_eps; /* noisy RDP + release_rdp - log(delta)/(order-1): publishable */
-} hush_pate_ss_release;
-
-/* The data-dependent analysis of hush_pate_analyze_gnmax (same votes, labels, threshold, sigma1
- * (0 = plain GNMax), sigma2, delta) at one order, released with smooth sensitivity.
- * order 0 picks the default-grid order (below 1 / (2 beta) when beta is given) minimising the
- * data-dependent epsilon, as the paper's code does (that choice itself looks at the data; pass a
- * fixed order to avoid it). beta 0 means 0.49 / order. sigma_ss in [0.01, 1e6]. The composed
- * local sensitivity at distance d is the sum of the per-query bounds (threshold for every
- * example, GNMax for the answered ones). HUSH_EUNSUPPORTED when conditions C5-C6 fail for
- * (sigma2, n_classes, order) (hush_pate_check_conditions_gnmax): the bounds would be unproven. Noise: the discrete Gaussian on a grid
- * (hush_dp_gaussian_add_noise) with scale max(SS_beta, 2^-30 data-independent RDP) * sigma_ss;
- * the data-independent floor keeps the grid in range and is itself a beta-smooth bound. */
-HUSH_NODISCARD int hush_pate_release_gnmax(hush_rng *rng, hush_pate_ss_release *out, const uint32_t *votes,
-                                           size_t n_teachers, size_t n_examples, uint32_t n_classes,
-                                           const int32_t *labels, double threshold, double sigma1,
-                                           double sigma2, double delta, double order, double beta,
-                                           double sigma_ss, const hush_allocator *alloc);
 
 #ifdef __cplusplus
 }

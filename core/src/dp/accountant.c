@@ -2,10 +2,12 @@
  *
  * RDP: a vector of RDP values over a fixed order grid; composition adds curves (Mironov 2017),
  * epsilon and delta come from hush_rdp_epsilon / hush_rdp_delta.
- * PLD: two privacy loss distributions ("remove" and "add" neighbours, see dp/pld.c) composed by
- * convolution; epsilon(delta) is the larger of the two, delta(epsilon) likewise.
- * Everything is allocated in one block at create, sized by the options; compose allocates
- * nothing. */
+ * PLD: the handle keeps the list of distinct events with their counts; the distributions are
+ * built at the first query after a change (dp/pld.c chooses every grid from the whole
+ * composition, so it cannot be built event by event), for both neighbouring directions
+ * ("remove" and "add"), and epsilon(delta) is the larger of the two, delta(epsilon) likewise.
+ * Everything is allocated in one block at create; compose and the queries allocate nothing.
+ */
 #include <math.h>
 #include <string.h>
 
@@ -14,8 +16,8 @@
 #include "hush/dp.h"
 
 struct hush_accountant {
-    int kind;
-    int conversion;
+    enum hush_accountant_kind kind;
+    enum hush_dp_conversion conversion;
     int has_alloc;
     hush_allocator alloc;
     size_t bytes;
@@ -23,80 +25,89 @@ struct hush_accountant {
     size_t n_orders;
     double *orders, *rdp;
     /* PLD */
-    double h, tail;
-    hush__pld_pmf rem, add, spare, base, res;
+    size_t cap, max_events, n_events;
+    hush__pld_event *events;
+    hush__pld pess[2], opt[2]; /* [remove, add] */
+    double rdp_orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], rdp_curve[HUSH_RDP_DEFAULT_ORDERS_COUNT];
+    int built_pess, built_opt;
     hush__pld_work work;
 };
 
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
 
-int hush_accountant_create(hush_accountant **out, int kind, const hush_accountant_options *opt,
-                           const hush_allocator *alloc) {
+int hush_accountant_config_init(hush_accountant_config *cfg, enum hush_accountant_kind kind) {
+    if (!cfg) return HUSH_EARG;
+    memset(cfg, 0, sizeof *cfg);
+    if (kind != HUSH_ACCOUNTANT_RDP && kind != HUSH_ACCOUNTANT_PLD) return HUSH_EARG;
+    cfg->version = HUSH_ACCOUNTANT_CONFIG_VERSION;
+    cfg->kind = kind;
+    cfg->orders = NULL;
+    cfg->n_orders = 0;
+    cfg->conversion = HUSH_DP_CONVERSION_IMPROVED;
+    cfg->pld_max_bins = HUSH_PLD_DEFAULT_MAX_BINS;
+    cfg->max_events = 256;
+    return HUSH_OK;
+}
+
+int hush_accountant_create(hush_accountant **out, const hush_accountant_config *cfg, const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
-    hush_accountant_options o;
-    memset(&o, 0, sizeof o);
-    if (opt) o = *opt;
-    if (kind != HUSH_ACCOUNTANT_RDP && kind != HUSH_ACCOUNTANT_PLD) return HUSH_EARG;
+    if (!cfg || cfg->version != HUSH_ACCOUNTANT_CONFIG_VERSION) return HUSH_EARG;
+    const hush_accountant_config o = *cfg;
+    if (o.kind != HUSH_ACCOUNTANT_RDP && o.kind != HUSH_ACCOUNTANT_PLD) return HUSH_EARG;
     if (o.conversion != HUSH_DP_CONVERSION_IMPROVED && o.conversion != HUSH_DP_CONVERSION_CLASSIC) return HUSH_EARG;
     if ((o.orders == NULL) != (o.n_orders == 0)) return HUSH_EARG;
     for (size_t i = 0; i < o.n_orders; i++)
         if (!(o.orders[i] > 1.0)) return HUSH_EARG;
-    if (o.pld_discretization == 0.0) o.pld_discretization = 1e-4;
-    if (o.pld_tail_mass == 0.0) o.pld_tail_mass = 1e-15;
-    if (o.pld_max_bins == 0) o.pld_max_bins = (size_t)1 << 18;
-    if (!(o.pld_discretization > 0.0 && o.pld_discretization <= 1.0) ||
-        !(o.pld_tail_mass > 0.0 && o.pld_tail_mass < 1e-3) || o.pld_max_bins < 16 || o.pld_max_bins > ((size_t)1 << 22))
-        return HUSH_EARG;
+    if (o.pld_max_bins < ((size_t)1 << 10) || o.pld_max_bins > ((size_t)1 << 20)) return HUSH_EARG;
+    if (o.max_events < 1 || o.max_events > 65536) return HUSH_EARG;
 
     size_t n_orders = o.orders ? o.n_orders : HUSH_RDP_DEFAULT_ORDERS_COUNT;
-    size_t bytes = align8(sizeof(hush_accountant)), cap = 0, fft_n = 0;
-    if (kind == HUSH_ACCOUNTANT_RDP) {
+    size_t bytes = align8(sizeof(hush_accountant));
+    if (o.kind == HUSH_ACCOUNTANT_RDP) {
         if (n_orders > ((size_t)1 << 20)) return HUSH_EARG;
         bytes += 2 * n_orders * sizeof(double);
     } else {
-        cap = o.pld_max_bins;
-        fft_n = 1;
-        while (fft_n < 2 * cap) fft_n <<= 1;
-        /* rem, add, spare, base, res: cap each; tmp: 2 cap; fft: 2 fft_n */
-        bytes += (5 * cap + 2 * cap + 2 * fft_n) * sizeof(double);
+        /* four result distributions of 2 cap, the workspace, the event list (sizes checked
+         * above, far from overflowing even a 32-bit size_t) */
+        bytes += (8 * o.pld_max_bins + hush__pld_work_doubles(o.pld_max_bins)) * sizeof(double);
+        bytes += align8(o.max_events * sizeof(hush__pld_event));
     }
     hush_accountant *a = hush__alloc(alloc, bytes);
     if (!a) return HUSH_ENOMEM;
     memset(a, 0, sizeof *a);
-    a->kind = kind;
+    a->kind = o.kind;
     a->conversion = o.conversion;
     a->bytes = bytes;
     if (alloc) {
         a->alloc = *alloc;
         a->has_alloc = 1;
     }
-    double *mem = (double *)((char *)a + align8(sizeof(hush_accountant)));
-    if (kind == HUSH_ACCOUNTANT_RDP) {
+    char *mem = (char *)a + align8(sizeof(hush_accountant));
+    if (o.kind == HUSH_ACCOUNTANT_RDP) {
         a->n_orders = n_orders;
-        a->orders = mem;
-        a->rdp = mem + n_orders;
+        a->orders = (double *)mem;
+        a->rdp = a->orders + n_orders;
         if (o.orders)
             memcpy(a->orders, o.orders, n_orders * sizeof(double));
         else
             (void)hush_rdp_default_orders(a->orders, n_orders);
         memset(a->rdp, 0, n_orders * sizeof(double));
     } else {
-        a->h = o.pld_discretization;
-        a->tail = o.pld_tail_mass;
-        hush__pld_pmf *pm[5] = {&a->rem, &a->add, &a->spare, &a->base, &a->res};
-        for (int i = 0; i < 5; i++) {
-            pm[i]->p = mem;
-            pm[i]->cap = cap;
-            mem += cap;
+        size_t cap = o.pld_max_bins;
+        double *d = (double *)mem;
+        for (int i = 0; i < 2; i++) {
+            hush__pld_init(&a->pess[i], d, cap);
+            d += 2 * cap;
+            hush__pld_init(&a->opt[i], d, cap);
+            d += 2 * cap;
         }
-        a->work.tmp = mem;
-        mem += 2 * cap;
-        a->work.fft = mem;
-        a->work.fft_n = fft_n;
-        hush__pld_identity(&a->rem);
-        hush__pld_identity(&a->add);
+        hush__pld_work_init(&a->work, d, cap);
+        d += hush__pld_work_doubles(cap);
+        a->events = (hush__pld_event *)d;
+        a->cap = cap;
+        a->max_events = o.max_events;
     }
     *out = a;
     return HUSH_OK;
@@ -109,6 +120,13 @@ void hush_accountant_free(hush_accountant *acc) {
     hush__free(has ? &al : NULL, acc, acc->bytes);
 }
 
+void hush_accountant_reset(hush_accountant *acc) {
+    if (!acc) return;
+    if (acc->kind == HUSH_ACCOUNTANT_RDP) memset(acc->rdp, 0, acc->n_orders * sizeof(double));
+    acc->n_events = 0;
+    acc->built_pess = acc->built_opt = 0;
+}
+
 static int event_ok(const hush_dp_event *e) {
     switch (e->kind) {
     case HUSH_DP_EVENT_SAMPLED_GAUSSIAN:
@@ -119,6 +137,9 @@ static int event_ok(const hush_dp_event *e) {
         return e->noise_multiplier >= 0.0 && !isinf(e->noise_multiplier);
     case HUSH_DP_EVENT_RDP_CURVE:
         return e->orders && e->rdp && e->n_orders;
+    case HUSH_DP_EVENT_DISCRETE_GAUSSIAN_SUM:
+    case HUSH_DP_EVENT_EPSILON_DELTA:
+        return 1; /* refused below as unsupported here */
     default:
         return 0;
     }
@@ -133,7 +154,7 @@ static int compose_rdp(hush_accountant *a, const hush_dp_event *e, double count)
                                          count);
     case HUSH_DP_EVENT_LAPLACE:
         return hush_rdp_laplace(a->rdp, a->orders, a->n_orders, e->noise_multiplier, count);
-    default: {
+    case HUSH_DP_EVENT_RDP_CURVE: {
         /* check first so a bad curve leaves the accountant untouched */
         for (size_t i = 0; i < a->n_orders; i++) {
             size_t j = 0;
@@ -147,74 +168,130 @@ static int compose_rdp(hush_accountant *a, const hush_dp_event *e, double count)
         }
         return HUSH_OK;
     }
+    default:
+        return HUSH_EUNSUPPORTED;
     }
-}
-
-/* acc = acc * base^count by repeated squaring. */
-static int compose_pld_dir(hush_accountant *a, hush__pld_pmf *acc, uint64_t count) {
-    hush__pld_identity(&a->res);
-    for (;;) {
-        int rc;
-        if (count & 1) {
-            rc = hush__pld_compose(&a->res, &a->res, &a->base, &a->work, a->tail);
-            if (rc != HUSH_OK) return rc;
-        }
-        count >>= 1;
-        if (!count) break;
-        rc = hush__pld_compose(&a->base, &a->base, &a->base, &a->work, a->tail);
-        if (rc != HUSH_OK) return rc;
-    }
-    return hush__pld_compose(acc, acc, &a->res, &a->work, a->tail);
 }
 
 static int compose_pld(hush_accountant *a, const hush_dp_event *e, uint64_t count) {
-    /* A failure (HUSH_ERANGE) must leave the accountant as it was. The final convolution into
-     * a direction checks the size before writing, so "add" can be composed in place; "remove"
-     * is composed into the spare buffer and swapped in once "add" has succeeded too. */
-    for (int d = 0; d < 2; d++) {
-        int rc;
-        if (e->kind == HUSH_DP_EVENT_LAPLACE)
-            rc = hush__pld_laplace(&a->base, e->noise_multiplier, a->h);
-        else
-            rc = hush__pld_sampled_gaussian(&a->base, e->kind == HUSH_DP_EVENT_GAUSSIAN ? 1.0 : e->sampling_rate,
-                                            e->noise_multiplier, d == 0, a->h, a->tail);
-        if (rc != HUSH_OK) return rc;
-        if (d == 0) {
-            hush__pld_copy(&a->spare, &a->rem);
-            rc = compose_pld_dir(a, &a->spare, count);
-        } else {
-            rc = compose_pld_dir(a, &a->add, count);
-        }
-        if (rc != HUSH_OK) return rc;
+    hush__pld_event pe;
+    memset(&pe, 0, sizeof pe);
+    switch (e->kind) {
+    case HUSH_DP_EVENT_GAUSSIAN: /* the q = 1 case of the subsampled Gaussian */
+        pe.kind = HUSH__PLD_SGM;
+        pe.q = 1.0;
+        break;
+    case HUSH_DP_EVENT_SAMPLED_GAUSSIAN:
+        pe.kind = HUSH__PLD_SGM;
+        pe.q = e->sampling_rate;
+        break;
+    case HUSH_DP_EVENT_LAPLACE:
+        pe.kind = HUSH__PLD_LAPLACE;
+        pe.q = 1.0;
+        break;
+    default:
+        return HUSH_EUNSUPPORTED;
     }
-    hush__pld_pmf t = a->rem;
-    a->rem = a->spare;
-    a->spare = t;
+    pe.s = e->noise_multiplier;
+    if (pe.kind == HUSH__PLD_SGM && pe.q == 0.0) return HUSH_OK; /* no loss */
+    /* Gaussians compose into one Gaussian: k steps of noise s are one step of noise s / sqrt(k),
+     * 1/s^2 adds up. Merging them keeps the list short and needs no squaring at all. */
+    int gauss = pe.kind == HUSH__PLD_SGM && pe.q == 1.0 && pe.s > 0.0;
+    for (size_t i = 0; i < a->n_events; i++) {
+        hush__pld_event *x = &a->events[i];
+        if (gauss && x->kind == HUSH__PLD_SGM && x->q == 1.0 && x->s > 0.0) {
+            double prec = 1.0 / (x->s * x->s) + (double)count / (pe.s * pe.s);
+            x->s = 1.0 / sqrt(prec);
+            x->count = 1;
+            a->built_pess = a->built_opt = 0;
+            return HUSH_OK;
+        }
+        if (!gauss && x->kind == pe.kind && x->q == pe.q && x->s == pe.s) {
+            if (x->count > UINT64_MAX - count) return HUSH_ERANGE;
+            x->count += count;
+            a->built_pess = a->built_opt = 0;
+            return HUSH_OK;
+        }
+    }
+    if (a->n_events == a->max_events) return HUSH_ERANGE;
+    if (gauss) {
+        pe.s /= sqrt((double)count);
+        count = 1;
+    }
+    pe.count = count;
+    a->events[a->n_events++] = pe;
+    a->built_pess = a->built_opt = 0;
     return HUSH_OK;
 }
 
 int hush_accountant_compose(hush_accountant *acc, const hush_dp_event *event, uint64_t count) {
     if (!acc || !event || count == 0 || !event_ok(event)) return HUSH_EARG;
     if (acc->kind == HUSH_ACCOUNTANT_RDP) return compose_rdp(acc, event, (double)count);
-    if (event->kind == HUSH_DP_EVENT_RDP_CURVE) return HUSH_EUNSUPPORTED;
     return compose_pld(acc, event, count);
 }
 
-int hush_accountant_epsilon(const hush_accountant *acc, double *epsilon, double *order, double delta) {
+static void build(hush_accountant *a, int mode) {
+    int *built = mode == HUSH__PLD_PESSIMISTIC ? &a->built_pess : &a->built_opt;
+    if (*built) return;
+    hush__pld *d = mode == HUSH__PLD_PESSIMISTIC ? a->pess : a->opt;
+    hush__pld_build(&d[0], a->events, a->n_events, 1, mode, &a->work);
+    hush__pld_build(&d[1], a->events, a->n_events, 0, mode, &a->work);
+    *built = 1;
+}
+
+/* The RDP bound of the PLD accountant's events (improved conversion, default orders): also an
+ * upper bound, and the PLD one should never be worse. Where the PLD's grids cannot resolve a
+ * loss well (very small q with sigma near 1, where one step's loss spans seven orders of
+ * magnitude) the smaller of the two is reported, so a PLD accountant is never looser than RDP. */
+static double pld_rdp_epsilon(hush_accountant *a, double delta) {
+    size_t n = hush_rdp_default_orders(a->rdp_orders, HUSH_RDP_DEFAULT_ORDERS_COUNT);
+    memset(a->rdp_curve, 0, sizeof a->rdp_curve);
+    for (size_t i = 0; i < a->n_events; i++) {
+        const hush__pld_event *e = &a->events[i];
+        int rc = e->kind == HUSH__PLD_LAPLACE
+                     ? hush_rdp_laplace(a->rdp_curve, a->rdp_orders, n, e->s, (double)e->count)
+                     : hush_rdp_sampled_gaussian(a->rdp_curve, a->rdp_orders, n, e->q, e->s, (double)e->count);
+        if (rc != HUSH_OK) return INFINITY;
+    }
+    double eps = INFINITY;
+    if (hush_rdp_epsilon(&eps, NULL, a->rdp_orders, a->rdp_curve, n, delta, HUSH_DP_CONVERSION_IMPROVED) != HUSH_OK)
+        return INFINITY;
+    return eps;
+}
+
+int hush_accountant_epsilon(hush_accountant *acc, double *epsilon, double *order, double delta) {
     if (!acc || !epsilon || !(delta > 0.0 && delta <= 1.0)) return HUSH_EARG;
     if (acc->kind == HUSH_ACCOUNTANT_RDP)
         return hush_rdp_epsilon(epsilon, order, acc->orders, acc->rdp, acc->n_orders, delta, acc->conversion);
-    double e1 = hush__pld_epsilon(&acc->rem, acc->h, delta), e2 = hush__pld_epsilon(&acc->add, acc->h, delta);
-    *epsilon = e1 > e2 ? e1 : e2;
+    build(acc, HUSH__PLD_PESSIMISTIC);
+    double e1 = hush__pld_epsilon(&acc->pess[0], delta), e2 = hush__pld_epsilon(&acc->pess[1], delta);
+    double e = e1 > e2 ? e1 : e2, r = pld_rdp_epsilon(acc, delta);
+    *epsilon = e < r ? e : r;
     if (order) *order = 0.0;
     return HUSH_OK;
 }
 
-int hush_accountant_delta(const hush_accountant *acc, double *delta, double epsilon) {
+int hush_accountant_epsilon_bounds(hush_accountant *acc, double *lower, double *upper, double delta) {
+    if (!acc || !lower || !upper || !(delta > 0.0 && delta <= 1.0)) return HUSH_EARG;
+    int rc = hush_accountant_epsilon(acc, upper, NULL, delta);
+    if (rc != HUSH_OK) return rc;
+    if (acc->kind == HUSH_ACCOUNTANT_RDP) {
+        *lower = 0.0;
+        return HUSH_OK;
+    }
+    build(acc, HUSH__PLD_OPTIMISTIC);
+    double l1 = hush__pld_epsilon_lower(&acc->opt[0], delta), l2 = hush__pld_epsilon_lower(&acc->opt[1], delta);
+    double lo = l1 > l2 ? l1 : l2;
+    *lower = lo < *upper ? lo : *upper;
+    return HUSH_OK;
+}
+
+int hush_accountant_delta(hush_accountant *acc, double *delta, double epsilon) {
     if (!acc || !delta || !(epsilon >= 0.0)) return HUSH_EARG;
     if (acc->kind == HUSH_ACCOUNTANT_RDP)
         return hush_rdp_delta(delta, NULL, acc->orders, acc->rdp, acc->n_orders, epsilon, acc->conversion);
-    double d1 = hush__pld_delta(&acc->rem, acc->h, epsilon), d2 = hush__pld_delta(&acc->add, acc->h, epsilon);
+    build(acc, HUSH__PLD_PESSIMISTIC);
+    double d1 = hush__pld_delta(&acc->pess[0], epsilon), d2 = hush__pld_delta(&acc->pess[1], epsilon);
     *delta = d1 > d2 ? d1 : d2;
     return HUSH_OK;
 }

@@ -176,7 +176,9 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     if (rc == HUSH_OK) rc = hush_rng_derive(&dp->sample, &base, "sample");
     if (rc == HUSH_OK) rc = hush_rng_derive(&dp->noise, &base, "noise");
     hush_rng_clear(&base);
-    if (rc == HUSH_OK) rc = hush_accountant_create(&dp->acc, HUSH_ACCOUNTANT_RDP, NULL, alloc);
+    hush_accountant_config acfg;
+    if (rc == HUSH_OK) rc = hush_accountant_config_init(&acfg, HUSH_ACCOUNTANT_RDP);
+    if (rc == HUSH_OK) rc = hush_accountant_create(&dp->acc, &acfg, alloc);
     if (rc != HUSH_OK) {
         hush_dpsgd_free(dp);
         return rc;

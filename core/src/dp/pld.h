@@ -1,36 +1,57 @@
-/* Privacy loss distributions on a grid (internal to the accountant). */
+/* Privacy loss distributions on adaptive power-of-two grids (internal to the accountant; see pld.c). */
 #ifndef HUSH__DP_PLD_H
 #define HUSH__DP_PLD_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* p[i] is the probability of privacy loss (off + i) * h; inf is the mass at +infinity. */
-typedef struct hush__pld_pmf {
+/* One component: p[i] is the probability of privacy loss (off + i) * 2^e. */
+typedef struct hush__pld_comp {
     double *p;
-    size_t len, cap;
+    size_t len;
     int64_t off;
-    double inf;
-} hush__pld_pmf;
+    int e;
+} hush__pld_comp;
 
-/* Scratch for convolutions: tmp holds 2 cap doubles, fft 2 fft_n doubles (fft_n complex). */
+/* A distribution: a fine component f and, for multi-scale losses, a coarse component c (c.len == 0:
+ * f alone), plus the mass at +infinity. v and b are the optimistic mode's variance proxy and
+ * largest increment of the rounding coupling (see pld.c). */
+typedef struct hush__pld {
+    hush__pld_comp f, c;
+    double inf, v, b;
+} hush__pld;
+
+enum hush__pld_mode { HUSH__PLD_PESSIMISTIC = 0, HUSH__PLD_OPTIMISTIC = 1 };
+enum hush__pld_kind { HUSH__PLD_SGM = 1, HUSH__PLD_LAPLACE = 2 };
+
+/* One mechanism composed `count` times. SGM: Poisson-subsampled Gaussian with rate q and noise s
+ * (q = 1: the Gaussian mechanism); LAPLACE: scale s (sensitivity 1). */
+typedef struct hush__pld_event {
+    int kind;
+    double q, s;
+    uint64_t count;
+} hush__pld_event;
+
+/* Workspace for hush__pld_build, carved from `mem` (hush__pld_work_doubles(cap) doubles). */
 typedef struct hush__pld_work {
-    double *tmp;
-    double *fft;
-    size_t fft_n;
+    size_t cap;
+    double tau; /* truncation mass per operation (set by hush__pld_build) */
+    double *fft, *out_f, *out_c, *conv, *t[6];
+    hush__pld base, res;
 } hush__pld_work;
 
-void hush__pld_identity(hush__pld_pmf *d);
-void hush__pld_copy(hush__pld_pmf *dst, const hush__pld_pmf *src);
-/* Poisson-subsampled Gaussian (q = 1: plain Gaussian) with sensitivity 1. remove = 1: the
- * pair (mixture, N(0,s^2)); remove = 0: the pair (N(0,s^2), mixture). */
-int hush__pld_sampled_gaussian(hush__pld_pmf *d, double q, double sigma, int remove, double h, double tail);
-/* Laplace with scale b and sensitivity 1 (symmetric). */
-int hush__pld_laplace(hush__pld_pmf *d, double b, double h);
-/* dst = a * b (composition), truncated; dst may alias a or b. */
-int hush__pld_compose(hush__pld_pmf *dst, const hush__pld_pmf *a, const hush__pld_pmf *b, hush__pld_work *w,
-                      double tail);
-double hush__pld_delta(const hush__pld_pmf *d, double h, double eps);
-double hush__pld_epsilon(const hush__pld_pmf *d, double h, double delta);
+size_t hush__pld_work_doubles(size_t cap);
+void hush__pld_work_init(hush__pld_work *w, double *mem, size_t cap);
+/* dst's arrays: 2 cap doubles at mem. */
+void hush__pld_init(hush__pld *d, double *mem, size_t cap);
+
+/* Composes every event (both directions of add-or-remove neighbours are separate calls:
+ * remove = 1 for the pair (mechanism on D, on D - x)). Never fails on valid input. */
+void hush__pld_build(hush__pld *out, const hush__pld_event *ev, size_t n, int remove, int mode, hush__pld_work *w);
+/* delta at eps of a pessimistic build, and the smallest eps >= 0 with delta(eps) <= delta. */
+double hush__pld_delta(const hush__pld *d, double eps);
+double hush__pld_epsilon(const hush__pld *d, double delta);
+/* Lower bound on the true epsilon at delta from an optimistic build (see pld.c). */
+double hush__pld_epsilon_lower(const hush__pld *d, double delta);
 
 #endif

@@ -167,7 +167,7 @@ static double eps_of(double a, double r, double delta, int conv) {
 }
 
 int hush_rdp_epsilon(double *epsilon, double *order, const double *orders, const double *rdp, size_t n,
-                     double delta, int conversion) {
+                     double delta, enum hush_dp_conversion conversion) {
     if (!epsilon || ((!orders || !rdp) && n)) return HUSH_EARG;
     if (!(delta > 0.0 && delta <= 1.0)) return HUSH_EARG;
     if (conversion != HUSH_DP_CONVERSION_IMPROVED && conversion != HUSH_DP_CONVERSION_CLASSIC) return HUSH_EARG;
@@ -200,7 +200,7 @@ static double log_delta_of(double a, double r, double eps, int conv) {
 }
 
 int hush_rdp_delta(double *delta, double *order, const double *orders, const double *rdp, size_t n,
-                   double epsilon, int conversion) {
+                   double epsilon, enum hush_dp_conversion conversion) {
     if (!delta || ((!orders || !rdp) && n)) return HUSH_EARG;
     if (!(epsilon >= 0.0)) return HUSH_EARG;
     if (conversion != HUSH_DP_CONVERSION_IMPROVED && conversion != HUSH_DP_CONVERSION_CLASSIC) return HUSH_EARG;

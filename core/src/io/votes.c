@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/fmt.h"
-#include "hush/dp.h"
+#include "hush/pate.h"
 
 static void set_err(hush_parse_error *err, size_t line, size_t offset, const char *msg, size_t field) {
     if (!err) return;
