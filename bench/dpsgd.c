@@ -172,12 +172,9 @@ static void speed(double seconds) {
         double t[5];
         for (int v = 0; v < 5; v++) {
             hush_dpsgd_config cfg;
-            memset(&cfg, 0, sizeof cfg);
-            cfg.l2_norm_clip = 1.0;
-            cfg.noise_multiplier = v == 0 ? 0.0 : 1.0;
             int pois = v == 2 || v == 4;
-            cfg.sampling = pois ? HUSH_DPSGD_POISSON : HUSH_DPSGD_SHUFFLE;
-            cfg.sampling_rate = (double)c->batch / (double)n;
+            OK(hush_dpsgd_config_init(&cfg, pois ? HUSH_DPSGD_POISSON : HUSH_DPSGD_SHUFFLE, (double)c->batch / (double)n,
+                                      1.0, v == 0 ? 0.0 : 1.0));
             OK(hush_dpsgd_create(&sc.dp, m, &cfg, &master, NULL));
             sc.n = pois ? n : c->batch;
             hush_prefetcher pf;
@@ -238,12 +235,7 @@ static dp_run train_eval(hush_dataset *train, hush_dataset *test, const char *sp
         uint64_t per_epoch = (uint64_t)(1.0 / q + 0.5);
         OK(hush_dpsgd_noise_for_epsilon(&r.sigma, target_eps, 1e-5, q, per_epoch * epochs));
         hush_dpsgd_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.l2_norm_clip = clip;
-        cfg.noise_multiplier = r.sigma;
-        cfg.sampling = HUSH_DPSGD_POISSON;
-        cfg.sampling_rate = q;
-        cfg.delta = 1e-5;
+        OK(hush_dpsgd_config_init(&cfg, HUSH_DPSGD_POISSON, q, clip, r.sigma));
         hush_rng dr;
         OK(hush_rng_derive(&dr, &master, "dpsgd"));
         hush_dpsgd *dp;

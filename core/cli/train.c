@@ -152,11 +152,11 @@ static int run_dp(dp_result *dr, float *loss, double *seconds, const train_opts 
         }
     }
     hush_dpsgd_config c;
-    memset(&c, 0, sizeof c);
-    c.l2_norm_clip = o->clip;
-    c.noise_multiplier = dr->noise;
-    c.sampling = o->poisson ? HUSH_DPSGD_POISSON : HUSH_DPSGD_SHUFFLE;
-    c.sampling_rate = q;
+    st = hush_dpsgd_config_init(&c, o->poisson ? HUSH_DPSGD_POISSON : HUSH_DPSGD_SHUFFLE, q, o->clip, dr->noise);
+    if (st) {
+        hush_rng_clear(&dp_rng);
+        return fail_status("dpsgd", st);
+    }
     c.batch_size = (uint32_t)o->batch;
     c.num_microbatches = (uint32_t)o->microbatches;
     c.delta = o->delta;
