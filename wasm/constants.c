@@ -127,7 +127,7 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
 #define TP(f) field(&o, "offsetof_hush_train_privacy_" #f, (int64_t)offsetof(hush_train_privacy, f));
     field(&o, "sizeof_hush_train_privacy", (int64_t)sizeof(hush_train_privacy));
     TP(dp) TP(noise_source) TP(sampling) TP(noise) TP(sampling_rate) TP(noise_multiplier) TP(l2_norm_clip) TP(delta)
-    TP(steps) TP(scaling) TP(scaling_noise) TP(runs) TP(epsilon) TP(scaling_epsilon)
+    TP(steps) TP(planned_steps) TP(scaling) TP(scaling_noise) TP(runs) TP(epsilon) TP(scaling_epsilon) TP(planned_epsilon)
 #undef TP
     field_str(&o, "HUSH_TRAIN_STREAM_SPLIT", HUSH_TRAIN_STREAM_SPLIT);
     field_str(&o, "HUSH_TRAIN_STREAM_INIT", HUSH_TRAIN_STREAM_INIT);

@@ -267,6 +267,9 @@ export interface TrainPrivacy {
   delta?: number;
   steps?: number;
   runs?: number;
+  /** What the configuration plans: steps per epoch x epochs, and the epsilon they will spend. */
+  plannedSteps?: number;
+  plannedEpsilon?: number;
   /** Everything composed: the DP-SGD steps and the input scaling. */
   epsilon?: number;
   scaling: 'none' | 'standardize' | 'bounds' | 'dp';

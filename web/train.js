@@ -144,6 +144,7 @@ export function defineTrain(rt, Model, data) {
       sampling: u32('sampling') === C.HUSH_DPSGD_POISSON ? 'poisson' : 'shuffle',
       samplingRate: f64('sampling_rate'), noiseMultiplier: f64('noise_multiplier'), l2NormClip: f64('l2_norm_clip'),
       delta: f64('delta'), steps: Number(dv.getBigUint64(f('steps'), true)), runs: u32('runs'),
+      plannedSteps: Number(dv.getBigUint64(f('planned_steps'), true)), plannedEpsilon: f64('planned_epsilon'),
       epsilon, scaling, scalingNoiseMultiplier: f64('scaling_noise'), scalingEpsilon: f64('scaling_epsilon'),
     };
   }

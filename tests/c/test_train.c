@@ -325,6 +325,9 @@ static void test_handle_and_errors(void) {
     c.folds = 0;
     /* the handle: epochs, evaluation, the training split withheld, the model detached */
     CHECK_OK(hush_train_create(&t, NULL, &c, ls, nl, all, NULL, NULL));
+    hush_train_privacy plan, done;
+    CHECK_OK(hush_train_privacy_report(t, &plan)); /* before any step: what a budget is charged */
+    CHECK(plan.dp && plan.steps == 0 && plan.planned_steps == 20 && plan.epsilon == 0 && plan.planned_epsilon > 0);
     hush_train_status st;
     float loss, acc;
     CHECK_OK(hush_train_epoch(t, &st));
@@ -334,6 +337,9 @@ static void test_handle_and_errors(void) {
     CHECK_OK(hush_train_epoch(t, &st));
     CHECK_OK(hush_train_epsilon(t, &e2));
     CHECK(e1 > 0 && e2 > e1);
+    CHECK_OK(hush_train_privacy_report(t, &done));
+    CHECK(done.steps == 20 && done.epsilon == e2 && done.planned_epsilon == plan.planned_epsilon);
+    CHECK_NEAR(plan.planned_epsilon, e2, 1e-12);
     CHECK_RC(hush_train_epoch(t, &st), HUSH_ESTATE); /* all epochs done */
     CHECK_RC(hush_train_evaluate(t, &loss, &acc, HUSH_TRAIN_SPLIT_TRAIN), HUSH_ESTATE);
     CHECK_OK(hush_train_evaluate(t, &loss, &acc, HUSH_TRAIN_SPLIT_TEST));

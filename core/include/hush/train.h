@@ -163,16 +163,20 @@ typedef struct hush_train_privacy {
     uint32_t sampling, noise;  /* enum hush_dpsgd_sampling, enum hush_dpsgd_noise */
     double sampling_rate;      /* the rate the steps used */
     double noise_multiplier, l2_norm_clip, delta;
-    uint64_t steps;            /* DP-SGD steps of one run */
+    uint64_t steps;            /* DP-SGD steps of one run so far */
+    uint64_t planned_steps;    /* the steps the config will take: steps per epoch x epochs */
     uint32_t scaling;          /* enum hush_train_scaling applied (never AUTO) */
     double scaling_noise;      /* DP scaling: the histogram's Gaussian noise multiplier; 0: no cost */
     uint32_t runs;             /* trainings composed (K with K folds), >= 1 */
     double epsilon;            /* runs x (scaling + steps), RDP with the improved conversion, at delta */
     double scaling_epsilon;    /* runs x scaling alone, at delta (0 without a cost) */
+    double planned_epsilon;    /* epsilon once planned_steps have run: known right after create, so a
+                                  budget can be checked (and charged) before any step */
 } hush_train_privacy;
 
 /* Composes runs x (the scaling histogram's Gaussian event, `steps` sampled Gaussian events) into
- * acc: the events hush_train_privacy's epsilon is made of. HUSH_EARG if p is not a DP run. */
+ * acc: the events hush_train_privacy's epsilon is made of (to charge a run before it trains, set
+ * steps = planned_steps in a copy). HUSH_EARG if p is not a DP run. */
 HUSH_NODISCARD int hush_train_privacy_compose(const hush_train_privacy *p, hush_accountant *acc);
 
 enum hush_train_event { HUSH_TRAIN_START = 1, HUSH_TRAIN_EPOCH = 2, HUSH_TRAIN_END = 3 };

@@ -335,6 +335,7 @@ int hush_train_privacy_report(const hush_train *t, hush_train_privacy *p) {
     p->l2_norm_clip = d->l2_norm_clip;
     p->delta = d->delta;
     p->steps = hush_dpsgd_steps(t->dp);
+    p->planned_steps = hush_dpsgd_steps_per_epoch(d, t->n) * t->cfg.epochs;
     p->scaling_noise = t->scaling_noise;
     p->runs = t->runs;
     double orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], rdp[HUSH_RDP_DEFAULT_ORDERS_COUNT];
@@ -346,6 +347,14 @@ int hush_train_privacy_report(const hush_train *t, hush_train_privacy *p) {
     int unbounded = 0;
     if (rc == HUSH_OK) rc = training_rdp(t, rdp, orders, no, (double)t->runs, &unbounded);
     if (rc == HUSH_OK) rc = epsilon_of(&p->epsilon, rdp, orders, no, d->delta, unbounded);
+    /* the plan: the same events with every step taken */
+    memset(rdp, 0, sizeof rdp);
+    unbounded = isinf(d->l2_norm_clip) || d->noise_multiplier == 0.0;
+    if (rc == HUSH_OK) rc = scaling_rdp(rdp, orders, no, t->scaling_noise, (double)t->runs);
+    if (rc == HUSH_OK && !unbounded)
+        rc = hush_rdp_sampled_gaussian(rdp, orders, no, p->sampling_rate, d->noise_multiplier,
+                                       (double)p->planned_steps * t->runs);
+    if (rc == HUSH_OK) rc = epsilon_of(&p->planned_epsilon, rdp, orders, no, d->delta, unbounded);
     return rc;
 }
 
