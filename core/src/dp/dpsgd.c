@@ -2,8 +2,10 @@
  *
  * Who learns what: whoever sees the parameters after any number of steps (and the reported
  * epsilon) learns at most what the accountant states about any single training example, under the
- * add/remove-one neighbouring relation and Poisson sampling. SHUFFLE mode is outside that
- * statement (its epsilon is the customary number, labelled as such in dp.h).
+ * add/remove-one neighbouring relation and Poisson sampling, as long as the handle's randomness is
+ * secret (created with rng == NULL, from the OS): a known seed repeats the batches and the noise.
+ * SHUFFLE mode is outside that statement (its epsilon is the customary number, labelled as such in
+ * dp.h).
  *
  * Gradients: the model's backward_examples gives every example's gradient norm without forming
  * the gradient (dense layers use ||a_i|| ||delta_i||), and grad_weighted forms
@@ -30,8 +32,8 @@
  * double normals, which is most of the noise cost.
  * SECURE noise is for when a noisy gradient is released as such (a federated client): Opacus'
  * secure mode (Holohan and Braghin 2021, "Secure random sampling in differential privacy"), the
- * sum of four double normals (53-bit uniforms, hush_rng_normals) halved, which is exactly N(0, 1)
- * in distribution and fills the gaps of a single draw; it is added to the gradient in double and
+ * sum of four double normals (53-bit uniforms, hush_rng_normals) halved, which is N(0, 1) in
+ * distribution and fills the gaps of a single draw; it is added to the gradient in double and
  * rounded once to float. Values that are released directly (counts, sums, PATE votes) use the
  * exact discrete samplers instead.
  */
