@@ -208,7 +208,7 @@ static int load_bounds(double **lo_hi, size_t *count, const char *path) {
     if (st == HUSH_OK) st = hush_train_bounds_parse(*lo_hi, *count, count, (const char *)text, len, &err);
     free(text);
     if (st == HUSH_OK) return 0;
-    if (err.line) cli_error("%s:%zu: %s (%s)", path, err.line, err.msg, hush_status_name(st));
+    if (err.line) cli_error("%s: %s (%s)", path, err.msg, hush_status_name(st)); /* msg starts "line N: " */
     else cli_error("%s: %s (%s)", path, hush_strerror(st), hush_status_name(st));
     return CLI_EXIT_FAIL;
 }

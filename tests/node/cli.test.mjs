@@ -218,7 +218,7 @@ test('--dp refuses exact standardisation; --bounds applies public bounds; --cv c
   writeFileSync(bounds, 'duration 72 4\n');
   r = run(['train', ...credit, '--bounds', bounds]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /credit\.bounds:1: line 1: lo must be below hi/);
+  assert.equal(r.stderr, `hush: ${bounds}: line 1: lo must be below hi (HUSH_EFORMAT)\n`);
   const one = json(['train', ...credit, '--noise-multiplier', '1.5']);
   const cv = json(['train', ...credit, '--noise-multiplier', '1.5', '--cv', '4']);
   assert.equal(cv.runs, 4);
