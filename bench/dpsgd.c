@@ -8,9 +8,9 @@
  *                           the same model without DP
  *   dpsgd fashion [EPOCHS LR BATCH CLIP EPS]   (defaults 40 4 2048 0.1 3: 32 min here)
  *                           Fashion-MNIST tanh CNN (Papernot et al. 2020) at epsilon <= 3, with
- *                           Tramer & Boneh 2021's large batches: 87.3% test accuracy at epsilon
- *                           3.00 (sigma 1.92, 1160 steps). Other runs: 15 2 1024 0.1 3 gave 85.7%,
- *                           12 4 512 0.1 3 gave 85.1%
+ *                           Tramer & Boneh 2021's large batches: 87.1% test accuracy at epsilon
+ *                           3.00 with OS noise (sigma 1.92, 1160 steps; 87.3% with seeded noise).
+ *                           Other runs: 15 2 1024 0.1 3 gave 85.7%, 12 4 512 0.1 3 gave 85.1%
  *   dpsgd all               speed + credit
  * Run from the repo root (data/ from scripts/bootstrap.sh). The accuracy runs go through the training
  * driver (hush/train.h) exactly as `hush train --dp --target-epsilon E` does: the seed fixes the split
