@@ -135,7 +135,7 @@ for (const batch of [32, 256]) {
     const hush = await load({ simd });
     const m = hush.Model.create('dense:50,relu,dense:50,relu,dense:10', { inputSize: 64, maxBatch: batch, seed: 1, lr: LR });
     const plain = rate(batch, () => m.step(x, y));
-    const dp = new hush.DPSGD(m, { samplingRate: batch / 1438, sampling: 'shuffle', l2NormClip: CLIP, noiseMultiplier: SIGMA, lr: LR, seed: 1 });
+    const dp = new hush.DPSGD(m, { samplingRate: batch / 1438, sampling: 'shuffle', l2NormClip: CLIP, noiseMultiplier: SIGMA, lr: LR });
     const priv = rate(batch, () => dp.step(x, y));
     dp.free();
     m.free();

@@ -1,5 +1,6 @@
-// Main thread of demo/train.html: form, status, chart and results. All Hush work happens in
-// train-worker.js; this file never loads WebAssembly, so the page stays responsive while training.
+// Main thread of demo/train.html: form, status, chart and results. All Hush work happens in the
+// package's own worker (web/worker.js, through createWorker): the training driver every other
+// caller uses, DP-SGD included. This file never loads WebAssembly, so the page stays responsive.
 //
 // Machine-readable state for the browser test lives in data attributes:
 //   main[data-state]        starting | loading-data | ready | training | done | error
@@ -9,6 +10,7 @@
 //   main[data-csp-violations]  Content-Security-Policy violations seen in the page or the worker
 
 import { TrainingChart } from './chart.js';
+import { createWorker } from '../web/worker-client.js';
 
 const DATA_URL = new URL('../data/credit-g.arff', import.meta.url).href;
 
@@ -33,6 +35,8 @@ let modelName = 'hush-model.hush';
 let downloadUrl = null;
 let run = null; // { epochs, startedAt }
 let ready = false; // the current worker has loaded Hush
+let dataText = null; // the loaded ARFF, sent with each training request
+let workerContext = 'unknown';
 let cspViolations = 0;
 main.dataset.cspViolations = '0';
 
@@ -114,6 +118,8 @@ function readConfig() {
     batchSize: num('batch', 1, 4096, true),
     seed: num('seed', 0, 4294967295, true),
     testFraction: num('test-fraction', 0.05, 0.5, false),
+    dp: $('dp').checked,
+    epsilon: num('epsilon', 0.1, 100, false),
   };
   return ok ? cfg : null;
 }
@@ -132,67 +138,54 @@ function updateSpec() {
 
 // ---- worker ----
 
-function startWorker() {
+// The package's own worker (web/worker.js) through its client: the same training driver as
+// `hush train` and hush.train, DP-SGD included. ?build=simd|baseline forces one Emscripten build.
+async function startWorker() {
   ready = false;
-  // ?build=simd|baseline forces one Emscripten build (to compare them); default: the package picks.
-  const url = new URL('./train-worker.js', import.meta.url);
   const forced = new URLSearchParams(location.search).get('build');
-  if (forced === 'simd' || forced === 'baseline') url.searchParams.set('build', forced);
-  const w = new Worker(url, { type: 'module' });
-  worker = w;
-  // After Stop, a terminated worker's last messages must not touch the page.
-  w.addEventListener('message', (ev) => {
-    if (w === worker) onMessage(ev.data);
-  });
-  w.addEventListener('error', (ev) => {
-    ev.preventDefault();
-    if (w !== worker) return;
-    ready = false;
-    setState('error', 'The training worker stopped with an error.');
-    showError('The training worker could not run.', [
-      ev.message ? String(ev.message) : 'The worker script failed to load.',
-      'Build the WebAssembly package with `make wasm` and reload this page.',
-    ]);
-  });
+  const opts = { onCsp: ({ directive, blocked }) => noteCsp('training worker', directive, blocked) };
+  if (forced === 'simd' || forced === 'baseline') opts.simd = forced === 'simd';
   setState('starting', 'Loading the Hush WebAssembly core in a Web Worker…');
+  const w = await createWorker(opts);
+  worker = w;
+  try {
+    const info = await w.info();
+    if (w !== worker) return;
+    ready = true;
+    build = info.simd ? 'simd' : 'baseline';
+    main.dataset.build = build;
+    main.dataset.workerContext = info.context;
+    workerContext = info.context;
+    await loadData(lastData);
+  } catch (err) {
+    if (w !== worker) return;
+    onError({ stage: 'load', code: err && err.code ? String(err.code) : 'Error', message: String(err && err.message || err) });
+  }
 }
 
-function loadData(what) {
+async function loadData(what) {
   lastData = what;
   summary = null;
   setState('loading-data', `Loading ${what.name || 'data/credit-g.arff'}…`);
-  worker.postMessage({ type: 'load', ...what });
-}
-
-function onMessage(msg) {
-  switch (msg.type) {
-    case 'ready':
-      ready = true;
-      build = msg.build;
-      main.dataset.build = build;
-      main.dataset.workerContext = msg.context;
-      loadData(lastData);
-      break;
-    case 'data':
-      onData(msg.summary);
-      break;
-    case 'start':
-      statusEl.textContent = `Training ${msg.spec} on ${msg.trainRows} rows, testing on ${msg.testRows}…`;
-      break;
-    case 'epoch':
-      onEpoch(msg);
-      break;
-    case 'done':
-      onDone(msg);
-      break;
-    case 'error':
-      onError(msg);
-      break;
-    case 'csp':
-      noteCsp('training worker', msg.directive, msg.blocked);
-      break;
-    default:
-      break;
+  const w = worker;
+  let text = what.text, name = what.name;
+  try {
+    if (text === undefined) {
+      const res = await fetch(what.url);
+      if (!res.ok) {
+        onError({ stage: 'data', code: `HTTP_${res.status}`, message: `${new URL(what.url).pathname} answered HTTP ${res.status}` });
+        return;
+      }
+      text = await res.text();
+      name = new URL(what.url).pathname.replace(/^\//, '');
+    }
+    const s = await w.describe({ data: text, format: 'arff' });
+    if (w !== worker) return;
+    dataText = text;
+    onData({ ...s, name });
+  } catch (err) {
+    if (w !== worker) return;
+    onError({ stage: 'data', code: err && err.code ? String(err.code) : 'Error', message: String(err && err.message || err) });
   }
 }
 
@@ -261,25 +254,46 @@ function startTraining(ev) {
   $('progress').max = cfg.epochs;
   $('progress').value = 0;
   $('progress-text').textContent = `Epoch 0 of ${cfg.epochs}`;
-  run = { epochs: cfg.epochs, startedAt: performance.now() };
-  modelName = `${(summary.name.split('/').pop() || 'data').replace(/\.[^.]*$/, '')}-seed${cfg.seed}.hush`;
-  setState('training', `Training ${specFor(cfg)}…`);
-  worker.postMessage({ type: 'train', config: cfg });
+  run = { epochs: cfg.epochs, startedAt: performance.now(), dp: cfg.dp };
+  modelName = `${(summary.name.split('/').pop() || 'data').replace(/\.[^.]*$/, '')}-seed${cfg.seed}${cfg.dp ? '-dp' : ''}.hush`;
+  setState('training', `Training ${specFor(cfg)}${cfg.dp ? ` with DP-SGD at ε ${cfg.epsilon}` : ''} on ${summary.rows} rows…`);
+  const w = worker;
+  // The canonical `hush train` order from one seed; the model standardises (or, with DP,
+  // privately scales) its own input, so the downloaded file takes raw rows.
+  w.train({
+    data: dataText, format: 'arff', spec: specFor(cfg), epochs: cfg.epochs, batchSize: cfg.batchSize, lr: cfg.lr,
+    optimizer: cfg.optimizer, seed: cfg.seed, testFraction: cfg.testFraction, evaluate: 'epoch', confusion: true,
+    ...(cfg.dp ? { dp: { targetEpsilon: cfg.epsilon } } : {}),
+    onEpoch: (m) => {
+      if (w === worker) onEpoch(m);
+    },
+  }).then(
+    (r) => {
+      if (w === worker) onDone(r);
+    },
+    (err) => {
+      if (w === worker) onError({ stage: 'train', code: err && err.code ? String(err.code) : 'Error', message: String(err && err.message || err) });
+    },
+  );
 }
+
+const lossText = (m) => (m.loss === null || m.loss === undefined ? 'withheld' : m.loss.toFixed(4));
+const accText = (v) => (v === null || v === undefined ? 'withheld' : pct(v));
 
 function onEpoch(m) {
   chart.push(m);
   const row = $('epoch-rows').insertRow();
-  for (const v of [String(m.epoch), m.loss.toFixed(4), pct(m.trainAccuracy), pct(m.testAccuracy)]) row.insertCell().textContent = v;
+  for (const v of [String(m.epoch), lossText(m), accText(m.trainAccuracy), pct(m.testAccuracy)]) row.insertCell().textContent = v;
   $('chart').setAttribute(
     'aria-label',
-    `Chart of loss and accuracy per epoch. Epoch ${m.epoch} of ${run.epochs}: loss ${m.loss.toFixed(3)}, ` +
-      `train accuracy ${pct(m.trainAccuracy)}, test accuracy ${pct(m.testAccuracy)}.`,
+    `Chart of loss and accuracy per epoch. Epoch ${m.epoch} of ${run.epochs}: loss ${lossText(m)}, ` +
+      `train accuracy ${accText(m.trainAccuracy)}, test accuracy ${pct(m.testAccuracy)}.`,
   );
   // Per-epoch numbers go to the progress line, not the live status region, so a screen reader
   // hears "training" and "done" rather than every epoch.
   $('progress').value = m.epoch;
-  $('progress-text').textContent = `Epoch ${m.epoch} of ${run.epochs}: loss ${m.loss.toFixed(4)}, test accuracy ${pct(m.testAccuracy)}`;
+  const spent = m.epsilon !== undefined ? `, ε ${m.epsilon.toFixed(2)}` : `, loss ${lossText(m)}`;
+  $('progress-text').textContent = `Epoch ${m.epoch} of ${run.epochs}${spent}, test accuracy ${pct(m.testAccuracy)}`;
 }
 
 function renderConfusion(names, counts) {
@@ -323,20 +337,24 @@ function renderConfusion(names, counts) {
 function onDone(m) {
   const eps = Math.round(m.examplesPerSecond);
   $('m-test').textContent = pct(m.testAccuracy);
-  $('m-train').textContent = pct(m.trainAccuracy);
+  $('m-train').textContent = accText(m.trainAccuracy);
+  $('m-privacy').textContent = m.privacy.dp
+    ? `ε ${m.privacy.epsilon.toFixed(2)} at δ ${m.privacy.delta} (${m.privacy.steps} DP-SGD steps; scaling ε ${m.privacy.scalingEpsilon.toFixed(2)} alone)`
+    : 'none';
   $('m-speed').textContent = `${eps.toLocaleString('en')} examples/s`;
   const small = document.createElement('small');
   small.textContent = build === 'simd' ? 'WebAssembly SIMD build' : `WebAssembly ${build} build`;
-  $('m-where').replaceChildren(m.context === 'worker' ? 'Web Worker' : 'main thread', small);
+  $('m-where').replaceChildren(workerContext === 'worker' ? 'Web Worker' : 'main thread', small);
   renderConfusion(m.classNames, m.confusion);
 
   results.dataset.testAccuracy = String(m.testAccuracy);
-  results.dataset.trainAccuracy = String(m.trainAccuracy);
+  if (m.trainAccuracy !== null) results.dataset.trainAccuracy = String(m.trainAccuracy);
   results.dataset.examplesPerSecond = String(eps);
-  results.dataset.trainedIn = m.context;
+  results.dataset.trainedIn = workerContext;
+  if (m.privacy.dp) results.dataset.epsilon = String(m.privacy.epsilon);
   results.dataset.state = 'done';
 
-  modelBytes = new Uint8Array(m.model);
+  modelBytes = m.model;
   downloadBtn.disabled = false;
   $('download-info').textContent =
     `${modelName} · ${m.params.toLocaleString('en')} parameters · ${modelBytes.length.toLocaleString('en')} bytes`;
@@ -346,15 +364,22 @@ function onDone(m) {
 
 function stopTraining() {
   if (!worker) return;
-  // Terminating is the only way to interrupt a running fit; a fresh worker reloads the data.
-  worker.terminate();
+  // Terminating is the only way to interrupt a running training; a fresh worker reloads the data.
+  // The old worker's last answers (its rejected promises included) must not touch the page.
+  const old = worker;
+  worker = null;
+  old.terminate();
   const done = $('epoch-rows').rows.length;
   run = null;
   resetResults();
   $('confusion').tBodies[0].rows[0].cells[0].textContent = 'Stopped.';
   $('progress-text').textContent = `Stopped after ${done} of ${$('progress').max} epochs.`;
-  startWorker();
+  spawn();
   statusEl.textContent = 'Stopped. Restarting the worker…';
+}
+
+function spawn() {
+  startWorker().catch((err) => onError({ stage: 'load', code: 'Error', message: String(err && err.message || err) }));
 }
 
 function download() {
@@ -376,9 +401,11 @@ function onFile() {
     (text) => {
       clearError();
       if (!worker || !ready) {
-        if (worker) worker.terminate();
+        const old = worker;
+        worker = null;
+        if (old) old.terminate();
         lastData = { text, name: file.name };
-        startWorker();
+        spawn();
       } else {
         loadData({ text, name: file.name });
       }
@@ -393,4 +420,4 @@ stopBtn.addEventListener('click', stopTraining);
 downloadBtn.addEventListener('click', download);
 $('file').addEventListener('change', onFile);
 updateSpec();
-startWorker();
+spawn();

@@ -19,6 +19,7 @@
 #include "hush/nn.h"
 #include "hush/rng.h"
 #include "hush/secagg.h"
+#include "hush/train.h"
 #include "wasm_exports.h"
 
 typedef struct out {
@@ -54,6 +55,14 @@ static void field(out *o, const char *name, int64_t v) {
     put_int(o, v);
 }
 
+static void field_str(out *o, const char *name, const char *v) {
+    put(o, ",\"");
+    put(o, name);
+    put(o, "\":\"");
+    put(o, v); /* C identifiers and stream names: nothing to escape */
+    put(o, "\"");
+}
+
 int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     if (!written || (!buf && cap)) return HUSH_EARG;
     out o = {buf, cap, 0};
@@ -80,6 +89,13 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_DP_EVENT_EPSILON_DELTA) F(HUSH_DP_CONVERSION_IMPROVED) F(HUSH_DP_CONVERSION_CLASSIC)
     F(HUSH_PLD_DEFAULT_MAX_BINS) F(HUSH_ODOMETER_ID_MAX) F(HUSH_ODOMETER_CURVE_MAX) F(HUSH_ODOMETER_MAX_EVENTS)
     F(HUSH_RDP_DEFAULT_ORDERS_COUNT) F(HUSH_DPSGD_POISSON) F(HUSH_DPSGD_SHUFFLE)
+    F(HUSH_DPSGD_NOISE_FAST) F(HUSH_DPSGD_NOISE_SECURE) F(HUSH_DPSGD_CONFIG_VERSION)
+    F(HUSH_INPUT_SCALING_CUSTOM) F(HUSH_INPUT_SCALING_STATS) F(HUSH_INPUT_SCALING_BOUNDS) F(HUSH_INPUT_SCALING_DP)
+    F(HUSH_TRAIN_FORMAT_ARFF) F(HUSH_TRAIN_FORMAT_CSV) F(HUSH_TRAIN_FORMAT_DIGITS) F(HUSH_TRAIN_FORMAT_IDX)
+    F(HUSH_TRAIN_SCALING_AUTO) F(HUSH_TRAIN_SCALING_NONE) F(HUSH_TRAIN_SCALING_STATS) F(HUSH_TRAIN_SCALING_BOUNDS)
+    F(HUSH_TRAIN_SCALING_DP) F(HUSH_TRAIN_NOISE_OS) F(HUSH_TRAIN_NOISE_SEED) F(HUSH_TRAIN_CONFIG_VERSION)
+    F(HUSH_TRAIN_START) F(HUSH_TRAIN_EPOCH) F(HUSH_TRAIN_END) F(HUSH_TRAIN_SPLIT_TRAIN) F(HUSH_TRAIN_SPLIT_TEST)
+    F(HUSH_TRAIN_MAX_FOLDS) F(HUSH_TRAIN_MAX_BOUNDS)
     F(HUSH_PATE_LNMAX) F(HUSH_PATE_GNMAX) F(HUSH_PATE_CONFIDENT)
     F(HUSH_MPC_CONFIG_VERSION) F(HUSH_MPC_DEFAULT_FRAC_BITS) F(HUSH_MPC_MAX_FRAC_BITS) F(HUSH_MPC_MAX_PARTIES)
     F(HUSH_MPC_SEED_BYTES) F(HUSH_MPC_SESSION_BYTES) F(HUSH_MPC_HEADER_BYTES) F(HUSH_MPC_MAX_PARTY_BYTES)
@@ -161,6 +177,31 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     PR(data_independent_eps) PR(delta) PR(order) PR(beta) PR(sigma_ss) PR(smooth_sensitivity) PR(release_rdp)
     PR(released_data_dependent_eps)
 #undef PR
+#define TC(f) field(&o, "offsetof_hush_train_config_" #f, (int64_t)offsetof(hush_train_config, f));
+    field(&o, "sizeof_hush_train_config", (int64_t)sizeof(hush_train_config));
+    TC(version) TC(format) TC(epochs) TC(batch) TC(max_batch) TC(optimizer) TC(lr) TC(weight_decay) TC(test_fraction)
+    TC(folds) TC(fold) TC(scaling) TC(bounds) TC(n_bounds) TC(scaling_noise) TC(dp) TC(dpsgd) TC(target_epsilon)
+    TC(noise_source)
+#undef TC
+#define DC(f) field(&o, "offsetof_hush_dpsgd_config_" #f, (int64_t)offsetof(hush_dpsgd_config, f));
+    field(&o, "sizeof_hush_dpsgd_config", (int64_t)sizeof(hush_dpsgd_config));
+    DC(version) DC(sampling) DC(sampling_rate) DC(l2_norm_clip) DC(noise_multiplier) DC(batch_size)
+    DC(num_microbatches) DC(noise) DC(delta)
+#undef DC
+#define TS(f) field(&o, "offsetof_hush_train_status_" #f, (int64_t)offsetof(hush_train_status, f));
+    field(&o, "sizeof_hush_train_status", (int64_t)sizeof(hush_train_status));
+    TS(event) TS(fold) TS(epoch) TS(epochs) TS(loss) TS(steps)
+#undef TS
+#define TP(f) field(&o, "offsetof_hush_train_privacy_" #f, (int64_t)offsetof(hush_train_privacy, f));
+    field(&o, "sizeof_hush_train_privacy", (int64_t)sizeof(hush_train_privacy));
+    TP(dp) TP(noise_source) TP(sampling) TP(noise) TP(sampling_rate) TP(noise_multiplier) TP(l2_norm_clip) TP(delta)
+    TP(steps) TP(planned_steps) TP(scaling) TP(scaling_noise) TP(runs) TP(epsilon) TP(scaling_epsilon) TP(planned_epsilon)
+#undef TP
+    field_str(&o, "HUSH_TRAIN_STREAM_SPLIT", HUSH_TRAIN_STREAM_SPLIT);
+    field_str(&o, "HUSH_TRAIN_STREAM_INIT", HUSH_TRAIN_STREAM_INIT);
+    field_str(&o, "HUSH_TRAIN_STREAM_SHUFFLE", HUSH_TRAIN_STREAM_SHUFFLE);
+    field_str(&o, "HUSH_TRAIN_STREAM_DPSGD", HUSH_TRAIN_STREAM_DPSGD);
+    field_str(&o, "HUSH_TRAIN_STREAM_SCALING", HUSH_TRAIN_STREAM_SCALING);
     field(&o, "sizeof_size_t", (int64_t)sizeof(size_t));
     field(&o, "sizeof_pointer", (int64_t)sizeof(void *));
     put(&o, "}");

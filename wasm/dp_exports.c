@@ -7,16 +7,15 @@
 
 int hush_wasm_dpsgd_create(hush_dpsgd **out, hush_model *m, double l2_norm_clip, double noise_multiplier,
                            uint32_t sampling, double sampling_rate, uint32_t batch_size, uint32_t microbatches,
-                           double delta, const hush_rng *rng) {
+                           double delta, uint32_t noise, const hush_rng *rng) {
+    if (out) *out = NULL;
     hush_dpsgd_config c;
-    memset(&c, 0, sizeof c);
-    c.l2_norm_clip = l2_norm_clip;
-    c.noise_multiplier = noise_multiplier;
-    c.sampling = (int)sampling;
-    c.sampling_rate = sampling_rate;
+    int rc = hush_dpsgd_config_init(&c, sampling, sampling_rate, l2_norm_clip, noise_multiplier);
+    if (rc != HUSH_OK) return rc;
     c.batch_size = batch_size;
     c.num_microbatches = microbatches;
     c.delta = delta;
+    c.noise = noise;
     return hush_dpsgd_create(out, m, &c, rng, NULL);
 }
 

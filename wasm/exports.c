@@ -12,6 +12,24 @@ int hush_wasm_rng_stream(hush_rng *out, uint32_t seed_lo, uint32_t seed_hi, cons
     return rc;
 }
 
+int hush_wasm_rng_seed(hush_rng *out, uint32_t seed_lo, uint32_t seed_hi) {
+    if (!out) return HUSH_EARG;
+    return hush_rng_init_u64(out, ((uint64_t)seed_hi << 32) | seed_lo);
+}
+
+int hush_wasm_train_create(hush_train **out, const hush_rng *master, const hush_train_config *cfg, const char *spec,
+                           const hush_dataset *data, const hush_dataset *test, size_t *err_pos) {
+    if (!out || !spec) return HUSH_EARG;
+    *out = NULL;
+    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    size_t n = 0;
+    int rc = hush_model_spec_parse(layers, HUSH_MAX_LAYERS, &n, spec, err_pos);
+    if (rc != HUSH_OK) return rc;
+    return hush_train_create(out, master, cfg, layers, n, data, test, NULL);
+}
+
+double hush_wasm_train_steps(const hush_train *t) { return (double)hush_dpsgd_steps(hush_train_dpsgd((hush_train *)t)); }
+
 int hush_wasm_model_create(hush_model **out, const char *spec, uint32_t c, uint32_t h, uint32_t w,
                            uint32_t max_batch, size_t *err_pos) {
     if (!out || !spec) return HUSH_EARG;

@@ -14,6 +14,7 @@
 #include "hush/pate.h"
 #include "hush/nn.h"
 #include "hush/rng.h"
+#include "hush/train.h"
 
 /* JSON object of status codes, limits, enums and struct layouts (see constants.c). *written is
  * the length without the NUL; HUSH_ERANGE (with *written set) if cap is too small. */
@@ -21,6 +22,16 @@ HUSH_NODISCARD int hush_wasm_constants(char *buf, size_t cap, size_t *written);
 
 /* Canonical seeding: master = hush_rng_init_u64(seed_hi:seed_lo); *out = derive(master, name). */
 HUSH_NODISCARD int hush_wasm_rng_stream(hush_rng *out, uint32_t seed_lo, uint32_t seed_hi, const char *name);
+
+/* Master seed from a u64 split into halves: hush_rng_init_u64(seed_hi:seed_lo). */
+HUSH_NODISCARD int hush_wasm_rng_seed(hush_rng *out, uint32_t seed_lo, uint32_t seed_hi);
+
+/* hush_model_spec_parse + hush_train_create (test may be NULL). *err_pos as for model_create. */
+HUSH_NODISCARD int hush_wasm_train_create(hush_train **out, const hush_rng *master, const hush_train_config *cfg,
+                                          const char *spec, const hush_dataset *data, const hush_dataset *test,
+                                          size_t *err_pos);
+/* The DP-SGD steps so far, as a double (exact to 2^53). */
+double hush_wasm_train_steps(const hush_train *t);
 
 /* hush_model_spec_parse + hush_model_create with input shape (c, h, w). *err_pos (may be NULL)
  * is the spec offset of a parse error. */
@@ -40,7 +51,7 @@ size_t hush_wasm_heap_in_use(void);
 /* DP (wasm/dp_exports.c): the option structs as scalars, 64-bit counts as doubles (exact to 2^53). */
 HUSH_NODISCARD int hush_wasm_dpsgd_create(hush_dpsgd **out, hush_model *m, double l2_norm_clip, double noise_multiplier,
                                           uint32_t sampling, double sampling_rate, uint32_t batch_size,
-                                          uint32_t microbatches, double delta, const hush_rng *rng);
+                                          uint32_t microbatches, double delta, uint32_t noise, const hush_rng *rng);
 double hush_wasm_dpsgd_steps(const hush_dpsgd *dp);
 HUSH_NODISCARD int hush_wasm_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta,
                                                      double q, double steps);

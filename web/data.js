@@ -40,6 +40,8 @@ export function defineData(rt) {
         return { c, h, w };
       });
     }
+    // Numeric (not one-hot) columns: the ones bounds and scaling apply to.
+    get numericColumns() { return M._hush_train_numeric_columns(this.handle) >>> 0; }
     get classNames() {
       const d = this.handle;
       const names = [];
@@ -69,7 +71,7 @@ export function defineData(rt) {
         const train = s.alloc(4);
         const test = s.alloc(4);
         try {
-          rt.seedStream(rng, seed, 'split', s);
+          rt.seedStream(rng, seed, C.HUSH_TRAIN_STREAM_SPLIT, s);
           rt.check(M._hush_dataset_split(train, test, d, testFraction, rng, 0), 'split');
         } finally {
           M._hush_rng_clear(rng);
@@ -86,15 +88,16 @@ export function defineData(rt) {
       return this;
     }
 
-    // This (training) set's standardisation as {shift, scale}, for model.setInputNorm(): the
-    // exact map standardize() applies (one-hot columns get shift 0, scale 1).
+    // This (training) set's standardisation as {shift, scale, scaling: 'standardize'}, for
+    // model.setInputNorm(): the exact map standardize() applies (one-hot columns get shift 0,
+    // scale 1). Exact statistics of the rows: not for a model that must be private.
     normStats() {
       const n = this.dim;
       return rt.with((s) => {
         const shift = s.alloc(4 * n);
         const scale = s.alloc(4 * n);
         rt.check(M._hush_dataset_norm_stats(this.handle, shift, scale, n), 'normStats');
-        return { shift: rt.f32(shift, n).slice(), scale: rt.f32(scale, n).slice() };
+        return { shift: rt.f32(shift, n).slice(), scale: rt.f32(scale, n).slice(), scaling: 'standardize' };
       });
     }
 
@@ -128,6 +131,35 @@ export function defineData(rt) {
     });
   }
 
+  const FORMATS = { arff: 'HUSH_TRAIN_FORMAT_ARFF', csv: 'HUSH_TRAIN_FORMAT_CSV', digits: 'HUSH_TRAIN_FORMAT_DIGITS', idx: 'HUSH_TRAIN_FORMAT_IDX' };
+  const formatName = (v) => Object.keys(FORMATS).find((k) => C[FORMATS[k]] === v);
+
+  function formatOf(name) {
+    const key = FORMATS[name];
+    if (!key) throw rt.fail('HUSH_EARG', `format must be arff, csv, digits or idx (got ${name})`);
+    return C[key];
+  }
+
+  // The one parse of the training workflow (hush_train_data_parse): digits are scaled by 1/16 in C,
+  // and gzip-compressed bytes are refused with a message that says so (hush.train decompresses).
+  function parseFormat(input, format) {
+    const f = formatOf(format);
+    if (f === C.HUSH_TRAIN_FORMAT_IDX) {
+      if (!input || !('images' in input) || !('labels' in input)) throw rt.fail('HUSH_EARG', 'idx data is {images, labels}');
+      const ib = asBytes(input.images, 'images');
+      const lb = asBytes(input.labels, 'labels');
+      return parse('IDX', (s, out, err) => M._hush_train_data_parse(out, f, s.copy(ib), ib.length, s.copy(lb), lb.length, err, 0));
+    }
+    const bytes = asBytes(input, format.toUpperCase());
+    return parse(format === 'arff' ? 'ARFF' : 'CSV', (s, out, err) => M._hush_train_data_parse(out, f, s.copy(bytes), bytes.length, 0, 0, err, 0));
+  }
+
+  // The format a file name implies: *.arff, *-ubyte (idx), *digits*.csv, else csv; ".gz" ignored.
+  function guessFormat(name) {
+    if (typeof name !== 'string') throw rt.fail('HUSH_EARG', 'guessFormat needs a file name');
+    return rt.with((s) => formatName(M._hush_train_format_guess(s.string(name)) >>> 0));
+  }
+
   function parseText(fn, what) {
     return (text) => {
       const bytes = asBytes(text, what);
@@ -138,6 +170,9 @@ export function defineData(rt) {
   return {
     Dataset,
     isDataset: (v) => v instanceof Dataset,
+    parse: parseFormat,
+    guessFormat,
+    formatOf,
     parseArff: parseText('_hush_arff_parse', 'ARFF'),
     parseCsv: parseText('_hush_csv_parse', 'CSV'),
     // IDX images (N x H x W u8) and labels (N u8), e.g. Fashion-MNIST; pixels scaled to [0, 1].

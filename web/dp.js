@@ -2,15 +2,19 @@
 // pate.h) in JS.
 //
 // DPSGD trains an existing hush.Model with DP-SGD (Poisson sampling, per-example clipping,
-// Gaussian noise) through the C handle, so for one seed it produces the bits `hush train --dp`
-// produces: the handle's randomness is the canonical sub-stream "dpsgd" of the seed. It owns its
-// optimiser; the model must outlive it. Accountant composes DP events (RDP or PLD, whose grids
-// adapt to the composition; about 17 MB at the default 2^16 bins). Odometer keeps a ledger of
-// DP events against a budget and refuses work that would overspend; its bytes (save/load) go to
-// IndexedDB or a file. pate.aggregate/analyze return the core's PATE report (the CLI's JSON keys
-// in camelCase); their noise comes from the OS unless reproducibleNoise: true (then the "pate" /
-// "pate-ss" sub-stream of the seed, as `hush pate ... --reproducible-noise --seed S`).
+// Gaussian noise) through the C handle. Its sampling and noise come from the OS CSPRNG, the only
+// private choice; with reproducibleNoise: true they come from the canonical sub-stream "dpsgd" of
+// `seed` instead, and it produces the bits `hush train --dp --reproducible-noise` produces (NOT
+// private: anyone with the seed can remove the noise). It owns its optimiser; the model must
+// outlive it. fit() yields to the event loop between epochs, as Model.fit does. Accountant
+// composes DP events (RDP or PLD, whose grids adapt to the composition; about 17 MB at the
+// default 2^16 bins). Odometer keeps a ledger of DP events against a budget and refuses work that
+// would overspend; its bytes (save/load) go to IndexedDB or a file. pate.aggregate/analyze return
+// the core's PATE report (the CLI's JSON keys in camelCase); their noise comes from the OS unless
+// reproducibleNoise: true (then the "pate" / "pate-ss" sub-stream of the seed, as
+// `hush pate ... --reproducible-noise --seed S`).
 import { toFloat32, toLabels } from './runtime.js';
+import { tick } from './model.js';
 
 const SAMPLING = { poisson: 'HUSH_DPSGD_POISSON', shuffle: 'HUSH_DPSGD_SHUFFLE' };
 const OPTIMIZERS = { sgd: 'HUSH_OPTIM_SGD', momentum: 'HUSH_OPTIM_MOMENTUM', adam: 'HUSH_OPTIM_ADAM' };
@@ -84,7 +88,8 @@ export function defineDP(rt, { Model, isDataset }) {
 
     // opts: {l2NormClip (default 1), noiseMultiplier (default 1), samplingRate or batchSize (q =
     // batchSize / rows at the first step), sampling: 'poisson' | 'shuffle', microbatches (shuffle
-    // only), delta (default 1e-5), seed, optimizer, lr, weightDecay}.
+    // only), delta (default 1e-5), secureNoise (Opacus' secure mode, for released gradients),
+    // reproducibleNoise + seed (tests only: not private), optimizer, lr, weightDecay}.
     constructor(model, opts = {}) {
       if (!(model instanceof Model)) throw rt.fail('HUSH_EARG', 'DPSGD needs a hush.Model');
       const o = {
@@ -98,7 +103,14 @@ export function defineDP(rt, { Model, isDataset }) {
         optimizer: enumOf(OPTIMIZERS, opts.optimizer ?? 'sgd', 'optimizer'),
         lr: num(opts.lr ?? 0.01, 'lr', { min: 0 }),
         weightDecay: num(opts.weightDecay ?? 0, 'weightDecay', { min: 0 }),
+        noise: opts.secureNoise ? C.HUSH_DPSGD_NOISE_SECURE : C.HUSH_DPSGD_NOISE_FAST,
       };
+      if (opts.reproducibleNoise && (opts.seed === undefined || opts.seed === null)) {
+        throw rt.fail('HUSH_EARG', 'reproducibleNoise needs a seed (the noise comes from it)');
+      }
+      if (!opts.reproducibleNoise && opts.seed !== undefined && opts.seed !== null) {
+        throw rt.fail('HUSH_EARG', 'DPSGD draws its sampling and noise from the OS; a seed needs reproducibleNoise: true (not private)');
+      }
       num(o.l2NormClip, 'l2NormClip', { min: 0, open: true });
       num(o.noiseMultiplier, 'noiseMultiplier', { min: 0 });
       num(o.samplingRate, 'samplingRate', { min: 0, max: 1 });
@@ -109,9 +121,11 @@ export function defineDP(rt, { Model, isDataset }) {
       const cell = this.#cell;
       dpRegistry.register(this, cell, this);
       try {
-        cell.rng = M._malloc(C.sizeof_hush_rng);
-        if (!cell.rng) throw rt.fail('HUSH_ENOMEM', 'cannot allocate the rng');
-        rt.with((s) => rt.seedStream(cell.rng, opts.seed, 'dpsgd', s));
+        if (opts.reproducibleNoise) {
+          cell.rng = M._malloc(C.sizeof_hush_rng);
+          if (!cell.rng) throw rt.fail('HUSH_ENOMEM', 'cannot allocate the rng');
+          rt.with((s) => rt.seedStream(cell.rng, opts.seed, C.HUSH_TRAIN_STREAM_DPSGD, s));
+        }
         rt.with((s) => {
           const out = s.alloc(4);
           rt.check(M._hush_wasm_optim_create(out, o.optimizer, o.lr, o.weightDecay, model.paramCount), 'optimizer');
@@ -134,12 +148,13 @@ export function defineDP(rt, { Model, isDataset }) {
       const batch = o.batchSize || Math.max(1, Math.round(q * rows));
       rt.with((s) => {
         const out = s.alloc(4);
+        // rng 0: the handle seeds itself from the OS
         rt.check(M._hush_wasm_dpsgd_create(out, this.#model.handle, o.l2NormClip, o.noiseMultiplier, o.sampling, q,
-          batch, o.microbatches, o.delta, cell.rng), 'DPSGD');
+          batch, o.microbatches, o.delta, o.noise, cell.rng), 'DPSGD');
         cell.dp = rt.u32At(out);
       });
       // the handle copied the stream; the JS copy is no longer needed
-      M._hush_rng_clear(cell.rng);
+      if (cell.rng) M._hush_rng_clear(cell.rng);
       return cell.dp;
     }
 
@@ -169,8 +184,9 @@ export function defineDP(rt, { Model, isDataset }) {
       });
     }
 
-    // Epochs of DP-SGD (Poisson: round(1/q) steps each; shuffle: rows / batchSize fixed batches).
-    // Resolves to [{epoch, loss, steps, epsilon}].
+    // Epochs of DP-SGD (hush_dpsgd_steps_per_epoch steps each), yielding to the event loop between
+    // epochs. Resolves to [{epoch, steps, epsilon}]: the epoch's training loss is an exact statistic
+    // of the data, so it is not reported.
     async fit(x, y, opts) {
       if (isDataset(x)) [y, opts] = [undefined, y];
       const { epochs = 1, onEpoch } = opts || {};
@@ -184,10 +200,12 @@ export function defineDP(rt, { Model, isDataset }) {
         const loss = s.alloc(4);
         const steps = s.alloc(C.sizeof_size_t);
         for (let epoch = 1; epoch <= epochs; epoch++) {
+          if (!this.#cell.optim) throw rt.fail('HUSH_ESTATE', 'DPSGD was freed during fit()');
           rt.check(M._hush_dpsgd_fit_epoch(dp, this.#cell.optim, perm, loss, steps, xp, yp, rows), `DPSGD epoch ${epoch}`);
-          const entry = { epoch, loss: rt.f32At(loss), steps: rt.u32At(steps), epsilon: this.epsilon() };
+          const entry = { epoch, steps: rt.u32At(steps), epsilon: this.epsilon() };
           history.push(entry);
           if (onEpoch) await onEpoch(entry);
+          await tick();
         }
         return history;
       } finally {

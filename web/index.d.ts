@@ -108,6 +108,8 @@ export declare class Model {
   setInputNorm(norm: InputNorm | null): void;
   /** The model's input standardisation, or null. */
   readonly inputNorm: InputNorm | null;
+  /** Where the input norm came from, as the model file records it. */
+  readonly inputScaling: InputScaling;
   /** One optimiser step on one batch (<= maxBatch rows); returns the batch's mean loss. */
   step(xBatch: Features | Dataset, yBatch?: Labels): number;
   /** Trains with a fresh optimiser; resolves to the per-epoch history. */
@@ -147,6 +149,8 @@ export declare class Dataset {
   normStats(): InputNorm;
   /** Multiplies every feature by s. */
   scale(s: number): this;
+  /** Numeric (not one-hot) columns: the ones bounds and scaling apply to. */
+  readonly numericColumns: number;
   free(): void;
 }
 
@@ -159,15 +163,43 @@ export interface DataApi {
   parseCsv(text: string | Bytes): Dataset;
   /** IDX images (N x H x W u8) + labels (N u8); pixels scaled to [0, 1]; shape (1, H, W). */
   parseIdx(images: Bytes, labels: Bytes): Dataset;
+  /** The training workflow's parse (hush_train_data_parse): digits scaled by 1/16; gzip'ed bytes
+   *  are refused with HUSH_EFORMAT and a message saying so (decompress with gunzip first). */
+  parse(data: string | Bytes | { images: Bytes; labels: Bytes }, format: DataFormat): Dataset;
+  /** The format a file name implies (*.arff, *-ubyte, *digits*.csv, else csv; ".gz" ignored). */
+  guessFormat(name: string): DataFormat;
+  /** gzip'ed bytes through the platform's DecompressionStream. */
+  gunzip(bytes: Uint8Array): Promise<Uint8Array>;
 }
+
+/** 'custom': set by hand or nothing recorded; 'standardize': the training split's exact
+ *  statistics (not private); 'bounds': public bounds; 'dp': a differentially private estimate. */
+export type InputScaling = 'custom' | 'standardize' | 'bounds' | 'dp';
 
 export interface InputNorm {
   shift: Float32Array;
   scale: Float32Array;
+  /** Recorded in the model file (setInputNorm: default 'custom'). */
+  scaling?: InputScaling;
+}
+
+export interface DPTrainOptions {
+  /** Per-example L2 clip C (default 1). */
+  l2NormClip?: number;
+  /** sigma (default 1); or targetEpsilon, which picks the smallest sigma meeting it, the input
+   *  scaling's cost included. */
+  noiseMultiplier?: number;
+  targetEpsilon?: number;
+  /** Default 1e-5. */
+  delta?: number;
+  /** 'poisson' (default) or 'shuffle'. */
+  sampling?: 'poisson' | 'shuffle';
+  microbatches?: number;
 }
 
 export interface TrainOptions {
-  /** Text (arff/csv/digits), {images, labels} (idx), or a parsed Dataset (not freed). */
+  /** Text (arff/csv/digits), bytes (gzip'ed bytes are decompressed), {images, labels} (idx), or a
+   *  parsed Dataset (not freed). */
   data: string | Bytes | { images: Bytes; labels: Bytes } | Dataset;
   format?: DataFormat;
   /** A separate test set; otherwise `data` is split with testFraction. */
@@ -179,31 +211,99 @@ export interface TrainOptions {
   optimizer?: OptimizerName;
   /** Decoupled weight decay, default 0 (the CLI's --weight-decay). */
   weightDecay?: number;
-  /** Default 1, as the CLI. */
+  /** Fixes the split, the initialisation and the minibatch order (not the DP noise, unless
+   *  reproducibleNoise). Omitted: all from the OS. */
   seed?: Seed;
   /** Default 0.2. */
   testFraction?: number;
-  /** Default: true for arff and csv; the model carries the training statistics (setInputNorm). */
+  /** Default 'auto': 'standardize' for arff and csv ('dp' in DP runs; 'bounds' if bounds are
+   *  given), 'none' otherwise. 'standardize' (exact training statistics) is refused in DP runs. */
+  scaling?: 'auto' | 'none' | 'standardize' | 'bounds' | 'dp';
+  /** Public bounds per numeric column: [[lo, hi], ...] or the text of a bounds file. */
+  bounds?: Array<[number, number]> | string;
+  /** The DP scaling histogram's noise multiplier (default 8). */
+  scalingNoise?: number;
+  /** Shorthand: false is scaling 'none', true 'standardize'. */
   standardize?: boolean;
-  onEpoch?: (e: EpochInfo) => void | Promise<void>;
+  /** Train with DP-SGD. Its noise and sampling come from the OS CSPRNG. */
+  dp?: true | DPTrainOptions;
+  /** DP noise and sampling from `seed` instead: reproducible and NOT private (tests only). */
+  reproducibleNoise?: boolean;
+  /** Opacus-style secure noise (sums of double normals) for released gradients. */
+  secureNoise?: boolean;
+  /** Rows per model pass (default batchSize); larger Poisson batches are chunked. */
+  maxBatch?: number;
+  /** 'epoch': evaluate the test split (and, outside DP, the training split) after every epoch. */
+  evaluate?: 'epoch';
+  /** Also return the test split's confusion matrix and the class names. */
+  confusion?: boolean;
+  /** Called after each epoch (the result yields to the event loop between epochs). */
+  onEpoch?: (e: TrainEpoch) => void | Promise<void>;
+}
+
+export interface TrainEpoch {
+  epoch: number;
+  /** null in DP runs (an exact statistic of the training rows). */
+  loss: number | null;
+  /** DP runs: steps and epsilon so far (epsilon when onEpoch is given). */
+  steps?: number;
+  epsilon?: number;
+  /** With evaluate: 'epoch'. */
+  testAccuracy?: number;
+  testLoss?: number;
+  trainAccuracy?: number;
+}
+
+export interface TrainPrivacy {
+  dp: boolean;
+  /** True for a DP run with OS noise and a finite epsilon. */
+  private: boolean;
+  noise?: 'os' | 'seed';
+  secureNoise?: boolean;
+  sampling?: 'poisson' | 'shuffle';
+  samplingRate?: number;
+  noiseMultiplier?: number;
+  l2NormClip?: number;
+  delta?: number;
+  steps?: number;
+  runs?: number;
+  /** What the configuration plans: steps per epoch x epochs, and the epsilon they will spend. */
+  plannedSteps?: number;
+  plannedEpsilon?: number;
+  /** Everything composed: the DP-SGD steps and the input scaling. */
+  epsilon?: number;
+  scaling: 'none' | 'standardize' | 'bounds' | 'dp';
+  scalingNoiseMultiplier?: number;
+  /** The input scaling alone. */
+  scalingEpsilon?: number;
 }
 
 export interface TrainResult {
   /** The trained model; the caller frees it. */
   model: Model;
-  history: EpochInfo[];
-  seed: Seed;
+  history: TrainEpoch[];
+  /** Only when one was given. */
+  seed?: Seed;
   epochs: number;
   batch: number;
   params: number;
   trainRows: number;
   testRows: number;
-  finalLoss: number;
-  trainAccuracy: number;
+  /** null in DP runs (withheld). */
+  finalLoss: number | null;
+  trainAccuracy: number | null;
+  trainMetrics: 'exact' | 'withheld';
   testAccuracy: number;
   testLoss: number;
+  /** Training time only (not evaluation or the pauses between epochs). */
   examplesPerSecond: number;
   seconds: number;
+  scaling: TrainPrivacy['scaling'];
+  private: boolean;
+  privacy: TrainPrivacy;
+  /** With confusion: counts[actual * classes + predicted] over the test split. */
+  confusion?: number[];
+  classNames?: string[];
 }
 
 export type Constants = Readonly<Record<string, number | string>>;
@@ -388,7 +488,12 @@ export interface DPSGDOptions {
   microbatches?: number;
   /** Default delta of epsilon() (1e-5). */
   delta?: number;
-  /** The handle's randomness is the sub-stream "dpsgd" of this seed (as `hush train --dp`). */
+  /** Opacus-style secure noise (sums of double normals), for noisy gradients that are released. */
+  secureNoise?: boolean;
+  /** The sampling and noise from the sub-stream "dpsgd" of seed (as `hush train --dp
+   *  --reproducible-noise`): NOT private, for tests. Without it they come from the OS. */
+  reproducibleNoise?: boolean;
+  /** Only with reproducibleNoise. */
   seed?: Seed;
   optimizer?: OptimizerName;
   lr?: number;
@@ -397,7 +502,6 @@ export interface DPSGDOptions {
 
 export interface DPEpoch {
   epoch: number;
-  loss: number;
   steps: number;
   epsilon: number;
 }
@@ -597,7 +701,10 @@ export default load;
 export type WorkerTrainResult = Omit<TrainResult, 'model'> & { model: Uint8Array };
 
 export interface HushWorker {
-  info(): Promise<{ simd: boolean; version: string }>;
+  info(): Promise<{ simd: boolean; version: string; context: 'worker' | 'node' }>;
+  describe(args: { data: string | Bytes | { images: Bytes; labels: Bytes }; format: DataFormat }): Promise<{
+    rows: number; dim: number; classes: number; classNames: string[]; counts: number[]; numericColumns: number;
+  }>;
   train(opts: TrainOptions & { data: Exclude<TrainOptions['data'], Dataset> }): Promise<WorkerTrainResult>;
   evaluate(args: { model: Uint8Array; x: Features; y: Labels } | { model: Uint8Array; data: string | Bytes | { images: Bytes; labels: Bytes }; format: DataFormat }): Promise<Evaluation>;
   predict(args: { model: Uint8Array; x: Features }): Promise<Uint32Array>;
@@ -605,7 +712,12 @@ export interface HushWorker {
 }
 
 /** Runs web/worker.js in a Web Worker (browsers) or worker_threads Worker (Node). */
-export function createWorker(opts?: { simd?: boolean; url?: string | URL }): Promise<HushWorker>;
+export function createWorker(opts?: {
+  simd?: boolean;
+  url?: string | URL;
+  /** Content-Security-Policy violations inside the worker. */
+  onCsp?: (v: { directive: string; blocked: string }) => void;
+}): Promise<HushWorker>;
 
 // ---- hush.channel: authenticated, encrypted links (core/include/hush/channel.h) ----
 

@@ -13,7 +13,7 @@ import { HushError, HushParseError } from './errors.js';
 import { Runtime } from './runtime.js';
 import { defineModel } from './model.js';
 import { defineData } from './data.js';
-import { defineTrain } from './train.js';
+import { defineTrain, gunzip } from './train.js';
 import { defineMpc } from './mpc.js';
 import { defineChannel } from './channel.js';
 import { defineDP } from './dp.js';
@@ -95,6 +95,7 @@ export async function load(opts = {}) {
   const data = defineData(rt);
   const Model = defineModel(rt, { isDataset: data.isDataset });
   const train = defineTrain(rt, Model, data);
+  const { formatOf, ...publicData } = data; // formatOf is for train.js
   const channel = defineChannel(rt);
   const mpc = defineMpc(rt, { Model, channel });
   const dp = defineDP(rt, { Model, isDataset: data.isDataset });
@@ -107,7 +108,7 @@ export async function load(opts = {}) {
     version: rt.cstring(module._hush_version()),
     constants: Object.freeze({ ...rt.C }),
     Model,
-    data: Object.freeze(data),
+    data: Object.freeze({ ...publicData, gunzip }),
     train,
     mpc,
     channel: channel.api,

@@ -7,8 +7,10 @@
 import { toFloat32, toLabels } from './runtime.js';
 
 const OPTIMIZERS = { sgd: 'HUSH_OPTIM_SGD', momentum: 'HUSH_OPTIM_MOMENTUM', adam: 'HUSH_OPTIM_ADAM' };
+// For the package's own classes (hush.train): wraps a C hush_model pointer the caller owns.
+export const ADOPT = Symbol('hush.Model.adopt');
 // Yield to the event loop between epochs without setTimeout's 4 ms clamp in browsers.
-const tick = typeof setImmediate === 'function' ? () => new Promise((resolve) => setImmediate(resolve)) :
+export const tick = typeof setImmediate === 'function' ? () => new Promise((resolve) => setImmediate(resolve)) :
   typeof MessageChannel === 'function' ? () => new Promise((resolve) => {
     const ch = new MessageChannel();
     ch.port1.onmessage = () => { ch.port1.close(); resolve(); };
@@ -84,7 +86,7 @@ export function defineModel(rt, { isDataset }) {
         model = new Model(registry, rt.u32At(out));
         try {
           const rng = s.alloc(C.sizeof_hush_rng);
-          rt.seedStream(rng, opts.seed, 'init', s);
+          rt.seedStream(rng, opts.seed, C.HUSH_TRAIN_STREAM_INIT, s);
           const st = M._hush_model_init_params(model.#cell.model, rng);
           M._hush_rng_clear(rng);
           rt.check(st, 'init');
@@ -183,6 +185,8 @@ export function defineModel(rt, { isDataset }) {
 
     // Input standardisation carried by the model (and its saved file): each feature j becomes
     // (x[j] - shift[j]) * scale[j] before every pass, missing (NaN) -> 0. null removes it.
+    // norm.scaling (optional: 'standardize', 'bounds' or 'dp') records where it came from in the
+    // model file; Dataset.normStats() sets 'standardize'.
     setInputNorm(norm) {
       const p = this.#idle();
       if (norm === null) {
@@ -194,10 +198,23 @@ export function defineModel(rt, { isDataset }) {
       if (shift.length !== this.inputSize || scale.length !== this.inputSize) {
         throw rt.fail('HUSH_ESHAPE', `shift and scale need ${this.inputSize} values each`);
       }
+      const tags = { standardize: C.HUSH_INPUT_SCALING_STATS, bounds: C.HUSH_INPUT_SCALING_BOUNDS, dp: C.HUSH_INPUT_SCALING_DP, custom: C.HUSH_INPUT_SCALING_CUSTOM };
+      const tag = tags[norm.scaling ?? 'custom'];
+      if (tag === undefined) throw rt.fail('HUSH_EARG', `unknown scaling '${norm.scaling}' (standardize, bounds, dp or custom)`);
       rt.with((s) => rt.check(M._hush_model_set_input_norm(p, s.copy(shift), s.copy(scale), shift.length), 'setInputNorm'));
+      rt.check(M._hush_model_set_input_scaling(p, tag), 'setInputNorm');
     }
 
-    // {shift, scale} or null when the model has none.
+    // Where the input norm came from, as recorded in the model file: 'custom' (set by hand, or
+    // none), 'standardize' (the training split's exact statistics: not private), 'bounds' (public
+    // bounds) or 'dp' (a differentially private estimate).
+    get inputScaling() {
+      const v = M._hush_model_input_scaling(this.#ptr) >>> 0;
+      return { [C.HUSH_INPUT_SCALING_STATS]: 'standardize', [C.HUSH_INPUT_SCALING_BOUNDS]: 'bounds',
+        [C.HUSH_INPUT_SCALING_DP]: 'dp' }[v] ?? 'custom';
+    }
+
+    // {shift, scale, scaling} (scaling as inputScaling) or null when the model has none.
     get inputNorm() {
       const p = this.#ptr;
       const n = this.inputSize;
@@ -207,7 +224,7 @@ export function defineModel(rt, { isDataset }) {
         const rc = M._hush_model_input_norm(p, shift, scale, n);
         if (rc === C.HUSH_ESTATE) return null;
         rt.check(rc, 'inputNorm');
-        return { shift: rt.f32(shift, n).slice(), scale: rt.f32(scale, n).slice() };
+        return { shift: rt.f32(shift, n).slice(), scale: rt.f32(scale, n).slice(), scaling: this.inputScaling };
       });
     }
 
@@ -274,7 +291,7 @@ export function defineModel(rt, { isDataset }) {
         const perm = s.alloc(4 * rows);
         rng = s.alloc(C.sizeof_hush_rng);
         const loss = s.alloc(4);
-        rt.seedStream(rng, opts.seed, 'shuffle', s);
+        rt.seedStream(rng, opts.seed, C.HUSH_TRAIN_STREAM_SHUFFLE, s);
         for (let epoch = 1; epoch <= epochs; epoch++) {
           if (this.#pendingFree) break;
           const rc = M._hush_model_fit_epoch(this.#cell.model, this.#cell.optim, rng, perm, loss, xp, yp, rows, batchSize);
@@ -355,5 +372,6 @@ export function defineModel(rt, { isDataset }) {
       freeCell(this.#cell);
     }
   }
+  Model[ADOPT] = (ptr) => new Model(registry, ptr);
   return Model;
 }

@@ -1,73 +1,267 @@
-// hush.train(): the `hush train` pipeline in JS, step for step in the canonical order
-// (parse -> digits scale 1/16 -> "split" -> create -> input norm from the training statistics
-// for arff/csv -> "init" -> optimiser -> epochs with "shuffle" -> evaluate), so one seed gives
-// the CLI's model bytes. The model standardises its own input, so the saved file takes raw rows.
+// hush.train(): the training workflow of the C driver (core/include/hush/train.h), which `hush
+// train` calls too, so one seed gives the CLI's model bytes. JS only fills the config, calls the
+// driver epoch by epoch (hush_train_epoch) so it can report progress and yield to the page between
+// epochs, and reads the results. The pipeline itself (parse with digits scaling, the named random
+// streams, input scaling, DP-SGD calibration and accounting) is C's.
+//
+// DP runs: the noise and sampling come from the OS unless reproducibleNoise is set (then from
+// `seed`: NOT private, for tests); training loss and accuracy are withheld (null); the input
+// scaling is public bounds, a DP estimate (its cost is in epsilon) or none.
+import { ADOPT, tick } from './model.js';
 
 const now = () => (globalThis.performance ? performance.now() : Date.now());
+const OPTIMIZERS = { sgd: 'HUSH_OPTIM_SGD', momentum: 'HUSH_OPTIM_MOMENTUM', adam: 'HUSH_OPTIM_ADAM' };
+const SCALINGS = { auto: 'HUSH_TRAIN_SCALING_AUTO', none: 'HUSH_TRAIN_SCALING_NONE', standardize: 'HUSH_TRAIN_SCALING_STATS', bounds: 'HUSH_TRAIN_SCALING_BOUNDS', dp: 'HUSH_TRAIN_SCALING_DP' };
+const SAMPLING = { poisson: 'HUSH_DPSGD_POISSON', shuffle: 'HUSH_DPSGD_SHUFFLE' };
+
+const isGzip = (b) => b instanceof Uint8Array && b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+// gzip'ed bytes (digits.csv.gz as sklearn ships it) through the platform's DecompressionStream.
+export async function gunzip(bytes) {
+  if (typeof DecompressionStream !== 'function') throw new Error('this platform has no DecompressionStream for gzip data');
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+function asBytes(v) {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  return v;
+}
+
+async function inflate(v) {
+  const b = asBytes(v);
+  return isGzip(b) ? gunzip(b) : b;
+}
 
 export function defineTrain(rt, Model, data) {
-  function parseInput(input, format) {
+  const M = rt.M;
+  const C = rt.C;
+
+  function enumOf(table, name, what) {
+    const key = table[name];
+    if (!key) throw rt.fail('HUSH_EARG', `unknown ${what} '${name}' (${Object.keys(table).join(', ')})`);
+    return C[key];
+  }
+  function num(v, what, lo = 0) {
+    if (typeof v !== 'number' || !(v >= lo) || !Number.isFinite(v)) throw rt.fail('HUSH_EARG', `${what} must be a number >= ${lo}`);
+    return v;
+  }
+  function uint(v, what, lo = 0) {
+    if (!Number.isInteger(v) || v < lo || v > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be an integer >= ${lo}`);
+    return v;
+  }
+
+  // A Dataset is used as is (not freed); anything else is parsed in C and owned here.
+  async function dataset(input, format) {
     if (data.isDataset(input)) return { ds: input, owned: false };
     if (input && typeof input === 'object' && 'images' in input && 'labels' in input) {
-      return { ds: data.parseIdx(input.images, input.labels), owned: true };
+      return { ds: data.parse({ images: await inflate(input.images), labels: await inflate(input.labels) }, 'idx'), owned: true };
     }
-    let ds;
-    if (format === 'arff') ds = data.parseArff(input);
-    else if (format === 'csv' || format === 'digits') ds = data.parseCsv(input);
-    else throw rt.fail('HUSH_EARG', `format must be arff, csv, digits or idx (got ${format})`);
-    if (format === 'digits') {
-      try {
-        ds.scale(1 / 16);
-      } catch (e) {
-        ds.free();
-        throw e;
-      }
+    if (format === undefined) throw rt.fail('HUSH_EARG', 'train needs format (arff, csv, digits or idx) for raw data');
+    return { ds: data.parse(typeof input === 'string' ? input : await inflate(input), format), owned: true };
+  }
+
+  // Bounds: the text of a bounds file, or [[lo, hi], ...] per numeric column.
+  function boundsOf(b) {
+    if (typeof b === 'string' || b instanceof Uint8Array) {
+      const bytes = typeof b === 'string' ? new TextEncoder().encode(b) : b;
+      return rt.with((s) => {
+        const count = s.alloc(C.sizeof_size_t);
+        const err = s.alloc(C.sizeof_hush_parse_error);
+        const text = s.copy(bytes);
+        let rc = M._hush_train_bounds_parse(0, 0, count, text, bytes.length, err);
+        if (rc !== 0) throw rt.parseError(rc, 'bounds', err);
+        const n = rt.u32At(count);
+        const out = s.alloc(16 * n);
+        rc = M._hush_train_bounds_parse(out, n, count, text, bytes.length, err);
+        if (rc !== 0) throw rt.parseError(rc, 'bounds', err);
+        return new Float64Array(rt.buffer.slice(out, out + 16 * n));
+      });
     }
-    return { ds, owned: true };
+    if (!Array.isArray(b)) throw rt.fail('HUSH_EARG', 'bounds must be bounds-file text or [[lo, hi], ...]');
+    return Float64Array.from(b.flatMap((p) => {
+      if (!Array.isArray(p) || p.length !== 2) throw rt.fail('HUSH_EARG', 'each bound is [lo, hi]');
+      return p;
+    }));
+  }
+
+  // Writes a hush_train_config at cfg (hush_train_config_init, then the caller's settings).
+  function writeConfig(s, cfg, o, format) {
+    const dv = () => new DataView(rt.buffer);
+    const off = (f) => cfg + C[`offsetof_hush_train_config_${f}`];
+    const dpo = (f) => off('dpsgd') + C[`offsetof_hush_dpsgd_config_${f}`];
+    rt.check(M._hush_train_config_init(cfg, enumOf(OPTIMIZERS, o.optimizer ?? 'sgd', 'optimizer'), num(o.lr ?? 0.01, 'lr')), 'train config');
+    const u32 = (p, v) => dv().setUint32(p, v, true);
+    const f64 = (p, v) => dv().setFloat64(p, v, true);
+    u32(off('format'), format);
+    u32(off('epochs'), uint(o.epochs ?? 10, 'epochs', 1));
+    u32(off('batch'), uint(o.batchSize ?? 32, 'batchSize', 1));
+    if (o.maxBatch !== undefined) u32(off('max_batch'), uint(o.maxBatch, 'maxBatch', 1));
+    f64(off('weight_decay'), num(o.weightDecay ?? 0, 'weightDecay'));
+    f64(off('test_fraction'), num(o.testFraction ?? 0.2, 'testFraction'));
+    let scaling = o.scaling ?? (o.standardize === undefined ? (o.bounds !== undefined ? 'bounds' : 'auto') : o.standardize ? 'standardize' : 'none');
+    u32(off('scaling'), enumOf(SCALINGS, scaling, 'scaling'));
+    if (o.bounds !== undefined) {
+      const b = boundsOf(o.bounds);
+      u32(off('bounds'), s.copy(b.length ? b : new Float64Array(1)));
+      u32(off('n_bounds'), b.length / 2);
+    }
+    if (o.scalingNoise !== undefined) f64(off('scaling_noise'), num(o.scalingNoise, 'scalingNoise'));
+    const dp = o.dp === true ? {} : o.dp;
+    if (o.reproducibleNoise && !dp) throw rt.fail('HUSH_EARG', 'reproducibleNoise applies to DP runs (dp: {...})');
+    if (o.secureNoise && !dp) throw rt.fail('HUSH_EARG', 'secureNoise applies to DP runs (dp: {...})');
+    if (!dp) return;
+    if (typeof dp !== 'object') throw rt.fail('HUSH_EARG', 'dp must be true or {l2NormClip, noiseMultiplier | targetEpsilon, ...}');
+    if (dp.noiseMultiplier !== undefined && dp.targetEpsilon !== undefined) {
+      throw rt.fail('HUSH_EARG', 'give either noiseMultiplier or targetEpsilon, not both');
+    }
+    if (o.reproducibleNoise && o.seed === undefined) throw rt.fail('HUSH_EARG', 'reproducibleNoise needs a seed (the noise comes from it)');
+    const sampling = enumOf(SAMPLING, dp.sampling ?? 'poisson', 'sampling');
+    rt.check(M._hush_dpsgd_config_init(off('dpsgd'), sampling, sampling === C.HUSH_DPSGD_POISSON ? 1 : 0,
+      num(dp.l2NormClip ?? 1, 'l2NormClip'), num(dp.noiseMultiplier ?? 1, 'noiseMultiplier')), 'dp config');
+    u32(dpo('num_microbatches'), uint(dp.microbatches ?? 0, 'microbatches'));
+    f64(dpo('delta'), num(dp.delta ?? 1e-5, 'delta'));
+    u32(dpo('noise'), o.secureNoise ? C.HUSH_DPSGD_NOISE_SECURE : C.HUSH_DPSGD_NOISE_FAST);
+    u32(off('dp'), 1);
+    if (dp.targetEpsilon !== undefined) f64(off('target_epsilon'), num(dp.targetEpsilon, 'targetEpsilon'));
+    u32(off('noise_source'), o.reproducibleNoise ? C.HUSH_TRAIN_NOISE_SEED : C.HUSH_TRAIN_NOISE_OS);
+  }
+
+  function readPrivacy(ptr) {
+    const dv = new DataView(rt.buffer);
+    const f = (n) => ptr + C[`offsetof_hush_train_privacy_${n}`];
+    const u32 = (n) => dv.getUint32(f(n), true);
+    const f64 = (n) => dv.getFloat64(f(n), true);
+    const scaling = Object.keys(SCALINGS).find((k) => C[SCALINGS[k]] === u32('scaling'));
+    if (!u32('dp')) return { dp: false, private: false, scaling };
+    const epsilon = f64('epsilon');
+    const seeded = u32('noise_source') === C.HUSH_TRAIN_NOISE_SEED;
+    return {
+      dp: true, private: !seeded && Number.isFinite(epsilon), noise: seeded ? 'seed' : 'os',
+      secureNoise: u32('noise') === C.HUSH_DPSGD_NOISE_SECURE,
+      sampling: u32('sampling') === C.HUSH_DPSGD_POISSON ? 'poisson' : 'shuffle',
+      samplingRate: f64('sampling_rate'), noiseMultiplier: f64('noise_multiplier'), l2NormClip: f64('l2_norm_clip'),
+      delta: f64('delta'), steps: Number(dv.getBigUint64(f('steps'), true)), runs: u32('runs'),
+      plannedSteps: Number(dv.getBigUint64(f('planned_steps'), true)), plannedEpsilon: f64('planned_epsilon'),
+      epsilon, scaling, scalingNoiseMultiplier: f64('scaling_noise'), scalingEpsilon: f64('scaling_epsilon'),
+    };
+  }
+
+  // k x k counts of (true label, predicted label) over the handle's test split.
+  function confusion(t, model, classes, s) {
+    const test = M._hush_train_dataset(t, C.HUSH_TRAIN_SPLIT_TEST);
+    const rows = M._hush_dataset_rows(test) >>> 0;
+    const counts = new Array(classes * classes).fill(0);
+    if (!rows) return counts;
+    const pred = s.alloc(4 * rows);
+    rt.check(M._hush_model_predict(model, pred, M._hush_dataset_x(test), rows), 'predict');
+    const p = rt.u32(pred, rows).slice(), y = rt.u32(M._hush_dataset_labels(test), rows).slice();
+    for (let i = 0; i < rows; i++) counts[y[i] * classes + p[i]]++;
+    return counts;
   }
 
   return async function train(opts) {
-    const {
-      data: input, testData, format, spec, epochs = 10, batchSize = 32, lr = 0.01,
-      optimizer = 'sgd', weightDecay = 0, seed = 1, testFraction = 0.2, onEpoch,
-    } = opts || {};
-    const standardize = opts.standardize ?? (format === 'arff' || format === 'csv');
+    const o = opts || {};
+    const { data: input, testData, format, spec, onEpoch } = o;
+    if (typeof spec !== 'string') throw rt.fail('HUSH_EARG', 'train needs spec (a model spec string)');
     const owned = [];
-    let model = null;
+    const s = rt.scope();
+    let t = 0, master = 0, model = null;
     try {
-      const all = parseInput(input, format);
+      const all = await dataset(input, format);
       if (all.owned) owned.push(all.ds);
-      let train, test;
+      let test = null;
       if (testData !== undefined) {
-        const t = parseInput(testData, format);
-        if (t.owned) owned.push(t.ds);
-        [train, test] = [all.ds, t.ds];
-      } else {
-        [train, test] = all.ds.split({ testFraction, seed });
-        owned.push(train, test);
+        const d = await dataset(testData, format);
+        if (d.owned) owned.push(d.ds);
+        test = d.ds;
       }
-      const trainRows = train.rows, testRows = test.rows;
-      if (trainRows === 0) throw rt.fail('HUSH_EARG', 'no training rows');
-      model = Model.create(spec, { inputShape: train.shape, maxBatch: batchSize, seed });
-      if (model.outputSize < train.classes) {
-        throw rt.fail('HUSH_ESHAPE', `the model has ${model.outputSize} outputs but the data has ${train.classes} classes`);
+      const fmt = format === undefined ? 0 : data.formatOf(format);
+      const cfg = s.alloc(C.sizeof_hush_train_config);
+      writeConfig(s, cfg, o, fmt);
+      const parts = rt.seedParts(o.seed);
+      if (parts) {
+        master = s.alloc(C.sizeof_hush_rng);
+        rt.check(M._hush_wasm_rng_seed(master, parts[0], parts[1]), 'seed');
       }
-      if (standardize) model.setInputNorm(train.normStats());
-      const t0 = now();
-      const history = await model.fit(train, { epochs, batchSize, lr, optimizer, weightDecay, seed, onEpoch });
-      const seconds = (now() - t0) / 1000;
-      const tr = model.evaluate(train);
-      const te = testRows ? model.evaluate(test) : { loss: 0, accuracy: 0 };
-      const result = {
-        model, history, seed, epochs, batch: batchSize, params: model.paramCount, trainRows, testRows,
-        finalLoss: history.length ? history[history.length - 1].loss : NaN,
-        trainAccuracy: tr.accuracy, testAccuracy: te.accuracy, testLoss: te.loss,
-        examplesPerSecond: seconds > 0 ? (trainRows * epochs) / seconds : 0, seconds,
+      const out = s.alloc(4), errPos = s.alloc(4);
+      const rc = M._hush_wasm_train_create(out, master, cfg, s.string(spec), all.ds.handle, test ? test.handle : 0, errPos);
+      if (master) M._hush_rng_clear(master);
+      if (rc !== 0) {
+        const e = rt.error(rc, rc === C.HUSH_EFORMAT ? `model spec '${spec}'` : 'train');
+        if (rc === C.HUSH_EFORMAT) e.offset = rt.u32At(errPos);
+        throw e;
+      }
+      t = rt.u32At(out);
+      const dp = !!o.dp;
+      const epochs = o.epochs ?? 10;
+      const status = s.alloc(C.sizeof_hush_train_status);
+      const f32s = s.alloc(8), eps = s.alloc(8);
+      const evaluate = (split) => {
+        rt.check(M._hush_train_evaluate(t, f32s, f32s + 4, split), 'evaluate');
+        return { loss: rt.f32At(f32s), accuracy: rt.f32At(f32s + 4) };
       };
+      const epsilon = () => {
+        rt.check(M._hush_train_epsilon(t, eps), 'epsilon');
+        return new DataView(rt.buffer).getFloat64(eps, true);
+      };
+      const history = [];
+      let ms = 0;
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        const t0 = now();
+        rt.check(M._hush_train_epoch(t, status), `epoch ${epoch}`);
+        ms += now() - t0;
+        const loss = rt.f32At(status + C.offsetof_hush_train_status_loss);
+        const entry = { epoch, loss: dp ? null : loss };
+        if (dp) {
+          entry.steps = M._hush_wasm_train_steps(t);
+          if (onEpoch) entry.epsilon = epsilon();
+        }
+        if (o.evaluate === 'epoch') {
+          const te = evaluate(C.HUSH_TRAIN_SPLIT_TEST);
+          entry.testAccuracy = te.accuracy;
+          entry.testLoss = te.loss;
+          if (!dp) entry.trainAccuracy = evaluate(C.HUSH_TRAIN_SPLIT_TRAIN).accuracy;
+        }
+        history.push(entry);
+        if (onEpoch) await onEpoch(entry);
+        await tick();
+      }
+      const te = evaluate(C.HUSH_TRAIN_SPLIT_TEST);
+      const tr = dp ? null : evaluate(C.HUSH_TRAIN_SPLIT_TRAIN);
+      const report = s.alloc(C.sizeof_hush_train_privacy);
+      rt.check(M._hush_train_privacy_report(t, report), 'privacy');
+      const privacy = readPrivacy(report);
+      const trainSet = M._hush_train_dataset(t, C.HUSH_TRAIN_SPLIT_TRAIN);
+      const testSet = M._hush_train_dataset(t, C.HUSH_TRAIN_SPLIT_TEST);
+      const trainRows = M._hush_dataset_rows(trainSet) >>> 0, testRows = M._hush_dataset_rows(testSet) >>> 0;
+      const classes = M._hush_dataset_classes(trainSet) >>> 0;
+      const modelPtr = M._hush_train_model(t);
+      const matrix = o.confusion ? confusion(t, modelPtr, classes, s) : undefined;
+      rt.check(M._hush_train_detach_model(t, out), 'model');
+      model = Model[ADOPT](rt.u32At(out));
+      const seconds = ms / 1000;
+      const result = {
+        model, history, epochs, batch: o.batchSize ?? 32, params: model.paramCount, trainRows, testRows,
+        finalLoss: dp ? null : history[history.length - 1].loss,
+        trainAccuracy: dp ? null : tr.accuracy, trainMetrics: dp ? 'withheld' : 'exact',
+        testAccuracy: te.accuracy, testLoss: te.loss,
+        examplesPerSecond: seconds > 0 ? (trainRows * epochs) / seconds : 0, seconds,
+        scaling: privacy.scaling, private: privacy.private, privacy,
+      };
+      if (o.seed !== undefined) result.seed = o.seed;
+      if (matrix) {
+        result.confusion = matrix;
+        result.classNames = all.ds.classNames;
+      }
       model = null;
       return result;
     } finally {
+      if (t) M._hush_train_free(t);
       if (model) model.free();
+      s.release();
       for (const d of owned) d.free();
     }
   };

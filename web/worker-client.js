@@ -12,18 +12,26 @@ function rebuild(e) {
 }
 
 /**
- * Starts web/worker.js and returns {info, train, evaluate, predict, terminate}.
- * opts.simd forces the build inside the worker; opts.url overrides the worker script URL.
+ * Starts web/worker.js and returns {info, describe, train, evaluate, predict, terminate}.
+ * opts.simd forces the build inside the worker; opts.url overrides the worker script URL;
+ * opts.onCsp({directive, blocked}) hears of Content-Security-Policy violations inside the worker.
+ * train's onEpoch gets every field the worker posts per epoch (loss, or epsilon and steps in DP
+ * runs, and the evaluation with evaluate: 'epoch').
  */
 export async function createWorker(opts = {}) {
   const url = opts.url ? new URL(opts.url, globalThis.location?.href) : new URL('./worker.js', import.meta.url);
   let worker, onMessage;
   const pending = new Map();
   const dispatch = (msg) => {
+    if (msg && msg.type === 'csp' && msg.id === undefined) {
+      if (opts.onCsp) opts.onCsp({ directive: msg.directive, blocked: msg.blocked });
+      return;
+    }
     const p = pending.get(msg.id);
     if (!p) return;
     if (msg.type === 'epoch') {
-      if (p.onEpoch) p.onEpoch({ epoch: msg.epoch, loss: msg.loss });
+      const { id, type, ...entry } = msg;
+      if (p.onEpoch) p.onEpoch(entry);
       return;
     }
     pending.delete(msg.id);
@@ -49,6 +57,7 @@ export async function createWorker(opts = {}) {
   });
   return {
     info: () => call('info', {}),
+    describe: (args) => call('describe', args),
     train: (args) => {
       const { onEpoch, ...rest } = args;
       return call('train', rest, onEpoch);

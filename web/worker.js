@@ -1,19 +1,27 @@
 // Hush in a Web Worker (or a Node worker_threads Worker): keeps training off the main thread.
 //
 // Protocol (one request in flight or many, matched by id):
-//   -> {id, op: 'info', args: {simd?}}                   <- {id, type: 'result', result: {simd, version}}
+//   -> {id, op: 'info', args: {simd?}}
+//        <- {id, type: 'result', result: {simd, version, context: 'worker' | 'node'}}
+//   -> {id, op: 'describe', args: {data, format}}
+//        <- {id, type: 'result', result: {rows, dim, classes, classNames, counts, numericColumns}}
 //   -> {id, op: 'train', args: <hush.train options without onEpoch>}
-//        <- {id, type: 'epoch', epoch, loss} per epoch
+//        <- {id, type: 'epoch', epoch, loss, steps?, epsilon?, testAccuracy?, ...} per epoch
 //        <- {id, type: 'result', result: {...train result, model: Uint8Array (model file)}}
 //   -> {id, op: 'evaluate', args: {model: Uint8Array, x, y}|{model, data, format}}
 //        <- {id, type: 'result', result: {loss, accuracy}}
 //   -> {id, op: 'predict', args: {model: Uint8Array, x}}  <- {id, type: 'result', result: Uint32Array}
 //   errors: {id, type: 'error', error: {name, code, status, message, line, offset, msg}}
-// The first request's args.simd picks the build for the worker's lifetime.
+//   events without an id: {type: 'csp', directive, blocked} for a Content-Security-Policy violation
+//   inside the worker (say, an eval under a CSP without 'unsafe-eval'), so the page can report it.
+// The first request's args.simd picks the build for the worker's lifetime. Training is hush.train,
+// the C driver every other caller uses (DP-SGD included); its per-epoch evaluation ('evaluate:
+// "epoch"') feeds charts. Data may be gzip-compressed bytes (decompressed here).
 import { load } from './index.js';
 
 let hushPromise = null;
 const getHush = (args) => (hushPromise ??= load({ simd: args && args.simd }));
+const inWorkerScope = typeof WorkerGlobalScope !== 'undefined' && typeof self === 'object' && self instanceof WorkerGlobalScope;
 
 async function withModel(hush, bytes, fn) {
   const model = hush.Model.load(bytes, { maxBatch: 256 });
@@ -24,9 +32,34 @@ async function withModel(hush, bytes, fn) {
   }
 }
 
+async function parse(hush, data, format) {
+  if (format === 'idx') {
+    return hush.data.parse({ images: await unzip(hush, data.images), labels: await unzip(hush, data.labels) }, 'idx');
+  }
+  return hush.data.parse(typeof data === 'string' ? data : await unzip(hush, data), format);
+}
+
+async function unzip(hush, bytes) {
+  const b = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+  return b instanceof Uint8Array && b[0] === 0x1f && b[1] === 0x8b ? hush.data.gunzip(b) : b;
+}
+
 const ops = {
   async info(hush) {
-    return { simd: hush.simd, version: hush.version };
+    return { simd: hush.simd, version: hush.version, context: inWorkerScope ? 'worker' : 'node' };
+  },
+  async describe(hush, args) {
+    const ds = await parse(hush, args.data, args.format);
+    try {
+      const counts = new Array(ds.classes).fill(0);
+      for (const label of ds.y) counts[label]++;
+      return {
+        rows: ds.rows, dim: ds.dim, classes: ds.classes, classNames: ds.classNames, counts,
+        numericColumns: ds.numericColumns,
+      };
+    } finally {
+      ds.free();
+    }
   },
   async train(hush, args, post, id) {
     const r = await hush.train({ ...args, onEpoch: (e) => post({ id, type: 'epoch', ...e }) });
@@ -38,13 +71,10 @@ const ops = {
     }
   },
   async evaluate(hush, args) {
-    return withModel(hush, args.model, (m) => {
+    return withModel(hush, args.model, async (m) => {
       if (args.x !== undefined) return m.evaluate(args.x, args.y);
-      const ds = args.format === 'arff' ? hush.data.parseArff(args.data) :
-        args.format === 'idx' ? hush.data.parseIdx(args.data.images, args.data.labels) :
-          hush.data.parseCsv(args.data);
+      const ds = await parse(hush, args.data, args.format);
       try {
-        if (args.format === 'digits') ds.scale(1 / 16);
         return m.evaluate(ds);
       } finally {
         ds.free();
@@ -75,7 +105,10 @@ async function handle(msg, post) {
   }
 }
 
-if (typeof self === 'object' && typeof self.postMessage === 'function' && typeof WorkerGlobalScope !== 'undefined') {
+if (inWorkerScope) {
+  self.addEventListener('securitypolicyviolation', (e) => {
+    self.postMessage({ type: 'csp', directive: e.effectiveDirective || e.violatedDirective, blocked: e.blockedURI });
+  });
   self.onmessage = (ev) => handle(ev.data, (m) => self.postMessage(m));
 } else if (typeof process === 'object' && process.versions && process.versions.node) {
   const { parentPort } = await import('node:worker_threads');

@@ -41,7 +41,9 @@ int cli_write_file(const char *path, const uint8_t *buf, size_t len);
 double cli_now(void); /* monotonic seconds */
 
 /* Loads a data set by format name ("arff", "csv", "digits", "idx", or NULL to guess from the
- * path). Prints its own error. */
+ * path) through hush_train_data_parse. Prints its own error. cli_load_data also reports the
+ * format (enum hush_train_format; format_out may be NULL). */
+int cli_load_data(hush_dataset **out, uint32_t *format_out, const char *path, const char *format);
 int cli_load_dataset(hush_dataset **out, const char *path, const char *format);
 
 int cmd_train(int argc, char **argv);

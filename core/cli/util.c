@@ -171,11 +171,6 @@ double cli_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
-}
-
 /* IDX images come with a labels file: "...images-idx3-ubyte" -> "...labels-idx1-ubyte". */
 static char *idx_labels_path(const char *images) {
     const char *p = strstr(images, "images-idx3");
@@ -188,55 +183,48 @@ static char *idx_labels_path(const char *images) {
     return s;
 }
 
-int cli_load_dataset(hush_dataset **out, const char *path, const char *format) {
-    if (!format) {
-        if (ends_with(path, ".arff")) format = "arff";
-        else if (ends_with(path, "-ubyte")) format = "idx";
-        else if (strstr(path, "digits") && ends_with(path, ".csv")) format = "digits";
-        else format = "csv";
+int cli_load_data(hush_dataset **out, uint32_t *format_out, const char *path, const char *format) {
+    uint32_t fmt = hush_train_format_guess(path);
+    if (format && hush_train_format_parse(&fmt, format) != HUSH_OK) {
+        cli_error("unknown --format '%s' (arff, csv, digits or idx)", format);
+        return CLI_EXIT_USAGE;
     }
-    size_t len = 0;
-    unsigned char *buf = cli_read_file(path, &len);
+    if (format_out) *format_out = fmt;
+    size_t len = 0, llen = 0;
+    unsigned char *buf = cli_read_file(path, &len), *lbuf = NULL;
     if (!buf) return CLI_EXIT_FAIL;
-    hush_parse_error err;
-    memset(&err, 0, sizeof err);
-    int rc;
-    if (!strcmp(format, "arff")) {
-        rc = hush_arff_parse(out, (const char *)buf, len, &err, NULL);
-    } else if (!strcmp(format, "csv") || !strcmp(format, "digits")) {
-        rc = hush_csv_parse(out, (const char *)buf, len, &err, NULL);
-        /* sklearn's digits are 4-bit grey levels 0..16. */
-        if (rc == HUSH_OK && !strcmp(format, "digits")) rc = hush_dataset_scale(*out, 1.0f / 16.0f);
-    } else if (!strcmp(format, "idx")) {
+    if (fmt == HUSH_TRAIN_FORMAT_IDX) {
         char *lpath = idx_labels_path(path);
         if (!lpath) {
             free(buf);
             cli_error("'%s': IDX images file name must contain 'images-idx3' (labels are found beside it)", path);
             return CLI_EXIT_USAGE;
         }
-        size_t llen = 0;
-        unsigned char *lbuf = cli_read_file(lpath, &llen);
+        lbuf = cli_read_file(lpath, &llen);
         free(lpath);
         if (!lbuf) {
             free(buf);
             return CLI_EXIT_FAIL;
         }
-        rc = hush_idx_parse(out, buf, len, lbuf, llen, &err, NULL);
-        free(lbuf);
-    } else {
-        free(buf);
-        cli_error("unknown --format '%s' (arff, csv, digits or idx)", format);
-        return CLI_EXIT_USAGE;
     }
+    hush_parse_error err;
+    memset(&err, 0, sizeof err);
+    int rc = hush_train_data_parse(out, fmt, buf, len, lbuf, llen, &err, NULL);
     free(buf);
+    free(lbuf);
     if (rc != HUSH_OK) {
+        const char *msg = err.msg[0] ? err.msg : hush_strerror(rc);
         if (err.line)
-            cli_error("%s:%zu: %s (%s)", path, err.line, err.msg[0] ? err.msg : hush_strerror(rc),
-                      hush_status_name(rc));
+            cli_error("%s:%zu: %s (%s)", path, err.line, msg, hush_status_name(rc));
+        else if (err.offset)
+            cli_error("%s: offset %zu: %s (%s)", path, err.offset, msg, hush_status_name(rc));
         else
-            cli_error("%s: offset %zu: %s (%s)", path, err.offset, err.msg[0] ? err.msg : hush_strerror(rc),
-                      hush_status_name(rc));
+            cli_error("%s: %s (%s)", path, msg, hush_status_name(rc));
         return CLI_EXIT_FAIL;
     }
     return 0;
+}
+
+int cli_load_dataset(hush_dataset **out, const char *path, const char *format) {
+    return cli_load_data(out, NULL, path, format);
 }

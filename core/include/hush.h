@@ -12,4 +12,5 @@
 #include "hush/mpc.h"
 #include "hush/secagg.h"
 #include "hush/fl.h"
+#include "hush/train.h"
 #endif

@@ -45,11 +45,7 @@ static void refused(const hush_allocator *bad) {
     hush_rng rng;
     CHECK_OK(hush_rng_init_u64(&rng, 1));
     hush_dpsgd_config dc;
-    memset(&dc, 0, sizeof dc);
-    dc.l2_norm_clip = 1.0;
-    dc.noise_multiplier = 1.0;
-    dc.sampling = HUSH_DPSGD_POISSON;
-    dc.sampling_rate = 0.5;
+    CHECK_OK(hush_dpsgd_config_init(&dc, HUSH_DPSGD_POISSON, 0.5, 1.0, 1.0));
     hush_dpsgd *dp = NULL;
     CHECK_RC(hush_dpsgd_create(&dp, m, &dc, &rng, bad), HUSH_EARG);
 

@@ -43,14 +43,9 @@ static void make_data(float *x, uint32_t *y, size_t n, size_t in, uint32_t k, ui
     hush_rng_clear(&r);
 }
 
-static hush_dpsgd_config cfg_of(double C, double sigma, int sampling, double q) {
+static hush_dpsgd_config cfg_of(double C, double sigma, uint32_t sampling, double q) {
     hush_dpsgd_config c;
-    memset(&c, 0, sizeof c);
-    c.l2_norm_clip = C;
-    c.noise_multiplier = sigma;
-    c.sampling = sampling;
-    c.sampling_rate = q;
-    c.delta = 1e-5;
+    CHECK_OK(hush_dpsgd_config_init(&c, sampling, q, C, sigma));
     return c;
 }
 
@@ -336,7 +331,12 @@ static void test_poisson(void) {
     CHECK_OK(hush_dpsgd_epsilon(dp, &eps, 0));
     CHECK_NEAR(eps, want, 1e-9 * want);
     CHECK(hush_dpsgd_steps(dp) == STEPS);
-    /* an epoch is round(1/q) = 8 steps */
+    /* an epoch is round(1/q) = 8 steps; the rate used is q itself (a multiple of 2^-32) */
+    CHECK(hush_dpsgd_steps_per_epoch(&c, n) == 8 && hush_dpsgd_sampling_rate(dp) == q);
+    hush_dpsgd_config c3 = cfg_of(1.0, 1.0, HUSH_DPSGD_POISSON, 0.3);
+    CHECK(hush_dpsgd_steps_per_epoch(&c3, 5) == 3); /* round(3.33) */
+    c3 = cfg_of(1.0, 1.0, HUSH_DPSGD_POISSON, 0.9);
+    CHECK(hush_dpsgd_steps_per_epoch(&c3, 5) == 1);
     size_t steps;
     float ml;
     CHECK_OK(hush_dpsgd_fit_epoch(dp, f.o, NULL, &ml, &steps, x, y, n));
@@ -432,21 +432,43 @@ static void test_errors(void) {
     CHECK_RC(hush_dpsgd_create(&dp, f.m, &c, NULL, NULL), HUSH_EUNSUPPORTED);
     c = cfg_of(INFINITY, 1.0, HUSH_DPSGD_SHUFFLE, 0.1);
     CHECK_RC(hush_dpsgd_create(&dp, f.m, &c, NULL, NULL), HUSH_EARG);
-    c = cfg_of(1.0, 1.0, HUSH_DPSGD_POISSON, 0.0);
+    /* config_init refuses bad required arguments and leaves nothing usable behind */
+    CHECK_RC(hush_dpsgd_config_init(&c, HUSH_DPSGD_POISSON, 0.0, 1.0, 1.0), HUSH_EARG);
+    CHECK(c.version == 0);
     CHECK_RC(hush_dpsgd_create(&dp, f.m, &c, NULL, NULL), HUSH_EARG);
-    c = cfg_of(1.0, 1.0, 7, 0.1);
+    CHECK_RC(hush_dpsgd_config_init(&c, 7, 0.1, 1.0, 1.0), HUSH_EARG);
+    CHECK_RC(hush_dpsgd_config_init(&c, HUSH_DPSGD_SHUFFLE, 1.5, 1.0, 1.0), HUSH_EARG);
+    CHECK_RC(hush_dpsgd_config_init(&c, HUSH_DPSGD_POISSON, 0.1, 0.0, 1.0), HUSH_EARG);
+    CHECK_RC(hush_dpsgd_config_init(&c, HUSH_DPSGD_POISSON, 0.1, 1.0, NAN), HUSH_EARG);
+    CHECK_RC(hush_dpsgd_config_init(NULL, HUSH_DPSGD_POISSON, 0.1, 1.0, 1.0), HUSH_EARG);
+    /* a zeroed (never initialised) config is refused, and so is one edited into nonsense */
+    hush_dpsgd_config zero;
+    memset(&zero, 0, sizeof zero);
+    zero.sampling = HUSH_DPSGD_POISSON;
+    zero.sampling_rate = 0.1;
+    zero.l2_norm_clip = 1.0;
+    CHECK_RC(hush_dpsgd_create(&dp, f.m, &zero, NULL, NULL), HUSH_EARG);
+    CHECK(hush_dpsgd_steps_per_epoch(&zero, 100) == 0);
+    c = cfg_of(1.0, 1.0, HUSH_DPSGD_POISSON, 0.1);
+    c.sampling = 7;
+    CHECK_RC(hush_dpsgd_create(&dp, f.m, &c, NULL, NULL), HUSH_EARG);
+    c = cfg_of(1.0, 1.0, HUSH_DPSGD_POISSON, 0.1);
+    c.noise = 9;
     CHECK_RC(hush_dpsgd_create(&dp, f.m, &c, NULL, NULL), HUSH_EARG);
     /* SHUFFLE step without a rate to account: state error; fit_epoch sets it from batch / n */
     c = cfg_of(1.0, 1.0, HUSH_DPSGD_SHUFFLE, 0.0);
     c.batch_size = 10;
+    CHECK(hush_dpsgd_steps_per_epoch(&c, 40) == 4 && hush_dpsgd_steps_per_epoch(&c, 49) == 4);
+    CHECK(hush_dpsgd_steps_per_epoch(&c, 9) == 0 && hush_dpsgd_steps_per_epoch(&c, 0) == 0);
     CHECK_OK(hush_dpsgd_create(&dp, f.m, &c, NULL, NULL));
+    CHECK(hush_dpsgd_sampling_rate(dp) == 0.0);
     float x[6 * 40], l;
     uint32_t y[40], perm[40];
     make_data(x, y, 40, 6, 3, 1);
     CHECK_RC(hush_dpsgd_step(dp, f.o, &l, NULL, x, y, 10), HUSH_ESTATE);
     size_t steps;
     CHECK_OK(hush_dpsgd_fit_epoch(dp, f.o, perm, &l, &steps, x, y, 40));
-    CHECK(steps == 4);
+    CHECK(steps == 4 && hush_dpsgd_sampling_rate(dp) == 0.25);
     double eps;
     CHECK_OK(hush_dpsgd_epsilon(dp, &eps, 1e-5));
     CHECK(eps > 0 && isfinite(eps));
@@ -473,6 +495,169 @@ static void test_errors(void) {
     fx_free(&f);
 }
 
+/* SECURE noise of step t is ((a + b) + (c + d)) / 2 for four consecutive hush_rng_normal draws of
+ * the noise key's stream t, added to the gradient in double and rounded once to float. As in
+ * test_noise_sequence, an empty Poisson batch, zero params and SGD lr 1 make params = -noise;
+ * sd = 2^32 scales exactly. Then the statistics of many draws, and FAST != SECURE. */
+static void test_secure_noise(void) {
+    fixture f;
+    hush_shape vec = {30, 1, 1};
+    fx_make(&f, "dense:64,tanh,dense:30,relu,dense:10", vec, 4, HUSH_OPTIM_SGD, 1.0f);
+    size_t P = hush_model_param_count(f.m);
+    float x[30] = {0};
+    uint32_t y[1] = {0};
+    hush_rng seed, key;
+    CHECK_OK(hush_rng_init_u64(&seed, 77));
+    CHECK_OK(hush_rng_derive(&key, &seed, "noise"));
+    hush_dpsgd *dp;
+    hush_dpsgd_config c = cfg_of(0.5, 2.0, HUSH_DPSGD_POISSON, 0x1p-32);
+    c.noise = HUSH_DPSGD_NOISE_SECURE;
+    CHECK_OK(hush_dpsgd_create(&dp, f.m, &c, &seed, NULL));
+    int same = 1;
+    double s1 = 0, s2 = 0, s4 = 0, cnt = 0;
+    for (int step = 0; step < 6; step++) {
+        memset(hush_model_params(f.m), 0, P * sizeof(float));
+        size_t b;
+        float l;
+        if (step % 2) {
+            int drew;
+            CHECK_OK(hush_dpsgd_prefetch(dp, &drew)); /* prefetched secure noise: the same bits */
+            CHECK(drew == 1);
+        }
+        CHECK_OK(hush_dpsgd_step(dp, f.o, &l, &b, x, y, 1));
+        CHECK(b == 0);
+        uint8_t nonce[12] = {(uint8_t)step};
+        hush_rng ref;
+        CHECK_OK(hush_rng_init_stream(&ref, key.key, nonce, 0));
+        for (size_t j = 0; j < P; j++) {
+            double a = hush_rng_normal(&ref), bb = hush_rng_normal(&ref), cc = hush_rng_normal(&ref),
+                   d = hush_rng_normal(&ref);
+            double z = ((a + bb) + (cc + d)) * 0.5;
+            float want = (float)(0.0 + 0x1p32 * z);
+            float got = -hush_model_params(f.m)[j];
+            same &= got == want;
+            double u = (double)got * 0x1p-32;
+            s1 += u, s2 += u * u, s4 += u * u * u * u, cnt++;
+        }
+        hush_rng_clear(&ref);
+    }
+    CHECK_MSG(same, "secure noise is not the halved sum of four hush_rng_normal draws of stream t");
+    /* cnt = 6 P = 29580 standard normals: mean within 5 / sqrt(cnt), variance within 5 sqrt(2 / cnt),
+     * fourth moment (3 for a Gaussian, standard error sqrt(96 / cnt)) within 5 standard errors;
+     * false alarms about 6e-7 each. */
+    double mean = s1 / cnt, var = s2 / cnt - mean * mean, m4 = s4 / cnt;
+    CHECK_MSG(fabs(mean) < 5 / sqrt(cnt), "secure noise mean %g", mean);
+    CHECK_MSG(fabs(var - 1) < 5 * sqrt(2 / cnt), "secure noise variance %g", var);
+    CHECK_MSG(fabs(m4 - 3) < 5 * sqrt(96 / cnt), "secure noise fourth moment %g", m4);
+    hush_dpsgd_free(dp);
+    /* the same seed with FAST noise gives different bits */
+    c.noise = HUSH_DPSGD_NOISE_FAST;
+    float first = 0;
+    CHECK_OK(hush_dpsgd_create(&dp, f.m, &c, &seed, NULL));
+    memset(hush_model_params(f.m), 0, P * sizeof(float));
+    size_t b;
+    CHECK_OK(hush_dpsgd_step(dp, f.o, NULL, &b, x, y, 1));
+    hush_rng ref;
+    uint8_t nonce0[12] = {0};
+    CHECK_OK(hush_rng_init_stream(&ref, key.key, nonce0, 0));
+    first = -hush_model_params(f.m)[0];
+    CHECK(first == 0.0f + 0x1p32f * hush_rng_normal_f32(&ref));
+    hush_rng_clear(&ref);
+    hush_rng_clear(&key);
+    hush_dpsgd_free(dp);
+    fx_free(&f);
+}
+
+/* An allocator that remembers the first block it hands out (hush_dpsgd_create allocates the
+ * handle first, then its accountant) and checks, when it is freed, that every byte was wiped. */
+typedef struct spy_alloc {
+    unsigned char *big;
+    size_t big_size;
+    int freed_dirty, frees;
+} spy_alloc;
+
+static void *spy_alloc_fn(void *ud, size_t size) {
+    spy_alloc *s = ud;
+    void *p = malloc(size);
+    if (p && !s->big_size) s->big = p, s->big_size = size;
+    return p;
+}
+static void spy_free_fn(void *ud, void *p, size_t size) {
+    spy_alloc *s = ud;
+    if (p == s->big) {
+        for (size_t i = 0; i < size; i++) s->freed_dirty |= s->big[i] != 0;
+        s->frees++;
+        s->big = NULL;
+    }
+    free(p);
+}
+
+static int contains(const unsigned char *hay, size_t n, const void *needle, size_t m) {
+    for (size_t i = 0; i + m <= n; i++)
+        if (memcmp(hay + i, needle, m) == 0) return 1;
+    return 0;
+}
+
+/* Issue 10, point 11: after a step the handle holds neither the raw records of its batch nor the
+ * clipped sum before noise, and at free nothing at all. The records carry a marker value; the
+ * exact clipped sum comes from a twin run without noise (same model, q = 1: the same batch), and
+ * the step is chunked (40 rows, max_batch 16) so the sum goes through the handle's accumulator. */
+static void test_wipes(void) {
+    hush_shape vec = {6, 1, 1};
+    enum { N = 40 };
+    float x[N * 6];
+    uint32_t y[N], perm[N];
+    make_data(x, y, N, 6, 3, 21);
+    const float marker = 12345.678f;
+    for (size_t i = 0; i < N; i++) x[i * 6 + 5] = marker;
+    fixture a, b;
+    fx_make(&a, "dense:8,relu,dense:3", vec, 16, HUSH_OPTIM_SGD, 0.5f);
+    fx_make(&b, "dense:8,relu,dense:3", vec, 16, HUSH_OPTIM_SGD, 0.5f);
+    size_t P = hush_model_param_count(a.m);
+    hush_rng seed;
+    CHECK_OK(hush_rng_init_u64(&seed, 3));
+    hush_dpsgd *twin, *dp;
+    hush_dpsgd_config c0 = cfg_of(0.05, 0.0, HUSH_DPSGD_POISSON, 1.0), c1 = cfg_of(0.05, 1.0, HUSH_DPSGD_POISSON, 1.0);
+    CHECK_OK(hush_dpsgd_create(&twin, a.m, &c0, &seed, NULL));
+    CHECK_OK(hush_dpsgd_step(twin, a.o, NULL, NULL, x, y, N));
+    float sum[8]; /* the exact clipped sum's first coordinates, scaled by 1/E[B] */
+    memcpy(sum, hush_model_grads(a.m), sizeof sum);
+    int nonzero = 0;
+    for (int j = 0; j < 8; j++) nonzero += sum[j] != 0.0f;
+    CHECK(nonzero >= 4);
+    spy_alloc spy = {NULL, 0, 0, 0};
+    hush_allocator al = {spy_alloc_fn, spy_free_fn, &spy};
+    CHECK_OK(hush_dpsgd_create(&dp, b.m, &c1, &seed, &al));
+    CHECK(spy.big_size > (size_t)16 * 6 * sizeof(float));
+    CHECK(!contains(spy.big, spy.big_size, &marker, sizeof marker));
+    CHECK_OK(hush_dpsgd_step(dp, b.o, NULL, NULL, x, y, N));
+    CHECK_MSG(!contains(spy.big, spy.big_size, &marker, sizeof marker), "a Poisson step left raw records in the handle");
+    CHECK_MSG(!contains(spy.big, spy.big_size, sum, sizeof sum), "a step left the clipped sum before noise in the handle");
+    (void)P;
+    hush_dpsgd_free(dp);
+    CHECK(spy.frees == 1 && !spy.freed_dirty);
+    /* shuffled fixed batches, microbatches: the same, and the permutation is wiped too */
+    for (uint32_t mbs = 0; mbs <= 2; mbs += 2) {
+        spy_alloc s2 = {NULL, 0, 0, 0};
+        hush_allocator a2 = {spy_alloc_fn, spy_free_fn, &s2};
+        hush_dpsgd_config cs = cfg_of(0.05, 1.0, HUSH_DPSGD_SHUFFLE, 0.0);
+        cs.batch_size = 8;
+        cs.num_microbatches = mbs;
+        CHECK_OK(hush_dpsgd_create(&dp, b.m, &cs, &seed, &a2));
+        float l;
+        CHECK_OK(hush_dpsgd_fit_epoch(dp, b.o, perm, &l, NULL, x, y, N));
+        CHECK(!contains(s2.big, s2.big_size, &marker, sizeof marker));
+        int perm_zero = 1;
+        for (size_t i = 0; i < N; i++) perm_zero &= perm[i] == 0;
+        CHECK(perm_zero);
+        hush_dpsgd_free(dp);
+        CHECK(s2.frees == 1 && !s2.freed_dirty);
+    }
+    hush_dpsgd_free(twin);
+    fx_free(&a);
+    fx_free(&b);
+}
+
 int main(void) {
     test_bit_identical();
     test_clipping();
@@ -482,5 +667,7 @@ int main(void) {
     test_poisson();
     test_calibration();
     test_errors();
+    test_secure_noise();
+    test_wipes();
     CHECK_SUMMARY();
 }

@@ -18,7 +18,7 @@ typedef struct run {
     hush_dpsgd *dp;
 } run;
 
-static void run_make(run *r, int sampling, uint32_t microbatches) {
+static void run_make(run *r, int sampling, uint32_t microbatches, uint32_t noise) {
     hush_layer_spec ls[8];
     size_t nl;
     CHECK_OK(hush_model_spec_parse(ls, 8, &nl, "dense:16,relu,dense:4", NULL));
@@ -30,12 +30,9 @@ static void run_make(run *r, int sampling, uint32_t microbatches) {
     hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
     CHECK_OK(hush_optim_create(&r->o, &oc, hush_model_param_count(r->m), NULL));
     hush_dpsgd_config c;
-    memset(&c, 0, sizeof c);
-    c.l2_norm_clip = 1.0;
-    c.noise_multiplier = 1.1;
-    c.sampling = sampling;
-    c.sampling_rate = 0.1;
+    CHECK_OK(hush_dpsgd_config_init(&c, (uint32_t)sampling, 0.1, 1.0, 1.1));
     c.batch_size = 12;
+    c.noise = noise;
     c.num_microbatches = microbatches;
     CHECK_OK(hush_dpsgd_create(&r->dp, r->m, &c, &seed, NULL));
     hush_rng_clear(&seed);
@@ -63,8 +60,8 @@ static void make_data(float *x, uint32_t *y) {
 /* Same thread: prefetch before some steps, twice before others, never before the rest. */
 static void test_interleaved(const float *x, const uint32_t *y) {
     run a, b;
-    run_make(&a, HUSH_DPSGD_POISSON, 0);
-    run_make(&b, HUSH_DPSGD_POISSON, 0);
+    run_make(&a, HUSH_DPSGD_POISSON, 0, HUSH_DPSGD_NOISE_FAST);
+    run_make(&b, HUSH_DPSGD_POISSON, 0, HUSH_DPSGD_NOISE_FAST);
     int drew_first = 0, drew_second = 0;
     for (int t = 0; t < 30; t++) {
         CHECK_OK(hush_dpsgd_step(a.dp, a.o, NULL, NULL, x, y, N));
@@ -91,16 +88,13 @@ static void test_interleaved(const float *x, const uint32_t *y) {
 
 static void test_no_noise_and_errors(void) {
     run r;
-    run_make(&r, HUSH_DPSGD_POISSON, 0);
+    run_make(&r, HUSH_DPSGD_POISSON, 0, HUSH_DPSGD_NOISE_FAST);
     int d = 7;
     CHECK_RC(hush_dpsgd_prefetch(NULL, &d), HUSH_EARG);
     CHECK(d == 0);
     hush_dpsgd *z;
     hush_dpsgd_config c;
-    memset(&c, 0, sizeof c);
-    c.l2_norm_clip = 1.0;
-    c.sampling = HUSH_DPSGD_POISSON;
-    c.sampling_rate = 0.5;
+    CHECK_OK(hush_dpsgd_config_init(&c, HUSH_DPSGD_POISSON, 0.5, 1.0, 0.0));
     CHECK_OK(hush_dpsgd_create(&z, r.m, &c, NULL, NULL));
     d = 7;
     CHECK_OK(hush_dpsgd_prefetch(z, &d));
@@ -127,10 +121,10 @@ static void *prefetch_loop(void *p) {
 
 /* nth other threads prefetching as fast as they can while this one trains; the first step's noise
  * is prefetched for sure (the loop waits for it), later ones race. */
-static void threaded(const float *x, const uint32_t *y, int sampling, uint32_t microbatches, int nth) {
+static void threaded(const float *x, const uint32_t *y, int sampling, uint32_t microbatches, int nth, uint32_t noise) {
     run a, b;
-    run_make(&a, sampling, microbatches);
-    run_make(&b, sampling, microbatches);
+    run_make(&a, sampling, microbatches, noise);
+    run_make(&b, sampling, microbatches, noise);
     prefetcher pf = {.dp = b.dp};
     atomic_init(&pf.stop, 0);
     atomic_init(&pf.drew, 0);
@@ -162,9 +156,10 @@ int main(void) {
     make_data(x, y);
     test_interleaved(x, y);
     test_no_noise_and_errors();
-    threaded(x, y, HUSH_DPSGD_POISSON, 0, 1);
-    threaded(x, y, HUSH_DPSGD_SHUFFLE, 0, 1);
-    threaded(x, y, HUSH_DPSGD_SHUFFLE, 3, 1);
-    threaded(x, y, HUSH_DPSGD_POISSON, 0, 2); /* two prefetchers: one draws at a time */
+    threaded(x, y, HUSH_DPSGD_POISSON, 0, 1, HUSH_DPSGD_NOISE_FAST);
+    threaded(x, y, HUSH_DPSGD_SHUFFLE, 0, 1, HUSH_DPSGD_NOISE_FAST);
+    threaded(x, y, HUSH_DPSGD_SHUFFLE, 3, 1, HUSH_DPSGD_NOISE_FAST);
+    threaded(x, y, HUSH_DPSGD_POISSON, 0, 2, HUSH_DPSGD_NOISE_FAST); /* two prefetchers: one draws at a time */
+    threaded(x, y, HUSH_DPSGD_POISSON, 0, 1, HUSH_DPSGD_NOISE_SECURE);
     CHECK_SUMMARY();
 }

@@ -127,7 +127,7 @@ static void test_kat(void) {
 
         uint8_t out[1024];
         size_t written = 0;
-        CHECK_OK(hush__modelfile_encode(out, sizeof out, &written, shape, layers, nlv / 4, params, npv, NULL));
+        CHECK_OK(hush__modelfile_encode(out, sizeof out, &written, shape, layers, nlv / 4, params, npv, NULL, 0));
         CHECK_MSG(written == len && memcmp(out, file, len) == 0, "encode != KAT for case %s", name);
 
         hush_shape din;
@@ -158,7 +158,7 @@ static size_t make_model(uint8_t *out, size_t cap) {
     p[9] = 3.4028235e38f;
     size_t n = 0;
     hush_shape in = {1, 28, 65536};
-    int rc = hush__modelfile_encode(out, cap, &n, in, l, 8, p, 300, NULL);
+    int rc = hush__modelfile_encode(out, cap, &n, in, l, 8, p, 300, NULL, 0);
     CHECK_OK(rc);
     /* round trip */
     hush_shape din;
@@ -296,7 +296,7 @@ static void test_errors(void) {
     /* an empty model is well-formed at this level (nn rejects it) */
     size_t w = 0;
     hush_shape in1 = {1, 1, 1};
-    CHECK_OK(hush__modelfile_encode(b, sizeof b, &w, in1, NULL, 0, NULL, 0, NULL));
+    CHECK_OK(hush__modelfile_encode(b, sizeof b, &w, in1, NULL, 0, NULL, 0, NULL, 0));
     CHECK(w == 72);
     CHECK_OK(decode(b, w));
 
@@ -319,22 +319,22 @@ static void test_encode_args(void) {
     CHECK(hush__modelfile_size(HUSH_MAX_LAYERS + 1, 0, 0) == 0);
     CHECK(hush__modelfile_size(0, (size_t)HUSH_MAX_PARAMS + 1, 0) == 0);
     CHECK(hush__modelfile_size(HUSH_MAX_LAYERS, HUSH_MAX_PARAMS, 0) == 72 + 16 * 32 + 4 * (size_t)HUSH_MAX_PARAMS);
-    CHECK_RC(hush__modelfile_encode(b, 119, &w, in, &l, 1, p, 8, NULL), HUSH_ERANGE);
+    CHECK_RC(hush__modelfile_encode(b, 119, &w, in, &l, 1, p, 8, NULL, 0), HUSH_ERANGE);
     CHECK(w == 0);
-    CHECK_OK(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8, NULL));
+    CHECK_OK(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8, NULL, 0));
     CHECK(w == 120);
-    CHECK_RC(hush__modelfile_encode(NULL, 120, &w, in, &l, 1, p, 8, NULL), HUSH_EARG);
-    CHECK_RC(hush__modelfile_encode(b, 120, NULL, in, &l, 1, p, 8, NULL), HUSH_EARG);
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, NULL, 1, p, 8, NULL), HUSH_EARG);
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, NULL, 8, NULL), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(NULL, 120, &w, in, &l, 1, p, 8, NULL, 0), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, NULL, in, &l, 1, p, 8, NULL, 0), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, NULL, 1, p, 8, NULL, 0), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, NULL, 8, NULL, 0), HUSH_EARG);
     hush_shape zero = {3, 0, 1}, big = {65537, 1, 1};
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, zero, &l, 1, p, 8, NULL), HUSH_EARG);
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, big, &l, 1, p, 8, NULL), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, zero, &l, 1, p, 8, NULL, 0), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, big, &l, 1, p, 8, NULL, 0), HUSH_EARG);
     hush_layer_spec badl = {HUSH_LAYER_DENSE, 0, 0, 0};
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &badl, 1, p, 8, NULL), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &badl, 1, p, 8, NULL, 0), HUSH_EARG);
     p[5] = hush__bits_f32(0x7fc00000u);
-    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8, NULL), HUSH_ENUMERIC);
-    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, HUSH_MAX_LAYERS + 1, p, 8, NULL), HUSH_ERANGE);
+    CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8, NULL, 0), HUSH_ENUMERIC);
+    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, HUSH_MAX_LAYERS + 1, p, 8, NULL, 0), HUSH_ERANGE);
 }
 
 /* The optional input-norm section (flags bit 0): round trip, and each way it can be malformed. */
@@ -346,8 +346,8 @@ static void test_norm_section(void) {
     uint8_t b[256];
     size_t w = 0, n = hush__modelfile_size(1, 8, 6);
     CHECK(n == 120 + 24);
-    CHECK_RC(hush__modelfile_encode(b, n - 1, &w, in, &l, 1, params, 8, norm), HUSH_ERANGE);
-    CHECK_OK(hush__modelfile_encode(b, sizeof b, &w, in, &l, 1, params, 8, norm));
+    CHECK_RC(hush__modelfile_encode(b, n - 1, &w, in, &l, 1, params, 8, norm, 0), HUSH_ERANGE);
+    CHECK_OK(hush__modelfile_encode(b, sizeof b, &w, in, &l, 1, params, 8, norm, 0));
     CHECK(w == n && hush__load32_le(b + 12) == 1);
     hush_shape din;
     hush_layer_spec dl[4];
@@ -365,19 +365,31 @@ static void test_norm_section(void) {
     set32(c, 12, 0);
     rehash(c, w);
     CHECK_RC(decode(c, w), HUSH_ERANGE);
-    CHECK_OK(hush__modelfile_encode(c, sizeof c, &w, in, &l, 1, params, 8, NULL));
+    CHECK_OK(hush__modelfile_encode(c, sizeof c, &w, in, &l, 1, params, 8, NULL, 0));
     set32(c, 12, 1);
     rehash(c, w);
     CHECK_RC(decode(c, w), HUSH_ETRUNC);
     memcpy(c, b, n);
-    set32(c, 12, 3); /* unknown bit next to the known one */
+    set32(c, 12, 9); /* unknown bit above the known ones */
     CHECK_RC(decode(c, n), HUSH_EFORMAT);
+    memcpy(c, b, n);
+    set32(c, 12, 4); /* how the norm was derived, but no norm */
+    CHECK_RC(decode(c, n), HUSH_EFORMAT);
+    /* bits 1-2 record how the norm was derived (enum hush_input_scaling) and round-trip */
+    for (uint32_t sc = 0; sc <= 3; sc++) {
+        CHECK_OK(hush__modelfile_encode(c, sizeof c, &w, in, &l, 1, params, 8, norm, sc));
+        CHECK(w == n && hush__load32_le(c + 12) == (1u | sc << 1));
+        CHECK_OK(hush__modelfile_decode(c, w, &din, dl, 4, &nl, &p, &np, &nle));
+        CHECK(hush__modelfile_scaling(c) == sc);
+    }
+    CHECK_RC(hush__modelfile_encode(c, sizeof c, &w, in, &l, 1, params, 8, norm, 4), HUSH_EARG);
+    CHECK_RC(hush__modelfile_encode(c, sizeof c, &w, in, &l, 1, params, 8, NULL, 2), HUSH_EARG);
     memcpy(c, b, n);
     set32(c, 40 + 16 + 32 + 4, 0x7f800000u); /* scale[0] = inf */
     rehash(c, n);
     CHECK_RC(decode(c, n), HUSH_ENUMERIC);
     norm[4] = hush__bits_f32(0x7fc00000u);
-    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, 1, params, 8, norm), HUSH_ENUMERIC);
+    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, 1, params, 8, norm, 0), HUSH_ENUMERIC);
 }
 
 int main(void) {

@@ -527,18 +527,18 @@ static void test_save_load(void) {
     hush_shape in2 = {4, 1, 1};
     float params[16] = {0};
     uint8_t fb[512];
-    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in2, L, 2, params, 15, NULL)); /* 4*3+3 = 15 */
+    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in2, L, 2, params, 15, NULL, 0)); /* 4*3+3 = 15 */
     CHECK_OK(hush_model_load(&m2, fb, w, 1, NULL));
     hush_model_free(m2);
-    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in2, L, 2, params, 16, NULL));
+    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in2, L, 2, params, 16, NULL, 0));
     CHECK_RC(hush_model_load(&m2, fb, w, 1, NULL), HUSH_EFORMAT);
-    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in2, L, 2, params, 14, NULL));
+    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in2, L, 2, params, 14, NULL, 0));
     CHECK_RC(hush_model_load(&m2, fb, w, 1, NULL), HUSH_EFORMAT);
     hush_layer_spec C[1] = {{HUSH_LAYER_CONV2D, 1, 3, HUSH_PAD_VALID}};
     hush_shape in3 = {1, 2, 2};
-    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in3, C, 1, params, 10, NULL));
+    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in3, C, 1, params, 10, NULL, 0));
     CHECK_RC(hush_model_load(&m2, fb, w, 1, NULL), HUSH_EFORMAT);
-    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in3, C, 0, params, 0, NULL));
+    CHECK_OK(hush__modelfile_encode(fb, sizeof fb, &w, in3, C, 0, params, 0, NULL, 0));
     CHECK_RC(hush_model_load(&m2, fb, w, 1, NULL), HUSH_EFORMAT); /* no layers */
     hush_rng_clear(&rng);
     hush_model_free(m);

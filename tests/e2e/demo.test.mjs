@@ -100,9 +100,10 @@ async function trainAndCheck(page) {
   assert.ok(Number(await results.getAttribute('data-examples-per-second')) > 0);
   assert.match(await page.locator('#m-speed').innerText(), /^[\d,]+ examples\/s$/);
 
-  // Trained in a worker: the training code saw a WorkerGlobalScope, and the page has the worker.
+  // Trained in a worker: the training code saw a WorkerGlobalScope, and the page runs the
+  // package's own worker (web/worker.js), not a copy of the pipeline.
   assert.equal(await results.getAttribute('data-trained-in'), 'worker');
-  assert.ok(page.workers().some((w) => new URL(w.url()).pathname === '/demo/train-worker.js'), 'no train-worker.js worker');
+  assert.ok(page.workers().some((w) => new URL(w.url()).pathname === '/web/worker.js'), 'no web/worker.js worker');
 
   // One table row per epoch (the chart draws the same points).
   const rows = page.locator('#epoch-rows tr');
@@ -138,9 +139,9 @@ async function trainAndCheck(page) {
     fanIn = u;
   }
   assert.equal(mf.params, params);
-  // The model carries its input standardisation (flags bit 0: shift and scale per feature), so
-  // the downloaded file takes raw rows.
-  assert.equal(bytes.readUInt32LE(12), 1);
+  // The model carries its input standardisation (flags bit 0: shift and scale per feature; bits
+  // 1-2: 1, the training split's statistics), so the downloaded file takes raw rows.
+  assert.equal(bytes.readUInt32LE(12), 1 | (1 << 1));
   assert.equal(bytes.length, 72 + 16 * mf.layers.length + 4 * params + 8 * dim);
   return { acc, bytes, build: await page.locator('main').getAttribute('data-build') };
 }
@@ -190,6 +191,35 @@ test('the baseline build trains the same model, bit for bit', { timeout: 240_000
     assert.equal(run.acc, simdRun.acc);
     assert.ok(run.bytes.equals(simdRun.bytes), 'SIMD and baseline builds saved different model files');
   }
+  await assertQuiet(page, problems);
+  await page.close();
+});
+
+test('DP-SGD in the worker: epsilon within the target, training accuracy withheld, private scaling', { timeout: 240_000 }, async () => {
+  const page = await browser.context.newPage();
+  const problems = await watchPage(page);
+  await page.goto(new URL('train.html', server.url).href);
+  await waitForState(page, ['ready'], 60_000);
+  await page.getByLabel('Differential privacy (DP-SGD)').check();
+  await page.getByLabel('Target ε (δ = 10⁻⁵)').fill('3');
+  await page.getByLabel('Epochs').fill('5');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await waitForState(page, ['done'], TRAIN_TIMEOUT);
+  const results = page.locator('#results');
+  const eps = Number(await results.getAttribute('data-epsilon'));
+  assert.ok(eps > 2.9 && eps <= 3, `epsilon ${eps}`);
+  assert.equal(await results.getAttribute('data-train-accuracy'), null);
+  assert.equal(await page.locator('#m-train').innerText(), 'withheld');
+  assert.match(await page.locator('#m-privacy').innerText(), /^ε 3\.00 at δ 0\.00001/);
+  assert.equal(await page.locator('#epoch-rows tr').count(), 5);
+  assert.equal(await page.locator('#epoch-rows tr').first().locator('td').nth(1).textContent(), 'withheld');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download model' }).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /-dp\.hush$/);
+  const bytes = await readFile(await download.path());
+  assert.equal(bytes.readUInt32LE(12), 1 | (3 << 1)); // the norm is a DP estimate, not the training statistics
   await assertQuiet(page, problems);
   await page.close();
 });

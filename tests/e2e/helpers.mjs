@@ -112,7 +112,7 @@ export async function launchChromium(options = {}) {
 
 // Records everything that should never happen on a demo page: console errors (page and
 // workers), uncaught exceptions, failed or 4xx/5xx requests, and CSP violations in the document
-// (workers report theirs through the page's console, see demo/train-worker.js).
+// (workers report theirs to the page, see web/worker.js and demo/train.js).
 export async function watchPage(page) {
   const problems = { console: [], pageErrors: [], requests: [] };
   page.on('console', (m) => {

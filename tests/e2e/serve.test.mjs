@@ -39,7 +39,7 @@ test('serves files with the right MIME types and a strict CSP', async () => {
     ['/demo/', 'text/html'],
     ['/demo/train.html', 'text/html'],
     ['/demo/train.js', 'text/javascript'],
-    ['/demo/train-worker.js', 'text/javascript'],
+    ['/web/worker.js', 'text/javascript'],
     ['/demo/style.css', 'text/css'],
     ['/demo/favicon.svg', 'image/svg+xml'],
     ['/scripts/serve.mjs', 'text/javascript'],

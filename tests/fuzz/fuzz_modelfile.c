@@ -26,7 +26,9 @@ static void check_one(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < np; i++) params[i] = hush__load_f32_le(p + 4 * i);
     for (size_t i = 0; i < nn; i++) norm[i] = hush__load_f32_le(norm_le + 4 * i);
     size_t w = 0;
-    if (hush__modelfile_encode(out, size, &w, in, layers, nl, params, np, norm_le ? norm : NULL) != HUSH_OK) abort();
+    uint32_t scaling = hush__modelfile_scaling(data);
+    if (hush__modelfile_encode(out, size, &w, in, layers, nl, params, np, norm_le ? norm : NULL, scaling) != HUSH_OK)
+        abort();
     if (w != size || memcmp(out, data, size) != 0) abort();
     free(params);
     free(norm);

@@ -42,9 +42,10 @@ test('eval on the raw ARFF reproduces the accuracies train reported', () => {
   assert.equal(e.rows, 1000);
   const mixed = (t.train_accuracy * t.train_rows + t.test_accuracy * t.test_rows) / 1000;
   assert.ok(Math.abs(e.accuracy - mixed) < 1e-6, `eval ${e.accuracy} vs ${mixed}`);
-  // The file carries the input norm: flags bit 0, and 2 x 63 floats more than the parameters.
+  // The file carries the input norm: flags bit 0, and 2 x 63 floats more than the parameters; bits
+  // 1-2 say where it came from (1: the training split's exact statistics, a non-private run).
   const bytes = readFileSync(model);
-  assert.equal(bytes.readUInt32LE(12), 1);
+  assert.equal(bytes.readUInt32LE(12), 1 | (1 << 1));
   assert.equal(bytes.length, 72 + 16 * 3 + 4 * t.params + 8 * 63);
 });
 
@@ -119,4 +120,118 @@ test('bad files exit 1 and say where and why', () => {
   r = run(['eval', '--model', model, '--data', 'data/digits.csv']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /has 64 features but the model expects 4/);
+});
+
+// ---- DP runs (issue 11): secret noise, no exact statistics, preprocessing in epsilon ----
+
+const DIGITS_DP = ['--data', 'data/digits.csv', '--model', 'dense:16,relu,dense:10', '--epochs', '2', '--lr', '0.1',
+  '--seed', '5', '--dp', '--noise-multiplier', '1.1'];
+
+function trainTo(args, file) {
+  const r = run(['train', ...args, '--out', file, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return { json: JSON.parse(r.stdout.trim().split('\n').pop()), bytes: readFileSync(file), stderr: r.stderr };
+}
+
+test('train --dp: two runs with one seed differ; only --reproducible-noise repeats, with a warning', () => {
+  const a = trainTo(DIGITS_DP, join(dir, 'a.model')), b = trainTo(DIGITS_DP, join(dir, 'b.model'));
+  assert.equal(a.bytes.length, b.bytes.length);
+  assert.ok(!a.bytes.equals(b.bytes), 'two DP runs with the same --seed gave the same model');
+  assert.equal(a.json.private, true);
+  assert.equal(a.json.noise, 'os');
+  assert.equal(a.json.seed, 5);
+  assert.equal(a.stderr, '');
+  const c = trainTo([...DIGITS_DP, '--reproducible-noise'], join(dir, 'c.model'));
+  const d = trainTo([...DIGITS_DP, '--reproducible-noise'], join(dir, 'd.model'));
+  assert.ok(c.bytes.equals(d.bytes));
+  assert.equal(c.json.private, false);
+  assert.equal(c.json.noise, 'seed');
+  assert.match(c.stderr, /^hush: warning: --reproducible-noise: .*NOT private/);
+  // what a DP run does not print: training loss and accuracy (exact statistics)
+  for (const k of ['final_loss', 'train_accuracy']) assert.equal(k in a.json, false, k);
+  assert.equal(a.json.train_metrics, 'withheld');
+  // without --seed nothing is reproducible, and no seed is reported
+  const e = trainTo(DIGITS_DP.filter((v, i, all) => v !== '--seed' && all[i - 1] !== '--seed'), join(dir, 'e.model'));
+  assert.equal('seed' in e.json, false);
+  let r = run(['train', ...DIGITS_DP.filter((v, i, all) => v !== '--seed' && all[i - 1] !== '--seed'), '--reproducible-noise']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--reproducible-noise needs --seed/);
+  r = run(['train', '--data', 'data/iris.csv', '--model', 'dense:3', '--reproducible-noise']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /need --dp/);
+});
+
+// A CSV whose row 0 has `value` in its second column, the rest fixed.
+function csvWith(value) {
+  const rows = [];
+  let s = 7;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  for (let i = 0; i < 300; i++) {
+    const a = (100 * next()).toFixed(2), b = i === 0 ? value : (1000 + 2000 * next()).toFixed(1);
+    rows.push(`${a},${b},${(next() * 2 - 1).toFixed(3)},${i % 2}`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+test('the model of a DP run carries no exact training statistic (one changed record)', () => {
+  const file = (v) => {
+    const f = join(dir, `rec-${v}.csv`);
+    writeFileSync(f, csvWith(v));
+    return f;
+  };
+  const args = (f) => ['--data', f, '--model', 'dense:4,relu,dense:2', '--epochs', '1', '--seed', '2', '--test-fraction', '0'];
+  const dim = 3, norm = (b) => b.subarray(b.length - 32 - 8 * dim, b.length - 32);
+  // The attack on what `train --dp` used to ship: the exact training mean of column 1, stored in the
+  // model, moves by (x0' - x0) / n, which gives the changed value away.
+  const p0 = trainTo(args(file(1500)), join(dir, 'p0.model')), p1 = trainTo(args(file(2900)), join(dir, 'p1.model'));
+  const mean = (b) => norm(b).readFloatLE(4);
+  assert.ok(Math.abs((mean(p1.bytes) - mean(p0.bytes)) * 300 - 1400) < 0.5, 'exact statistics give the record away');
+  // DP runs (the same noise, to compare): the stored scaling does not move at all, and it says it is a DP estimate.
+  const q0 = trainTo([...args(file(1500)), '--dp', '--reproducible-noise'], join(dir, 'q0.model'));
+  const q1 = trainTo([...args(file(2900)), '--dp', '--reproducible-noise'], join(dir, 'q1.model'));
+  assert.ok(norm(q0.bytes).equals(norm(q1.bytes)), 'the DP model stores a statistic that moved with one record');
+  assert.equal(q0.bytes.readUInt32LE(12), 1 | (3 << 1));
+  assert.equal(q0.json.scaling, 'dp');
+  assert.ok(q0.json.scaling_epsilon > 0 && q0.json.scaling_noise_multiplier === 8);
+  // and its epsilon includes that preprocessing
+  const n0 = trainTo([...args(file(1500)), '--dp', '--scaling', 'none'], join(dir, 'n0.model'));
+  assert.ok(q0.json.epsilon > n0.json.epsilon, `${q0.json.epsilon} vs ${n0.json.epsilon}`);
+  assert.equal(n0.json.scaling_epsilon, 0);
+});
+
+test('--dp refuses exact standardisation; --bounds applies public bounds; --cv composes', () => {
+  const credit = ['--data', 'data/credit-g.arff', '--model', 'dense:8,relu,dense:2', '--epochs', '2', '--lr', '0.1', '--seed', '1', '--dp'];
+  let r = run(['train', ...credit, '--scaling', 'standardize']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /exact means and deviations would be stored/);
+  const bounds = join(dir, 'credit.bounds');
+  writeFileSync(bounds, '# public ranges of the 7 numeric attributes\nduration 4 72\ncredit_amount 250 18424\n' +
+    'installment_commitment 1 4\nresidence_since 1 4\nage 18 75\nexisting_credits 1 4\nnum_dependents 1 2\n');
+  const b = trainTo([...credit, '--bounds', bounds], join(dir, 'bounds.model'));
+  assert.equal(b.json.scaling, 'bounds');
+  assert.equal(b.json.scaling_epsilon, 0);
+  assert.equal(b.bytes.readUInt32LE(12), 1 | (2 << 1));
+  writeFileSync(bounds, 'duration 4 72\n');
+  r = run(['train', ...credit, '--bounds', bounds]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /has 1 ranges but .* has 7 numeric columns/);
+  writeFileSync(bounds, 'duration 72 4\n');
+  r = run(['train', ...credit, '--bounds', bounds]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `hush: ${bounds}: line 1: lo must be below hi (HUSH_EFORMAT)\n`);
+  const one = json(['train', ...credit, '--noise-multiplier', '1.5']);
+  const cv = json(['train', ...credit, '--noise-multiplier', '1.5', '--cv', '4']);
+  assert.equal(cv.runs, 4);
+  assert.ok(cv.epsilon > one.epsilon, `4 folds ${cv.epsilon} vs one run ${one.epsilon}`);
+  const target = json(['train', ...credit, '--target-epsilon', '2', '--cv', '4']);
+  assert.ok(target.epsilon <= 2 && target.epsilon > 1.98, `${target.epsilon}`);
+});
+
+test('a gzip-compressed data file is named as such, in one line', async () => {
+  const { gzipSync } = await import('node:zlib');
+  const gz = join(dir, 'digits.csv.gz');
+  writeFileSync(gz, gzipSync(readFileSync('data/digits.csv')));
+  const r = run(['train', '--data', gz, '--model', 'dense:10']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `hush: ${gz}: the file is gzip-compressed: decompress it first (gunzip) (HUSH_EFORMAT)\n`);
 });

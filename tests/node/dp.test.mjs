@@ -1,4 +1,5 @@
-// DP in JS: DPSGD gives the native CLI's bits (`hush train --dp ... --out`) on both wasm builds,
+// DP in JS: DPSGD with reproducibleNoise gives the native CLI's bits (`hush train --dp
+// --reproducible-noise ... --out`) on both wasm builds, and without it secret noise (two runs differ),
 // the Accountant gives `hush privacy`'s numbers, pate.analyze reproduces tests/vectors/dp/pate.kat
 // (the PySyft numbers), pate.aggregate matches `hush pate aggregate`, and misuse throws HushError
 // with the C status name.
@@ -16,7 +17,7 @@ function cli(args) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-// `hush train`'s canonical order with DP-SGD in place of the plain epochs.
+// `hush train`'s canonical order with DP-SGD in place of the plain epochs, the noise from the seed.
 async function jsDigitsDP(hush, o) {
   const ds = hush.data.parseCsv(readText('digits.csv'));
   ds.scale(1 / 16);
@@ -25,7 +26,7 @@ async function jsDigitsDP(hush, o) {
   const model = hush.Model.create(o.spec, { inputShape: train.shape, maxBatch: o.batch, seed: o.seed });
   const dp = new hush.DPSGD(model, {
     l2NormClip: o.clip, noiseMultiplier: o.noise, batchSize: o.batch, sampling: o.sampling,
-    microbatches: o.microbatches ?? 0, delta: 1e-5, seed: o.seed, lr: o.lr,
+    microbatches: o.microbatches ?? 0, delta: 1e-5, seed: o.seed, reproducibleNoise: true, lr: o.lr,
   });
   try {
     const history = await dp.fit(train, { epochs: o.epochs });
@@ -48,7 +49,7 @@ for (const o of [
     const args = ['train', '--data', join(ROOT, 'data/digits.csv'), '--format', 'digits', '--model', o.spec,
       '--epochs', String(o.epochs), '--batch', String(o.batch), '--lr', String(o.lr), '--seed', String(o.seed),
       '--dp', '--l2-norm-clip', String(o.clip), '--noise-multiplier', String(o.noise), '--sampling', o.sampling,
-      '--delta', '1e-5', '--out', out, '--json'];
+      '--delta', '1e-5', '--reproducible-noise', '--out', out, '--json'];
     if (o.microbatches) args.push('--microbatches', String(o.microbatches));
     const json = cli(args);
     const native = new Uint8Array(readFileSync(out));
@@ -61,12 +62,13 @@ for (const o of [
   });
 }
 
-test('DPSGD: noise changes the model, and the same seed repeats it, prefetched or not', async () => {
+test('DPSGD: secret noise by default; reproducibleNoise repeats a seed\'s noise, prefetched or not', async () => {
   const hush = await load();
   const { x, y } = synthetic(200, 6, 5);
   const run = (seed, noise, prefetch = false) => {
     const m = hush.Model.create('dense:8,relu,dense:2', { inputSize: 6, maxBatch: 16, seed: 1 });
-    const dp = new hush.DPSGD(m, { samplingRate: 0.05, noiseMultiplier: noise, l2NormClip: 1, seed, lr: 0.1 });
+    const opts = { samplingRate: 0.05, noiseMultiplier: noise, l2NormClip: 1, lr: 0.1 };
+    const dp = new hush.DPSGD(m, seed === null ? opts : { ...opts, seed, reproducibleNoise: true });
     let total = 0;
     for (let i = 0; i < 5; i++) {
       // drawing ahead before some steps (twice: the second finds it drawn) changes nothing
@@ -82,6 +84,9 @@ test('DPSGD: noise changes the model, and the same seed repeats it, prefetched o
   const a = run(9, 1.0), b = run(9, 1.0, true), c = run(10, 1.0);
   assert.ok(bytesEqual(new Uint8Array(a.p.buffer), new Uint8Array(b.p.buffer)));
   assert.ok(!bytesEqual(new Uint8Array(a.p.buffer), new Uint8Array(c.p.buffer)));
+  // the default: OS noise and sampling, so the same everything else gives different models
+  const d = run(null, 1.0), e = run(null, 1.0);
+  assert.ok(!bytesEqual(new Uint8Array(d.p.buffer), new Uint8Array(e.p.buffer)));
   assert.ok(a.total > 0 && a.eps > 0 && Number.isFinite(a.eps));
 });
 
@@ -242,11 +247,15 @@ test('errors are HushError with the C status name', async () => {
   code(() => new hush.DPSGD(m, {}), 'HUSH_EARG');
   code(() => new hush.DPSGD({}, { samplingRate: 0.1 }), 'HUSH_EARG');
   code(() => new hush.DPSGD(m, { samplingRate: 0.1, sampling: 'sometimes' }), 'HUSH_EARG');
+  // a seed alone would make the noise public; reproducibleNoise needs one
+  code(() => new hush.DPSGD(m, { samplingRate: 0.1, seed: 1 }), 'HUSH_EARG');
+  code(() => new hush.DPSGD(m, { samplingRate: 0.1, reproducibleNoise: true }), 'HUSH_EARG');
   const { x, y } = synthetic(20, 3, 2);
-  const mb = new hush.DPSGD(m, { samplingRate: 0.1, microbatches: 4, seed: 1 });
+  const mb = new hush.DPSGD(m, { samplingRate: 0.1, microbatches: 4 });
   code(() => mb.step(x, y), 'HUSH_EUNSUPPORTED');
   mb.free();
-  const dp = new hush.DPSGD(m, { samplingRate: 0.5, seed: 1 });
+  // q = 1 samples every row, so the bad label below is always seen (the sampling is secret now)
+  const dp = new hush.DPSGD(m, { samplingRate: 1 });
   code(() => dp.step(x, y.slice(1)), 'HUSH_ESHAPE');
   const bad = y.slice();
   bad[0] = 7;

@@ -154,3 +154,32 @@ test('WASI CLI resolves relative paths against the real cwd, and absolute paths'
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(join(dir, 'rel.model')));
 });
+
+// DP runs repeat only with --reproducible-noise / reproducibleNoise: then the DP scaling histogram
+// (exact discrete Gaussian), DP-SGD's Poisson sampling and its secure noise (sums of double normals)
+// are the same bits on every build, and so is the calibrated noise multiplier and the epsilon.
+test('DP credit MLP (DP scaling, secure noise, target epsilon): native = WASI = JS SIMD = JS baseline', { skip: !haveClis || !haveData('credit-g.arff') }, async () => {
+  const dir = tempDir();
+  const args = ['--data', 'data/credit-g.arff', '--model', 'dense:16,tanh,dense:2', '--epochs', '3', '--batch', '64',
+    '--lr', '0.2', '--seed', '9', '--dp', '--target-epsilon', '2', '--secure-noise', '--reproducible-noise'];
+  const native = cliTrain('native', dir, args);
+  const wasi = cliTrain('wasi', dir, args);
+  const text = readText('credit-g.arff');
+  const opts = { data: text, format: 'arff', spec: 'dense:16,tanh,dense:2', epochs: 3, batchSize: 64, lr: 0.2, seed: 9,
+    dp: { targetEpsilon: 2 }, secureNoise: true, reproducibleNoise: true };
+  const simd = await jsTrain(true, opts);
+  const base = await jsTrain(false, opts);
+  assertAllEqual({ native, wasi, simd, base });
+  assert.equal(native.json.scaling, 'dp');
+  assert.equal(native.json.secure_noise, true);
+  assert.deepEqual({ ...wasi.json, examples_per_second: 0, seconds: 0 }, { ...native.json, examples_per_second: 0, seconds: 0 });
+  for (const r of [simd.result, base.result]) {
+    // the JSON prints 9 significant digits
+    assert.ok(Math.abs(r.privacy.epsilon - native.json.epsilon) <= 1e-8 * native.json.epsilon);
+    assert.ok(Math.abs(r.privacy.noiseMultiplier - native.json.noise_multiplier) <= 1e-8 * native.json.noise_multiplier);
+    assert.equal(r.privacy.steps, native.json.steps);
+    assert.equal(r.privacy.private, false);
+    assert.equal(r.trainAccuracy, null);
+    assert.ok(Math.abs(r.testAccuracy - native.json.test_accuracy) < 1e-6);
+  }
+});

@@ -301,11 +301,26 @@ HUSH_NODISCARD int hush_odometer_load(hush_odometer **out, const uint8_t *buf, s
  * One step: sample a batch, clip each example's gradient to L2 norm l2_norm_clip (through the
  * model's per-example machinery: for dense layers the norm needs no per-example gradient), sum,
  * add N(0, (noise_multiplier * l2_norm_clip)^2) to every coordinate, divide by the expected batch
- * size, and take an optimiser step. The noise comes from hush_rng_normals_f32 (a float
- * Gaussian, as in TF Privacy and Opacus; see dpsgd.c for what that implies). The handle keeps an
- * RDP accountant of the sampled Gaussian, one event per step.
+ * size, and take an optimiser step. The handle keeps an RDP accountant of the sampled Gaussian,
+ * one event per step.
  *
- * Sampling:
+ * Who learns what: whoever sees the parameters after any number of steps (and the epsilon) learns
+ * at most what the accountant states about any one training example (add/remove-one neighbours,
+ * Poisson sampling), PROVIDED the handle's randomness is secret: create it with rng == NULL (the
+ * OS CSPRNG). A handle seeded from a known seed repeats its noise and batches, so anyone who knows
+ * the seed and all records but one can subtract the noise; such runs are for tests only. The
+ * number of training rows n is treated as public (q = batch / n, as in TF Privacy and Opacus).
+ *
+ * Noise (enum hush_dpsgd_noise):
+ *   FAST    a float Gaussian per coordinate (hush_rng_normals_f32, one 32-bit word per draw), as
+ *           TF Privacy and Opacus add by default. Near zero it reaches only a sparse subset of the
+ *           floats, so its output is not exactly Gaussian; fine while the noisy gradient only feeds
+ *           the optimiser (see dpsgd.c), not for releasing a noisy gradient.
+ *   SECURE  Opacus' secure mode (Holohan and Braghin 2021): the sum of four double-precision
+ *           normals (53-bit uniforms) halved, added in double and rounded once to float, which
+ *           closes the gaps floating-point attacks use; about 8x the keystream of FAST.
+ *
+ * Sampling (enum hush_dpsgd_sampling):
  *   POISSON  hush_dpsgd_step gets the whole training set and includes each example independently
  *            with probability sampling_rate (variable batch size), which is exactly what the
  *            accountant assumes. The sum is divided by E[B] = sampling_rate * n.
@@ -315,36 +330,55 @@ HUSH_NODISCARD int hush_odometer_load(hush_odometer **out, const uint8_t *buf, s
  *            bound for shuffling (see Chua et al. 2024, "How private are DP-SGD implementations?").
  * num_microbatches (TF Privacy): 0 = per-example clipping. M >= 1 (SHUFFLE only; the batch size
  * must be a multiple of M) splits the batch into M contiguous microbatches, clips each
- * microbatch's MEAN gradient to l2_norm_clip, sums, adds the same noise, and divides by M. */
-#define HUSH_DPSGD_POISSON 1
-#define HUSH_DPSGD_SHUFFLE 2
+ * microbatch's MEAN gradient to l2_norm_clip, sums, adds the same noise, and divides by M.
+ *
+ * The raw records of a batch and the clipped sum before noise are wiped after every step and at
+ * free (the noisy sum is what the optimiser, and any observer of the parameters, may see). */
+enum hush_dpsgd_sampling { HUSH_DPSGD_POISSON = 1, HUSH_DPSGD_SHUFFLE = 2 };
+enum hush_dpsgd_noise { HUSH_DPSGD_NOISE_FAST = 0, HUSH_DPSGD_NOISE_SECURE = 1 };
+
+#define HUSH_DPSGD_CONFIG_VERSION 1u
 
 typedef struct hush_dpsgd_config {
-    double l2_norm_clip;      /* C > 0; +INFINITY turns clipping off */
-    double noise_multiplier;  /* sigma >= 0 (noise std = sigma * C) */
-    int sampling;             /* HUSH_DPSGD_POISSON or HUSH_DPSGD_SHUFFLE */
-    double sampling_rate;     /* POISSON: q in (0, 1], rounded up to a multiple of 2^-32. SHUFFLE: 0 = batch / n at each fit_epoch;
-                                 hush_dpsgd_step in SHUFFLE mode needs it set (for the accountant) */
-    uint32_t batch_size;      /* SHUFFLE: minibatch size of hush_dpsgd_fit_epoch */
-    uint32_t num_microbatches;
-    double delta;             /* default delta for hush_dpsgd_epsilon (0: 1e-5) */
+    uint32_t version;          /* HUSH_DPSGD_CONFIG_VERSION, set by hush_dpsgd_config_init */
+    uint32_t sampling;         /* enum hush_dpsgd_sampling */
+    double sampling_rate;      /* POISSON: q in (0, 1], rounded up to a multiple of 2^-32. SHUFFLE: 0 = batch / n at
+                                  each fit_epoch; hush_dpsgd_step in SHUFFLE mode needs it set (for the accountant) */
+    double l2_norm_clip;       /* C > 0; +INFINITY turns clipping off */
+    double noise_multiplier;   /* sigma >= 0 (noise std = sigma * C) */
+    uint32_t batch_size;       /* SHUFFLE: minibatch size of hush_dpsgd_fit_epoch (default 0: set it) */
+    uint32_t num_microbatches; /* default 0 */
+    uint32_t noise;            /* enum hush_dpsgd_noise, default FAST */
+    double delta;              /* default delta of hush_dpsgd_epsilon, default 1e-5 */
 } hush_dpsgd_config;
+
+/* Fills every default; HUSH_EARG for an unknown sampling mode, a rate outside [0, 1] (POISSON:
+ * (0, 1]), C <= 0 or a negative or non-finite sigma. Every function taking the config refuses
+ * one whose version is not HUSH_DPSGD_CONFIG_VERSION (a zeroed struct). */
+HUSH_NODISCARD int hush_dpsgd_config_init(hush_dpsgd_config *cfg, uint32_t sampling, double sampling_rate,
+                                          double l2_norm_clip, double noise_multiplier);
+
+/* Steps in one epoch over n rows: POISSON round(1 / sampling_rate) (at least 1), SHUFFLE
+ * floor(n / batch_size). 0 for an invalid config or n. Every caller (CLI, JS, calibration) uses
+ * this one rule, so --target-epsilon budgets exactly the steps that run. */
+uint64_t hush_dpsgd_steps_per_epoch(const hush_dpsgd_config *cfg, size_t n);
 
 typedef struct hush_dpsgd hush_dpsgd;
 
 /* The handle borrows the model (which must outlive it) and takes a copy of rng, from which it
- * derives the named streams "sample" and "noise" (NULL: seeded from the OS). Everything the steps
- * need is allocated here. */
+ * derives the named streams "sample" and "noise". rng == NULL seeds it from the OS: the only
+ * private choice (see above). Everything the steps need is allocated here. */
 HUSH_NODISCARD int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg,
                                      const hush_rng *rng, const hush_allocator *alloc);
 void hush_dpsgd_free(hush_dpsgd *dp);
 /* One DP-SGD step (see above for what x/labels/n mean per sampling mode). *loss (may be NULL) gets
- * the mean loss of the sampled examples (0 if none), *batch (may be NULL) the sampled batch size.
- * An empty Poisson batch still takes a (noise-only) step, as the analysis requires. */
+ * the mean loss of the sampled examples (0 if none), *batch (may be NULL) the sampled batch size;
+ * both are exact statistics of the data, not covered by epsilon. An empty Poisson batch still takes
+ * a (noise-only) step, as the analysis requires. */
 HUSH_NODISCARD int hush_dpsgd_step(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batch, const float *x,
                                    const uint32_t *labels, size_t n);
-/* One epoch. POISSON: round(1 / sampling_rate) steps over the whole set (perm unused, may be NULL).
- * SHUFFLE: a permutation of the n rows (perm: caller workspace of n uint32) drawn from the
+/* One epoch of hush_dpsgd_steps_per_epoch steps. POISSON: over the whole set (perm unused, may be
+ * NULL). SHUFFLE: a permutation of the n rows (perm: caller workspace of n uint32) drawn from the
  * handle's "sample" stream, in minibatches of batch_size; a trailing partial batch is dropped
  * (so every step has the same size). *steps (may be NULL) gets the step count. */
 HUSH_NODISCARD int hush_dpsgd_fit_epoch(hush_dpsgd *dp, hush_optim *o, uint32_t *perm, float *mean_loss,
@@ -354,18 +388,27 @@ HUSH_NODISCARD int hush_dpsgd_fit_epoch(hush_dpsgd *dp, hush_optim *o, uint32_t 
  * with hush_dpsgd_step, hush_dpsgd_fit_epoch and itself (one call draws, the others return), and
  * must have returned before hush_dpsgd_free. Step t's noise depends only on the "noise" key and t,
  * so results are bit for bit the same with or without prefetching, whatever the timing. A step
- * finding its noise half-drawn waits for it; finding none, it draws its own. *drew (may be NULL) gets 1 if this call
- * drew, 0 if the buffer was already full or taken (call again later) or the config has no noise.
- * The buffer is wiped as soon as its step has added it (and at free). */
+ * finding its noise half-drawn waits for it; finding none, it draws its own. *drew (may be NULL)
+ * gets 1 if this call drew, 0 if the buffer was already full or taken (call again later) or the
+ * config has no noise. The buffer is wiped as soon as its step has added it (and at free). */
 HUSH_NODISCARD int hush_dpsgd_prefetch(hush_dpsgd *dp, int *drew);
 /* Epsilon spent so far at delta (<= 0: the config's delta), improved conversion, default orders. */
 HUSH_NODISCARD int hush_dpsgd_epsilon(hush_dpsgd *dp, double *epsilon, double delta);
 uint64_t hush_dpsgd_steps(const hush_dpsgd *dp);
+/* The sampling rate the steps and the accountant actually use (POISSON: the config's, rounded up
+ * to a multiple of 2^-32; SHUFFLE: the config's or batch / n of the last epoch; 0 before). */
+double hush_dpsgd_sampling_rate(const hush_dpsgd *dp);
 /* Smallest noise multiplier (to 1e-4 relative, rounded up) with which `steps` Poisson steps at rate q
  * spend at most target_epsilon at delta (RDP, improved conversion). HUSH_ERANGE if even sigma = 1e3
  * does not meet it. */
 HUSH_NODISCARD int hush_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta,
                                                 double q, uint64_t steps);
+/* The same for `runs` (>= 1) trainings composed, each also paying a fixed cost: base_rdp[i] at the
+ * orders of hush_rdp_default_orders (NULL: none), e.g. a private preprocessing step. With runs = 1
+ * and no base this is hush_dpsgd_noise_for_epsilon. */
+HUSH_NODISCARD int hush_dpsgd_noise_for_epsilon_composed(double *noise_multiplier, double target_epsilon,
+                                                         double delta, double q, uint64_t steps, uint32_t runs,
+                                                         const double *base_rdp);
 
 #ifdef __cplusplus
 }

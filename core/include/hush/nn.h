@@ -118,6 +118,17 @@ HUSH_NODISCARD int hush_model_evaluate(hush_model *m, float *loss, float *accura
 HUSH_NODISCARD int hush_model_set_input_norm(hush_model *m, const float *shift, const float *scale, size_t n);
 /* Copies it out; HUSH_ESTATE if the model has none. */
 HUSH_NODISCARD int hush_model_input_norm(const hush_model *m, float *shift, float *scale, size_t n);
+/* Where the input norm came from, recorded in the model file so a reader can tell whether it is a
+ * statistic of the training data. hush_model_set_input_norm resets it to CUSTOM. */
+enum hush_input_scaling {
+    HUSH_INPUT_SCALING_CUSTOM = 0, /* set by the caller; nothing recorded */
+    HUSH_INPUT_SCALING_STATS = 1,  /* the training split's exact mean and std: not private */
+    HUSH_INPUT_SCALING_BOUNDS = 2, /* public per-feature bounds given by the user */
+    HUSH_INPUT_SCALING_DP = 3      /* bounds estimated with a differentially private mechanism */
+};
+/* HUSH_ESTATE if the model has no input norm, HUSH_EARG for an unknown value. */
+HUSH_NODISCARD int hush_model_set_input_scaling(hush_model *m, uint32_t scaling);
+uint32_t hush_model_input_scaling(const hush_model *m); /* CUSTOM without a norm */
 
 /* Model file (format in core/src/io/modelfile.h): exact bytes, identical on every build. */
 size_t hush_model_save_size(const hush_model *m);

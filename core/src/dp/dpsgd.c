@@ -2,8 +2,10 @@
  *
  * Who learns what: whoever sees the parameters after any number of steps (and the reported
  * epsilon) learns at most what the accountant states about any single training example, under the
- * add/remove-one neighbouring relation and Poisson sampling. SHUFFLE mode is outside that
- * statement (its epsilon is the customary number, labelled as such in dp.h).
+ * add/remove-one neighbouring relation and Poisson sampling, as long as the handle's randomness is
+ * secret (created with rng == NULL, from the OS): a known seed repeats the batches and the noise.
+ * SHUFFLE mode is outside that statement (its epsilon is the customary number, labelled as such in
+ * dp.h).
  *
  * Gradients: the model's backward_examples gives every example's gradient norm without forming
  * the gradient (dense layers use ||a_i|| ||delta_i||), and grad_weighted forms
@@ -12,21 +14,28 @@
  * batch larger than the model's max_batch is processed in chunks of max_batch gathered into a
  * buffer allocated at create; chunk sums are added in chunk order.
  *
- * Noise: N(0, (sigma C)^2) / E[B] per coordinate from hush_rng_normals_f32 (Ziggurat with Hush's
- * exactly-rounded exp/log, see rng.c), so every build adds the same bits. Step t's noise has its own
- * stream under the handle's "noise" key (nonce t), so hush_dpsgd_prefetch can draw it on another
- * thread while the step computes its gradients: the noise is the step's largest cost at small
- * batches (a ChaCha20 word per parameter) and it does not depend on the data. Float noise, as TF
- * Privacy and Opacus add to float32 gradients: a 23-bit uniform per draw is all a float sum can
- * carry, and it halves the keystream, which is most of the noise cost.
- * This floating-point Gaussian is what TF Privacy, Opacus and JAX privacy use; it is
- * not an exact sampler: the values it can produce lie on the float grid and their probabilities
- * deviate from the ideal density in the far tails, so the proven (eps, delta) is for the ideal
- * real-valued mechanism. Attacks of Mironov's 2012 kind need the raw noisy value of a low-dimensional
- * release; here the noise is summed into float gradients, rounded and passed through the optimiser
- * over thousands of coordinates and steps, and Jin et al. 2022 ("Are we there yet?") found the
- * practical gap for DP-SGD small but not zero. Values that are released directly (counts, sums,
- * PATE votes) use the exact discrete samplers instead.
+ * Noise: N(0, (sigma C)^2) / E[B] per coordinate, so every build adds the same bits. Step t's noise
+ * has its own stream under the handle's "noise" key (nonce t), so hush_dpsgd_prefetch can draw it
+ * on another thread while the step computes its gradients: the noise is the step's largest cost at
+ * small batches (a ChaCha20 word per parameter) and it does not depend on the data.
+ *
+ * FAST noise is hush_rng_normals_f32 (Ziggurat on one 32-bit word, Hush's exactly-rounded exp/log,
+ * see rng.c), the float Gaussian TF Privacy, Opacus and JAX privacy add. Its values are a 23-bit
+ * uniform times a layer's edge, so their absolute resolution is that of the uniform, not of the
+ * float: near zero, where floats are far denser, it reaches only a sparse, uneven subset of them
+ * (about 18% of the float32 values in [2^-10, 2^-9), 1% in [2^-14, 2^-13)), and its
+ * probabilities deviate from the ideal density in the far tails. The proven (eps, delta) is for
+ * the ideal real-valued mechanism. Attacks of Mironov's 2012 kind read the raw noisy value of a
+ * low-dimensional release; here the noise is summed into float gradients, rounded and passed
+ * through the optimiser over thousands of coordinates and steps, and Jin et al. 2022 ("Are we
+ * there yet?") found the practical gap for DP-SGD small but not zero. It halves the keystream of
+ * double normals, which is most of the noise cost.
+ * SECURE noise is for when a noisy gradient is released as such (a federated client): Opacus'
+ * secure mode (Holohan and Braghin 2021, "Secure random sampling in differential privacy"), the
+ * sum of four double normals (53-bit uniforms, hush_rng_normals) halved, which is N(0, 1) in
+ * distribution and fills the gaps of a single draw; it is added to the gradient in double and
+ * rounded once to float. Values that are released directly (counts, sums, PATE votes) use the
+ * exact discrete samplers instead.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -53,9 +62,13 @@ struct hush_dpsgd {
     uint64_t pend_count, steps;
     int unbounded;        /* a step ran with clipping off or no noise: epsilon is infinite */
     size_t in, np, mb;
+    size_t xb_used;       /* rows of xb/lb holding records since the last wipe */
     float *xb, *norms, *w, *accg;
-    float *nz; /* noise drawn for the current step, wiped after it */
-    float *pf; /* noise drawn ahead by hush_dpsgd_prefetch, owned by whoever the slot says */
+    /* Standard normals for one step: float (FAST) or double (SECURE), zbytes each. nz: drawn by the
+     * step itself, wiped after it; pf: drawn ahead by hush_dpsgd_prefetch, owned by whoever the
+     * slot says. */
+    void *nz, *pf;
+    size_t zbytes;
     uint32_t *lb;
     uint64_t noisy; /* steps that have taken their noise: the next one's stream index */
     /* (t << 2) | SLOT_*: who owns pf, and for which step. EMPTY(t): nobody, t is the next step to
@@ -67,22 +80,39 @@ struct hush_dpsgd {
 
 enum { SLOT_EMPTY = 0, SLOT_BUSY = 1, SLOT_READY = 2 };
 
+/* SECURE: (a + b + c + d) / 2 for four standard normals, in one fixed order. */
+static void secure_normals(hush_rng *r, double *out, size_t n) {
+    double chunk[256];
+    while (n) {
+        size_t m = n < 64 ? n : 64;
+        hush_rng_normals(r, chunk, 4 * m);
+        for (size_t k = 0; k < m; k++)
+            out[k] = ((chunk[4 * k] + chunk[4 * k + 1]) + (chunk[4 * k + 2] + chunk[4 * k + 3])) * 0.5;
+        out += m;
+        n -= m;
+    }
+    sodium_memzero(chunk, sizeof chunk);
+}
+
 /* The noise of step t: its own ChaCha20 stream (the "noise" key, nonce le64(t)), so it is a pure
  * function of the key and t that any thread can draw. */
-static void draw_noise(const hush_dpsgd *dp, uint64_t t, float *out) {
+static void draw_noise(const hush_dpsgd *dp, uint64_t t, void *out) {
     uint8_t nonce[HUSH_RNG_NONCEBYTES] = {0};
     for (int i = 0; i < 8; i++) nonce[i] = (uint8_t)(t >> 8 * i);
     hush_rng r;
     /* cannot fail: the key and nonce are given and no step needs 2^32 blocks */
-    if (hush_rng_init_stream(&r, dp->noise.key, nonce, 0) == HUSH_OK) hush_rng_normals_f32(&r, out, dp->np);
+    if (hush_rng_init_stream(&r, dp->noise.key, nonce, 0) == HUSH_OK) {
+        if (dp->cfg.noise == HUSH_DPSGD_NOISE_SECURE) secure_normals(&r, out, dp->np);
+        else hush_rng_normals_f32(&r, out, dp->np);
+    }
     hush_rng_clear(&r);
 }
 
-/* g += sd * N(0, 1) per coordinate, in float as the gradients are. The noise is what hides the
- * data: wiped once per step. */
+/* g += sd * N(0, 1) per coordinate: in float as the gradients are (FAST), or in double rounded
+ * once (SECURE). The noise is what hides the data: wiped once per step. */
 static void add_noise(hush_dpsgd *dp, float *g, double sd) {
     uint64_t t = dp->noisy++, st = atomic_load(&dp->slot);
-    float *z = NULL;
+    void *z = NULL;
     while (!z) {
         if ((st & 3) == SLOT_READY) {
             z = dp->pf; /* READY until we empty it, so no prefetch touches pf meanwhile */
@@ -93,9 +123,15 @@ static void add_noise(hush_dpsgd *dp, float *g, double sd) {
             z = dp->nz;
         }
     }
-    float s = (float)sd;
-    for (size_t j = 0; j < dp->np; j++) g[j] += s * z[j];
-    sodium_memzero(z, dp->np * sizeof *z);
+    if (dp->cfg.noise == HUSH_DPSGD_NOISE_SECURE) {
+        const double *zd = z;
+        for (size_t j = 0; j < dp->np; j++) g[j] = (float)((double)g[j] + sd * zd[j]);
+    } else {
+        const float *zf = z;
+        float s = (float)sd;
+        for (size_t j = 0; j < dp->np; j++) g[j] += s * zf[j];
+    }
+    sodium_memzero(z, dp->zbytes);
     if (z == dp->pf) atomic_store(&dp->slot, (t + 1) << 2 | SLOT_EMPTY);
 }
 
@@ -111,25 +147,63 @@ int hush_dpsgd_prefetch(hush_dpsgd *dp, int *drew) {
     return HUSH_OK;
 }
 
+/* The config's own rules, shared by config_init and create. */
+static int config_ok(const hush_dpsgd_config *c) {
+    if (c->version != HUSH_DPSGD_CONFIG_VERSION) return 0;
+    if (!(c->l2_norm_clip > 0.0) || !(c->noise_multiplier >= 0.0) || !isfinite(c->noise_multiplier)) return 0;
+    if (c->sampling == HUSH_DPSGD_POISSON) return c->sampling_rate > 0.0 && c->sampling_rate <= 1.0;
+    if (c->sampling == HUSH_DPSGD_SHUFFLE) return c->sampling_rate >= 0.0 && c->sampling_rate <= 1.0;
+    return 0;
+}
+
+int hush_dpsgd_config_init(hush_dpsgd_config *cfg, uint32_t sampling, double sampling_rate, double l2_norm_clip,
+                           double noise_multiplier) {
+    if (!cfg) return HUSH_EARG;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = HUSH_DPSGD_CONFIG_VERSION;
+    cfg->sampling = sampling;
+    cfg->sampling_rate = sampling_rate;
+    cfg->l2_norm_clip = l2_norm_clip;
+    cfg->noise_multiplier = noise_multiplier;
+    cfg->noise = HUSH_DPSGD_NOISE_FAST;
+    cfg->delta = 1e-5;
+    if (config_ok(cfg)) return HUSH_OK;
+    memset(cfg, 0, sizeof *cfg); /* a refused config is never usable */
+    return HUSH_EARG;
+}
+
+uint64_t hush_dpsgd_steps_per_epoch(const hush_dpsgd_config *cfg, size_t n) {
+    if (!cfg || !config_ok(cfg) || n == 0) return 0;
+    if (cfg->sampling == HUSH_DPSGD_POISSON) {
+        uint64_t s = (uint64_t)floor(1.0 / cfg->sampling_rate + 0.5);
+        return s ? s : 1;
+    }
+    return cfg->batch_size ? (uint64_t)(n / cfg->batch_size) : 0;
+}
+
 int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg, const hush_rng *rng,
                       const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
-    if (!model || !cfg) return HUSH_EARG;
+    if (!model || !cfg || !config_ok(cfg)) return HUSH_EARG;
     hush_dpsgd_config c = *cfg;
-    if (!(c.l2_norm_clip > 0.0) || !(c.noise_multiplier >= 0.0) || !isfinite(c.noise_multiplier)) return HUSH_EARG;
     if (isinf(c.l2_norm_clip) && c.noise_multiplier > 0.0) return HUSH_EARG; /* infinite noise */
-    if (c.sampling != HUSH_DPSGD_POISSON && c.sampling != HUSH_DPSGD_SHUFFLE) return HUSH_EARG;
-    if (c.sampling == HUSH_DPSGD_POISSON && !(c.sampling_rate > 0.0 && c.sampling_rate <= 1.0)) return HUSH_EARG;
-    if (c.sampling == HUSH_DPSGD_SHUFFLE && !(c.sampling_rate >= 0.0 && c.sampling_rate <= 1.0)) return HUSH_EARG;
+    if (c.noise != HUSH_DPSGD_NOISE_FAST && c.noise != HUSH_DPSGD_NOISE_SECURE) return HUSH_EARG;
     if (c.sampling == HUSH_DPSGD_POISSON && c.num_microbatches > 1) return HUSH_EUNSUPPORTED;
     if (c.batch_size > HUSH_MAX_BATCH || c.num_microbatches > HUSH_MAX_BATCH) return HUSH_ERANGE;
     if (c.delta == 0.0) c.delta = 1e-5;
     if (!(c.delta > 0.0 && c.delta < 1.0)) return HUSH_EARG;
 
     size_t in = hush_model_input_size(model), np = hush_model_param_count(model), mb = hush_model_max_batch(model);
+    /* The noise buffers come first (16-aligned, sizes multiples of 8), so doubles stay aligned. */
+    size_t zbytes = np * (c.noise == HUSH_DPSGD_NOISE_SECURE ? sizeof(double) : sizeof(float));
+    zbytes = (zbytes + 7) & ~(size_t)7;
     size_t bytes = (sizeof(hush_dpsgd) + 15) & ~(size_t)15;
+    size_t off_z = bytes;
+    bytes += zbytes;
+    size_t off_p = bytes;
+    bytes += zbytes;
     size_t off_x = bytes;
     bytes += mb * in * sizeof(float);
     size_t off_n = bytes;
@@ -137,10 +211,6 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     size_t off_w = bytes;
     bytes += mb * sizeof(float);
     size_t off_a = bytes;
-    bytes += np * sizeof(float);
-    size_t off_z = bytes;
-    bytes += np * sizeof(float);
-    size_t off_p = bytes;
     bytes += np * sizeof(float);
     size_t off_l = bytes;
     bytes += mb * sizeof(uint32_t);
@@ -163,12 +233,13 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     dp->in = in;
     dp->np = np;
     dp->mb = mb;
+    dp->zbytes = zbytes;
+    dp->nz = blk + off_z;
+    dp->pf = blk + off_p;
     dp->xb = (float *)(blk + off_x);
     dp->norms = (float *)(blk + off_n);
     dp->w = (float *)(blk + off_w);
     dp->accg = (float *)(blk + off_a);
-    dp->nz = (float *)(blk + off_z);
-    dp->pf = (float *)(blk + off_p);
     atomic_init(&dp->slot, SLOT_EMPTY);
     dp->lb = (uint32_t *)(blk + off_l);
     hush_rng base;
@@ -190,14 +261,25 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
 void hush_dpsgd_free(hush_dpsgd *dp) {
     if (!dp) return;
     hush_accountant_free(dp->acc);
-    hush_rng_clear(&dp->sample);
-    hush_rng_clear(&dp->noise);
-    sodium_memzero(dp->pf, dp->np * sizeof *dp->pf); /* a prefetch nobody took */
     hush_allocator a = dp->alloc;
     int has = dp->has_alloc;
     size_t bytes = dp->bytes;
-    sodium_memzero(dp, sizeof *dp);
+    /* keys, the noise nobody took, and whatever records or sums a failed step left behind */
+    sodium_memzero(dp, bytes);
     hush__free(has ? &a : NULL, dp, bytes);
+}
+
+/* The raw records gathered for a step, their norms and weights: wiped as soon as the step is done. */
+static void wipe_batch(hush_dpsgd *dp) {
+    if (!dp->xb_used) return;
+    sodium_memzero(dp->xb, dp->xb_used * dp->in * sizeof(float));
+    sodium_memzero(dp->lb, dp->xb_used * sizeof(uint32_t));
+    dp->xb_used = 0;
+}
+
+static void wipe_weights(hush_dpsgd *dp, size_t B) {
+    sodium_memzero(dp->norms, B * sizeof(float));
+    sodium_memzero(dp->w, B * sizeof(float));
 }
 
 static int flush_accounting(hush_dpsgd *dp) {
@@ -253,8 +335,12 @@ enum { SUM_NONE, SUM_ACCG, SUM_GRADS };
 /* grads = the clipped sum (or 0), plus noise of std sigma C / denom; then the optimiser step. */
 static int finish_step(hush_dpsgd *dp, hush_optim *o, int sum, double denom) {
     float *g = hush_model_grads(dp->m);
-    if (sum == SUM_ACCG) memcpy(g, dp->accg, dp->np * sizeof(float));
-    else if (sum == SUM_NONE) memset(g, 0, dp->np * sizeof(float));
+    if (sum == SUM_ACCG) {
+        memcpy(g, dp->accg, dp->np * sizeof(float));
+        sodium_memzero(dp->accg, dp->np * sizeof(float)); /* the exact clipped sum, before noise */
+    } else if (sum == SUM_NONE) {
+        memset(g, 0, dp->np * sizeof(float));
+    }
     if (dp->cfg.noise_multiplier > 0.0) {
         double sd = dp->cfg.noise_multiplier * dp->cfg.l2_norm_clip / denom;
         add_noise(dp, g, sd);
@@ -313,6 +399,7 @@ static int step_poisson(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batc
         if (!in) continue;
         memcpy(dp->xb + pending * dp->in, x + i * dp->in, dp->in * sizeof(float));
         dp->lb[pending++] = labels[i];
+        if (pending > dp->xb_used) dp->xb_used = pending;
         if (pending == dp->mb) {
             if ((rc = clip_chunk(dp, &loss_sum, dp->xb, dp->lb, pending, w0, denom, &have, 0)) != HUSH_OK) break;
             total += pending;
@@ -321,15 +408,20 @@ static int step_poisson(hush_dpsgd *dp, hush_optim *o, float *loss, size_t *batc
     }
     /* which examples were sampled is part of what the analysis keeps secret */
     sodium_memzero(rb, sizeof rb);
-    if (rc != HUSH_OK) return rc;
     int sum = have ? SUM_ACCG : SUM_NONE;
-    if (pending) {
+    if (rc == HUSH_OK && pending) {
         /* a batch that fits one chunk (the usual case) leaves its sum in grads */
-        if ((rc = clip_chunk(dp, &loss_sum, dp->xb, dp->lb, pending, w0, denom, &have, !have)) != HUSH_OK) return rc;
+        rc = clip_chunk(dp, &loss_sum, dp->xb, dp->lb, pending, w0, denom, &have, !have);
         sum = sum == SUM_NONE ? SUM_GRADS : SUM_ACCG;
         total += pending;
     }
-    if ((rc = finish_step(dp, o, sum, denom)) != HUSH_OK) return rc;
+    wipe_batch(dp);
+    wipe_weights(dp, dp->mb);
+    if (rc == HUSH_OK) rc = finish_step(dp, o, sum, denom);
+    if (rc != HUSH_OK) {
+        sodium_memzero(dp->accg, dp->np * sizeof(float));
+        return rc;
+    }
     if (loss) *loss = total ? (float)(loss_sum / (double)total) : 0.0f;
     if (batch) *batch = total;
     return account_step(dp, q);
@@ -383,7 +475,11 @@ static int step_shuffle(hush_dpsgd *dp, hush_optim *o, float *loss, const float 
             if (rc == HUSH_OK) rc = finish_step(dp, o, SUM_ACCG, (double)n);
         }
     }
-    if (rc != HUSH_OK) return rc;
+    wipe_weights(dp, n < dp->mb ? n : dp->mb);
+    if (rc != HUSH_OK) {
+        sodium_memzero(dp->accg, dp->np * sizeof(float));
+        return rc;
+    }
     if (loss) *loss = (float)(loss_sum / (double)n);
     return account_step(dp, dp->q);
 }
@@ -405,8 +501,7 @@ int hush_dpsgd_fit_epoch(hush_dpsgd *dp, hush_optim *o, uint32_t *perm, float *m
     size_t count = 0, nsteps = 0;
     int rc = HUSH_OK;
     if (dp->cfg.sampling == HUSH_DPSGD_POISSON) {
-        nsteps = (size_t)floor(1.0 / dp->cfg.sampling_rate + 0.5);
-        if (nsteps == 0) nsteps = 1;
+        nsteps = (size_t)hush_dpsgd_steps_per_epoch(&dp->cfg, n);
         for (size_t s = 0; s < nsteps && rc == HUSH_OK; s++) {
             float l;
             size_t b;
@@ -426,11 +521,15 @@ int hush_dpsgd_fit_epoch(hush_dpsgd *dp, hush_optim *o, uint32_t *perm, float *m
                 memcpy(dp->xb + i * dp->in, x + (size_t)perm[s + i] * dp->in, dp->in * sizeof(float));
                 dp->lb[i] = labels[perm[s + i]];
             }
+            dp->xb_used = B;
             float l;
             rc = step_shuffle(dp, o, &l, dp->xb, dp->lb, B);
+            wipe_batch(dp);
             total += (double)l * (double)B;
             count += B;
         }
+        /* which rows made up each batch is part of what the analysis keeps secret */
+        sodium_memzero(perm, n * sizeof *perm);
     }
     *mean_loss = count ? (float)(total / (double)count) : 0.0f;
     if (steps) *steps = nsteps;
@@ -456,25 +555,29 @@ int hush_dpsgd_epsilon(hush_dpsgd *dp, double *epsilon, double delta) {
 
 uint64_t hush_dpsgd_steps(const hush_dpsgd *dp) { return dp ? dp->steps : 0; }
 
-static int eps_for_sigma(double *eps, double sigma, double delta, double q, uint64_t steps) {
+double hush_dpsgd_sampling_rate(const hush_dpsgd *dp) { return dp ? dp->q : 0.0; }
+
+/* Epsilon of `runs` x (base + `steps` sampled-Gaussian steps at (q, sigma)). */
+static int eps_for_sigma(double *eps, double sigma, double delta, double q, uint64_t steps, uint32_t runs,
+                         const double *base) {
     double orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], rdp[HUSH_RDP_DEFAULT_ORDERS_COUNT];
     size_t n = hush_rdp_default_orders(orders, HUSH_RDP_DEFAULT_ORDERS_COUNT);
-    memset(rdp, 0, sizeof rdp);
-    int rc = hush_rdp_sampled_gaussian(rdp, orders, n, q, sigma, (double)steps);
+    for (size_t i = 0; i < n; i++) rdp[i] = base ? (double)runs * base[i] : 0.0;
+    int rc = hush_rdp_sampled_gaussian(rdp, orders, n, q, sigma, (double)steps * (double)runs);
     if (rc != HUSH_OK) return rc;
     return hush_rdp_epsilon(eps, NULL, orders, rdp, n, delta, HUSH_DP_CONVERSION_IMPROVED);
 }
 
-int hush_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta, double q,
-                                 uint64_t steps) {
+int hush_dpsgd_noise_for_epsilon_composed(double *noise_multiplier, double target_epsilon, double delta, double q,
+                                          uint64_t steps, uint32_t runs, const double *base_rdp) {
     if (!noise_multiplier || !(target_epsilon > 0.0) || !(delta > 0.0 && delta < 1.0) || !(q > 0.0 && q <= 1.0) ||
-        steps == 0)
+        steps == 0 || runs == 0)
         return HUSH_EARG;
     double lo = 1e-3, hi = 1e3, e;
-    int rc = eps_for_sigma(&e, hi, delta, q, steps);
+    int rc = eps_for_sigma(&e, hi, delta, q, steps, runs, base_rdp);
     if (rc != HUSH_OK) return rc;
     if (!(e <= target_epsilon)) return HUSH_ERANGE;
-    if ((rc = eps_for_sigma(&e, lo, delta, q, steps)) != HUSH_OK) return rc;
+    if ((rc = eps_for_sigma(&e, lo, delta, q, steps, runs, base_rdp)) != HUSH_OK) return rc;
     if (e <= target_epsilon) {
         *noise_multiplier = lo;
         return HUSH_OK;
@@ -482,10 +585,15 @@ int hush_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon
     /* invariant: eps(lo) > target >= eps(hi); epsilon decreases in sigma */
     while (hi / lo > 1.0 + 1e-4) {
         double mid = sqrt(lo * hi);
-        if ((rc = eps_for_sigma(&e, mid, delta, q, steps)) != HUSH_OK) return rc;
+        if ((rc = eps_for_sigma(&e, mid, delta, q, steps, runs, base_rdp)) != HUSH_OK) return rc;
         if (e <= target_epsilon) hi = mid;
         else lo = mid;
     }
     *noise_multiplier = hi;
     return HUSH_OK;
+}
+
+int hush_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta, double q,
+                                 uint64_t steps) {
+    return hush_dpsgd_noise_for_epsilon_composed(noise_multiplier, target_epsilon, delta, q, steps, 1, NULL);
 }

@@ -1,13 +1,10 @@
-/* hush_dataset: the dense matrix every parser produces, its accessors, and the explicit
- * feature-preparation steps (split, standardize, scale). Preparation never allocates except
- * split, which builds two new data sets; standardize computes statistics column by column so it
- * needs no workspace (and so takes no allocator). */
+/* hush_dataset: the dense matrix every parser produces (allocation, class names, accessors) and
+ * the text helpers the text parsers share. Feature preparation (split, folds, standardisation,
+ * scaling) is in core/src/train/prepare.c, with the rest of the training workflow. */
 #include "io/dataset.h"
 
 #include "base/fmt.h"
-#include "base/norm.h"
 
-#include <math.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,155 +94,6 @@ void hush_dataset_free(hush_dataset *d) {
     hush__free_wipe(a, d->name_off, (size_t)d->n_classes * sizeof(uint32_t));
     hush__free_wipe(a, d->names, d->names_len);
     hush__free_wipe(a, d, sizeof *d);
-}
-
-/* Copies everything but rows into a new data set of `rows` rows. */
-static int ds_like(hush_dataset **out, const hush_dataset *d, size_t rows, const hush_allocator *alloc) {
-    hush_dataset *n;
-    int rc = hush__dataset_alloc(&n, rows, d->dim, alloc);
-    if (rc != HUSH_OK) return rc;
-    n->shape = d->shape;
-    if (d->dim) memcpy(n->onehot, d->onehot, d->dim);
-    if (d->names) {
-        rc = hush__dataset_alloc_names(n, d->n_classes, d->names_len);
-        if (rc != HUSH_OK) {
-            hush_dataset_free(n);
-            return rc;
-        }
-        memcpy(n->name_off, d->name_off, (size_t)d->n_classes * sizeof(uint32_t));
-        memcpy(n->names, d->names, d->names_len);
-    }
-    n->n_classes = d->n_classes;
-    *out = n;
-    return HUSH_OK;
-}
-
-/* Split: perm = 0..rows-1 shuffled by hush_rng_shuffle_u32 (Fisher-Yates); the first
- * round(rows * test_fraction) entries of perm, in that order, become the test set and the rest
- * the training set. Both keep the original class count, names and column kinds. */
-/* Shuffles the row indices with rng; shuffled positions [lo, hi) form the test set, the rest the
- * training set (both keep shuffled order). */
-static int split_range(hush_dataset **train, hush_dataset **test, const hush_dataset *d, size_t lo, size_t hi,
-                       hush_rng *rng, const hush_allocator *alloc) {
-    size_t n = d->rows, n_test = hi - lo;
-    uint32_t *perm = hush__calloc(alloc, n, sizeof(uint32_t));
-    if (!perm) return HUSH_ENOMEM;
-    hush_dataset *tr = NULL, *te = NULL;
-    int rc = ds_like(&te, d, n_test, alloc);
-    if (rc == HUSH_OK) rc = ds_like(&tr, d, n - n_test, alloc);
-    if (rc != HUSH_OK) {
-        hush_dataset_free(te);
-        hush__free_wipe(alloc, perm, n * sizeof(uint32_t)); /* which rows went where */
-        return rc;
-    }
-    for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
-    if ((rc = hush_rng_shuffle_u32(rng, perm, n)) != HUSH_OK) {
-        hush_dataset_free(te);
-        hush_dataset_free(tr);
-        hush__free_wipe(alloc, perm, n * sizeof(uint32_t));
-        return rc;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int in_test = i >= lo && i < hi;
-        hush_dataset *dst = in_test ? te : tr;
-        size_t r = in_test ? i - lo : i < lo ? i : i - n_test;
-        if (d->dim) memcpy(dst->x + r * d->dim, d->x + (size_t)perm[i] * d->dim, d->dim * sizeof(float));
-        dst->labels[r] = d->labels[perm[i]];
-    }
-    hush__free_wipe(alloc, perm, n * sizeof(uint32_t));
-    *train = tr;
-    *test = te;
-    return HUSH_OK;
-}
-
-int hush_dataset_split(hush_dataset **train, hush_dataset **test, const hush_dataset *d, double test_fraction,
-                       hush_rng *rng, const hush_allocator *alloc) {
-    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
-    if (train) *train = NULL;
-    if (test) *test = NULL;
-    if (!train || !test || !d || !rng) return HUSH_EARG;
-    if (!(test_fraction >= 0.0 && test_fraction <= 1.0)) return HUSH_EARG; /* also rejects NaN */
-    /* rows <= 2^24, so the product is exact and +0.5 then truncation rounds half up. */
-    size_t n_test = (size_t)((double)d->rows * test_fraction + 0.5);
-    if (n_test > d->rows) n_test = d->rows;
-    return split_range(train, test, d, 0, n_test, rng, alloc);
-}
-
-int hush_dataset_fold(hush_dataset **train, hush_dataset **test, const hush_dataset *d, uint32_t folds,
-                      uint32_t fold, hush_rng *rng, const hush_allocator *alloc) {
-    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
-    if (train) *train = NULL;
-    if (test) *test = NULL;
-    if (!train || !test || !d || !rng) return HUSH_EARG;
-    if (folds < 2 || fold >= folds || folds > d->rows) return HUSH_ERANGE;
-    /* rows <= 2^24 and folds <= rows, so the products fit in 64 bits. */
-    uint64_t n = d->rows;
-    size_t lo = (size_t)(n * fold / folds), hi = (size_t)(n * (fold + 1) / folds);
-    return split_range(train, test, d, lo, hi, rng, alloc);
-}
-
-static int is_nan(float v) { return v != v; }
-
-/* Mean and 1/(population std) of numeric column j of train (std 0 -> 1). Two passes in double,
- * rows in order: one summation order on every build. */
-static void column_stats(const hush_dataset *train, size_t j, float *shift, float *scale) {
-    size_t dim = train->dim, cnt = 0;
-    double sum = 0.0;
-    for (size_t i = 0; i < train->rows; i++) {
-        float v = train->x[i * dim + j];
-        if (!is_nan(v)) {
-            sum += v;
-            cnt++;
-        }
-    }
-    double mean = cnt ? sum / (double)cnt : 0.0;
-    double ss = 0.0;
-    for (size_t i = 0; i < train->rows; i++) {
-        float v = train->x[i * dim + j];
-        if (!is_nan(v)) ss += ((double)v - mean) * ((double)v - mean);
-    }
-    double var = cnt ? ss / (double)cnt : 0.0;
-    /* sqrt is exactly rounded (IEEE 754), so it is deterministic across builds. */
-    double sd = var > 0.0 ? sqrt(var) : 1.0;
-    *shift = (float)mean;
-    *scale = (float)(1.0 / sd);
-}
-
-int hush_dataset_norm_stats(const hush_dataset *train, float *shift, float *scale, size_t n) {
-    if (!train || !shift || !scale) return HUSH_EARG;
-    if (n != train->dim) return HUSH_ESHAPE;
-    for (size_t j = 0; j < n; j++) {
-        shift[j] = 0.0f;
-        scale[j] = 1.0f;
-        if (!train->onehot[j]) column_stats(train, j, &shift[j], &scale[j]);
-    }
-    return HUSH_OK;
-}
-
-int hush_dataset_standardize(hush_dataset *train, hush_dataset *test) {
-    if (!train || test == train) return HUSH_EARG; /* the same set twice would be scaled twice */
-    if (test && (test->dim != train->dim || memcmp(test->onehot, train->onehot, train->dim) != 0))
-        return HUSH_ESHAPE;
-    size_t dim = train->dim;
-    for (size_t j = 0; j < dim; j++) {
-        if (train->onehot[j]) continue;
-        float shift, scale;
-        column_stats(train, j, &shift, &scale);
-        hush_dataset *parts[2] = {train, test};
-        for (int p = 0; p < 2; p++)
-            for (size_t i = 0; parts[p] && i < parts[p]->rows; i++) {
-                float *v = &parts[p]->x[i * dim + j];
-                *v = hush__norm_apply(*v, shift, scale);
-            }
-    }
-    return HUSH_OK;
-}
-
-int hush_dataset_scale(hush_dataset *d, float s) {
-    if (!d || s != s || s - s != 0.0f) return HUSH_EARG; /* NaN or infinite */
-    size_t n = d->rows * d->dim;
-    for (size_t i = 0; i < n; i++) d->x[i] *= s;
-    return HUSH_OK;
 }
 
 /* ---- text helpers shared by the text parsers ---- */

@@ -28,9 +28,10 @@ static int dim_ok(uint32_t d) { return d >= 1 && d <= HUSH__MODELFILE_MAX_DIM; }
 
 int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape input,
                            const hush_layer_spec *layers, size_t n_layers, const float *params,
-                           size_t n_params, const float *norm) {
+                           size_t n_params, const float *norm, uint32_t scaling) {
     if (written) *written = 0;
     if (!out || !written || (n_layers && !layers) || (n_params && !params)) return HUSH_EARG;
+    if (scaling > (HUSH__MODELFILE_SCALING_MASK >> HUSH__MODELFILE_SCALING_SHIFT) || (scaling && !norm)) return HUSH_EARG;
     if (!dim_ok(input.c) || !dim_ok(input.h) || !dim_ok(input.w)) return HUSH_EARG;
     size_t n_norm = norm ? norm_count(input) : 0;
     if (norm && n_norm == 0) return HUSH_ERANGE;
@@ -49,7 +50,7 @@ int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape
     hush__wr_init(&w, out, need);
     hush__wr_bytes(&w, HUSH__MODELFILE_MAGIC, 8);
     hush__wr_u32(&w, HUSH__MODELFILE_VERSION);
-    hush__wr_u32(&w, norm ? HUSH__MODELFILE_FLAG_NORM : 0);
+    hush__wr_u32(&w, norm ? HUSH__MODELFILE_FLAG_NORM | scaling << HUSH__MODELFILE_SCALING_SHIFT : 0);
     hush__wr_u32(&w, input.c);
     hush__wr_u32(&w, input.h);
     hush__wr_u32(&w, input.w);
@@ -72,6 +73,10 @@ int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape
     return HUSH_OK;
 }
 
+uint32_t hush__modelfile_scaling(const uint8_t *buf) {
+    return (hush__load32_le(buf + 12) & HUSH__MODELFILE_SCALING_MASK) >> HUSH__MODELFILE_SCALING_SHIFT;
+}
+
 int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hush_layer_spec *layers,
                            size_t max_layers, size_t *n_layers, const uint8_t **params_le,
                            size_t *n_params, const uint8_t **norm_le) {
@@ -85,7 +90,8 @@ int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hu
     if (!magic || memcmp(magic, HUSH__MODELFILE_MAGIC, 8) != 0) return HUSH_EFORMAT;
     if (hush__rd_u32(&r) != HUSH__MODELFILE_VERSION) return HUSH_EVERSION;
     uint32_t flags = hush__rd_u32(&r);
-    if (flags & ~HUSH__MODELFILE_FLAG_NORM) return HUSH_EFORMAT;
+    if (flags & ~(HUSH__MODELFILE_FLAG_NORM | HUSH__MODELFILE_SCALING_MASK)) return HUSH_EFORMAT;
+    if ((flags & HUSH__MODELFILE_SCALING_MASK) && !(flags & HUSH__MODELFILE_FLAG_NORM)) return HUSH_EFORMAT;
     hush_shape in;
     in.c = hush__rd_u32(&r);
     in.h = hush__rd_u32(&r);

@@ -6,7 +6,10 @@
  *   offset        size        field
  *   0             8           magic "HUSHMDL\0"
  *   8             4           u32 version = 1
- *   12            4           u32 flags: bit 0 = input norm present; other bits must be 0
+ *   12            4           u32 flags: bit 0 = input norm present; bits 1-2 = how the norm was
+ *                             derived (enum hush_input_scaling: 0 custom, 1 exact training
+ *                             statistics, 2 public bounds, 3 a DP estimate), only with bit 0;
+ *                             other bits must be 0
  *   16            12          u32 input c, h, w          (each 1..65536)
  *   28            4           u32 n_layers               (0..HUSH_MAX_LAYERS)
  *   32            16*L        L x (u32 kind, a, b, c)    (hush_layer_spec, see nn.h)
@@ -30,7 +33,7 @@
  *   shorter than 72 bytes ............................ HUSH_ETRUNC
  *   magic ............................................ HUSH_EFORMAT
  *   version != 1 ..................................... HUSH_EVERSION
- *   unknown flag bits ................................ HUSH_EFORMAT
+ *   unknown flag bits, or scaling bits without bit 0 . HUSH_EFORMAT
  *   input dim 0 or > 65536, n_layers > HUSH_MAX_LAYERS or > max_layers,
  *   n_params > HUSH_MAX_PARAMS, norm with c*h*w > HUSH_MAX_PARAMS ... HUSH_ERANGE
  *   file shorter than the sizes imply ................ HUSH_ETRUNC
@@ -53,6 +56,8 @@
 #define HUSH__MODELFILE_MAX_DIM 65536u
 #define HUSH__MODELFILE_MIN_SIZE 72u
 #define HUSH__MODELFILE_FLAG_NORM 1u
+#define HUSH__MODELFILE_SCALING_SHIFT 1u
+#define HUSH__MODELFILE_SCALING_MASK (3u << HUSH__MODELFILE_SCALING_SHIFT)
 
 /* Exact encoded size, or 0 if n_layers > HUSH_MAX_LAYERS, n_params > HUSH_MAX_PARAMS or
  * n_norm > 2 * HUSH_MAX_PARAMS. n_norm is 0 (no input norm) or 2*c*h*w. */
@@ -64,9 +69,11 @@ size_t hush__modelfile_size(size_t n_layers, size_t n_params, size_t n_norm);
  * (0 otherwise). `params` may be NULL when n_params is 0. */
 HUSH_NODISCARD int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape input,
                                           const hush_layer_spec *layers, size_t n_layers,
-                                          const float *params, size_t n_params, const float *norm);
+                                          const float *params, size_t n_params, const float *norm,
+                                          uint32_t scaling);
 
-/* `norm` is NULL or 2*c*h*w floats (shift then scale). */
+/* `norm` is NULL or 2*c*h*w floats (shift then scale); `scaling` (enum hush_input_scaling) says
+ * where they came from and must be 0 without a norm (HUSH_EARG otherwise, as for a value > 3). */
 
 /* Validates buf[0..len) as described above. On success fills *input, layers[0..*n_layers),
  * and points *params_le at the n_params little-endian float32s inside buf and *norm_le at the
@@ -77,5 +84,8 @@ HUSH_NODISCARD int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_s
                                           hush_layer_spec *layers, size_t max_layers, size_t *n_layers,
                                           const uint8_t **params_le, size_t *n_params,
                                           const uint8_t **norm_le);
+
+/* The scaling recorded in a file that hush__modelfile_decode accepted (0 without a norm). */
+uint32_t hush__modelfile_scaling(const uint8_t *buf);
 
 #endif

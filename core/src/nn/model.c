@@ -245,6 +245,7 @@ size_t hush_model_param_count(const hush_model *m) { return m ? m->n_params : 0;
 
 int hush_model_set_input_norm(hush_model *m, const float *shift, const float *scale, size_t n) {
     if (!m || (shift && !scale)) return HUSH_EARG;
+    m->norm_scaling = HUSH_INPUT_SCALING_CUSTOM;
     if (!shift) {
         m->has_norm = 0;
         memset(m->norm, 0, 2 * m->in_size * sizeof(float));
@@ -266,6 +267,17 @@ int hush_model_input_norm(const hush_model *m, float *shift, float *scale, size_
     memcpy(shift, m->norm, n * sizeof(float));
     memcpy(scale, m->norm + n, n * sizeof(float));
     return HUSH_OK;
+}
+
+int hush_model_set_input_scaling(hush_model *m, uint32_t scaling) {
+    if (!m || scaling > HUSH_INPUT_SCALING_DP) return HUSH_EARG;
+    if (!m->has_norm) return HUSH_ESTATE;
+    m->norm_scaling = scaling;
+    return HUSH_OK;
+}
+
+uint32_t hush_model_input_scaling(const hush_model *m) {
+    return m && m->has_norm ? m->norm_scaling : HUSH_INPUT_SCALING_CUSTOM;
 }
 
 void hush__nn_load_input(hush_model *m, float *dst, const float *src, size_t rows) {

@@ -46,6 +46,7 @@ struct hush_model {
     float *params, *grads;
     float *norm;         /* input standardisation: shift[in_size] then scale[in_size] */
     int has_norm;
+    uint32_t norm_scaling; /* enum hush_input_scaling */
     unsigned char *ws;
     size_t ws_bytes;
     /* views into ws */

@@ -16,7 +16,7 @@ int hush_model_save(const hush_model *m, uint8_t *out, size_t cap, size_t *writt
     if (written) *written = 0;
     if (!m || !out || !written) return HUSH_EARG;
     return hush__modelfile_encode(out, cap, written, m->input, m->specs, m->n_layers, m->params, m->n_params,
-                                  m->has_norm ? m->norm : NULL);
+                                  m->has_norm ? m->norm : NULL, m->has_norm ? m->norm_scaling : 0);
 }
 
 int hush_model_load(hush_model **out, const uint8_t *buf, size_t len, uint32_t max_batch,
@@ -48,6 +48,7 @@ int hush_model_load(hush_model **out, const uint8_t *buf, size_t len, uint32_t m
     if (norm_le) {
         for (size_t i = 0; i < 2 * m->in_size; i++) m->norm[i] = hush__load_f32_le(norm_le + 4 * i);
         m->has_norm = 1;
+        m->norm_scaling = hush__modelfile_scaling(buf);
     }
     *out = m;
     return HUSH_OK;
