@@ -158,7 +158,7 @@ test('WASI CLI resolves relative paths against the real cwd, and absolute paths'
 // DP runs repeat only with --reproducible-noise / reproducibleNoise: then the DP scaling histogram
 // (exact discrete Gaussian), DP-SGD's Poisson sampling and its secure noise (sums of double normals)
 // are the same bits on every build, and so is the calibrated noise multiplier and the epsilon.
-test('DP credit MLP (DP scaling, secure noise, target epsilon): native = WASI = JS SIMD = JS baseline', { skip: !haveClis || !haveData('credit-g.arff') }, async () => {
+test('DP credit MLP (DP scaling, secure noise, target epsilon): native = WASI = JS SIMD = JS baseline', { skip: !haveClis || needData('credit-g.arff') }, async () => {
   const dir = tempDir();
   const args = ['--data', 'data/credit-g.arff', '--model', 'dense:16,tanh,dense:2', '--epochs', '3', '--batch', '64',
     '--lr', '0.2', '--seed', '9', '--dp', '--target-epsilon', '2', '--secure-noise', '--reproducible-noise'];

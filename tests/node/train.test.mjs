@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { HushError, bytesEqual, haveData, load, readText } from './util.mjs';
+import { HushError, bytesEqual, needData, load, readText } from './util.mjs';
 
 const CREDIT = { format: 'arff', spec: 'dense:8,relu,dense:2', epochs: 2, batchSize: 32, lr: 0.1, seed: 3 };
 
-test('DP: two runs with one seed differ, reproducibleNoise repeats; the training metrics are withheld', { skip: !haveData('credit-g.arff') }, async () => {
+test('DP: two runs with one seed differ, reproducibleNoise repeats; the training metrics are withheld', { skip: needData('credit-g.arff') }, async () => {
   const hush = await load();
   const data = readText('credit-g.arff');
   const run = async (extra) => {
@@ -46,7 +46,7 @@ test('DP: two runs with one seed differ, reproducibleNoise repeats; the training
   assert.equal(hush.data.guessFormat('x/digits.csv.gz'), 'digits');
 });
 
-test('gzip-compressed bytes train like the plain file; the sync parser names them', { skip: !haveData('digits.csv') }, async () => {
+test('gzip-compressed bytes train like the plain file; the sync parser names them', { skip: needData('digits.csv') }, async () => {
   const hush = await load();
   const text = readText('digits.csv');
   const opts = { format: 'digits', spec: 'dense:8,relu,dense:10', epochs: 1, seed: 2 };

@@ -32,7 +32,7 @@ test('training in a worker matches training on the main thread', { skip: needDat
 // The worker trains with DP-SGD through the same driver (bit for bit with reproducibleNoise),
 // evaluates every epoch for charts, describes a data set, takes gzip'ed bytes, and withholds the
 // training metrics of a DP run.
-test('DP training in a worker: per-epoch evaluation, describe, gzip, same bits as the main thread', { skip: !haveData('digits.csv') }, async () => {
+test('DP training in a worker: per-epoch evaluation, describe, gzip, same bits as the main thread', { skip: needData('digits.csv') }, async () => {
   const { gzipSync } = await import('node:zlib');
   const text = readText('digits.csv');
   const gz = new Uint8Array(gzipSync(Buffer.from(text)));
