@@ -26,6 +26,7 @@ typedef struct conn {
     task_rt *task;  /* joined task, NULL if none */
     int64_t member; /* id in the task's running round, -1 if none */
     int waiting;    /* in the task's waiting list */
+    uint32_t model_round; /* federated: the round whose global model this connection holds */
 } conn;
 
 struct task_rt {
@@ -242,17 +243,26 @@ static void finish_round(srv_hub *h, task_rt *t, uint32_t status, const uint32_t
     /* a federated participant gets the new model with the next round, not the raw sum */
     uint32_t dim = status == HUSH_NET_ROUND_COMMITTED && !is_fed(t) ? t->def.dim : 0;
     size_t cap = HUSH__NW_HEADER_BYTES + 1 + HUSH_NET_NAME_MAX + 13 + (size_t)dim * 4;
-    uint8_t *f = malloc(cap);
-    size_t len = 0;
+    uint8_t *f = malloc(cap), *mframe = NULL;
+    size_t len = 0, mlen = 0;
     if (f && hush__nw_result(f, cap, &len, t->def.name, round, status, flags, sum, dim) != HUSH_OK) len = 0;
+    /* ... and the model it made, which the next round starts from (or the final one) */
+    if (is_fed(t) && status == HUSH_NET_ROUND_COMMITTED &&
+        srv_fed_model_frame(h->store, &t->def, t->def.round, &mframe, &mlen) != HUSH_OK)
+        mframe = NULL;
     for (uint32_t i = 0; i < t->n; i++) {
         conn *c = t->member[i] ? find(h, t->member[i]) : NULL;
         if (!c) continue;
         c->member = -1;
+        if (mframe) {
+            send_frame(h, c, mframe, mlen);
+            c->model_round = t->def.round;
+        }
         if (len) send_frame(h, c, f, len);
         if (!flags && c->state == CONN_READY && waiting_add(t, c->id, now) == HUSH_OK) c->waiting = 1;
     }
     free(f);
+    free(mframe);
     round_free(t);
 }
 
@@ -448,7 +458,10 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         hush__nw_round_info ri = {t->def.name, t->def.round, cfg.session, n, cfg.threshold, cfg.bits, cfg.dim,
                                   cfg.neighbours, t->def.max_corrupt, 0, i};
         size_t len;
-        if (mframe) send_frame(h, c, mframe, mlen); /* the global model, then the round */
+        if (mframe && c->model_round != t->def.round) { /* the global model once, then the round */
+            send_frame(h, c, mframe, mlen);
+            c->model_round = t->def.round;
+        }
         if (hush__nw_round(t->buf, t->buf_cap, &len, &ri, pki, pki_len) == HUSH_OK) send_frame(h, c, t->buf, len);
     }
     free(mframe);

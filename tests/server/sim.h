@@ -43,6 +43,10 @@ typedef struct sim_part {
     uint32_t rounds_committed, rounds_aborted, last_round;
     int last_error;
     uint32_t *sum;
+    /* federated participants: called on ROUND instead of giving x (NULL: give x) */
+    void (*on_round)(struct sim_part *p, const hush_net_event *ev);
+    void *ud;
+    uint32_t models; /* MODEL events seen */
 } sim_part;
 
 typedef struct sim {
@@ -203,14 +207,19 @@ static size_t sim_pump(sim *s) {
             }
             hush_net_event ev;
             for (hush_net_client_event(p->c, &ev); ev.kind; hush_net_client_event(p->c, &ev)) {
-                if (ev.kind == HUSH_NET_EV_ROUND) {
-                    CHECK_OK(hush_net_client_set_input(p->c, p->x, ev.dim));
+                if (ev.kind == HUSH_NET_EV_MODEL) {
+                    p->models++;
+                } else if (ev.kind == HUSH_NET_EV_ROUND) {
+                    if (p->on_round)
+                        p->on_round(p, &ev);
+                    else
+                        CHECK_OK(hush_net_client_set_input(p->c, p->x, ev.dim));
                     p->sent_in_round = 0;
                     p->last_round = ev.round;
                 } else if (ev.kind == HUSH_NET_EV_RESULT) {
                     if (ev.status == HUSH_NET_ROUND_COMMITTED) {
                         p->rounds_committed++;
-                        CHECK_OK(hush_net_client_result(p->c, p->sum, ev.dim));
+                        if (ev.dim) CHECK_OK(hush_net_client_result(p->c, p->sum, ev.dim));
                     } else {
                         p->rounds_aborted++;
                     }

@@ -115,7 +115,10 @@ enum hush_net_event_kind {
     HUSH_NET_EV_WELCOME = 1, /* authenticated (enrolled = 1 if this connection enrolled) */
     HUSH_NET_EV_ROUND = 2,   /* a round started: give it an input of `dim` values < 2^bits */
     HUSH_NET_EV_RESULT = 3,  /* a round ended: status, and the sum (hush_net_client_result) */
-    HUSH_NET_EV_ERROR = 4    /* the server refused something (code, text); it closes next */
+    HUSH_NET_EV_ERROR = 4,   /* the server refused something (code, text); it closes next */
+    HUSH_NET_EV_MODEL = 5    /* a federated task's global model arrived (round: the round it
+                                starts; hush_net_client_model), before that round and after
+                                each committed round */
 };
 
 typedef struct hush_net_event {
@@ -160,13 +163,20 @@ size_t hush_net_client_max_message(const hush_net_client *c);
 void hush_net_client_event(hush_net_client *c, hush_net_event *ev);
 /* After HUSH_NET_EV_ROUND: this round's input (dim values < 2^bits); copied, wiped later. */
 HUSH_NODISCARD int hush_net_client_set_input(hush_net_client *c, const uint32_t *x, size_t dim);
-/* After a FEDAVG HUSH_NET_EV_ROUND: the global model file (into out; HUSH_ERANGE with *written
- * the size if cap is short) and the task (may be NULL). HUSH_ESTATE outside a federated round. */
+/* The latest global model file of a federated task (into out; HUSH_ERANGE with *written the size
+ * if cap is short) and its terms (task may be NULL): during a FEDAVG round, the one it starts
+ * from; after the last committed round, the final one. HUSH_ESTATE before any MODEL. */
 HUSH_NODISCARD int hush_net_client_model(const hush_net_client *c, uint8_t *out, size_t cap, size_t *written,
                                          hush_federated_task *task);
 /* Sits the round out (after HUSH_NET_EV_ROUND, instead of set_input): the server is told, the
  * round's keys are wiped. A declined participant is not a drop-out. */
 HUSH_NODISCARD int hush_net_client_decline(hush_net_client *c, uint32_t reason);
+/* After a FEDAVG HUSH_NET_EV_ROUND: the participant's own rows split into training and
+ * validation rows (the task's validation_fraction). The shuffle is keyed by the identity's secret
+ * key and the task name, so the split is the same in every round, across restarts and
+ * reconnects (a record never moves between the two), and nobody else can know it. */
+HUSH_NODISCARD int hush_net_client_fl_split(const hush_net_client *c, hush_dataset **train, hush_dataset **validation,
+                                            const hush_dataset *d, const hush_allocator *alloc);
 /* A federated participant's two steps after a FEDAVG HUSH_NET_EV_ROUND (nothing of the round is
  * sent in between, so the caller can persist its ledger first):
  *  1. hush_net_client_fl_charge charges the round's cost (hush_federated_cost for `train_rows`)

@@ -271,6 +271,13 @@ static int on_model(hush_net_client *c, const hush__nw_msg *m) {
     c->model_len = m->payload_len;
     c->model_round = m->round;
     c->fl = t;
+    hush_net_event e;
+    memset(&e, 0, sizeof e);
+    e.kind = HUSH_NET_EV_MODEL;
+    e.round = m->round;
+    e.task_kind = HUSH_NET_TASK_FEDAVG;
+    event_text(&e, m->name.p, m->name.len);
+    push_event(c, &e);
     return HUSH_OK;
 }
 
@@ -354,10 +361,7 @@ static int on_result(hush_net_client *c, const hush__nw_msg *m) {
     } else {
         c->have_sum = 0;
     }
-    if (m->round == c->round) {
-        end_round(c);
-        drop_model(c);
-    }
+    if (m->round == c->round) end_round(c); /* the model stays: after a commit it is the new one */
     hush_net_event e;
     memset(&e, 0, sizeof e);
     e.kind = HUSH_NET_EV_RESULT;
@@ -468,7 +472,7 @@ int hush_net_client_model(const hush_net_client *c, uint8_t *out, size_t cap, si
                           hush_federated_task *task) {
     if (!c || !written || (!out && cap)) return HUSH_EARG;
     *written = 0;
-    if (!c->sa || !c->model_len || c->model_round != c->round) return HUSH_ESTATE;
+    if (!c->model_len) return HUSH_ESTATE;
     *written = c->model_len;
     if (task) *task = c->fl;
     if (cap < c->model_len) return HUSH_ERANGE;
@@ -514,6 +518,27 @@ int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, size_t trai
         *declined = 1;
         return hush_net_client_decline(c, HUSH_NET_DECLINE_BUDGET);
     }
+    return rc;
+}
+
+int hush_net_client_fl_split(const hush_net_client *c, hush_dataset **train, hush_dataset **validation,
+                             const hush_dataset *d, const hush_allocator *alloc) {
+    if (train) *train = NULL;
+    if (validation) *validation = NULL;
+    if (!c || !train || !validation || !d) return HUSH_EARG;
+    if (!c->model_len) return HUSH_ESTATE;
+    uint8_t key[HUSH_RNG_SEEDBYTES];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, c->sk, 32, sizeof key); /* the seed half of the Ed25519 key */
+    crypto_generichash_update(&st, (const uint8_t *)"hush.fl.split", 14);
+    crypto_generichash_update(&st, (const uint8_t *)c->task, strlen(c->task) + 1);
+    crypto_generichash_final(&st, key, sizeof key);
+    hush_rng rng;
+    int rc = hush_rng_init(&rng, key);
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(&st, sizeof st);
+    if (rc == HUSH_OK) rc = hush_dataset_split(train, validation, d, c->fl.validation_fraction, &rng, alloc);
+    hush_rng_clear(&rng);
     return rc;
 }
 
