@@ -46,6 +46,9 @@ static const char usage[] =
     "  agg join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK --input FILE.csv\n"
     "          [--rounds R] [--pins FILE] [--ca CERT] [--timeout S] [--json]   (native builds only)\n"
     "  agg id  --identity KEYFILE [--name NAME]       the identity's public key (for pin files)\n"
+    "  fl join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK --data FILE [--format F]\n"
+    "          [--budget-epsilon E --delta D --ledger FILE] [--rounds R] [--out MODEL] [--pins FILE]\n"
+    "          [--ca CERT] [--timeout S] [--seed S] [--json]   a federated task's participant (native only)\n"
     "  version\n";
 
 int main(int argc, char **argv) {
@@ -73,6 +76,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "ledger")) return cmd_ledger(argc - 2, argv + 2);
 #ifdef HUSH_CLI_NET
     if (!strcmp(cmd, "agg")) return cmd_agg(argc - 2, argv + 2);
+    if (!strcmp(cmd, "fl")) return cmd_fl(argc - 2, argv + 2);
 #endif
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hush %s\n", hush_version());
