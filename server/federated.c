@@ -10,13 +10,18 @@
 #include "hush/train.h"
 #include "io/netwire.h"
 
-int srv_fed_model_frame(srv_store *st, const srv_task *t, uint32_t round, uint8_t **frame, size_t *len) {
+int srv_fed_model_frame(srv_store *st, const srv_task *t, uint32_t round, const uint8_t *session, uint8_t *bound,
+                        uint8_t **frame, size_t *len) {
     uint8_t *model = NULL, *state = NULL;
     size_t ml = 0, sl = 0;
     *frame = NULL;
     int rc = srv_store_model_get(st, t->name, -1, &model, &ml, &state, &sl, NULL);
     if (rc) return rc;
     free(state);
+    if (session && (rc = hush_federated_session(bound, session, t->fl, model, ml)) != HUSH_OK) {
+        free(model);
+        return rc;
+    }
     size_t cap = hush__nw_model_size(t->name, ml);
     uint8_t *f = malloc(cap);
     if (!f) rc = HUSH_ENOMEM;

@@ -248,7 +248,7 @@ static void finish_round(srv_hub *h, task_rt *t, uint32_t status, const uint32_t
     if (f && hush__nw_result(f, cap, &len, t->def.name, round, status, flags, sum, dim) != HUSH_OK) len = 0;
     /* ... and the model it made, which the next round starts from (or the final one) */
     if (is_fed(t) && status == HUSH_NET_ROUND_COMMITTED &&
-        srv_fed_model_frame(h->store, &t->def, t->def.round, &mframe, &mlen) != HUSH_OK)
+        srv_fed_model_frame(h->store, &t->def, t->def.round, NULL, NULL, &mframe, &mlen) != HUSH_OK)
         mframe = NULL;
     for (uint32_t i = 0; i < t->n; i++) {
         conn *c = t->member[i] ? find(h, t->member[i]) : NULL;
@@ -403,7 +403,10 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     t->declined = calloc(n, 1);
     uint8_t *mframe = NULL;
     size_t mlen = 0;
-    if (is_fed(t) && (rc = srv_fed_model_frame(h->store, &t->def, t->def.round, &mframe, &mlen)) != HUSH_OK) {
+    /* a federated round's secure aggregation runs under the session bound to the model sent */
+    hush_secagg_config sa_cfg = cfg;
+    if (is_fed(t) && (rc = srv_fed_model_frame(h->store, &t->def, t->def.round, cfg.session, sa_cfg.session, &mframe,
+                                               &mlen)) != HUSH_OK) {
         round_free(t);
         return rc;
     }
@@ -425,7 +428,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         plen += l;
     }
     if (plist) plist[plen] = 0;
-    if (rc == HUSH_OK) rc = hush_secagg_server_create(&t->sa, &cfg, NULL);
+    if (rc == HUSH_OK) rc = hush_secagg_server_create(&t->sa, &sa_cfg, NULL);
     /* With the PKI the server checks the round-0 keys' and round-3 signatures itself, so one
      * participant with bad keys cannot stall everyone else. */
     if (rc == HUSH_OK) rc = hush_secagg_server_set_identities(t->sa, pks, (size_t)n * 32);

@@ -49,7 +49,8 @@ typedef struct sim_part {
     uint32_t models; /* MODEL events seen */
 } sim_part;
 
-typedef struct sim {
+typedef struct sim sim;
+struct sim {
     char db_path[64];
     srv_store *store;
     srv_hub *hub;
@@ -60,16 +61,25 @@ typedef struct sim {
     sim_part parts[SIM_MAX];
     size_t n_parts;
     uint32_t dim;
-} sim;
+    /* a hostile server: may replace a frame the hub sends (returns 1 and a malloc'ed frame) */
+    int (*tamper)(sim *s, uint64_t id, const uint8_t *f, size_t len, uint8_t **out, size_t *out_len);
+};
 
 static int sim_send(void *ud, uint64_t id, const uint8_t *f, size_t len) {
     sim *s = ud;
     sim_conn *c = &s->conns[id];
     if (!c->open || c->close_requested) return 1;
     sim_frame *fr = malloc(sizeof *fr);
-    fr->p = malloc(len);
-    memcpy(fr->p, f, len);
-    fr->len = len;
+    uint8_t *swapped = NULL;
+    size_t swapped_len = 0;
+    if (s->tamper && s->tamper(s, id, f, len, &swapped, &swapped_len)) {
+        fr->p = swapped;
+        fr->len = swapped_len;
+    } else {
+        fr->p = malloc(len);
+        memcpy(fr->p, f, len);
+        fr->len = len;
+    }
     fr->next = NULL;
     if (c->tail)
         c->tail->next = fr;

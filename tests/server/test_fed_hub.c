@@ -377,11 +377,68 @@ static void test_restart(void) {
     sim_done(&s);
 }
 
+/* A hostile server sends one participant a different global model (Pasquini et al., CCS 2022:
+ * with a crafted model per victim, the sum would expose the victim's update). The victim's
+ * secure-aggregation session is bound to the model it got, so its keys fail the checks: the
+ * round goes on without it and its update is in no sum. */
+static uint64_t victim_conn;
+static uint8_t *evil_model;
+static size_t evil_len;
+static int tampered;
+static int swap_model(sim *s, uint64_t id, const uint8_t *f, size_t len, uint8_t **out, size_t *out_len) {
+    (void)s;
+    if (id != victim_conn || len < HUSH__NW_HEADER_BYTES || f[3] != HUSH_NET_MODEL) return 0;
+    hush__nw_msg m;
+    if (hush__nw_decode(&m, f, len, len) != HUSH_OK) return 0;
+    char task[HUSH_NET_NAME_MAX + 1];
+    memcpy(task, m.name.p, m.name.len);
+    task[m.name.len] = 0;
+    size_t cap = hush__nw_model_size(task, evil_len);
+    *out = malloc(cap);
+    CHECK_OK(hush__nw_model(*out, cap, out_len, task, m.round, m.fl_task, evil_model, evil_len));
+    tampered++;
+    return 1;
+}
+
+static void test_model_inconsistency(void) {
+    sim s;
+    sim_init(&s, NULL);
+    create_task(&s, "split", HUSH_FEDERATED_PRIVACY_NONE, 1);
+    size_t np;
+    uint64_t seed = 666;
+    CHECK_OK(srv_fed_initial_model("dense:6,relu,dense:2", 2, 2, &seed, NULL, 0, &evil_model, &evil_len, &np));
+    for (int i = 0; i < PARTS; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "bank-%d", i);
+        add_fed(&s, name, "split", (uint64_t)i + 41, 60, 1.0);
+    }
+    victim_conn = s.parts[3].conn;
+    s.tamper = swap_model;
+    until_task = "split";
+    until_committed = 1;
+    sim_run(&s, task_reached, 1.0, 60);
+    CHECK(tampered == 1);
+    srv_task d;
+    CHECK_OK(srv_store_task_get(s.store, "split", &d));
+    CHECK_MSG(d.committed == 1, "the round must go on without the victim");
+    int in[PARTS] = {1, 1, 1, 0};
+    check_round(&s, "split", 1, 0, in, PARTS - 1);
+    char *rounds = NULL;
+    size_t rl;
+    CHECK_OK(srv_store_rounds_json(s.store, "split", &rounds, &rl));
+    CHECK_MSG(rounds && strstr(rounds, "\"participants\":4,\"survivors\":3"), "%s", rounds ? rounds : "");
+    free(rounds);
+    free(evil_model);
+    free_fed(&s);
+    sim_done(&s);
+}
+
 int main(void) {
     CHECK_OK(hush_init());
     test_rounds();
     test_decline();
     test_charge_once();
     test_restart();
+    test_model_inconsistency();
     CHECK_SUMMARY();
 }

@@ -97,6 +97,16 @@ HUSH_NODISCARD int hush_federated_task_encode(uint8_t *out, size_t cap, size_t *
                                               const hush_federated_task *t);
 HUSH_NODISCARD int hush_federated_task_decode(hush_federated_task *t, const uint8_t *buf, size_t len);
 
+/* The secure-aggregation session of a federated round: BLAKE2b-128 of the server's fresh session,
+ * the encoded terms and the global model file. Every participant derives it from what it was sent
+ * and the server from what it sent, so a server that gives one participant a different model or
+ * different terms (to isolate its update in the sum: the model-inconsistency attack of Pasquini,
+ * Francati and Ateniese, CCS 2022) gives it a different session: its signed keys fail everyone
+ * else's checks and its input never enters the sum. */
+HUSH_NODISCARD int hush_federated_session(uint8_t out[16], const uint8_t session[16],
+                                          const uint8_t terms[HUSH_FEDERATED_TASK_BYTES], const uint8_t *model_file,
+                                          size_t model_len);
+
 /* Secure-aggregation vector length for a model of n_params parameters. */
 size_t hush_federated_dim(size_t n_params);
 

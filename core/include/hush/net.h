@@ -20,7 +20,8 @@
  *             configuration, the participant's id in this round, and the round's PKI: name and
  *             identity key of every participant); then SECAGG messages both ways, the
  *             authenticated secure aggregation of hush/secagg.h with those keys; server -> RESULT
- *             (committed with the sum, or aborted). A participant may answer ROUND with DECLINE
+ *             (committed with the sum, or aborted; a federated task sends the new MODEL first and no
+ *             sum). A participant may answer ROUND with DECLINE
  *             instead (a federated participant whose privacy budget the round would exceed).
  *
  * Threat model. The operator is trusted for enrolment only: it decides which name is bound to
@@ -34,6 +35,11 @@
  * network attacker can relay a whole connection (the nonce is not bound to a TLS channel) and
  * sees what the server sees, but cannot read or alter masked inputs or shares, which secure
  * aggregation protects end to end. A participant learns the round's PKI and the result.
+ * Federated tasks: the secure aggregation of a round runs under a session bound to the model and
+ * terms each participant was sent (hush_federated_session), so a server that sends one
+ * participant a different model to isolate its update in the sum only excludes it from the
+ * round; the server learns the summed update, weight and metrics and each model version it made,
+ * never one participant's. A participant learns every global model version it takes part in.
  */
 #ifndef HUSH_NET_H
 #define HUSH_NET_H

@@ -88,6 +88,21 @@ int hush_federated_task_check(const hush_federated_task *t) {
 
 size_t hush_federated_dim(size_t n_params) { return n_params + HUSH_FEDERATED_METRICS; }
 
+int hush_federated_session(uint8_t out[16], const uint8_t session[16], const uint8_t terms[HUSH_FEDERATED_TASK_BYTES],
+                           const uint8_t *model_file, size_t model_len) {
+    if (!out || !session || !terms || (!model_file && model_len)) return HUSH_EARG;
+    if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
+    static const uint8_t label[] = "hush.fl.session.v1";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 16);
+    crypto_generichash_update(&st, label, sizeof label);
+    crypto_generichash_update(&st, session, 16);
+    crypto_generichash_update(&st, terms, HUSH_FEDERATED_TASK_BYTES);
+    crypto_generichash_update(&st, model_file, model_len);
+    crypto_generichash_final(&st, out, 16);
+    return HUSH_OK;
+}
+
 /* The DP-SGD configuration a RECORD participant with `rows` training rows runs, as the training
  * driver sets it up (q = batch / rows, Poisson). */
 static void record_dpsgd(const hush_federated_task *t, size_t rows, hush_dpsgd_config *c) {

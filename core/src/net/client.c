@@ -55,6 +55,7 @@ struct hush_net_client {
     /* the current federated round's MODEL: the task and the global model file */
     uint8_t *model;
     size_t model_len, model_cap;
+    uint8_t fl_bytes[HUSH_FEDERATED_TASK_BYTES]; /* the terms as sent: bound into the round's session */
     uint32_t model_round;
     hush_federated_task fl;
 
@@ -271,6 +272,7 @@ static int on_model(hush_net_client *c, const hush__nw_msg *m) {
     c->model_len = m->payload_len;
     c->model_round = m->round;
     c->fl = t;
+    memcpy(c->fl_bytes, m->fl_task, sizeof c->fl_bytes);
     hush_net_event e;
     memset(&e, 0, sizeof e);
     e.kind = HUSH_NET_EV_MODEL;
@@ -297,6 +299,10 @@ static int on_round(hush_net_client *c, const hush__nw_msg *m) {
     cfg.neighbours = m->neighbours;
     cfg.authenticated = 1;
     memcpy(cfg.session, m->session, HUSH_NET_SESSION_BYTES);
+    /* A federated round's masks and signatures are bound to the model and terms this participant
+     * was sent: a participant sent anything else cannot be summed with the others. */
+    if (fed && (rc = hush_federated_session(cfg.session, m->session, c->fl_bytes, c->model, c->model_len)) != HUSH_OK)
+        return rc;
     if ((rc = hush_secagg_config_check(&cfg)) != HUSH_OK) return rc;
     uint8_t *pks = hush__alloc(c->a, (size_t)m->n * 32);
     if (!pks) return HUSH_ENOMEM;
