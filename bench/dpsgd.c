@@ -72,10 +72,10 @@ static hush_dataset *load(const char *which) {
 }
 
 static hush_model *make_model(const char *spec, hush_shape in, uint32_t max_batch, const hush_rng *master) {
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl;
     hush_model *m;
-    OK(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &nl, spec, NULL));
+    OK(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL));
     OK(hush_model_create(&m, ls, nl, in, max_batch, NULL));
     hush_rng r;
     OK(hush_rng_derive(&r, master, "init"));
@@ -226,9 +226,9 @@ static dp_run train_eval(const hush_dataset *data, const hush_dataset *test, uin
     memset(&r, 0, sizeof r);
     hush_rng master;
     OK(hush_rng_init_u64(&master, seed));
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl;
-    OK(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &nl, spec, NULL));
+    OK(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL));
     hush_train_config c;
     OK(hush_train_config_init(&c, okind, lr));
     c.format = format;

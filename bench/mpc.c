@@ -39,7 +39,7 @@ static hush_dataset *train_set, *test_set;
 static hush_rng master;
 
 static hush_model *make_model(const char *spec, uint32_t okind, float lr, float wd, int epochs, double *secs) {
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = 0, in = hush_dataset_dim(train_set), n = hush_dataset_rows(train_set);
     hush_model *m = NULL;
     hush_optim *o = NULL;
@@ -47,7 +47,7 @@ static hush_model *make_model(const char *spec, uint32_t okind, float lr, float 
     hush_rng init, shuf;
     float *st = malloc(2 * in * sizeof *st), loss;
     uint32_t *perm = malloc(n * sizeof *perm);
-    TRY(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &nl, spec, NULL));
+    TRY(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL));
     TRY(hush_model_create(&m, ls, nl, hush_dataset_shape(train_set), 32, NULL));
     TRY(hush_dataset_norm_stats(train_set, st, st + in, in));
     TRY(hush_model_set_input_norm(m, st, st + in, in));

@@ -142,7 +142,7 @@ export function defineModel(rt, { isDataset }) {
     get spec() {
       const p = this.#ptr;
       return rt.with((s) => {
-        const cap = 64 + 32 * C.HUSH_MAX_LAYERS;
+        const cap = 64 + 32 * C.HUSH_MODEL_MAX_LAYERS;
         const out = s.alloc(cap);
         const written = s.alloc(4);
         rt.check(M._hush_wasm_model_spec(p, out, cap, written), 'spec');

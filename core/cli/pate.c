@@ -170,7 +170,7 @@ static int analyze_ss(cli_args *a, int json) {
         (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) || (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
         (rc = cli_f64(a, "beta", 0.0, 0.0, 1e3, &beta)) || (rc = cli_f64(a, "sigma-ss", 0.0, 0.0, 1e6, &sigma_ss)) ||
         (rc = cli_f64(a, "order", 0.0, 0.0, 1e6, &order)) || (rc = parse_noise(a, &ns)) ||
-        (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
+        (rc = cli_u64(a, "classes", 0, 0, HUSH_PATE_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
         return rc;
     if (!vpath || !(sigma > 0) || !(sigma_ss >= 0.01) || has_thr != has_s1 || (has_s1 && !(s1 > 0)) ||
         (order != 0.0 && !(order > 1.0))) {
@@ -305,7 +305,7 @@ static int aggregate(cli_args *a, int json) {
         (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
         (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) || (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) ||
         (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) || (rc = parse_noise(a, &ns)) ||
-        (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
+        (rc = cli_u64(a, "classes", 0, 0, HUSH_PATE_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
         return rc;
     if (!vpath || !mech) {
         cli_error("pate aggregate needs --votes FILE and --mechanism lnmax|gnmax|confident");

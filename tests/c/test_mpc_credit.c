@@ -34,7 +34,7 @@ static int prepare(prepared *p) {
 
 /* The canonical pipeline of `hush train`: model-carried input norm, "init", "shuffle". */
 static hush_model *train_plain(prepared *p, const char *spec, uint32_t okind, float lr, float wd, int epochs) {
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = 0, in = hush_dataset_dim(p->train), n = hush_dataset_rows(p->train);
     hush_model *m = NULL;
     hush_optim *o = NULL;
@@ -43,7 +43,7 @@ static hush_model *train_plain(prepared *p, const char *spec, uint32_t okind, fl
     float stats[2 * 128], loss;
     uint32_t *perm = malloc(n * sizeof *perm);
     CHECK(in <= 128 && perm);
-    CHECK_OK(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &nl, spec, NULL));
+    CHECK_OK(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL));
     CHECK_OK(hush_model_create(&m, ls, nl, hush_dataset_shape(p->train), 32, NULL));
     CHECK_OK(hush_dataset_norm_stats(p->train, stats, stats + in, in));
     CHECK_OK(hush_model_set_input_norm(m, stats, stats + in, in));

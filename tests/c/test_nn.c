@@ -10,14 +10,14 @@
 /* ------------------------------------------------------------ spec strings */
 
 static void test_spec_good(void) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n, pos = 99;
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "dense:32,relu,dense:16,relu,dense:2", &pos));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "dense:32,relu,dense:16,relu,dense:2", &pos));
     CHECK(n == 5 && pos == 0);
     CHECK(L[0].kind == HUSH_LAYER_DENSE && L[0].a == 32 && L[0].b == 0 && L[0].c == 0);
     CHECK(L[1].kind == HUSH_LAYER_RELU && L[1].a == 0);
     CHECK(L[4].kind == HUSH_LAYER_DENSE && L[4].a == 2);
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n,
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n,
                                    "conv:16:5,relu,maxpool,conv:32:5:same,tanh,maxpool,conv:8:3:valid,sigmoid,dense:10",
                                    NULL));
     CHECK(n == 9);
@@ -33,22 +33,22 @@ static void test_spec_good(void) {
     CHECK(strcmp(buf, "conv:16:5,relu,maxpool,conv:32:5:same,tanh,maxpool,conv:8:3,sigmoid,dense:10") == 0);
     CHECK(w == strlen(buf));
     /* round trip: format(parse(format(x))) is stable */
-    hush_layer_spec L2[HUSH_MAX_LAYERS];
+    hush_layer_spec L2[HUSH_MODEL_MAX_LAYERS];
     size_t n2;
-    CHECK_OK(hush_model_spec_parse(L2, HUSH_MAX_LAYERS, &n2, buf, NULL));
+    CHECK_OK(hush_model_spec_parse(L2, HUSH_MODEL_MAX_LAYERS, &n2, buf, NULL));
     CHECK(n2 == n && memcmp(L, L2, n * sizeof *L) == 0);
     /* whitespace around tokens, leading zeros, limits */
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, " dense:007 ,\trelu , dense:65536", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, " dense:007 ,\trelu , dense:65536", NULL));
     CHECK(n == 3 && L[0].a == 7 && L[2].a == 65536);
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "conv:1:15", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "conv:1:15", NULL));
     CHECK(L[0].b == 15);
-    /* exactly HUSH_MAX_LAYERS layers fit */
-    char big[HUSH_MAX_LAYERS * 5 + 1] = "";
-    for (int i = 0; i < HUSH_MAX_LAYERS; i++) strcat(big, i ? ",relu" : "relu");
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, big, NULL));
-    CHECK(n == HUSH_MAX_LAYERS);
+    /* exactly HUSH_MODEL_MAX_LAYERS layers fit */
+    char big[HUSH_MODEL_MAX_LAYERS * 5 + 1] = "";
+    for (int i = 0; i < HUSH_MODEL_MAX_LAYERS; i++) strcat(big, i ? ",relu" : "relu");
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, big, NULL));
+    CHECK(n == HUSH_MODEL_MAX_LAYERS);
     /* format: exact fit, one short (needed length reported), size query */
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "dense:3,relu", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "dense:3,relu", NULL));
     CHECK_OK(hush_model_spec_format(buf, 13, &w, L, n));
     CHECK(w == 12 && strcmp(buf, "dense:3,relu") == 0);
     CHECK_RC(hush_model_spec_format(buf, 12, &w, L, n), HUSH_ERANGE);
@@ -87,20 +87,20 @@ static void test_spec_bad(void) {
         {"dense: 3", 0, HUSH_EFORMAT},
         {"relu relu", 0, HUSH_EFORMAT},
     };
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t n = 77, pos = 77;
-        int rc = hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, bad[i].s, &pos);
+        int rc = hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, bad[i].s, &pos);
         CHECK_MSG(rc == bad[i].rc && pos == bad[i].pos, "\"%s\": rc %d pos %zu, want %d at %zu", bad[i].s, rc, pos,
                   bad[i].rc, bad[i].pos);
         CHECK(n == 0);
     }
-    /* too many layers for HUSH_MAX_LAYERS; too many for the caller's array */
-    char big[(HUSH_MAX_LAYERS + 1) * 5 + 1] = "";
-    for (int i = 0; i <= HUSH_MAX_LAYERS; i++) strcat(big, i ? ",relu" : "relu");
+    /* too many layers for HUSH_MODEL_MAX_LAYERS; too many for the caller's array */
+    char big[(HUSH_MODEL_MAX_LAYERS + 1) * 5 + 1] = "";
+    for (int i = 0; i <= HUSH_MODEL_MAX_LAYERS; i++) strcat(big, i ? ",relu" : "relu");
     size_t n, pos;
-    CHECK_RC(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, big, &pos), HUSH_EFORMAT);
-    CHECK(pos == (size_t)HUSH_MAX_LAYERS * 5);
+    CHECK_RC(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, big, &pos), HUSH_EFORMAT);
+    CHECK(pos == (size_t)HUSH_MODEL_MAX_LAYERS * 5);
     CHECK_RC(hush_model_spec_parse(L, 2, &n, "relu,tanh,relu", &pos), HUSH_ERANGE);
     CHECK(pos == 10);
     CHECK_RC(hush_model_spec_parse(NULL, 2, &n, "relu", &pos), HUSH_EARG);
@@ -119,19 +119,19 @@ static void test_spec_bad(void) {
 /* ------------------------------------------------------------ create and validation */
 
 static hush_model *make(const char *spec, hush_shape in, uint32_t max_batch) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
     hush_model *m = NULL;
-    if (hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return NULL;
+    if (hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return NULL;
     if (hush_model_create(&m, L, n, in, max_batch, NULL) != HUSH_OK) return NULL;
     return m;
 }
 
 static int create_rc(const char *spec, hush_shape in, uint32_t max_batch) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
     hush_model *m = (hush_model *)&n; /* must be reset to NULL on failure */
-    if (hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return -999;
+    if (hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return -999;
     int rc = hush_model_create(&m, L, n, in, max_batch, NULL);
     if (rc != HUSH_OK) CHECK(m == NULL);
     hush_model_free(m);
@@ -176,16 +176,16 @@ static void test_create(void) {
     hush_shape zero = {0, 4, 4};
     CHECK(create_rc("dense:2", zero, 1) == HUSH_ESHAPE);
     CHECK(create_rc("dense:2", small, 0) == HUSH_ERANGE);
-    CHECK(create_rc("dense:2", small, HUSH_MAX_BATCH + 1) == HUSH_ERANGE);
-    CHECK(create_rc("dense:2", small, HUSH_MAX_BATCH) == HUSH_OK);
+    CHECK(create_rc("dense:2", small, HUSH_MODEL_MAX_BATCH + 1) == HUSH_ERANGE);
+    CHECK(create_rc("dense:2", small, HUSH_MODEL_MAX_BATCH) == HUSH_OK);
     hush_shape huge = {65536, 65536, 1};
-    CHECK(create_rc("dense:65536", huge, 1) == HUSH_ERANGE); /* > HUSH_MAX_PARAMS */
+    CHECK(create_rc("dense:65536", huge, 1) == HUSH_ERANGE); /* > HUSH_MODEL_MAX_PARAMS */
     hush_shape too_big = {65537, 1, 1};
     CHECK(create_rc("dense:2", too_big, 1) == HUSH_ERANGE);
 
     hush_layer_spec L[2] = {{HUSH_LAYER_DENSE, 3, 0, 0}, {HUSH_LAYER_RELU, 0, 0, 0}};
     CHECK_RC(hush_model_create(&m, L, 0, small, 1, NULL), HUSH_ERANGE);
-    CHECK_RC(hush_model_create(&m, L, HUSH_MAX_LAYERS + 1, small, 1, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_model_create(&m, L, HUSH_MODEL_MAX_LAYERS + 1, small, 1, NULL), HUSH_ERANGE);
     CHECK_RC(hush_model_create(NULL, L, 2, small, 1, NULL), HUSH_EARG);
     CHECK_RC(hush_model_create(&m, NULL, 2, small, 1, NULL), HUSH_EARG);
     L[1].a = 1; /* relu takes no argument */
@@ -364,9 +364,9 @@ static void test_optim(void) {
 /* ------------------------------------------------------------ fault injection */
 
 static void test_fault_injection(void) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "conv:2:3,relu,maxpool,dense:3", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "conv:2:3,relu,maxpool,dense:3", NULL));
     hush_shape in = {1, 8, 8};
     int created = 0;
     for (long k = 1; k < 50 && !created; k++) {
@@ -433,9 +433,10 @@ static void test_fault_injection(void) {
 static void test_no_allocation_after_create(void) {
     check_alloc ca = {0, 0, 0, 0};
     hush_allocator a = CHECK_ALLOCATOR(ca);
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "conv:2:3:same,relu,maxpool,dense:4,tanh,dense:3", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "conv:2:3:same,relu,maxpool,dense:4,tanh,dense:3",
+                                   NULL));
     hush_shape in = {1, 6, 6};
     hush_model *m = NULL;
     hush_optim *o = NULL;

@@ -140,9 +140,9 @@ static const netcase cases[] = {
 };
 
 static void test_case(const netcase *nc, uint64_t seed) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, nc->spec, NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, nc->spec, NULL));
     const size_t B = 5;
     hush_model *m = NULL;
     CHECK_OK(hush_model_create(&m, L, n, nc->in, (uint32_t)B, NULL));

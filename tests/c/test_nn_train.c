@@ -63,10 +63,10 @@ static void ds_free(dataset *d) {
 }
 
 static hush_model *make(const char *spec, hush_shape in, uint32_t max_batch, hush_rng *r) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
     hush_model *m = NULL;
-    if (hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return NULL;
+    if (hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return NULL;
     if (hush_model_create(&m, L, n, in, max_batch, NULL) != HUSH_OK) return NULL;
     if (hush_model_init_params(m, r) != HUSH_OK) {
         hush_model_free(m);

@@ -126,7 +126,7 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 /* Bytes consumed from a stream so far (counter counts 64-byte blocks already generated). */
-static uint64_t consumed(const hush_rng *r) { return r->counter * 64 - (HUSH_RNG_BUFBYTES - r->pos); }
+static uint64_t consumed(const hush_rng *r) { return r->counter * 64 - (HUSH_RNG_BUF_BYTES - r->pos); }
 
 /* The Ziggurat's rightmost layer edge: every |x| beyond it came from the tail algorithm. */
 #define ZIG_R 3.6541528853610088

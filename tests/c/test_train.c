@@ -47,7 +47,7 @@ static hush_dataset *make_data(double row0) {
 
 static size_t parse_spec(hush_layer_spec *ls, const char *spec) {
     size_t n = 0;
-    CHECK_OK(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &n, spec, NULL));
+    CHECK_OK(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &n, spec, NULL));
     return n;
 }
 
@@ -60,7 +60,7 @@ static size_t save(const hush_model *m, uint8_t *buf, size_t cap) {
 /* hush_train_run = the canonical pipeline written out with the lower-level API. */
 static void test_run_is_the_pipeline(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_rng master;
     CHECK_OK(hush_rng_init_u64(&master, 7));
@@ -140,7 +140,7 @@ static const double BOUNDS[2 * DIM] = {0, 100, 1000, 3000, -5, 5, 0.5, 1};
 /* Issue 11, point 1: the noise is secret unless asked otherwise, whatever the seed. */
 static void test_secret_noise(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_rng master;
     CHECK_OK(hush_rng_init_u64(&master, 3));
@@ -186,7 +186,7 @@ static float stored_shift1(const uint8_t *file, size_t len) {
 static void test_one_record(void) {
     hush_dataset *d0 = make_data(1500), *d1 = make_data(2900);
     hush_dataset *t0 = make_data(1500); /* a test set, so row 0 stays row 0 of the training set */
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,tanh,dense:2");
     hush_rng master;
     CHECK_OK(hush_rng_init_u64(&master, 11));
@@ -244,7 +244,7 @@ static void test_one_record(void) {
  * hush_train_privacy_compose charges exactly those events; target_epsilon is met with them. */
 static void test_accounting(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_train_config c;
     dp_config(&c, HUSH_TRAIN_SCALING_AUTO, HUSH_TRAIN_NOISE_OS); /* CSV under DP: the histogram */
@@ -304,7 +304,7 @@ static void test_accounting(void) {
 /* Calls the driver refuses, and the handle API directly. */
 static void test_handle_and_errors(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_train_config c, zero;
     memset(&zero, 0, sizeof zero);
@@ -326,7 +326,7 @@ static void test_handle_and_errors(void) {
     dp_config(&c, HUSH_TRAIN_SCALING_NONE, HUSH_TRAIN_NOISE_OS);
     c.batch = 321;
     CHECK_RC(hush_train_create(&t, NULL, &c, ls, nl, all, NULL, NULL), HUSH_ERANGE); /* above the 320 rows */
-    hush_layer_spec one[HUSH_MAX_LAYERS];
+    hush_layer_spec one[HUSH_MODEL_MAX_LAYERS];
     size_t n1 = parse_spec(one, "dense:1");
     dp_config(&c, HUSH_TRAIN_SCALING_NONE, HUSH_TRAIN_NOISE_OS);
     CHECK_RC(hush_train_create(&t, NULL, &c, one, n1, all, NULL, NULL), HUSH_ESHAPE); /* 1 output, 2 classes */
@@ -399,7 +399,7 @@ static int count_events(void *ud, hush_train *t, const hush_train_status *st) {
 
 static void test_callback(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_train_config c;
     CHECK_OK(hush_train_config_init(&c, HUSH_OPTIM_SGD, 0.1));

@@ -38,11 +38,11 @@
 extern "C" {
 #endif
 
-#define HUSH_MAX_LAYERS 32
-#define HUSH_MAX_UNITS 65536       /* per dense layer, per conv filter count */
-#define HUSH_MAX_KERNEL 15
-#define HUSH_MAX_BATCH 65536
-#define HUSH_MAX_PARAMS (64u * 1024u * 1024u)
+#define HUSH_MODEL_MAX_LAYERS 32
+#define HUSH_MODEL_MAX_UNITS 65536       /* per dense layer, per conv filter count */
+#define HUSH_MODEL_MAX_KERNEL 15
+#define HUSH_MODEL_MAX_BATCH 65536
+#define HUSH_MODEL_MAX_PARAMS (64u * 1024u * 1024u)
 
 enum hush_layer_kind {
     HUSH_LAYER_DENSE = 1,   /* a = units */

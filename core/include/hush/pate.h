@@ -39,8 +39,8 @@ enum hush_pate_mechanism {
  * first, blank lines skipped. Indices: example numbers separated by commas, blanks or newlines,
  * each below `examples`. Both write into caller buffers: with out == NULL (or cap too small:
  * HUSH_ERANGE) they only report the sizes. Errors are HUSH_EFORMAT with line and message in err. */
-#define HUSH_VOTES_MAX_LABEL (1u << 20)
-#define HUSH_VOTES_MAX (1u << 28) /* teachers x examples, or indices */
+#define HUSH_PATE_VOTES_MAX_LABEL (1u << 20)
+#define HUSH_PATE_VOTES_MAX (1u << 28) /* teachers x examples, or indices */
 HUSH_NODISCARD int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples,
                                     uint32_t *max_label, const char *text, size_t len, hush_parse_error *err);
 HUSH_NODISCARD int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples, const char *text,

@@ -1,7 +1,7 @@
 /* PATE teacher votes and answered-example indices, as text (the `hush pate` input files).
  *
  * Votes: one line per teacher, one comma-separated column per example, each field a label
- * 0..HUSH_VOTES_MAX_LABEL-1 (spaces, tabs and a trailing CR allowed around fields; blank lines
+ * 0..HUSH_PATE_VOTES_MAX_LABEL-1 (spaces, tabs and a trailing CR allowed around fields; blank lines
  * skipped); every row has the first row's column count. Indices: example numbers separated by
  * commas, spaces or newlines, each below the example count.
  *
@@ -60,7 +60,7 @@ int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *exampl
         size_t c = 0;
         for (q = p;;) {
             uint64_t x;
-            if (read_uint(&q, eol, HUSH_VOTES_MAX_LABEL - 1, &x)) {
+            if (read_uint(&q, eol, HUSH_PATE_VOTES_MAX_LABEL - 1, &x)) {
                 set_err(err, line, (size_t)(q - text), "expected a label 0..1048575", c + 1);
                 return HUSH_EFORMAT;
             }
@@ -70,7 +70,7 @@ int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *exampl
                 set_err(err, line, (size_t)(q - text), msg, 0);
                 return HUSH_EFORMAT;
             }
-            if (n >= HUSH_VOTES_MAX) {
+            if (n >= HUSH_PATE_VOTES_MAX) {
                 set_err(err, line, (size_t)(q - text), "too many votes", 0);
                 return HUSH_ERANGE;
             }
@@ -128,7 +128,7 @@ int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples
             set_err(err, line, (size_t)(p - text), "unexpected character after an index", 0);
             return HUSH_EFORMAT;
         }
-        if (n >= HUSH_VOTES_MAX) {
+        if (n >= HUSH_PATE_VOTES_MAX) {
             set_err(err, line, (size_t)(p - text), "too many indices", 0);
             return HUSH_ERANGE;
         }

@@ -46,7 +46,7 @@ int hush_optim_create(hush_optim **out, const hush_optim_config *cfg, size_t n_p
     *out = NULL;
     if (!cfg) return HUSH_EARG;
     if (cfg->kind > HUSH_OPTIM_ADAM) return HUSH_EARG;
-    if (n_params == 0 || n_params > HUSH_MAX_PARAMS) return HUSH_ERANGE;
+    if (n_params == 0 || n_params > HUSH_MODEL_MAX_PARAMS) return HUSH_ERANGE;
     if (!hush__finite_f(cfg->lr) || cfg->lr < 0.0f) return HUSH_ERANGE;
     if (!(cfg->weight_decay >= 0.0f && cfg->lr * cfg->weight_decay < 1.0f)) return HUSH_ERANGE;
     if (cfg->kind == HUSH_OPTIM_MOMENTUM && !(cfg->momentum >= 0.0f && cfg->momentum <= 1.0f)) return HUSH_ERANGE;

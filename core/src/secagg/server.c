@@ -18,7 +18,7 @@
 #include "secagg/sa.h"
 
 #define SH 41                                    /* stored share: kind byte + 40 */
-#define CTE (2 * HUSH__SAW_HASH + HUSH__SA_CTBYTES) /* stored ciphertext: hb, hs, ct */
+#define CTE (2 * HUSH__SAW_HASH + HUSH__SA_CT_BYTES) /* stored ciphertext: hb, hs, ct */
 
 enum { O_ROWS, O_SENT, O_FAULTS, O_PKS, O_KEYS, O_COMMITS, O_SIGS, O_CTS, O_BAD, O_SHARES, O_SUM, O_U3, O_LAMBDA,
        O_SP, O_IDS, O_COUNT };

@@ -49,7 +49,8 @@ int hush_train_config_init(hush_train_config *cfg, uint32_t optimizer, double lr
 
 static int config_ok(const hush_train_config *c) {
     if (c->version != HUSH_TRAIN_CONFIG_VERSION) return 0;
-    if (c->epochs == 0 || c->batch == 0 || c->batch > HUSH_MAX_BATCH || c->max_batch > HUSH_MAX_BATCH) return 0;
+    if (c->epochs == 0 || c->batch == 0 || c->batch > HUSH_MODEL_MAX_BATCH || c->max_batch > HUSH_MODEL_MAX_BATCH)
+        return 0;
     if (c->optimizer > HUSH_OPTIM_ADAM || !(c->lr >= 0.0) || !isfinite(c->lr)) return 0;
     if (!(c->weight_decay >= 0.0) || !isfinite(c->weight_decay)) return 0;
     if (!(c->test_fraction >= 0.0 && c->test_fraction <= 1.0)) return 0;
