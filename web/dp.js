@@ -467,7 +467,7 @@ export function defineDP(rt, { Model, isDataset }) {
     save() {
       const p = handleOf(this.#cell, 'odometer');
       return rt.with((s) => {
-        const n = M._hush_odometer_saved_bytes(p) >>> 0, buf = s.alloc(n), w = s.alloc(C.sizeof_size_t);
+        const n = M._hush_odometer_save_size(p) >>> 0, buf = s.alloc(n), w = s.alloc(C.sizeof_size_t);
         rt.check(M._hush_odometer_save(p, buf, n, w), 'save');
         return new Uint8Array(rt.buffer.slice(buf, buf + n));
       });

@@ -290,7 +290,7 @@ HUSH_NODISCARD int hush_odometer_entry(const hush_odometer *od, hush_odometer_ev
 /* The owner changes her budget (a lower one may leave her over it: charges then fail). */
 HUSH_NODISCARD int hush_odometer_set_budget(hush_odometer *od, double budget_epsilon, double budget_delta);
 /* Exact size of the saved bytes. */
-size_t hush_odometer_saved_bytes(const hush_odometer *od);
+size_t hush_odometer_save_size(const hush_odometer *od);
 HUSH_NODISCARD int hush_odometer_save(const hush_odometer *od, uint8_t *out, size_t cap, size_t *written);
 /* Parses saved bytes (HUSH_EFORMAT, HUSH_EVERSION, HUSH_ETRUNC, HUSH_ECHECKSUM, HUSH_ERANGE). */
 HUSH_NODISCARD int hush_odometer_load(hush_odometer **out, const uint8_t *buf, size_t len,

@@ -1,7 +1,7 @@
 /* PATE (Papernot et al. 2017, 2018): teachers trained on disjoint parts of the private data
  * vote on public examples; noisy aggregation of the votes labels them for a student.
  *
- * Start here: parse a votes file (hush_votes_parse), fill a hush_pate_config
+ * Start here: parse a votes file (hush_pate_votes_parse), fill a hush_pate_config
  * (hush_pate_config_init) and call hush_pate_aggregate_report for noisy labels and their cost,
  * hush_pate_analyze_report for PySyft's 2017 analysis, or hush_pate_release_report for the
  * 2018 analysis with a publishable (smooth-sensitivity) data-dependent epsilon. The functions
@@ -41,10 +41,11 @@ enum hush_pate_mechanism {
  * HUSH_ERANGE) they only report the sizes. Errors are HUSH_EFORMAT with line and message in err. */
 #define HUSH_PATE_VOTES_MAX_LABEL (1u << 20)
 #define HUSH_PATE_VOTES_MAX (1u << 28) /* teachers x examples, or indices */
-HUSH_NODISCARD int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples,
-                                    uint32_t *max_label, const char *text, size_t len, hush_parse_error *err);
-HUSH_NODISCARD int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples, const char *text,
-                                      size_t len, hush_parse_error *err);
+HUSH_NODISCARD int hush_pate_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples,
+                                         uint32_t *max_label, const char *text, size_t len, hush_parse_error *err);
+/* *written: the number of indices (the size needed when out is NULL or cap too small). */
+HUSH_NODISCARD int hush_pate_indices_parse(uint32_t *out, size_t cap, size_t *written, size_t examples,
+                                           const char *text, size_t len, hush_parse_error *err);
 
 #define HUSH_PATE_CONFIG_VERSION 1
 

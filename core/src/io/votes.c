@@ -40,8 +40,8 @@ static int read_uint(const char **p, const char *end, uint64_t max, uint64_t *ou
     return 0;
 }
 
-int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples, uint32_t *max_label,
-                     const char *text, size_t len, hush_parse_error *err) {
+int hush_pate_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples, uint32_t *max_label,
+                          const char *text, size_t len, hush_parse_error *err) {
     if (err) memset(err, 0, sizeof *err);
     if (!teachers || !examples || !max_label || (!text && len)) return HUSH_EARG;
     size_t n = 0, cols = 0, rows = 0, line = 0;
@@ -107,10 +107,10 @@ int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *exampl
     return HUSH_OK;
 }
 
-int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples, const char *text, size_t len,
-                       hush_parse_error *err) {
+int hush_pate_indices_parse(uint32_t *out, size_t cap, size_t *written, size_t examples, const char *text,
+                            size_t len, hush_parse_error *err) {
     if (err) memset(err, 0, sizeof *err);
-    if (!count || (!text && len)) return HUSH_EARG;
+    if (!written || (!text && len)) return HUSH_EARG;
     size_t n = 0, line = 1;
     const char *p = text, *end = text + len;
     while (p < end) {
@@ -135,7 +135,7 @@ int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples
         if (out && n < cap) out[n] = (uint32_t)x;
         n++;
     }
-    *count = n;
+    *written = n;
     if (out && cap < n) return HUSH_ERANGE;
     return HUSH_OK;
 }
