@@ -164,7 +164,7 @@ static void speed(double seconds) {
         uint32_t max_batch = c->batch + (uint32_t)ceil(4.0 * sqrt((double)c->batch)) + 1;
         hush_model *m = make_model(c->spec, in, max_batch, &master);
         hush_optim_config oc;
-        hush_optim_config_default(&oc, HUSH_OPTIM_SGD, 0.01f);
+        OK(hush_optim_config_init(&oc, HUSH_OPTIM_SGD, 0.01f));
         hush_optim *o;
         OK(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
         step_ctx sc = {m, o, NULL, hush_dataset_x(d), hush_dataset_labels(d), c->batch};

@@ -54,7 +54,7 @@ static hush_model *make_model(const char *spec, uint32_t okind, float lr, float 
     TRY(hush_rng_derive(&init, &master, "init"));
     TRY(hush_rng_derive(&shuf, &master, "shuffle"));
     TRY(hush_model_init_params(m, &init));
-    hush_optim_config_default(&oc, okind, lr);
+    TRY(hush_optim_config_init(&oc, okind, lr));
     oc.weight_decay = wd;
     TRY(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
     double t0 = now_s();

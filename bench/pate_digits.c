@@ -88,7 +88,7 @@ static void fit(hush_model *m, hush_rng *master, const char *name, const float *
     x = ax;
     y = ay;
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, lr);
+    OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, lr));
     hush_optim *o;
     OK(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
     hush_rng sh;

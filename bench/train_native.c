@@ -143,7 +143,7 @@ static int bench(const char *engine, const bench_case *bc, double seconds, int r
     if ((rc = hush_rng_derive(&data_rng, &master, "data")) != HUSH_OK) goto out;
     if ((rc = hush_model_init_params(c.m, &init_rng)) != HUSH_OK) goto out;
     hush_optim_config cfg;
-    hush_optim_config_default(&cfg, HUSH_OPTIM_SGD, 0.01f);
+    if ((rc = hush_optim_config_init(&cfg, HUSH_OPTIM_SGD, 0.01f)) != HUSH_OK) goto out;
     if ((rc = hush_optim_create(&c.o, &cfg, hush_model_param_count(c.m), NULL)) != HUSH_OK) goto out;
 
     size_t in = hush_model_input_size(c.m), out_n = hush_model_output_size(c.m);

@@ -63,7 +63,8 @@ int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float lr, float weig
     if (!out) return HUSH_EARG;
     *out = NULL;
     hush_optim_config cfg;
-    hush_optim_config_default(&cfg, kind, lr);
+    int rc = hush_optim_config_init(&cfg, kind, lr);
+    if (rc != HUSH_OK) return rc;
     cfg.weight_decay = weight_decay;
     return hush_optim_create(out, &cfg, n_params, NULL);
 }

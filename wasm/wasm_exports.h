@@ -42,7 +42,7 @@ HUSH_NODISCARD int hush_wasm_model_spec(const hush_model *m, char *out, size_t c
 void hush_wasm_model_input_shape(const hush_model *m, uint32_t shape[3]);
 void hush_wasm_dataset_shape(const hush_dataset *d, uint32_t shape[3]);
 
-/* hush_optim_config_default(kind, lr) + hush_optim_create. */
+/* hush_optim_config_init(kind, lr) + hush_optim_create. */
 HUSH_NODISCARD int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float lr, float weight_decay, size_t n_params);
 
 /* Bytes currently allocated by malloc (tests use it to prove nothing leaks). */

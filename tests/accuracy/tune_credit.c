@@ -26,9 +26,9 @@ static float train_eval(const hush_dataset *tr, const hush_dataset *va, const co
     float loss, acc = 0;
     size_t n = hush_dataset_rows(tr);
     uint32_t *perm = malloc(n * sizeof *perm);
-    hush_optim_config_default(&oc, c->optim, c->lr);
+    int rc = hush_optim_config_init(&oc, c->optim, c->lr);
     oc.weight_decay = c->wd;
-    int rc = hush_model_spec_parse(layers, 8, &n_layers, "dense:32,relu,dense:16,relu,dense:2", NULL);
+    if (!rc) rc = hush_model_spec_parse(layers, 8, &n_layers, "dense:32,relu,dense:16,relu,dense:2", NULL);
     if (!rc) rc = hush_model_create(&m, layers, n_layers, hush_dataset_shape(tr), 32, NULL);
     if (!rc) rc = hush_rng_init_u64(&rng, seed);
     if (!rc) rc = hush_model_init_params(m, &rng);

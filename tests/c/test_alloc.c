@@ -31,7 +31,7 @@ static void refused(const hush_allocator *bad) {
     CHECK_RC(hush_model_load(&m2, file, written, 4, bad), HUSH_EARG);
 
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_SGD, 0.1f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_SGD, 0.1f));
     hush_optim *o = NULL;
     CHECK_RC(hush_optim_create(&o, &oc, 8, bad), HUSH_EARG);
 

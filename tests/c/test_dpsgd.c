@@ -25,7 +25,7 @@ static void fx_make(fixture *f, const char *spec, hush_shape in, uint32_t max_ba
     CHECK_OK(hush_model_init_params(f->m, &r));
     hush_rng_clear(&r);
     hush_optim_config oc;
-    hush_optim_config_default(&oc, okind, lr);
+    CHECK_OK(hush_optim_config_init(&oc, okind, lr));
     CHECK_OK(hush_optim_create(&f->o, &oc, hush_model_param_count(f->m), NULL));
 }
 

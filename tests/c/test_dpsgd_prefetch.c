@@ -27,7 +27,7 @@ static void run_make(run *r, int sampling, uint32_t microbatches, uint32_t noise
     CHECK_OK(hush_rng_init_u64(&seed, 5));
     CHECK_OK(hush_model_init_params(r->m, &seed));
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, 0.01f));
     CHECK_OK(hush_optim_create(&r->o, &oc, hush_model_param_count(r->m), NULL));
     hush_dpsgd_config c;
     CHECK_OK(hush_dpsgd_config_init(&c, (uint32_t)sampling, 0.1, 1.0, 1.1));

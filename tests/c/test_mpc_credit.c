@@ -50,7 +50,7 @@ static hush_model *train_plain(prepared *p, const char *spec, uint32_t okind, fl
     CHECK_OK(hush_rng_derive(&init, &p->master, "init"));
     CHECK_OK(hush_rng_derive(&shuf, &p->master, "shuffle"));
     CHECK_OK(hush_model_init_params(m, &init));
-    hush_optim_config_default(&oc, okind, lr);
+    CHECK_OK(hush_optim_config_init(&oc, okind, lr));
     oc.weight_decay = wd;
     CHECK_OK(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
     for (int e = 0; e < epochs; e++)

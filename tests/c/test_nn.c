@@ -284,7 +284,7 @@ static void test_optim(void) {
     hush_optim *o = NULL;
     float p[2], g[2];
     /* SGD: p = 1 - 0.1 * 0.5 = 0.95 */
-    hush_optim_config_default(&c, HUSH_OPTIM_SGD, 0.1f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_SGD, 0.1f));
     CHECK_OK(hush_optim_create(&o, &c, 2, NULL));
     p[0] = 1, p[1] = -2, g[0] = 0.5f, g[1] = -1;
     CHECK_OK(hush_optim_step(o, p, g, 2));
@@ -295,7 +295,7 @@ static void test_optim(void) {
     hush_optim_free(o);
     /* Momentum 0.9 (TF convention v = mu v + g; p -= lr v), lr 0.1, g = 0.5 twice:
      *   v1 = 0.5, p1 = 1 - 0.05 = 0.95;  v2 = 0.45 + 0.5 = 0.95, p2 = 0.95 - 0.095 = 0.855 */
-    hush_optim_config_default(&c, HUSH_OPTIM_MOMENTUM, 0.1f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_MOMENTUM, 0.1f));
     CHECK(c.momentum == 0.9f);
     CHECK_OK(hush_optim_create(&o, &c, 1, NULL));
     p[0] = 1, g[0] = 0.5f;
@@ -309,7 +309,7 @@ static void test_optim(void) {
      *   t=2: m = 0.045 - 0.1 = -0.055, v = 0.00024975 + 0.001 = 0.00124975,
      *        mh = -0.055/0.19 = -0.28947368, vh = 0.00124975/0.001999 = 0.62518759,
      *        p = 0.90000002 + 0.1*0.28947368/(0.79068805 + 1e-7) = 0.93661037 */
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.1f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.1f));
     CHECK(c.beta1 == 0.9f && c.beta2 == 0.999f && c.eps == 1e-7f);
     CHECK_OK(hush_optim_create(&o, &c, 1, NULL));
     p[0] = 1, g[0] = 0.5f;
@@ -326,16 +326,32 @@ static void test_optim(void) {
     CHECK(o == NULL);
     c.kind = 7;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, -1.0f);
+    /* config_init refuses a bad kind or learning rate and leaves a config create refuses too */
+    CHECK_RC(hush_optim_config_init(&c, 3, 0.1f), HUSH_EARG);
+    CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
+    CHECK_RC(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, -1.0f), HUSH_EARG);
+    CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
+    CHECK_RC(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, NAN), HUSH_EARG);
+    CHECK_RC(hush_optim_config_init(NULL, HUSH_OPTIM_ADAM, 0.1f), HUSH_EARG);
+    /* a zeroed config (SGD at lr 0 if it were read) and a wrong version are refused */
+    memset(&c, 0, sizeof c);
+    CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_SGD, 0.1f));
+    c.version++;
+    CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
+    /* a valid config changed afterwards is still checked by create */
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.1f));
+    c.lr = -1.0f;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, NAN);
+    c.lr = NAN;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.1f);
+    CHECK(o == NULL);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.1f));
     c.beta2 = 1.0f;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
     c.beta2 = 0.999f, c.eps = 0;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
-    hush_optim_config_default(&c, HUSH_OPTIM_MOMENTUM, 0.1f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_MOMENTUM, 0.1f));
     c.momentum = -0.5f;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
     hush_optim_free(NULL);
@@ -343,7 +359,7 @@ static void test_optim(void) {
     /* model_step = backward + optimiser step; mismatched optimiser size is refused */
     hush_shape in = {2, 1, 1};
     hush_model *m = make("dense:2", in, 2);
-    hush_optim_config_default(&c, HUSH_OPTIM_SGD, 0.5f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_SGD, 0.5f));
     CHECK_OK(hush_optim_create(&o, &c, 5, NULL));
     float x[2] = {1, -1}, loss;
     uint32_t y = 0;
@@ -390,7 +406,7 @@ static void test_fault_injection(void) {
             check_alloc ca = {0, k, 0, 0};
             hush_allocator a = CHECK_ALLOCATOR(ca);
             hush_optim_config c;
-            hush_optim_config_default(&c, kind, 0.1f);
+            CHECK_OK(hush_optim_config_init(&c, kind, 0.1f));
             hush_optim *o = (hush_optim *)&ca;
             int rc = hush_optim_create(&o, &c, 100, &a);
             if (rc == HUSH_OK) {
@@ -441,7 +457,7 @@ static void test_no_allocation_after_create(void) {
     hush_model *m = NULL;
     hush_optim *o = NULL;
     hush_optim_config c;
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.01f));
     CHECK_OK(hush_model_create(&m, L, n, in, 4, &a));
     if (!m) return;
     CHECK_OK(hush_optim_create(&o, &c, hush_model_param_count(m), &a));
@@ -582,7 +598,7 @@ static void test_input_norm(void) {
     CHECK(memcmp(la, lb, sizeof la) == 0);
     hush_optim_config oc;
     hush_optim *oa = NULL, *ob = NULL;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, 0.01f));
     CHECK_OK(hush_optim_create(&oa, &oc, hush_model_param_count(a), NULL));
     CHECK_OK(hush_optim_create(&ob, &oc, hush_model_param_count(b), NULL));
     uint32_t perm[8];

@@ -83,7 +83,7 @@ static float train(const char *what, const char *spec, hush_shape in, dataset *t
     hush_model *m = make(spec, in, 64, &r);
     hush_optim_config c;
     hush_optim *o = NULL;
-    hush_optim_config_default(&c, kind, lr);
+    CHECK_OK(hush_optim_config_init(&c, kind, lr));
     CHECK(m != NULL);
     if (!m) return 0;
     CHECK_OK(hush_optim_create(&o, &c, hush_model_param_count(m), NULL));
@@ -144,7 +144,7 @@ static void test_fit_epoch_semantics(void) {
     }
     hush_optim_config c;
     hush_optim *oa, *ob;
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.01f));
     CHECK_OK(hush_optim_create(&oa, &c, hush_model_param_count(a), NULL));
     CHECK_OK(hush_optim_create(&ob, &c, hush_model_param_count(b), NULL));
     uint32_t perm[23], perm2[23];
@@ -221,7 +221,7 @@ static void test_reproducible(void) {
         hush_model *m = make("conv:3:3:same,relu,maxpool,conv:2:2,tanh,dense:6,sigmoid,dense:2", img, 16, &r);
         hush_optim_config c;
         hush_optim *o = NULL;
-        hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.01f);
+        CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.01f));
         CHECK_OK(hush_optim_create(&o, &c, hush_model_param_count(m), NULL));
         uint32_t perm[64];
         float loss;

@@ -88,7 +88,7 @@ static void test_run_is_the_pipeline(void) {
     CHECK_OK(hush_rng_derive(&init, &master, HUSH_TRAIN_STREAM_INIT));
     CHECK_OK(hush_model_init_params(b, &init));
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, 0.01f));
     hush_optim *o;
     CHECK_OK(hush_optim_create(&o, &oc, hush_model_param_count(b), NULL));
     CHECK_OK(hush_rng_derive(&shuffle, &master, HUSH_TRAIN_STREAM_SHUFFLE));

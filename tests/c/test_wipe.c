@@ -31,7 +31,7 @@ static void test_model_and_optimiser(void) {
     for (int i = 0; i < 16; i++) shift[i] = 0.5f, scale[i] = 2.0f;
     CHECK_OK(hush_model_set_input_norm(m, shift, scale, 16));
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, 0.01f));
     hush_optim *o = NULL;
     CHECK_OK(hush_optim_create(&o, &oc, hush_model_param_count(m), &al));
     CHECK_OK(hush_model_step(m, o, &loss, x, y, 4));
@@ -49,7 +49,7 @@ static void test_model_and_optimiser(void) {
     /* momentum state too, and a create that fails half-way (out of memory) */
     check_wipe cw2 = {0, 0};
     hush_allocator al2 = CHECK_WIPE_ALLOCATOR(cw2);
-    hush_optim_config_default(&oc, HUSH_OPTIM_MOMENTUM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_MOMENTUM, 0.01f));
     CHECK_OK(hush_optim_create(&o, &oc, 10, &al2));
     float p[10] = {1, 2, 3}, g[10] = {4, 5, 6};
     CHECK_OK(hush_optim_step(o, p, g, 10));

@@ -139,8 +139,11 @@ HUSH_NODISCARD int hush_model_load(hush_model **out, const uint8_t *buf, size_t 
 /* ---- optimisers over a flat parameter block ---- */
 enum hush_optim_kind { HUSH_OPTIM_SGD = 0, HUSH_OPTIM_MOMENTUM = 1, HUSH_OPTIM_ADAM = 2 };
 
+#define HUSH_OPTIM_CONFIG_VERSION 1u
+
 typedef struct hush_optim_config {
-    uint32_t kind;
+    uint32_t version;          /* HUSH_OPTIM_CONFIG_VERSION, set by hush_optim_config_init */
+    uint32_t kind;             /* enum hush_optim_kind */
     float lr;
     float momentum;            /* MOMENTUM: default 0.9 */
     float beta1, beta2, eps;   /* ADAM: defaults 0.9, 0.999, 1e-7 (as Keras/TF.js) */
@@ -148,8 +151,10 @@ typedef struct hush_optim_config {
                                   for SGD this is L2 regularisation. Default 0 (off). */
 } hush_optim_config;
 
-/* Fills defaults for `kind` with learning rate lr. */
-void hush_optim_config_default(hush_optim_config *cfg, uint32_t kind, float lr);
+/* Fills every default for `kind` with learning rate lr; HUSH_EARG for an unknown kind or a negative
+ * or non-finite lr. hush_optim_create refuses a config whose version is not
+ * HUSH_OPTIM_CONFIG_VERSION (a zeroed struct). */
+HUSH_NODISCARD int hush_optim_config_init(hush_optim_config *cfg, uint32_t kind, float lr);
 
 typedef struct hush_optim hush_optim;
 HUSH_NODISCARD int hush_optim_create(hush_optim **out, const hush_optim_config *cfg, size_t n_params,

@@ -359,8 +359,8 @@ int hush_mpc_train_eval(hush_model *m, const hush_mpc_config *cfg, hush_rng *rng
         rc = hush_model_set_input_norm(ref, norm, norm + in, in);
     if (rc == HUSH_OK) {
         memcpy(hush_model_params(ref), hush_model_params(m), np * sizeof(float));
-        hush_optim_config_default(&oc, HUSH_OPTIM_SGD, cfg->lr);
-        rc = hush_optim_create(&opt, &oc, np, alloc);
+        rc = hush_optim_config_init(&oc, HUSH_OPTIM_SGD, cfg->lr);
+        if (rc == HUSH_OK) rc = hush_optim_create(&opt, &oc, np, alloc);
     }
     if (rc == HUSH_OK) rc = hush_rng_init_u64(&master, cfg->shuffle_seed);
     if (rc == HUSH_OK) rc = hush_rng_derive(&shuf, &master, "shuffle");

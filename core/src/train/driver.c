@@ -198,9 +198,9 @@ int hush_train_create(hush_train **out, const hush_rng *master, const hush_train
     }
     if (rc == HUSH_OK) {
         hush_optim_config oc;
-        hush_optim_config_default(&oc, cfg->optimizer, (float)cfg->lr);
+        rc = hush_optim_config_init(&oc, cfg->optimizer, (float)cfg->lr);
         oc.weight_decay = (float)cfg->weight_decay;
-        rc = hush_optim_create(&t->opt, &oc, hush_model_param_count(t->model), alloc);
+        if (rc == HUSH_OK) rc = hush_optim_create(&t->opt, &oc, hush_model_param_count(t->model), alloc);
     }
     if (rc == HUSH_OK) {
         if (cfg->dp) {
