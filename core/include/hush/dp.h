@@ -209,9 +209,10 @@ HUSH_NODISCARD int hush_accountant_epsilon(hush_accountant *acc, double *epsilon
  * optimistic discretisation with its coupling correction; RDP has no lower bound (*lower = 0). */
 HUSH_NODISCARD int hush_accountant_epsilon_bounds(hush_accountant *acc, double *lower, double *upper, double delta);
 HUSH_NODISCARD int hush_accountant_delta(hush_accountant *acc, double *delta, double epsilon);
-/* Accumulated RDP curve: the orders and values, valid until free; HUSH_ESTATE for PLD. */
+/* Accumulated RDP curve: the orders and values (n_orders of each), valid until free; HUSH_ESTATE
+ * for PLD. */
 HUSH_NODISCARD int hush_accountant_rdp(const hush_accountant *acc, const double **orders, const double **rdp,
-                                       size_t *n);
+                                       size_t *n_orders);
 
 /* ---- privacy odometer ----
  * A data owner's (or a federated participant's) ledger of every DP event her data took part in,

@@ -62,9 +62,10 @@ typedef struct hush_shape {
     uint32_t c, h, w;
 } hush_shape;
 
-/* Parse "dense:32,relu,dense:2" or "conv:16:5[:same|:valid],relu,maxpool,dense:10".
- * On error, *err_pos (if non-NULL) is the byte offset of the offending token. */
-HUSH_NODISCARD int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *n_layers,
+/* Parse "dense:32,relu,dense:2" or "conv:16:5[:same|:valid],relu,maxpool,dense:10" into layers;
+ * *written is the number of layers. On error, *err_pos (if non-NULL) is the byte offset of the
+ * offending token. */
+HUSH_NODISCARD int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *written,
                                          const char *spec, size_t *err_pos);
 /* Format layers back into the canonical spec string; *written excludes the NUL. */
 HUSH_NODISCARD int hush_model_spec_format(char *out, size_t cap, size_t *written,

@@ -115,8 +115,8 @@ HUSH_NODISCARD int hush_pate_rdp_threshold(double *rdp, const double *orders, si
 HUSH_NODISCARD int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps,
                                            const uint32_t *votes, size_t n_teachers, size_t n_examples,
                                            uint32_t n_classes, const int32_t *labels, double threshold,
-                                           double sigma1, double sigma2, double delta, int conversion,
-                                           const hush_allocator *alloc);
+                                           double sigma1, double sigma2, double delta,
+                                           enum hush_dp_conversion conversion, const hush_allocator *alloc);
 
 /* ---- PATE 2018: smooth sensitivity of the data-dependent RDP (core/src/dp/pate_2018.c) ----
  * Papernot et al. 2018, Section 4.3 and Appendices B-C, with the semantics of

@@ -93,10 +93,10 @@ size_t hush_train_numeric_columns(const hush_dataset *d);
 
 /* A bounds file: one line per numeric column, in column order, "[name] lo hi" (separated by blanks
  * or commas; the name is for the reader and ignored), lo < hi, both finite; '#' starts a comment,
- * blank lines are skipped. Writes count pairs (lo, hi) into lo_hi[2 * cap]; with lo_hi == NULL it
+ * blank lines are skipped. Writes *written pairs (lo, hi) into lo_hi[2 * cap]; with lo_hi == NULL it
  * only counts. HUSH_ERANGE if more than cap lines; HUSH_EFORMAT with line and message in err. */
 #define HUSH_TRAIN_MAX_BOUNDS HUSH_DATA_MAX_COLS
-HUSH_NODISCARD int hush_train_bounds_parse(double *lo_hi, size_t cap, size_t *count, const char *text, size_t len,
+HUSH_NODISCARD int hush_train_bounds_parse(double *lo_hi, size_t cap, size_t *written, const char *text, size_t len,
                                            hush_parse_error *err);
 
 /* The map x -> (x - shift) * scale that sends [lo, hi] of numeric column j to [-1, 1]; one-hot

@@ -86,11 +86,11 @@ static int parse_token(const char *s, size_t i, size_t end, hush_layer_spec *l) 
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
-int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *n_layers, const char *spec,
+int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *written, const char *spec,
                           size_t *err_pos) {
     if (err_pos) *err_pos = 0;
-    if (!n_layers || !spec || (!layers && max_layers)) return HUSH_EARG;
-    *n_layers = 0;
+    if (!written || !spec || (!layers && max_layers)) return HUSH_EARG;
+    *written = 0;
     size_t pos = 0, count = 0;
     for (;;) {
         while (is_space(spec[pos])) pos++;
@@ -111,7 +111,7 @@ int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *n_
         if (spec[pos] != ',') break;
         pos++;
     }
-    *n_layers = count;
+    *written = count;
     return HUSH_OK;
 }
 
