@@ -178,7 +178,7 @@ static void speed(double seconds) {
             OK(hush_dpsgd_config_init(&cfg, pois ? HUSH_DPSGD_POISSON : HUSH_DPSGD_SHUFFLE, (double)c->batch / (double)n,
                                       1.0, v == 0 ? 0.0 : 1.0));
             if (v >= 5) cfg.noise = HUSH_DPSGD_NOISE_SECURE;
-            OK(hush_dpsgd_create(&sc.dp, m, &cfg, NULL, NULL));
+            OK(hush_dpsgd_create(&sc.dp, NULL, m, &cfg, NULL));
             sc.n = pois ? n : c->batch;
             hush_prefetcher pf;
             if (pre) hush_prefetcher_start(&pf, sc.dp);

@@ -59,7 +59,8 @@ static hush_model *make_model(const char *spec, uint32_t okind, float lr, float 
     TRY(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
     double t0 = now_s();
     for (int e = 0; e < epochs; e++)
-        TRY(hush_model_fit_epoch(m, o, &shuf, perm, &loss, hush_dataset_x(train_set), hush_dataset_labels(train_set), n, 32));
+        TRY(hush_model_fit_epoch(m, &shuf, o, perm, &loss, hush_dataset_x(train_set), hush_dataset_labels(train_set), n,
+                                 32));
     if (secs) *secs = (now_s() - t0) / (epochs ? epochs : 1);
     hush_optim_free(o);
     free(st);
@@ -151,7 +152,7 @@ static void bench_train(const char *name, const char *spec, float lr, int epochs
     memset(&st, 0, sizeof st);
     double t0 = now_s();
     /* raw features: the client standardises them with the model's norm before sharing */
-    TRY(hush_mpc_train_run(e, &cfg, NULL, &st, hush_dataset_x(train_set), n * in, hush_dataset_labels(train_set), n,
+    TRY(hush_mpc_train_run(&cfg, NULL, &st, e, hush_dataset_x(train_set), n * in, hush_dataset_labels(train_set), n,
                            NULL));
     double enc_s = (now_s() - t0) / epochs;
     float l1, a1, l2, a2;
@@ -182,7 +183,7 @@ int main(int argc, char **argv) {
     free(text);
     TRY(hush_rng_init_u64(&master, 1));
     TRY(hush_rng_derive(&split, &master, "split"));
-    TRY(hush_dataset_split(&train_set, &test_set, all, 0.2, &split, NULL));
+    TRY(hush_dataset_split(&train_set, &test_set, &split, all, 0.2, NULL));
     hush_model *mlp = make_model("dense:32,relu,dense:16,relu,dense:2", HUSH_OPTIM_ADAM, 0.003f, 1.0f, 10, NULL);
     hush_model *lr = make_model("dense:2", HUSH_OPTIM_SGD, 0.1f, 0, 10, NULL);
     bench_channel();

@@ -96,7 +96,7 @@ static void fit(hush_model *m, hush_rng *master, const char *name, const float *
     uint32_t *perm = malloc(n * sizeof *perm);
     for (uint32_t e = 0; e < epochs; e++) {
         float l;
-        OK(hush_model_fit_epoch(m, o, &sh, perm, &l, x, y, n, batch < n ? batch : n));
+        OK(hush_model_fit_epoch(m, &sh, o, perm, &l, x, y, n, batch < n ? batch : n));
     }
     free(perm);
     hush_rng_clear(&sh);
@@ -183,7 +183,7 @@ static int run_seed(seed_result *res, const hush_dataset *all, size_t T, size_t 
     hush_rng master, split;
     OK(hush_rng_init_u64(&master, seed));
     OK(hush_rng_derive(&split, &master, "split"));
-    OK(hush_dataset_split(&train, &test, all, 0.2, &split, NULL));
+    OK(hush_dataset_split(&train, &test, &split, all, 0.2, NULL));
     size_t D = hush_dataset_dim(train), N = hush_dataset_rows(train), NT = hush_dataset_rows(test);
     const float *x = hush_dataset_x(train), *xt = hush_dataset_x(test);
     const uint32_t *y = hush_dataset_labels(train), *yt = hush_dataset_labels(test);

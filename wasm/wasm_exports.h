@@ -49,9 +49,9 @@ HUSH_NODISCARD int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float
 size_t hush_wasm_heap_in_use(void);
 
 /* DP (wasm/dp_exports.c): the option structs as scalars, 64-bit counts as doubles (exact to 2^53). */
-HUSH_NODISCARD int hush_wasm_dpsgd_create(hush_dpsgd **out, hush_model *m, double l2_norm_clip, double noise_multiplier,
-                                          uint32_t sampling, double sampling_rate, uint32_t batch_size,
-                                          uint32_t microbatches, double delta, uint32_t noise, const hush_rng *rng);
+HUSH_NODISCARD int hush_wasm_dpsgd_create(hush_dpsgd **out, const hush_rng *rng, hush_model *m, double l2_norm_clip,
+                                          double noise_multiplier, uint32_t sampling, double sampling_rate,
+                                          uint32_t batch_size, uint32_t microbatches, double delta, uint32_t noise);
 double hush_wasm_dpsgd_steps(const hush_dpsgd *dp);
 HUSH_NODISCARD int hush_wasm_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta,
                                                      double q, double steps);

@@ -84,7 +84,7 @@ static int mpc_predict(int argc, char **argv) {
     if (test_split) {
         /* The canonical test split of `hush train --seed S`. */
         if ((st = hush_rng_derive(&split_rng, &master, "split")) ||
-            (st = hush_dataset_split(&train, &test, all, tf, &split_rng, NULL))) {
+            (st = hush_dataset_split(&train, &test, &split_rng, all, tf, NULL))) {
             exit_code = fail("split", st);
             goto done;
         }
@@ -183,7 +183,7 @@ static int mpc_train(int argc, char **argv) {
         exit_code = fail("rng", st);
         goto done;
     }
-    if ((st = hush_dataset_split(&train, &test, all, tf, &split_rng, NULL))) {
+    if ((st = hush_dataset_split(&train, &test, &split_rng, all, tf, NULL))) {
         exit_code = fail("split", st);
         goto done;
     }
@@ -211,7 +211,7 @@ static int mpc_train(int argc, char **argv) {
     cfg.batch = (uint32_t)batch, cfg.lr = (float)lr, cfg.shuffle_seed = seed;
     hush_mpc_report rep;
     double t0 = cli_now();
-    st = hush_mpc_train_eval(m, &cfg, noise_rng(&mpc_rng, &master, reproducible), &rep, hush_dataset_x(train), n * in,
+    st = hush_mpc_train_eval(&cfg, noise_rng(&mpc_rng, &master, reproducible), &rep, m, hush_dataset_x(train), n * in,
                              hush_dataset_labels(train), n, hush_dataset_x(test), nt * in, hush_dataset_labels(test),
                              nt, NULL);
     double secs = cli_now() - t0;

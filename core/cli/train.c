@@ -311,7 +311,7 @@ int cmd_train(int argc, char **argv) {
     memset(&p, 0, sizeof p);
     p.o = &o;
     hush_train_result res;
-    st = hush_train_run(o.has_seed ? &master : NULL, o.out ? &model : NULL, &res, &o.cfg, layers, n_layers, all, test,
+    st = hush_train_run(&o.cfg, o.has_seed ? &master : NULL, o.out ? &model : NULL, &res, layers, n_layers, all, test,
                         on_progress, &p, NULL);
     if (st == HUSH_ESHAPE) {
         hush_shape s = hush_dataset_shape(all);

@@ -34,7 +34,7 @@ static void run_make(run *r, int sampling, uint32_t microbatches, uint32_t noise
     c.batch_size = 12;
     c.noise = noise;
     c.num_microbatches = microbatches;
-    CHECK_OK(hush_dpsgd_create(&r->dp, r->m, &c, &seed, NULL));
+    CHECK_OK(hush_dpsgd_create(&r->dp, &seed, r->m, &c, NULL));
     hush_rng_clear(&seed);
 }
 
@@ -95,7 +95,7 @@ static void test_no_noise_and_errors(void) {
     hush_dpsgd *z;
     hush_dpsgd_config c;
     CHECK_OK(hush_dpsgd_config_init(&c, HUSH_DPSGD_POISSON, 0.5, 1.0, 0.0));
-    CHECK_OK(hush_dpsgd_create(&z, r.m, &c, NULL, NULL));
+    CHECK_OK(hush_dpsgd_create(&z, NULL, r.m, &c, NULL));
     d = 7;
     CHECK_OK(hush_dpsgd_prefetch(z, &d));
     CHECK(d == 0); /* sigma 0: there is no noise to draw */

@@ -1148,7 +1148,7 @@ static void test_wiped(void) {
     hush_mpc_config t;
     CHECK_OK(hush_mpc_config_init(&t, HUSH_MPC_TRAIN));
     t.epochs = 1, t.batch = 2, t.lr = 0.1f;
-    CHECK_OK(hush_mpc_train_run(lin, &t, &r, NULL, x, 9, y, 3, &al));
+    CHECK_OK(hush_mpc_train_run(&t, &r, NULL, lin, x, 9, y, 3, &al));
     /* (hush_mpc_train_eval also builds a plaintext reference model, an nn object the nn module
      * frees: it is not checked here) */
     hush_mpc_guard *g = NULL;
@@ -1236,7 +1236,7 @@ static void test_fault_injection(void) {
         check_alloc ca = {0, k, 0, 0};
         hush_allocator al = CHECK_ALLOCATOR(ca);
         hush_rng r = seeded(43);
-        int rc = hush_mpc_train_run(m, &t, &r, NULL, xt, 12, yt, 4, &al);
+        int rc = hush_mpc_train_run(&t, &r, NULL, m, xt, 12, yt, 4, &al);
         if (rc == HUSH_OK) done = 1;
         else CHECK_MSG(rc == HUSH_ENOMEM, "allocation %ld: %s", k, hush_status_name(rc));
         CHECK(ca.live_blocks == 0 && ca.live_bytes == 0);

@@ -469,7 +469,7 @@ static void test_no_allocation_after_create(void) {
     uint32_t y[10], perm[10], pred[10];
     for (int i = 0; i < 360; i++) x[i] = (float)hush_rng_uniform(&rng);
     for (int i = 0; i < 10; i++) y[i] = (uint32_t)(i % 3);
-    CHECK_OK(hush_model_fit_epoch(m, o, &rng, perm, &loss, x, y, 10, 4));
+    CHECK_OK(hush_model_fit_epoch(m, &rng, o, perm, &loss, x, y, 10, 4));
     CHECK_OK(hush_model_step(m, o, &loss, x, y, 4));
     CHECK_OK(hush_model_backward_examples(m, &loss, norms, x, y, 4));
     CHECK_OK(hush_model_grad_weighted(m, norms, 4));
@@ -606,8 +606,8 @@ static void test_input_norm(void) {
     CHECK_OK(hush_rng_init_u64(&r1, 9));
     r2 = r1;
     for (int e = 0; e < 3; e++) {
-        CHECK_OK(hush_model_fit_epoch(a, oa, &r1, perm, &loss_a, raw, y, 8, 3));
-        CHECK_OK(hush_model_fit_epoch(b, ob, &r2, perm, &loss_b, std, y, 8, 3));
+        CHECK_OK(hush_model_fit_epoch(a, &r1, oa, perm, &loss_a, raw, y, 8, 3));
+        CHECK_OK(hush_model_fit_epoch(b, &r2, ob, perm, &loss_b, std, y, 8, 3));
     }
     CHECK(loss_a == loss_b);
     CHECK(memcmp(hush_model_params(a), hush_model_params(b), hush_model_param_count(a) * sizeof(float)) == 0);

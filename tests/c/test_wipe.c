@@ -64,11 +64,11 @@ static void test_datasets(void) {
     CHECK_OK(hush_csv_parse(&d, CSV, sizeof CSV - 1, NULL, &al));
     hush_rng rng;
     CHECK_OK(hush_rng_init_u64(&rng, 5));
-    CHECK_OK(hush_dataset_split(&tr, &te, d, 0.34, &rng, &al));
+    CHECK_OK(hush_dataset_split(&tr, &te, &rng, d, 0.34, &al));
     CHECK_OK(hush_dataset_standardize(tr, te));
     hush_dataset_free(tr);
     hush_dataset_free(te);
-    CHECK_OK(hush_dataset_fold(&tr, &te, d, 3, 1, &rng, &al));
+    CHECK_OK(hush_dataset_fold(&tr, &te, &rng, d, 3, 1, &al));
     hush_dataset_free(tr);
     hush_dataset_free(te);
     hush_dataset_free(d);

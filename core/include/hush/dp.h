@@ -369,8 +369,8 @@ typedef struct hush_dpsgd hush_dpsgd;
 /* The handle borrows the model (which must outlive it) and takes a copy of rng, from which it
  * derives the named streams "sample" and "noise". rng == NULL seeds it from the OS: the only
  * private choice (see above). Everything the steps need is allocated here. */
-HUSH_NODISCARD int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg,
-                                     const hush_rng *rng, const hush_allocator *alloc);
+HUSH_NODISCARD int hush_dpsgd_create(hush_dpsgd **out, const hush_rng *rng, hush_model *model,
+                                     const hush_dpsgd_config *cfg, const hush_allocator *alloc);
 void hush_dpsgd_free(hush_dpsgd *dp);
 /* One DP-SGD step (see above for what x/labels/n mean per sampling mode). *loss (may be NULL) gets
  * the mean loss of the sampled examples (0 if none), *batch (may be NULL) the sampled batch size;

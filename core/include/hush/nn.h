@@ -169,7 +169,7 @@ HUSH_NODISCARD int hush_model_step(hush_model *m, hush_optim *o, float *loss, co
 /* One epoch of minibatch training over n examples in an order shuffled by rng. perm is caller
  * workspace of n uint32 (so the epoch allocates nothing); the last partial batch is trained too.
  * *mean_loss is the example-weighted mean of the batch losses. */
-HUSH_NODISCARD int hush_model_fit_epoch(hush_model *m, hush_optim *o, hush_rng *rng, uint32_t *perm,
+HUSH_NODISCARD int hush_model_fit_epoch(hush_model *m, hush_rng *rng, hush_optim *o, uint32_t *perm,
                                         float *mean_loss, const float *x, const uint32_t *labels, size_t n,
                                         size_t batch);
 

@@ -244,8 +244,8 @@ typedef int (*hush_train_callback)(void *ud, hush_train *t, const hush_train_sta
 /* The whole workflow in one call: one training, or cfg.folds >= 2 trainings (folds 0..K-1; test
  * must be NULL) whose DP costs compose. *model (may be NULL) gets the trained model (NULL with
  * folds). cb may be NULL. */
-HUSH_NODISCARD int hush_train_run(const hush_rng *master, hush_model **model, hush_train_result *res,
-                                  const hush_train_config *cfg, const hush_layer_spec *layers, size_t n_layers,
+HUSH_NODISCARD int hush_train_run(const hush_train_config *cfg, const hush_rng *master, hush_model **model,
+                                  hush_train_result *res, const hush_layer_spec *layers, size_t n_layers,
                                   const hush_dataset *data, const hush_dataset *test, hush_train_callback cb,
                                   void *ud, const hush_allocator *alloc);
 

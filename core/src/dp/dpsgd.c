@@ -181,7 +181,7 @@ uint64_t hush_dpsgd_steps_per_epoch(const hush_dpsgd_config *cfg, size_t n) {
     return cfg->batch_size ? (uint64_t)(n / cfg->batch_size) : 0;
 }
 
-int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg, const hush_rng *rng,
+int hush_dpsgd_create(hush_dpsgd **out, const hush_rng *rng, hush_model *model, const hush_dpsgd_config *cfg,
                       const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
