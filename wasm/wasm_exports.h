@@ -1,5 +1,9 @@
 /* Wasm-only entry points (hush_wasm_*) that JS calls beside the public API.
  *
+ * Start here: web/ calls these as M._hush_wasm_... (wasm/exports.txt lists every function JS
+ * reaches); hush_wasm_constants is the table of every number C owns, the others wrap a few public
+ * calls each (exports.c, dp_exports.c).
+ *
  * They exist only where the public API is awkward across the (ptr, len) boundary: structs passed
  * by value (hush_shape), 64-bit seeds (split into two u32 so the glue needs no BigInt), the
  * canonical seed derivation, and option structs whose layout JS should not know. Each is a few

@@ -1,9 +1,9 @@
-/* Start here: hush_csv_parse / hush_arff_parse / hush_idx_parse turn untrusted bytes into a
+/* Data sets and their parsers: ARFF, CSV, IDX.
+ *
+ * Start here: hush_csv_parse / hush_arff_parse / hush_idx_parse turn untrusted bytes into a
  * hush_dataset (on error a hush_parse_error says where); hush_dataset_split (or _fold) makes
  * train/test parts, hush_dataset_standardize prepares them, and hush_dataset_x/_labels/_rows
  * feed hush_model_fit_epoch. hush_dataset_free wipes and frees.
- *
- * Data sets and their parsers: ARFF, CSV, IDX.
  *
  * Every parser takes untrusted bytes, trusts no length or count inside them, and on failure
  * returns a status plus a hush_parse_error telling where (1-based line for text formats, byte

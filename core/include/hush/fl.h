@@ -1,11 +1,11 @@
 /* What secure aggregation sums: clipped, quantised model updates, weighted FedAvg and
- * distributed differential privacy.
+ * distributed differential privacy (core/src/fl/: clip.c, quant.c, fedavg.c, ddp.c).
+ *
  * Start here: hush_fl_quant_init picks the scale for (k bits, clients, bound); each client clips
  * (hush_fl_clip_l2) and quantises (hush_fl_quantize, or hush_fl_fedavg_encode for a weighted
  * average, or hush_fl_ddp_encode to add its share of DP noise) into the input of its
  * hush_secagg_client; the server dequantises the secure sum (hush_fl_dequantize,
- * hush_fl_fedavg_decode) and accounts the noise (hush_fl_ddp_epsilon). Files: core/src/fl/
- * clip.c, quant.c, fedavg.c, ddp.c.
+ * hush_fl_fedavg_decode) and accounts the noise (hush_fl_ddp_epsilon).
  *
  * Clipping is explicit: hush_fl_clip_l2 scales a vector into an L2 ball, hush_fl_clip_range clamps
  * coordinates; quantisation then refuses (HUSH_ERANGE) any value outside the declared bound

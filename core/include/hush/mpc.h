@@ -1,6 +1,6 @@
 /* hush mpc: secret sharing and encrypted machine learning.
  *
- * START HERE. hush_mpc_predict_run makes encrypted decisions in one call (parties, dealer and
+ * Start here: hush_mpc_predict_run makes encrypted decisions in one call (parties, dealer and
  * applicant in-process, every link an authenticated channel); hush_mpc_train_run trains on shares.
  * For roles in separate processes: hush_mpc_config_init, hush_mpc_party_create per role, attach
  * an open hush_channel (hush/channel.h) per peer, then move records: hush_mpc_party_next_message

@@ -1,9 +1,9 @@
-/* Start here: hush_model_spec_parse("dense:32,relu,dense:2") -> hush_model_create ->
+/* hush_model: small neural networks trained where the data lives.
+ *
+ * Start here: hush_model_spec_parse("dense:32,relu,dense:2") -> hush_model_create ->
  * hush_model_init_params, a hush_optim_create, then hush_model_fit_epoch per epoch (or
  * hush_model_step per batch) and hush_model_evaluate; hush_model_save/_load for files.
  * examples/quickstart.c does exactly that in 15 lines.
- *
- * hush_model: small neural networks trained where the data lives.
  *
  * A model is a sequence of layers over an input of shape (C, H, W) (a plain feature vector is
  * (features, 1, 1)); the last layer's outputs are logits scored with softmax cross-entropy

@@ -1,9 +1,9 @@
-/* Start here: hush_rng_init_u64(&rng, seed) for reproducible runs or hush_rng_init_random(&rng)
+/* hush_rng: the only source of randomness in Hush.
+ *
+ * Start here: hush_rng_init_u64(&rng, seed) for reproducible runs or hush_rng_init_random(&rng)
  * for secrets, hush_rng_derive(&child, &rng, "name") for an independent named stream, then the
  * draws (hush_rng_below, _uniform, _normal, _shuffle_u32, ...), and hush_rng_clear when done.
  * A hush_rng is a plain struct: no allocation.
- *
- * hush_rng: the only source of randomness in Hush.
  *
  * A ChaCha20 (IETF, RFC 8439) keystream under a 32-byte key, read sequentially. Seeded either
  * explicitly (tests, reproducible training) or from the OS CSPRNG via libsodium's

@@ -1,5 +1,6 @@
 /* Secure aggregation: n clients each hold a vector in Z_2^k; a server learns the sum of the
  * survivors' vectors and nothing else, even when clients drop out in the middle of the round.
+ *
  * Start here: hush_secagg_config_init + hush_secagg_session_random give a configuration; each
  * client runs a hush_secagg_client (set_input, then next_message / receive until DONE), the server
  * a hush_secagg_server (receive, end_round at each deadline, next_message), over any transport.

@@ -1,5 +1,10 @@
 /* hush_train: the training workflow, one driver for every caller.
  *
+ * Start here: hush_train_data_parse reads the data, hush_train_config_init(&cfg, HUSH_OPTIM_ADAM,
+ * 0.01) sets every default (cfg.dp = 1 for DP-SGD), and hush_train_run(&cfg, master, &model, &res,
+ * layers, n_layers, data, NULL, NULL, NULL, NULL) does the rest. To drive it an epoch at a time (a
+ * progress bar, a worker): hush_train_create, hush_train_epoch, hush_train_evaluate, hush_train_free.
+ *
  * The CLI (`hush train`), the JS API (hush.train, the package's worker, the demo), the examples,
  * the tests and the benches all train through this module, so the pipeline exists once:
  *
