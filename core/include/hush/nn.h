@@ -55,7 +55,8 @@ enum hush_layer_kind {
 enum hush_padding { HUSH_PAD_VALID = 0, HUSH_PAD_SAME = 1 };
 
 typedef struct hush_layer_spec {
-    uint32_t kind, a, b, c;
+    uint32_t kind;    /* enum hush_layer_kind */
+    uint32_t a, b, c; /* as the kind says */
 } hush_layer_spec;
 
 typedef struct hush_shape {
