@@ -11,7 +11,9 @@
 #      *_len or *_count after an output buffer (a non-const pointer to plain data),
 #   6. a size accessor named _bound or _message_bound (the name is _max_message),
 #   7. a header that does not open with a `Start here:` paragraph (within its first six lines,
-#      at most five lines long).
+#      at most five lines long),
+#   8. a state accessor (_state, _round, _count, _rows, _steps, _max_message or _save_size of a
+#      const handle) that returns a status (HUSH_NODISCARD) instead of its value.
 # Usage: wasm/check-api.sh CC [ROOT]
 #   CC only runs the preprocessor, to drop comments and expand macros before reading
 #   declarations. ROOT (default .) is the tree to check, so a copy can be checked too.
@@ -101,6 +103,10 @@ for h in "$root"/core/include/hush/*.h "$root/wasm/wasm_exports.h"; do
             # 2., 6.
             if (name ~ /_config_default$/) complain("_config_default (use _config_init returning a status)", decl)
             if (name ~ /_bound$/) complain("a size accessor is _max_message, not _bound", decl)
+            # 8. state accessors return the value, never a status
+            if (name ~ /_(state|round|count|rows|steps|max_message|save_size)$/ && params ~ /^ ?const hush_/ &&
+                head ~ /warn_unused_result/)
+                complain("a state accessor returns its value, not a status", decl)
             # 5. produced lengths
             n = split(params, p, ",")
             out_seen = 0
