@@ -20,7 +20,9 @@ export NODE_PATH := /usr/share/nodejs
 CC      ?= cc
 CLANG   ?= clang
 # -ffp-contract=off: no fused multiply-add anywhere, so every build rounds identically.
-CSTD    := -std=c11 -Wall -Wextra -Werror -ffp-contract=off -fno-math-errno
+# -Wconversion -Wsign-conversion: every narrowing, sign change or int-to-float rounding is written
+# as a cast, so the ones that matter on wasm32 (32-bit size_t) cannot hide among intended ones.
+CSTD    := -std=c11 -Wall -Wextra -Wconversion -Wsign-conversion -Werror -ffp-contract=off -fno-math-errno
 CINC    := -Icore/include -Icore/src
 CFLAGS_NATIVE = $(CSTD) $(CINC) -O2 -fPIC $(CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -101,7 +101,7 @@ static double time_loop(int (*fn)(void *), void *ctx, double seconds) {
             fn(ctx);
             it++;
         } while ((t = now_s() - t0) < seconds / 3);
-        if (t / it < best) best = t / it;
+        if (t / (double)it < best) best = t / (double)it;
     }
     return best;
 }

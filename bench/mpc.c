@@ -89,7 +89,8 @@ static void bench_predict(const char *name, hush_model *m, uint32_t batch) {
     for (size_t i = 0; i < n; i++) agree += dec[i] == pdec[i];
     int reps = 200;
     t0 = now_s();
-    for (int i = 0; i < reps; i++) TRY(hush_model_forward(m, pl, k, x + (size_t)(i % n) * hush_dataset_dim(test_set), 1));
+    for (int i = 0; i < reps; i++)
+        TRY(hush_model_forward(m, pl, k, x + (size_t)i % n * hush_dataset_dim(test_set), 1));
     double plain = (now_s() - t0) / reps;
     printf("{\"bench\":\"mpc-predict\",\"model\":\"%s\",\"applicants_per_session\":%u,\"ms_per_prediction\":%.4f,"
            "\"plaintext_ms_per_prediction\":%.5f,\"bytes_per_prediction\":%.0f,\"dealer_bytes_per_prediction\":%.0f,"

@@ -49,7 +49,7 @@ static hush_dpsgd_config cfg_of(double C, double sigma, uint32_t sampling, doubl
     return c;
 }
 
-static void check_identical(const char *spec, hush_shape in, uint32_t okind, int sampling) {
+static void check_identical(const char *spec, hush_shape in, uint32_t okind, uint32_t sampling) {
     fixture a, b;
     size_t B = 16, isz = (size_t)in.c * in.h * in.w;
     fx_make(&a, spec, in, 16, okind, 0.05f);
@@ -316,7 +316,7 @@ static void test_poisson(void) {
         float l;
         CHECK_OK(hush_dpsgd_step(dp, f.o, &l, &b, x, y, n));
         s1 += (double)b;
-        s2 += (double)b * b;
+        s2 += (double)b * (double)b;
         big += b > 16;
     }
     double mean = s1 / STEPS, var = (s2 - s1 * s1 / STEPS) / (STEPS - 1);

@@ -51,7 +51,7 @@ static dataset bars(hush_rng *r, size_t n) {
         uint32_t c = (uint32_t)check_below(r, 2), at = (uint32_t)check_below(r, 6);
         float *img = d.x + i * 36;
         for (int k = 0; k < 36; k++) img[k] = 0.3f * (float)hush_rng_uniform(r);
-        for (int k = 0; k < 6; k++) img[c ? at * 6 + k : k * 6 + at] += 1.0f;
+        for (uint32_t k = 0; k < 6; k++) img[c ? at * 6 + k : k * 6 + at] += 1.0f;
         d.y[i] = c;
     }
     return d;

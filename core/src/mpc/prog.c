@@ -391,7 +391,7 @@ static int build_train(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mpc_
                     uint32_t dh = trunc_(pg, matmul(pg, dz, transpose(pg, pg->param_reg[2 * l])), f);
                     ndz = relu_after[l - 1] ? elementwise(pg, OP_MULE, dh, bits[l - 1]) : dh;
                 }
-                for (int q = 0; q < 2; q++) {
+                for (uint32_t q = 0; q < 2; q++) {
                     uint32_t g2 = q ? gbias : gw, pr = pg->param_reg[2 * l + q];
                     uint32_t u = reg_new(pg, pg->regs[g2].rows, pg->regs[g2].cols);
                     axpb(pg, u, g2, lrq, 0);

@@ -17,8 +17,7 @@
 #define HUSH__SA_PLAIN_BYTES (8 + 2 * HUSH_SECAGG_SHARE_BYTES)
 #define HUSH__SA_CT_BYTES (HUSH__SA_PLAIN_BYTES + 16)
 #define HUSH__SA_SIG_BYTES 64
-#define HUSH__SA_KIND_B 1
-#define HUSH__SA_KIND_SK 2
+enum hush__sa_share_kind { HUSH__SA_KIND_B = 1, HUSH__SA_KIND_SK = 2 }; /* a share of b_u or of s_sk_u */
 
 /* ---- field (branch-free on secret values) ---- */
 uint64_t hush__sa_fadd(uint64_t a, uint64_t b);
