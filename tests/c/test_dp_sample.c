@@ -80,7 +80,8 @@ static double dg_pmf(long k, const double *par) { return exp(-(double)(k * k) / 
 /* Exact variance sum k^2 p(k): slightly below sigma^2 (CKS 2020, Proposition 19). */
 static double dg_var(double s2) {
     double z = dg_norm(s2), v = 0;
-    for (long k = 1; (double)k < 40 * sqrt(s2) + 40; k++) v += 2.0 * (double)(k * k) * exp(-(double)(k * k) / (2.0 * s2));
+    for (long k = 1; (double)k < 40 * sqrt(s2) + 40; k++)
+        v += 2.0 * (double)(k * k) * exp(-(double)(k * k) / (2.0 * s2));
     return v / z;
 }
 
@@ -151,8 +152,8 @@ static void test_discrete_gaussian(void) {
         double v = dg_var(s2);
         CHECK(v <= s2 * (1 + 1e-12)); /* below sigma^2, by about e^{-2 pi^2 sigma^2} (invisible for large sigma) */
         CHECK_MSG(fabs(mean) < Z6 * sqrt(v / (double)n), "dg s2=%g mean %g", s2, mean);
-        CHECK_MSG(fabs(var - v) < Z6 * sqrt((m4 - v * v) / (double)n), "dg s2=%g var %.5f want %.5f (sigma^2 %g)", s2, var,
-                  v, s2);
+        CHECK_MSG(fabs(var - v) < Z6 * sqrt((m4 - v * v) / (double)n), "dg s2=%g var %.5f want %.5f (sigma^2 %g)", s2,
+                  var, v, s2);
         printf("  discrete Gaussian sigma^2 = %-8g exact variance %.6f, empirical %.6f (n = %ld)\n", s2, v, var, n);
     }
     /* For sigma^2 = 1/4 the gap to sigma^2 is large (0.2150 vs 0.25), so the variance check above
