@@ -72,7 +72,7 @@ export function defineData(rt) {
         const test = s.alloc(4);
         try {
           rt.seedStream(rng, seed, C.HUSH_TRAIN_STREAM_SPLIT, s);
-          rt.check(M._hush_dataset_split(train, test, d, testFraction, rng, 0), 'split');
+          rt.check(M._hush_dataset_split(train, test, rng, d, testFraction, 0), 'split');
         } finally {
           M._hush_rng_clear(rng);
         }
