@@ -572,7 +572,7 @@ static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
         return;
     }
     uint32_t stage, sender, recipient;
-    int rc = hush_secagg_message_route(m->payload, m->payload_len, &stage, &sender, &recipient);
+    int rc = hush_secagg_message_route(&stage, &sender, &recipient, m->payload, m->payload_len);
     if (rc != HUSH_OK || sender != (uint32_t)c->member || recipient != HUSH_SECAGG_SERVER_ID) {
         /* Sending as someone else would let one participant spoil another's contribution. */
         refuse(h, c, HUSH_NET_E_ROUND, "secure-aggregation message with a wrong sender", now);

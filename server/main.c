@@ -232,7 +232,7 @@ static int fed_terms(cli_args *a, hush_federated_task *ft, uint32_t clients, uin
     uint64_t epochs, batch, bits, max_rows;
     ft->optimizer = o;
     ft->server_optimizer = so;
-    if ((rc = cli_u64(a, "local-epochs", 1, 1, 1000, &epochs)) || (rc = cli_u64(a, "local-batch", 32, 1, HUSH_MAX_BATCH, &batch)) ||
+    if ((rc = cli_u64(a, "local-epochs", 1, 1, 1000, &epochs)) || (rc = cli_u64(a, "local-batch", 32, 1, HUSH_MODEL_MAX_BATCH, &batch)) ||
         (rc = cli_f64(a, "server-lr", so == HUSH_FEDERATED_FEDADAM ? 0.01 : 1.0, 1e-9, 1e6, &ft->server_lr)) ||
         (rc = cli_f64(a, "clip", ft->clip, 1e-9, 1e6, &ft->clip)) ||
         (rc = cli_f64(a, "noise-multiplier", ft->noise_multiplier, 0, 1e4, &ft->noise_multiplier)) ||

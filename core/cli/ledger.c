@@ -84,7 +84,7 @@ int cli_ledger_charge(cli_ledger *l, const hush_odometer_event *ev) {
 }
 
 int cli_ledger_commit(cli_ledger *l) {
-    size_t n = hush_odometer_saved_bytes(l->od), w = 0;
+    size_t n = hush_odometer_save_size(l->od), w = 0;
     uint8_t *buf = malloc(n);
     size_t plen = strlen(l->path);
     char *tmp = malloc(plen + 8);

@@ -72,7 +72,7 @@ static int parse_train(train_opts *o, int argc, char **argv) {
     const char *sampling = cli_str(&a, "sampling", NULL);
     double lr, wd, tf, clip, noise, target, delta, scaling_noise;
     if ((rc = cli_u64(&a, "epochs", 10, 1, 1000000, &o->epochs)) ||
-        (rc = cli_u64(&a, "batch", 32, 1, HUSH_MAX_BATCH, &o->batch)) ||
+        (rc = cli_u64(&a, "batch", 32, 1, HUSH_MODEL_MAX_BATCH, &o->batch)) ||
         (rc = cli_u64(&a, "seed", 0, 0, UINT64_MAX, &o->seed)) || (rc = cli_u64(&a, "cv", 0, 0, 64, &o->cv)) ||
         (rc = cli_f64(&a, "lr", 0.01, 0.0, 1e6, &lr)) || (rc = cli_f64(&a, "weight-decay", 0.0, 0.0, 1e6, &wd)) ||
         (rc = cli_f64(&a, "test-fraction", 0.2, 0.0, 0.99, &tf)) ||
@@ -86,7 +86,7 @@ static int parse_train(train_opts *o, int argc, char **argv) {
         (rc = cli_f64(&a, "noise-multiplier", 1.0, 0.0, 1e6, &noise)) ||
         (rc = cli_f64(&a, "target-epsilon", 0.0, 1e-6, 1e6, &target)) ||
         (rc = cli_f64(&a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
-        (rc = cli_u64(&a, "microbatches", 0, 0, HUSH_MAX_BATCH, &o->microbatches)) || (rc = cli_done(&a)))
+        (rc = cli_u64(&a, "microbatches", 0, 0, HUSH_MODEL_MAX_BATCH, &o->microbatches)) || (rc = cli_done(&a)))
         return rc;
     if (!o->data || !o->spec) return usage("train needs --data FILE and --model SPEC");
     if (has_dp_opt && !dp)
@@ -275,9 +275,9 @@ int cmd_train(int argc, char **argv) {
     train_opts o;
     int rc = parse_train(&o, argc, argv);
     if (rc) return rc;
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t n_layers = 0, err_pos = 0;
-    int st = hush_model_spec_parse(layers, HUSH_MAX_LAYERS, &n_layers, o.spec, &err_pos);
+    int st = hush_model_spec_parse(layers, HUSH_MODEL_MAX_LAYERS, &n_layers, o.spec, &err_pos);
     if (st != HUSH_OK) {
         cli_error("--model '%s': %s at offset %zu", o.spec, hush_strerror(st), err_pos);
         return CLI_EXIT_USAGE;
@@ -311,7 +311,7 @@ int cmd_train(int argc, char **argv) {
     memset(&p, 0, sizeof p);
     p.o = &o;
     hush_train_result res;
-    st = hush_train_run(o.has_seed ? &master : NULL, o.out ? &model : NULL, &res, &o.cfg, layers, n_layers, all, test,
+    st = hush_train_run(&o.cfg, o.has_seed ? &master : NULL, o.out ? &model : NULL, &res, layers, n_layers, all, test,
                         on_progress, &p, NULL);
     if (st == HUSH_ESHAPE) {
         hush_shape s = hush_dataset_shape(all);

@@ -81,21 +81,21 @@ static void fed_round(sim_part *p, const hush_net_event *ev) {
     CHECK(ev->task_kind == HUSH_NET_TASK_FEDAVG && ev->dim == f->dim);
     if (!f->train) CHECK_OK(hush_net_client_fl_split(p->c, &f->train, &f->val, f->data, NULL));
     int declined = 0;
-    CHECK_OK(hush_net_client_fl_charge(p->c, f->od, hush_dataset_rows(f->train), &declined));
+    CHECK_OK(hush_net_client_fl_charge(p->c, f->od, &declined, hush_dataset_rows(f->train)));
     if (declined) {
         f->declined++;
         return;
     }
     f->charged_rounds++;
     if (f->recharge) {
-        size_t cap = hush_odometer_saved_bytes(f->od), w = 0;
+        size_t cap = hush_odometer_save_size(f->od), w = 0;
         uint8_t *b = malloc(cap);
         CHECK_OK(hush_odometer_save(f->od, b, cap, &w));
         hush_odometer *od = NULL;
         CHECK_OK(hush_odometer_load(&od, b, w, NULL));
         free(b);
         size_t n = hush_odometer_count(od);
-        CHECK_OK(hush_net_client_fl_charge(p->c, od, hush_dataset_rows(f->train), &declined));
+        CHECK_OK(hush_net_client_fl_charge(p->c, od, &declined, hush_dataset_rows(f->train)));
         CHECK(!declined && hush_odometer_count(od) == n);
         f->recharged++;
         hush_odometer_free(f->od);

@@ -191,7 +191,7 @@ HUSH_NODISCARD int hush_net_client_fl_split(const hush_net_client *c, hush_datas
  *     (HUSH_NET_DECLINE_BUDGET) and *declined = 1. od NULL: no budget is kept.
  *  2. hush_net_client_fl_contribute trains on the participant's rows from the round's global
  *     model and sets the secure-aggregation input (hush_federated_contribute). */
-HUSH_NODISCARD int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, size_t train_rows, int *declined);
+HUSH_NODISCARD int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, int *declined, size_t train_rows);
 HUSH_NODISCARD int hush_net_client_fl_contribute(hush_net_client *c, hush_rng *rng, hush_federated_report *report,
                                                  const hush_dataset *train, const hush_dataset *validation,
                                                  const hush_allocator *alloc);

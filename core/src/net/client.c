@@ -497,7 +497,7 @@ int hush_net_client_decline(hush_net_client *c, uint32_t reason) {
     return rc;
 }
 
-int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, size_t train_rows, int *declined) {
+int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, int *declined, size_t train_rows) {
     if (!c || !declined) return HUSH_EARG;
     *declined = 0;
     if (!c->sa || !c->model_len || c->model_round != c->round) return HUSH_ESTATE;
@@ -533,7 +533,7 @@ int hush_net_client_fl_split(const hush_net_client *c, hush_dataset **train, hus
     if (validation) *validation = NULL;
     if (!c || !train || !validation || !d) return HUSH_EARG;
     if (!c->model_len) return HUSH_ESTATE;
-    uint8_t key[HUSH_RNG_SEEDBYTES];
+    uint8_t key[HUSH_RNG_SEED_BYTES];
     crypto_generichash_state st;
     crypto_generichash_init(&st, c->sk, 32, sizeof key); /* the seed half of the Ed25519 key */
     crypto_generichash_update(&st, (const uint8_t *)"hush.fl.split", 14);
@@ -543,7 +543,7 @@ int hush_net_client_fl_split(const hush_net_client *c, hush_dataset **train, hus
     int rc = hush_rng_init(&rng, key);
     sodium_memzero(key, sizeof key);
     sodium_memzero(&st, sizeof st);
-    if (rc == HUSH_OK) rc = hush_dataset_split(train, validation, d, c->fl.validation_fraction, &rng, alloc);
+    if (rc == HUSH_OK) rc = hush_dataset_split(train, validation, &rng, d, c->fl.validation_fraction, alloc);
     hush_rng_clear(&rng);
     return rc;
 }
