@@ -7,43 +7,14 @@
 // 1 for a failure, with one "hush-agg: ..." line on stderr.
 import { readFile } from 'node:fs/promises';
 import { load } from '../web/index.js';
+import { cli } from './args.mjs';
 
-const FLAGS = new Set(['json']);
-
-function fail(msg, code = 1) {
-  process.stderr.write(`hush-agg: ${msg}\n`);
-  process.exit(code);
-}
-
-function parse(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--') || a.length < 3) fail(`unexpected argument '${a}'`, 2);
-    let [k, v] = a.slice(2).split(/=(.*)/s, 2);
-    if (!FLAGS.has(k) && v === undefined) {
-      if (i + 1 >= argv.length) fail(`option --${k} needs a value`, 2);
-      v = argv[++i];
-    }
-    if (k in o) fail(`option --${k} given twice`, 2);
-    o[k] = FLAGS.has(k) ? true : v;
-  }
-  return o;
-}
-
-function uint(o, k, def) {
-  if (o[k] === undefined) return def;
-  const n = Number(o[k]);
-  if (!Number.isInteger(n) || n < 0) fail(`--${k} must be a non-negative integer, got '${o[k]}'`, 2);
-  return n;
-}
+const { fail, parse, uint } = cli('hush-agg', ['json']);
 
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd !== 'join') fail('usage: hush-agg join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK --input FILE.csv [--rounds R] [--json]', 2);
-  const o = parse(rest);
-  const known = new Set(['url', 'name', 'identity', 'token', 'task', 'input', 'rounds', 'timeout', 'json', 'pins']);
-  for (const k of Object.keys(o)) if (!known.has(k)) fail(`unknown option --${k}`, 2);
+  const o = parse(rest, ['url', 'name', 'identity', 'token', 'task', 'input', 'rounds', 'timeout', 'json', 'pins']);
   for (const k of ['url', 'name', 'identity', 'task', 'input']) if (!o[k]) fail(`join needs --${k}`, 2);
   const rounds = uint(o, 'rounds', 1);
   const timeout = Number(o.timeout ?? 0);

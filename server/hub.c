@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "federated.h"
 #include "hush/secagg.h"
 #include "io/netwire.h"
 
@@ -25,6 +26,7 @@ typedef struct conn {
     task_rt *task;  /* joined task, NULL if none */
     int64_t member; /* id in the task's running round, -1 if none */
     int waiting;    /* in the task's waiting list */
+    uint32_t model_round; /* federated: the round whose global model this connection holds */
 } conn;
 
 struct task_rt {
@@ -41,10 +43,12 @@ struct task_rt {
     uint8_t session[HUSH_NET_SESSION_BYTES];
     uint64_t *member; /* n: conn id per participant id, 0 once gone */
     char (*names)[HUSH_NET_NAME_MAX + 1];
-    uint8_t *active, *sent;
+    uint8_t *active, *sent, *declined;
     uint8_t *buf;
     size_t buf_cap;
 };
+
+static int is_fed(const task_rt *t) { return !strcmp(t->def.kind, "fedavg"); }
 
 struct srv_hub {
     srv_store *store;
@@ -190,10 +194,11 @@ static void round_free(task_rt *t) {
     free(t->names);
     free(t->active);
     free(t->sent);
+    free(t->declined);
     free(t->buf);
     t->member = NULL;
     t->names = NULL;
-    t->active = t->sent = t->buf = NULL;
+    t->active = t->sent = t->declined = t->buf = NULL;
     t->running = 0;
 }
 
@@ -235,19 +240,29 @@ static void finish_round(srv_hub *h, task_rt *t, uint32_t status, const uint32_t
     srv_task def;
     if (srv_store_task_get(h->store, t->def.name, &def) == HUSH_OK) t->def = def;
     uint32_t flags = !strcmp(t->def.state, "done") ? 1u : 0u;
-    uint32_t dim = status == HUSH_NET_ROUND_COMMITTED ? t->def.dim : 0;
+    /* a federated participant gets the new model with the next round, not the raw sum */
+    uint32_t dim = status == HUSH_NET_ROUND_COMMITTED && !is_fed(t) ? t->def.dim : 0;
     size_t cap = HUSH__NW_HEADER_BYTES + 1 + HUSH_NET_NAME_MAX + 13 + (size_t)dim * 4;
-    uint8_t *f = malloc(cap);
-    size_t len = 0;
+    uint8_t *f = malloc(cap), *mframe = NULL;
+    size_t len = 0, mlen = 0;
     if (f && hush__nw_result(f, cap, &len, t->def.name, round, status, flags, sum, dim) != HUSH_OK) len = 0;
+    /* ... and the model it made, which the next round starts from (or the final one) */
+    if (is_fed(t) && status == HUSH_NET_ROUND_COMMITTED &&
+        srv_fed_model_frame(h->store, &t->def, t->def.round, NULL, NULL, &mframe, &mlen) != HUSH_OK)
+        mframe = NULL;
     for (uint32_t i = 0; i < t->n; i++) {
         conn *c = t->member[i] ? find(h, t->member[i]) : NULL;
         if (!c) continue;
         c->member = -1;
+        if (mframe) {
+            send_frame(h, c, mframe, mlen);
+            c->model_round = t->def.round;
+        }
         if (len) send_frame(h, c, f, len);
         if (!flags && c->state == CONN_READY && waiting_add(t, c->id, now) == HUSH_OK) c->waiting = 1;
     }
     free(f);
+    free(mframe);
     round_free(t);
 }
 
@@ -269,7 +284,38 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
                 count++;
             }
         surv[len] = 0;
-        rc = srv_store_round_commit(h->store, t->def.name, t->def.round, t->session, surv, sum, dim, now);
+        srv_round_extra x;
+        memset(&x, 0, sizeof x);
+        srv_fed_result fr;
+        memset(&fr, 0, sizeof fr);
+        char *decl = NULL;
+        if (is_fed(t)) {
+            uint32_t nd = 0;
+            size_t dl = 0;
+            if ((decl = malloc((size_t)n * (HUSH_NET_NAME_MAX + 1) + 1))) {
+                for (uint32_t i = 0; i < n; i++)
+                    if (t->declined[i]) {
+                        size_t l = strlen(t->names[i]);
+                        if (dl) decl[dl++] = '\n';
+                        memcpy(decl + dl, t->names[i], l);
+                        dl += l;
+                        nd++;
+                    }
+                decl[dl] = 0;
+            }
+            rc = decl ? srv_fed_apply(h->store, &t->def, sum, count, nd, &fr) : HUSH_ENOMEM;
+            x.model = fr.model;
+            x.model_len = fr.model_len;
+            x.state = fr.state;
+            x.state_len = fr.state_len;
+            x.metrics = fr.metrics;
+            x.declined = decl;
+        }
+        /* the sum and, for a federated task, the next model: one transaction */
+        if (rc == HUSH_OK)
+            rc = srv_store_round_commit(h->store, t->def.name, t->def.round, t->session, surv, sum, dim, &x, now);
+        srv_fed_result_free(&fr);
+        free(decl);
         char d[128];
         snprintf(d, sizeof d, "task %s round %u committed: %u of %u inputs summed", t->def.name, t->def.round,
                  count, n);
@@ -345,7 +391,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     hush_secagg_config cfg;
     int rc = hush_secagg_config_init(&cfg, n, t->def.threshold, t->def.max_corrupt, t->def.dim);
     if (rc) return rc;
-    cfg.bits = t->def.bits;
+    cfg.bits = t->def.bits; /* a federated task's ring is its terms' (task create sets both) */
     cfg.neighbours = t->def.neighbours;
     cfg.authenticated = 1; /* the enrolled identities are the round's PKI */
     if ((rc = hush_secagg_session_random(cfg.session)) != HUSH_OK) return rc;
@@ -354,10 +400,20 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     t->names = calloc(n, sizeof *t->names);
     t->active = calloc(n, 1);
     t->sent = calloc(n, 1);
+    t->declined = calloc(n, 1);
+    uint8_t *mframe = NULL;
+    size_t mlen = 0;
+    /* a federated round's secure aggregation runs under the session bound to the model sent */
+    hush_secagg_config sa_cfg = cfg;
+    if (is_fed(t) && (rc = srv_fed_model_frame(h->store, &t->def, t->def.round, cfg.session, sa_cfg.session, &mframe,
+                                               &mlen)) != HUSH_OK) {
+        round_free(t);
+        return rc;
+    }
     size_t pki_cap = (size_t)n * (1 + HUSH_NET_NAME_MAX + 32), pki_len = 0;
     uint8_t *pki = malloc(pki_cap), *pks = malloc((size_t)n * 32);
     char *plist = malloc((size_t)n * (HUSH_NET_NAME_MAX + 1) + 1);
-    if (!t->member || !t->names || !t->active || !t->sent || !pki || !pks || !plist) rc = HUSH_ENOMEM;
+    if (!t->member || !t->names || !t->active || !t->sent || !t->declined || !pki || !pks || !plist) rc = HUSH_ENOMEM;
     size_t plen = 0;
     for (uint32_t i = 0; rc == HUSH_OK && i < n; i++) {
         conn *c = find(h, t->waiting[i]);
@@ -372,7 +428,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         plen += l;
     }
     if (plist) plist[plen] = 0;
-    if (rc == HUSH_OK) rc = hush_secagg_server_create(&t->sa, &cfg, NULL);
+    if (rc == HUSH_OK) rc = hush_secagg_server_create(&t->sa, &sa_cfg, NULL);
     /* With the PKI the server checks the round-0 keys' and round-3 signatures itself, so one
      * participant with bad keys cannot stall everyone else. */
     if (rc == HUSH_OK) rc = hush_secagg_server_set_identities(t->sa, pks, (size_t)n * 32);
@@ -389,6 +445,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     if (rc != HUSH_OK) {
         free(pki);
         free(plist);
+        free(mframe);
         round_free(t);
         return rc;
     }
@@ -404,8 +461,13 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         hush__nw_round_info ri = {t->def.name, t->def.round, cfg.session, n, cfg.threshold, cfg.bits, cfg.dim,
                                   cfg.neighbours, t->def.max_corrupt, 0, i};
         size_t len;
+        if (mframe && c->model_round != t->def.round) { /* the global model once, then the round */
+            send_frame(h, c, mframe, mlen);
+            c->model_round = t->def.round;
+        }
         if (hush__nw_round(t->buf, t->buf_cap, &len, &ri, pki, pki_len) == HUSH_OK) send_frame(h, c, t->buf, len);
     }
+    free(mframe);
     memmove(t->waiting, t->waiting + n, (t->n_waiting - n) * sizeof *t->waiting);
     t->n_waiting -= n;
     t->gather_since = t->n_waiting ? now : 0;
@@ -531,6 +593,24 @@ static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
     if (stage_complete(t)) advance(h, t, now);
 }
 
+static void on_decline(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
+    task_rt *t = c->task;
+    if (c->state != CONN_READY || !t || !is_fed(t) || m->name.len != strlen(t->def.name) ||
+        memcmp(m->name.p, t->def.name, m->name.len)) {
+        refuse(h, c, HUSH_NET_E_STATE, "decline outside a federated task", now);
+        return;
+    }
+    if (!t->running || c->member < 0 || m->round != t->def.round || t->stage != 0 || t->sent[c->member]) {
+        audit(h, now, c, "ignored", "decline outside its round's first stage");
+        return;
+    }
+    /* Not a drop-out: it never enters the secure aggregation, and the round record says why. */
+    t->declined[c->member] = 1;
+    t->active[c->member] = 0;
+    audit(h, now, c, "declined", m->reason == HUSH_NET_DECLINE_BUDGET ? "privacy budget" : "could not take part");
+    if (stage_complete(t)) advance(h, t, now);
+}
+
 /* ---- entry points ---- */
 
 int srv_hub_create(srv_hub **out, srv_store *store, const srv_limits *limits, const srv_io *io, double now) {
@@ -625,6 +705,7 @@ void srv_hub_message(srv_hub *h, uint64_t id, const uint8_t *msg, size_t len, do
     case HUSH_NET_AUTH: on_auth(h, c, &m, now); break;
     case HUSH_NET_JOIN: on_join(h, c, &m, now); break;
     case HUSH_NET_SECAGG: on_secagg(h, c, &m, now); break;
+    case HUSH_NET_DECLINE: on_decline(h, c, &m, now); break;
     default: refuse(h, c, HUSH_NET_E_STATE, "not a client message", now); break;
     }
 }
@@ -682,4 +763,9 @@ uint32_t srv_hub_connections(const srv_hub *h) { return h ? h->n_conns : 0; }
 int srv_hub_status_json(srv_hub *h, char **json, size_t *len) {
     if (!h) return HUSH_EARG;
     return srv_store_status_json(h->store, h->n_conns, json, len);
+}
+
+int srv_hub_rounds_json(srv_hub *h, const char *task, char **json, size_t *len) {
+    if (!h || !task || !hush__nw_name_ok((const uint8_t *)task, strlen(task))) return HUSH_EARG;
+    return srv_store_rounds_json(h->store, task, json, len);
 }

@@ -62,5 +62,8 @@ void srv_hub_shutdown(srv_hub *h, double now);
 uint32_t srv_hub_connections(const srv_hub *h);
 /* /api/status: the store's status with the live connection count. Caller frees *json. */
 int srv_hub_status_json(srv_hub *h, char **json, size_t *len);
+/* /api/tasks/NAME/rounds: every attempt at the task's rounds, with their metrics. HUSH_EARG for a
+ * name that is not a valid task name. */
+int srv_hub_rounds_json(srv_hub *h, const char *task, char **json, size_t *len);
 
 #endif

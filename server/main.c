@@ -13,7 +13,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "federated.h"
 #include "hush/secagg.h"
+#include "hush/train.h"
 #include "net.h"
 #include "store.h"
 
@@ -29,6 +31,12 @@ static const char usage[] =
     "  revoke  --db FILE --name NAME\n"
     "  task create --db FILE --name TASK --kind sum --dim D --clients N --threshold T [--bits K]\n"
     "          [--neighbours DEG] [--max-corrupt C] [--rounds R] [--deadline SECONDS]\n"
+    "  task create --db FILE --name TASK --kind fedavg --model SPEC --input-size N --classes C --rounds R\n"
+    "          --clients N --threshold T [--neighbours DEG] --local-epochs E --local-batch B --lr LR\n"
+    "          [--optimizer sgd|momentum|adam] [--server-optimizer fedavg|fedadam] [--server-lr LR]\n"
+    "          [--privacy none|record|user] [--clip C --noise-multiplier Z] [--metric-noise M]\n"
+    "          [--delta D] [--bounds FILE] [--seed S] [--deadline SECONDS]\n"
+    "  model   --db FILE --task TASK [--round R] --out FILE   a global model version (default latest)\n"
     "  status  --db FILE [--json]\n"
     "  result  --db FILE --task TASK --round R --out FILE.csv\n"
     "  rounds  --db FILE --task TASK        every attempt at the task's rounds, as JSON\n"
@@ -200,9 +208,54 @@ static int cmd_revoke(int argc, char **argv) {
     return rc ? CLI_EXIT_FAIL : 0;
 }
 
+/* A federated task's terms from the options (hush/federated.h). */
+static int fed_terms(cli_args *a, hush_federated_task *ft, uint32_t clients, uint32_t thr) {
+    const char *privacy = cli_str(a, "privacy", "none"), *opt = cli_str(a, "optimizer", "sgd");
+    const char *sopt = cli_str(a, "server-optimizer", "fedavg");
+    uint32_t p = !strcmp(privacy, "none") ? HUSH_FEDERATED_PRIVACY_NONE
+                 : !strcmp(privacy, "record") ? HUSH_FEDERATED_PRIVACY_RECORD
+                 : !strcmp(privacy, "user") ? HUSH_FEDERATED_PRIVACY_USER : 0;
+    uint32_t o = !strcmp(opt, "sgd") ? HUSH_OPTIM_SGD : !strcmp(opt, "momentum") ? HUSH_OPTIM_MOMENTUM
+                 : !strcmp(opt, "adam") ? HUSH_OPTIM_ADAM : 99;
+    uint32_t so = !strcmp(sopt, "fedavg") ? HUSH_FEDERATED_FEDAVG : !strcmp(sopt, "fedadam") ? HUSH_FEDERATED_FEDADAM : 0;
+    if (!p || o == 99 || !so) {
+        cli_error("--privacy none|record|user, --optimizer sgd|momentum|adam, --server-optimizer fedavg|fedadam");
+        return CLI_EXIT_USAGE;
+    }
+    double lr;
+    int rc = cli_f64(a, "lr", 0.1, 0, 1e6, &lr);
+    if (rc) return rc;
+    if (hush_federated_task_init(ft, p, clients, thr, lr) != HUSH_OK) {
+        cli_error("invalid federated terms for %u clients, threshold %u", clients, thr);
+        return CLI_EXIT_USAGE;
+    }
+    uint64_t epochs, batch, bits, max_rows;
+    ft->optimizer = o;
+    ft->server_optimizer = so;
+    if ((rc = cli_u64(a, "local-epochs", 1, 1, 1000, &epochs)) || (rc = cli_u64(a, "local-batch", 32, 1, HUSH_MODEL_MAX_BATCH, &batch)) ||
+        (rc = cli_f64(a, "server-lr", so == HUSH_FEDERATED_FEDADAM ? 0.01 : 1.0, 1e-9, 1e6, &ft->server_lr)) ||
+        (rc = cli_f64(a, "clip", ft->clip, 1e-9, 1e6, &ft->clip)) ||
+        (rc = cli_f64(a, "noise-multiplier", ft->noise_multiplier, 0, 1e4, &ft->noise_multiplier)) ||
+        (rc = cli_f64(a, "metric-noise", ft->metric_noise, 0, 1e4, &ft->metric_noise)) ||
+        (rc = cli_f64(a, "delta", ft->delta, 1e-300, 0.5, &ft->delta)) ||
+        (rc = cli_f64(a, "validation-fraction", ft->validation_fraction, 0, 0.9, &ft->validation_fraction)) ||
+        (rc = cli_u64(a, "bits", ft->bits, 8, 32, &bits)) ||
+        (rc = cli_u64(a, "max-rows", ft->max_rows, 1, 1u << 24, &max_rows)))
+        return rc;
+    ft->local_epochs = (uint32_t)epochs;
+    ft->local_batch = (uint32_t)batch;
+    ft->bits = (uint32_t)bits;
+    ft->max_rows = (uint32_t)max_rows;
+    if ((rc = hush_federated_task_check(ft)) != HUSH_OK) {
+        cli_error("invalid federated terms: %s (privacy record|user needs --noise-multiplier > 0)", hush_strerror(rc));
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int cmd_task(int argc, char **argv) {
     if (argc < 1 || strcmp(argv[0], "create")) {
-        cli_error("usage: hush-server task create --db FILE --name TASK --kind sum ...");
+        cli_error("usage: hush-server task create --db FILE --name TASK --kind sum|fedavg ...");
         return CLI_EXIT_USAGE;
     }
     cli_args a;
@@ -211,24 +264,79 @@ static int cmd_task(int argc, char **argv) {
     srv_task t;
     memset(&t, 0, sizeof t);
     const char *name = cli_str(&a, "name", NULL), *kind = cli_str(&a, "kind", NULL);
-    uint64_t dim, clients, thr, bits, nb, mc, rounds;
+    uint64_t dim = 0, clients, thr, bits = 32, nb, mc, rounds, in = 0, classes = 0, seed = 0;
     double deadline;
     if (!valid_name("name", name)) return CLI_EXIT_USAGE;
-    if (!kind || strcmp(kind, "sum")) {
-        cli_error("--kind must be sum");
+    int fed = kind && !strcmp(kind, "fedavg");
+    if (!kind || (strcmp(kind, "sum") && !fed)) {
+        cli_error("--kind must be sum or fedavg");
         return CLI_EXIT_USAGE;
     }
-    if ((rc = cli_u64(&a, "dim", 0, 1, HUSH_SECAGG_MAX_DIM, &dim)) ||
-        (rc = cli_u64(&a, "clients", 0, 2, HUSH_SECAGG_MAX_CLIENTS, &clients)) ||
+    if ((rc = cli_u64(&a, "clients", 0, 2, HUSH_SECAGG_MAX_CLIENTS, &clients)) ||
         (rc = cli_u64(&a, "threshold", 0, 1, HUSH_SECAGG_MAX_CLIENTS, &thr)) ||
-        (rc = cli_u64(&a, "bits", 32, 1, 32, &bits)) ||
         (rc = cli_u64(&a, "neighbours", 0, 0, HUSH_SECAGG_MAX_CLIENTS, &nb)) ||
         (rc = cli_u64(&a, "max-corrupt", 0, 0, HUSH_SECAGG_MAX_CLIENTS, &mc)) ||
         (rc = cli_u64(&a, "rounds", 0, 0, UINT32_MAX, &rounds)) ||
         (rc = cli_f64(&a, "deadline", 30.0, 0.05, 86400.0, &deadline)))
         return rc;
-    if (!dim || !clients || !thr) {
-        cli_error("--dim, --clients and --threshold are required");
+    if (!clients || !thr) {
+        cli_error("--clients and --threshold are required");
+        return CLI_EXIT_USAGE;
+    }
+    hush_federated_task ft;
+    uint8_t *model = NULL;
+    size_t model_len = 0;
+    if (fed) {
+        /* the model's description, the terms, and the initial global model (version 0) */
+        const char *spec = cli_str(&a, "model", NULL), *bpath = cli_str(&a, "bounds", NULL);
+        int has_seed = cli_str(&a, "seed", NULL) != NULL;
+        if ((rc = cli_u64(&a, "input-size", 0, 1, HUSH_DATA_MAX_COLS, &in)) ||
+            (rc = cli_u64(&a, "classes", 0, 2, HUSH_DATA_MAX_CLASSES, &classes)) ||
+            (rc = cli_u64(&a, "seed", 0, 0, UINT64_MAX, &seed)) || (rc = fed_terms(&a, &ft, (uint32_t)clients, (uint32_t)thr)))
+            return rc;
+        if (!spec || !in || !classes || strlen(spec) >= sizeof t.spec) {
+            cli_error("--kind fedavg needs --model SPEC, --input-size N and --classes C");
+            return CLI_EXIT_USAGE;
+        }
+        double *bounds = NULL;
+        size_t nb_lines = 0;
+        if (bpath) {
+            size_t blen;
+            unsigned char *text = cli_read_file(bpath, &blen);
+            hush_parse_error err;
+            bounds = text ? malloc(2 * (size_t)in * sizeof(double)) : NULL;
+            rc = bounds ? hush_train_bounds_parse(bounds, in, &nb_lines, (const char *)text, blen, &err) : HUSH_EIO;
+            free(text);
+            if (rc) {
+                cli_error("%s: %s", bpath, rc == HUSH_EFORMAT ? err.msg : "needs one 'lo hi' line per input feature");
+                free(bounds);
+                return CLI_EXIT_FAIL;
+            }
+        }
+        size_t np = 0;
+        rc = srv_fed_initial_model(spec, (uint32_t)in, (uint32_t)classes, has_seed ? &seed : NULL, bounds, nb_lines,
+                                   &model, &model_len, &np);
+        free(bounds);
+        if (rc) {
+            cli_error("cannot create the initial model (%s over %llu inputs, %llu classes%s): %s", spec,
+                      (unsigned long long)in, (unsigned long long)classes, bpath ? ", one bounds line per input" : "",
+                      hush_strerror(rc));
+            return CLI_EXIT_USAGE;
+        }
+        dim = hush_federated_dim(np);
+        bits = ft.bits;
+        size_t w;
+        if ((rc = hush_federated_task_encode(t.fl, sizeof t.fl, &w, &ft))) {
+            free(model);
+            return CLI_EXIT_FAIL;
+        }
+        snprintf(t.spec, sizeof t.spec, "%s", spec);
+        t.input_size = (uint32_t)in;
+        t.classes = (uint32_t)classes;
+    } else if ((rc = cli_u64(&a, "dim", 0, 1, HUSH_SECAGG_MAX_DIM, &dim)) || (rc = cli_u64(&a, "bits", 32, 1, 32, &bits))) {
+        return rc;
+    } else if (!dim) {
+        cli_error("--kind sum needs --dim");
         return CLI_EXIT_USAGE;
     }
     /* The largest round must be a valid secure-aggregation configuration. */
@@ -248,6 +356,7 @@ static int cmd_task(int argc, char **argv) {
                   (unsigned long long)mc,
                   rc ? "it needs 2 threshold > neighbourhood + max-corrupt and threshold - max-corrupt >= 2"
                      : "max-corrupt must be below the threshold");
+        free(model);
         return CLI_EXIT_USAGE;
     }
     snprintf(t.name, sizeof t.name, "%s", name);
@@ -261,17 +370,53 @@ static int cmd_task(int argc, char **argv) {
     t.rounds = (uint32_t)rounds;
     t.deadline = deadline;
     srv_store *st;
+    if ((rc = open_store(&st, &a)) || (rc = cli_done(&a))) {
+        if (rc != CLI_EXIT_FAIL) srv_store_close(st);
+        free(model);
+        return rc;
+    }
+    double now = wall_now();
+    rc = srv_store_task_create(st, &t, model, model_len, now);
+    free(model);
+    if (rc == HUSH_OK) srv_store_audit(st, now, "cli", "task-created", t.name);
+    else cli_error(rc == HUSH_EARG ? "a task named '%s' exists" : "cannot create task '%s'", t.name);
+    srv_store_close(st);
+    return rc ? CLI_EXIT_FAIL : 0;
+}
+
+/* `hush-server model`: a committed global model version, as a model file. */
+static int cmd_model(int argc, char **argv) {
+    cli_args a;
+    int rc = cli_parse(&a, argc, argv, NULL);
+    if (rc) return rc;
+    const char *task = cli_str(&a, "task", NULL), *out = cli_str(&a, "out", NULL);
+    int has_round = cli_str(&a, "round", NULL) != NULL;
+    uint64_t round;
+    if ((rc = cli_u64(&a, "round", 0, 0, UINT32_MAX, &round))) return rc;
+    if (!valid_name("task", task)) return CLI_EXIT_USAGE;
+    if (!out) {
+        cli_error("--out FILE is required");
+        return CLI_EXIT_USAGE;
+    }
+    srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
     if ((rc = cli_done(&a))) {
         srv_store_close(st);
         return rc;
     }
-    double now = wall_now();
-    rc = srv_store_task_create(st, &t, now);
-    if (rc == HUSH_OK) srv_store_audit(st, now, "cli", "task-created", t.name);
-    else cli_error(rc == HUSH_EARG ? "a task named '%s' exists" : "cannot create task '%s'", t.name);
+    uint8_t *model = NULL;
+    size_t len = 0;
+    uint32_t got = 0;
+    rc = srv_store_model_get(st, task, has_round ? (int64_t)round : -1, &model, &len, NULL, NULL, &got);
     srv_store_close(st);
-    return rc ? CLI_EXIT_FAIL : 0;
+    if (rc) {
+        cli_error(has_round ? "task '%s' has no model of round %llu" : "task '%s' has no model", task,
+                  (unsigned long long)round);
+        return CLI_EXIT_FAIL;
+    }
+    rc = cli_write_file(out, model, len);
+    free(model);
+    return rc;
 }
 
 static int cmd_status(int argc, char **argv) {
@@ -423,6 +568,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "task")) return cmd_task(argc - 2, argv + 2);
     if (!strcmp(cmd, "status")) return cmd_status(argc - 2, argv + 2);
     if (!strcmp(cmd, "result")) return cmd_result(argc - 2, argv + 2);
+    if (!strcmp(cmd, "model")) return cmd_model(argc - 2, argv + 2);
     if (!strcmp(cmd, "rounds")) return cmd_rounds(argc - 2, argv + 2);
     if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "audit")) return cmd_audit(argc - 2, argv + 2);

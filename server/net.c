@@ -300,6 +300,26 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
             free(json);
             return r;
         }
+        static const char pre[] = "/api/tasks/", post[] = "/rounds";
+        size_t ul = strlen(uri);
+        if (!strncmp(uri, pre, sizeof pre - 1) && ul > sizeof pre - 1 + sizeof post - 1 &&
+            !strcmp(uri + ul - (sizeof post - 1), post)) {
+            char task[HUSH_NET_NAME_MAX + 1];
+            size_t tl = ul - (sizeof pre - 1) - (sizeof post - 1);
+            char *json = NULL;
+            size_t jl = 0;
+            if (tl <= HUSH_NET_NAME_MAX) {
+                memcpy(task, uri + sizeof pre - 1, tl);
+                task[tl] = 0;
+            }
+            if (tl > HUSH_NET_NAME_MAX || srv_hub_rounds_json(n->hub, task, &json, &jl) != HUSH_OK) {
+                lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+                return lws_http_transaction_completed(wsi) ? -1 : 0;
+            }
+            int r = http_body(wsi, h, "application/json", json, jl);
+            free(json);
+            return r;
+        }
         if (!n->cfg->static_root) {
             lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
             return lws_http_transaction_completed(wsi) ? -1 : 0;

@@ -3,6 +3,8 @@
  * parameters; nothing from the network is ever pasted into SQL. */
 #include "store.h"
 
+#include "federated.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +54,16 @@ static const char schema[] =
     " bits INTEGER NOT NULL, neighbours INTEGER NOT NULL, max_corrupt INTEGER NOT NULL,"
     " rounds INTEGER NOT NULL, deadline REAL NOT NULL, created_at REAL NOT NULL,"
     " round INTEGER NOT NULL DEFAULT 1, committed INTEGER NOT NULL DEFAULT 0,"
-    " last_result INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'open');"
+    " last_result INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'open',"
+    " fl BLOB, spec TEXT, input_size INTEGER NOT NULL DEFAULT 0, classes INTEGER NOT NULL DEFAULT 0);"
+    /* Every global model version of a federated task: 0 is the initial model, r the result of
+     * round r, written in the round's commit transaction. */
+    "CREATE TABLE IF NOT EXISTS models(task TEXT NOT NULL, version INTEGER NOT NULL, model BLOB NOT NULL,"
+    " state BLOB, metrics TEXT, created_at REAL NOT NULL, PRIMARY KEY(task, version));"
     "CREATE TABLE IF NOT EXISTS rounds(id INTEGER PRIMARY KEY AUTOINCREMENT, task TEXT NOT NULL,"
     " round INTEGER NOT NULL, session BLOB NOT NULL UNIQUE, state TEXT NOT NULL,"
     " started_at REAL NOT NULL, ended_at REAL, participants TEXT NOT NULL, survivors TEXT,"
-    " dim INTEGER, result BLOB, detail TEXT);"
+    " dim INTEGER, result BLOB, detail TEXT, declined TEXT, metrics TEXT);"
     "CREATE INDEX IF NOT EXISTS rounds_task ON rounds(task, round);"
     "CREATE TABLE IF NOT EXISTS sessions(session BLOB PRIMARY KEY);"
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,"
@@ -235,30 +242,100 @@ int srv_store_revoke(srv_store *s, const char *name, double now) {
     return changed ? HUSH_OK : HUSH_EARG;
 }
 
-int srv_store_task_create(srv_store *s, const srv_task *t, double now) {
-    if (!s || !t) return HUSH_EARG;
+int srv_store_task_create(srv_store *s, const srv_task *t, const uint8_t *model, size_t model_len, double now) {
+    int fed = t && !strcmp(t->kind, "fedavg");
+    if (!s || !t || (fed && (!model || !model_len))) return HUSH_EARG;
+    if (exec(s, "BEGIN IMMEDIATE")) return HUSH_EIO;
     sqlite3_stmt *st = prep(s, "INSERT INTO tasks(name, kind, dim, clients, threshold, bits, neighbours,"
-                               " max_corrupt, rounds, deadline, created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+                               " max_corrupt, rounds, deadline, created_at, fl, spec, input_size, classes)"
+                               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+    int rc = HUSH_EIO;
+    if (st) {
+        sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, t->kind, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, t->dim);
+        sqlite3_bind_int64(st, 4, t->clients);
+        sqlite3_bind_int64(st, 5, t->threshold);
+        sqlite3_bind_int64(st, 6, t->bits);
+        sqlite3_bind_int64(st, 7, t->neighbours);
+        sqlite3_bind_int64(st, 8, t->max_corrupt);
+        sqlite3_bind_int64(st, 9, t->rounds);
+        sqlite3_bind_double(st, 10, t->deadline);
+        sqlite3_bind_double(st, 11, now);
+        if (fed) {
+            sqlite3_bind_blob(st, 12, t->fl, HUSH_FEDERATED_TASK_BYTES, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 13, t->spec, -1, SQLITE_TRANSIENT);
+        }
+        sqlite3_bind_int64(st, 14, t->input_size);
+        sqlite3_bind_int64(st, 15, t->classes);
+        int r = sqlite3_step(st);
+        sqlite3_finalize(st);
+        rc = r == SQLITE_DONE ? HUSH_OK : r == SQLITE_CONSTRAINT ? HUSH_EARG : HUSH_EIO;
+    }
+    if (rc == HUSH_OK && fed) {
+        st = prep(s, "INSERT INTO models(task, version, model, created_at) VALUES(?1, 0, ?2, ?3)");
+        if (!st) {
+            rc = HUSH_EIO;
+        } else {
+            sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(st, 2, model, (int)model_len, SQLITE_TRANSIENT);
+            sqlite3_bind_double(st, 3, now);
+            rc = step_done(st);
+        }
+    }
+    if (rc == HUSH_OK && exec(s, "COMMIT") == HUSH_OK) return HUSH_OK;
+    (void)exec(s, "ROLLBACK");
+    return rc ? rc : HUSH_EIO;
+}
+
+static uint8_t *dup_blob(sqlite3_stmt *st, int col, size_t *len) {
+    int n = sqlite3_column_bytes(st, col);
+    const void *p = sqlite3_column_blob(st, col);
+    *len = 0;
+    if (!p || n <= 0) return NULL;
+    uint8_t *b = malloc((size_t)n);
+    if (b) {
+        memcpy(b, p, (size_t)n);
+        *len = (size_t)n;
+    }
+    return b;
+}
+
+int srv_store_model_get(srv_store *s, const char *task, int64_t version, uint8_t **model, size_t *model_len,
+                        uint8_t **state, size_t *state_len, uint32_t *got) {
+    if (!s || !task || !model || !model_len) return HUSH_EARG;
+    *model = NULL;
+    *model_len = 0;
+    if (state) *state = NULL;
+    if (state_len) *state_len = 0;
+    sqlite3_stmt *st = prep(s, version < 0 ? "SELECT version, model, state FROM models WHERE task=?1"
+                                             " ORDER BY version DESC LIMIT 1"
+                                           : "SELECT version, model, state FROM models WHERE task=?1 AND version=?2");
     if (!st) return HUSH_EIO;
-    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, t->kind, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, t->dim);
-    sqlite3_bind_int64(st, 4, t->clients);
-    sqlite3_bind_int64(st, 5, t->threshold);
-    sqlite3_bind_int64(st, 6, t->bits);
-    sqlite3_bind_int64(st, 7, t->neighbours);
-    sqlite3_bind_int64(st, 8, t->max_corrupt);
-    sqlite3_bind_int64(st, 9, t->rounds);
-    sqlite3_bind_double(st, 10, t->deadline);
-    sqlite3_bind_double(st, 11, now);
-    int rc = sqlite3_step(st);
+    sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
+    if (version >= 0) sqlite3_bind_int64(st, 2, version);
+    int rc = sqlite3_step(st), out = HUSH_EARG;
+    if (rc == SQLITE_ROW) {
+        if (got) *got = (uint32_t)sqlite3_column_int64(st, 0);
+        *model = dup_blob(st, 1, model_len);
+        out = *model ? HUSH_OK : HUSH_ENOMEM;
+        if (out == HUSH_OK && state && state_len && sqlite3_column_bytes(st, 2) > 0 &&
+            !(*state = dup_blob(st, 2, state_len)))
+            out = HUSH_ENOMEM;
+        if (out != HUSH_OK) {
+            free(*model);
+            *model = NULL;
+        }
+    } else if (rc != SQLITE_DONE) {
+        out = HUSH_EIO;
+    }
     sqlite3_finalize(st);
-    if (rc == SQLITE_CONSTRAINT) return HUSH_EARG;
-    return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;
+    return out;
 }
 
 static const char task_cols[] = "name, kind, dim, clients, threshold, bits, neighbours, max_corrupt, rounds,"
-                                " deadline, round, committed, last_result, state";
+                                " deadline, round, committed, last_result, state, fl, COALESCE(spec, ''),"
+                                " input_size, classes";
 
 static void read_task(sqlite3_stmt *st, srv_task *t) {
     memset(t, 0, sizeof *t);
@@ -276,11 +353,16 @@ static void read_task(sqlite3_stmt *st, srv_task *t) {
     t->committed = (uint32_t)sqlite3_column_int64(st, 11);
     t->last_result = (uint32_t)sqlite3_column_int64(st, 12);
     snprintf(t->state, sizeof t->state, "%s", (const char *)sqlite3_column_text(st, 13));
+    if (sqlite3_column_bytes(st, 14) == HUSH_FEDERATED_TASK_BYTES)
+        memcpy(t->fl, sqlite3_column_blob(st, 14), HUSH_FEDERATED_TASK_BYTES);
+    snprintf(t->spec, sizeof t->spec, "%s", (const char *)sqlite3_column_text(st, 15));
+    t->input_size = (uint32_t)sqlite3_column_int64(st, 16);
+    t->classes = (uint32_t)sqlite3_column_int64(st, 17);
 }
 
 int srv_store_task_get(srv_store *s, const char *name, srv_task *t) {
     if (!s || !name || !t) return HUSH_EARG;
-    char sql[256];
+    char sql[384];
     snprintf(sql, sizeof sql, "SELECT %s FROM tasks WHERE name=?1", task_cols);
     sqlite3_stmt *st = prep(s, sql);
     if (!st) return HUSH_EIO;
@@ -293,7 +375,7 @@ int srv_store_task_get(srv_store *s, const char *name, srv_task *t) {
 
 int srv_store_task_each(srv_store *s, int (*fn)(void *ud, const srv_task *t), void *ud) {
     if (!s || !fn) return HUSH_EARG;
-    char sql[256];
+    char sql[384];
     snprintf(sql, sizeof sql, "SELECT %s FROM tasks ORDER BY seq", task_cols);
     sqlite3_stmt *st = prep(s, sql);
     if (!st) return HUSH_EIO;
@@ -340,10 +422,12 @@ int srv_store_round_begin(srv_store *s, const char *task, uint32_t round, const 
 }
 
 static int end_round(srv_store *s, const char *task, uint32_t round, const uint8_t session[16], int committed,
-                     const char *survivors, const uint32_t *sum, uint32_t dim, const char *why, double now) {
+                     const char *survivors, const uint32_t *sum, uint32_t dim, const srv_round_extra *x,
+                     const char *why, double now) {
     if (exec(s, "BEGIN IMMEDIATE")) return HUSH_EIO;
     int rc = HUSH_EIO;
-    sqlite3_stmt *st = prep(s, "UPDATE rounds SET state=?1, ended_at=?2, survivors=?3, dim=?4, result=?5, detail=?6"
+    sqlite3_stmt *st = prep(s, "UPDATE rounds SET state=?1, ended_at=?2, survivors=?3, dim=?4, result=?5, detail=?6,"
+                               " declined=?10, metrics=?11"
                                " WHERE session=?7 AND task=?8 AND round=?9 AND state='running'");
     if (st) {
         sqlite3_bind_text(st, 1, committed ? "committed" : "aborted", -1, SQLITE_STATIC);
@@ -363,6 +447,8 @@ static int end_round(srv_store *s, const char *task, uint32_t round, const uint8
         sqlite3_bind_blob(st, 7, session, 16, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 8, task, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 9, round);
+        if (x && x->declined) sqlite3_bind_text(st, 10, x->declined, -1, SQLITE_TRANSIENT);
+        if (x && x->metrics) sqlite3_bind_text(st, 11, x->metrics, -1, SQLITE_TRANSIENT);
         int r = sqlite3_step(st);
         int changed = sqlite3_changes(s->db);
         sqlite3_finalize(st);
@@ -382,6 +468,21 @@ static int end_round(srv_store *s, const char *task, uint32_t round, const uint8
             rc = step_done(st);
         }
     }
+    if (rc == HUSH_OK && committed && x && x->model) {
+        /* the next global model, in the same transaction as the round it comes from */
+        st = prep(s, "INSERT INTO models(task, version, model, state, metrics, created_at) VALUES(?1,?2,?3,?4,?5,?6)");
+        if (!st) {
+            rc = HUSH_EIO;
+        } else {
+            sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 2, round);
+            sqlite3_bind_blob(st, 3, x->model, (int)x->model_len, SQLITE_TRANSIENT);
+            if (x->state && x->state_len) sqlite3_bind_blob(st, 4, x->state, (int)x->state_len, SQLITE_TRANSIENT);
+            if (x->metrics) sqlite3_bind_text(st, 5, x->metrics, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_double(st, 6, now);
+            rc = step_done(st);
+        }
+    }
     if (rc == HUSH_OK && committed) fault_point("commit");
     if (rc == HUSH_OK && exec(s, "COMMIT") == HUSH_OK) {
         if (committed) fault_point("committed");
@@ -392,15 +493,16 @@ static int end_round(srv_store *s, const char *task, uint32_t round, const uint8
 }
 
 int srv_store_round_commit(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
-                           const char *survivors, const uint32_t *sum, uint32_t dim, double now) {
+                           const char *survivors, const uint32_t *sum, uint32_t dim, const srv_round_extra *extra,
+                           double now) {
     if (!s || !task || !session || !survivors || (!sum && dim)) return HUSH_EARG;
-    return end_round(s, task, round, session, 1, survivors, sum, dim, NULL, now);
+    return end_round(s, task, round, session, 1, survivors, sum, dim, extra, NULL, now);
 }
 
 int srv_store_round_abort(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
                           const char *why, double now) {
     if (!s || !task || !session) return HUSH_EARG;
-    return end_round(s, task, round, session, 0, NULL, NULL, 0, why, now);
+    return end_round(s, task, round, session, 0, NULL, NULL, 0, NULL, why, now);
 }
 
 int srv_store_result(srv_store *s, const char *task, uint32_t round, uint32_t *sum, uint32_t cap, uint32_t *dim) {
@@ -492,6 +594,7 @@ typedef struct jbuf {
     char *p;
     size_t len, cap;
     int err;
+    srv_store *store; /* for nested queries */
 } jbuf;
 
 static void jb_put(jbuf *b, const char *s, size_t n) {
@@ -544,7 +647,30 @@ static int status_task(void *ud, const srv_task *t) {
     jb_fmt(b, ",\"clients\":%llu", t->clients);
     jb_fmt(b, ",\"threshold\":%llu", t->threshold);
     jb_fmt(b, ",\"dim\":%llu", t->dim);
-    jb_fmt(b, ",\"rounds\":%llu}", t->rounds);
+    jb_fmt(b, ",\"rounds\":%llu", t->rounds);
+    if (!strcmp(t->kind, "fedavg")) {
+        /* the published terms (what a round costs a participant) and the latest model's metrics */
+        char terms[640];
+        if (srv_fed_terms_json(t, terms, sizeof terms) == HUSH_OK) {
+            jb_str(b, ",\"terms\":");
+            jb_str(b, terms);
+        }
+        jb_str(b, ",\"model\":\"");
+        jb_str(b, t->spec);
+        jb_fmt(b, "\",\"input_size\":%llu", t->input_size);
+        jb_fmt(b, ",\"classes\":%llu", t->classes);
+        sqlite3_stmt *st = prep(b->store, "SELECT version, COALESCE(metrics, 'null') FROM models WHERE task=?1"
+                                          " ORDER BY version DESC LIMIT 1");
+        if (st) {
+            sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                jb_fmt(b, ",\"model_version\":%llu,\"metrics\":", (unsigned long long)sqlite3_column_int64(st, 0));
+                jb_str(b, (const char *)sqlite3_column_text(st, 1));
+            }
+            sqlite3_finalize(st);
+        }
+    }
+    jb_str(b, "}");
     return b->err ? HUSH_ENOMEM : HUSH_OK;
 }
 
@@ -557,7 +683,8 @@ static uint64_t count_lines(const unsigned char *t) {
 
 int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *len) {
     if (!s || !task || !json || !len) return HUSH_EARG;
-    sqlite3_stmt *st = prep(s, "SELECT round, state, session, participants, survivors, COALESCE(detail, '')"
+    sqlite3_stmt *st = prep(s, "SELECT round, state, session, participants, survivors, COALESCE(detail, ''),"
+                               " declined, COALESCE(metrics, 'null'), started_at, COALESCE(ended_at, 0)"
                                " FROM rounds WHERE task=?1 ORDER BY id");
     if (!st) return HUSH_EIO;
     sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
@@ -574,7 +701,12 @@ int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *l
         jb_fmt(&b, "\",\"participants\":%llu", count_lines(sqlite3_column_text(st, 3)));
         jb_fmt(&b, ",\"survivors\":%llu,\"detail\":\"", count_lines(sqlite3_column_text(st, 4)));
         jb_safe(&b, sqlite3_column_text(st, 5)); /* server-written text: quotes and controls dropped */
-        jb_str(&b, "\"}");
+        jb_fmt(&b, "\",\"declined\":%llu,\"metrics\":", count_lines(sqlite3_column_text(st, 6)));
+        jb_str(&b, (const char *)sqlite3_column_text(st, 7)); /* our own JSON object, or null */
+        double secs = sqlite3_column_double(st, 9) - sqlite3_column_double(st, 8);
+        char d[48];
+        snprintf(d, sizeof d, ",\"seconds\":%.3f}", secs > 0 ? secs : 0);
+        jb_str(&b, d);
     }
     sqlite3_finalize(st);
     jb_str(&b, "]");
@@ -629,6 +761,7 @@ int srv_store_integrity(srv_store *s, char *out, size_t cap) {
 int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_t *len) {
     if (!s || !json || !len) return HUSH_EARG;
     jbuf b = {0};
+    b.store = s;
     jb_str(&b, "{\"version\":\"");
     jb_str(&b, hush_version());
     jb_str(&b, "\"");

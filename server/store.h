@@ -27,7 +27,7 @@ typedef struct srv_store srv_store;
 
 typedef struct srv_task {
     char name[SRV_TASK_NAME_MAX + 1];
-    char kind[16];            /* "sum" */
+    char kind[16];            /* "sum" or "fedavg" */
     uint32_t dim, clients, threshold, bits, neighbours, max_corrupt;
     uint32_t rounds;          /* committed rounds wanted; 0 = no limit */
     double deadline;          /* seconds per stage */
@@ -36,6 +36,10 @@ typedef struct srv_task {
     uint32_t committed;       /* committed rounds so far */
     uint32_t last_result;     /* last committed round number, 0 if none */
     char state[16];           /* "open", "done" */
+    /* fedavg: the task's terms (hush_federated_task_encode) and the model's description */
+    uint8_t fl[HUSH_FEDERATED_TASK_BYTES];
+    char spec[256];
+    uint32_t input_size, classes;
 } srv_task;
 
 /* Opens (creating if needed) the database. */
@@ -54,7 +58,13 @@ int srv_store_authenticate(srv_store *s, const char *name, const uint8_t pk[32],
                            int *enrolled);
 int srv_store_revoke(srv_store *s, const char *name, double now); /* HUSH_EARG if unknown */
 
-int srv_store_task_create(srv_store *s, const srv_task *t, double now); /* HUSH_EARG if it exists */
+/* HUSH_EARG if it exists. fedavg: model (the initial global model file) becomes version 0, in
+ * the same transaction. */
+int srv_store_task_create(srv_store *s, const srv_task *t, const uint8_t *model, size_t model_len, double now);
+/* A task's global model: version `version`, or the latest when version < 0 (*got = the version).
+ * *model and *state are malloc'ed (the caller frees); HUSH_EARG if there is none. */
+int srv_store_model_get(srv_store *s, const char *task, int64_t version, uint8_t **model, size_t *model_len,
+                        uint8_t **state, size_t *state_len, uint32_t *got);
 int srv_store_task_get(srv_store *s, const char *name, srv_task *t);    /* HUSH_EARG if unknown */
 /* Every task, in creation order: calls fn for each. */
 int srv_store_task_each(srv_store *s, int (*fn)(void *ud, const srv_task *t), void *ud);
@@ -63,10 +73,19 @@ int srv_store_task_each(srv_store *s, int (*fn)(void *ud, const srv_task *t), vo
  * and the participants (newline-separated names). */
 int srv_store_round_begin(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
                           const char *participants, double now);
-/* Commits the attempt: survivors (newline-separated names), the sum (dim words) and the task's
- * progress, in one transaction. */
+/* What a committed round adds besides its sum: the next global model (version = the round) and
+ * the server optimiser's state, and the round's metrics as a JSON object; declined: the
+ * participants that sat the round out (newline-separated, may be NULL). */
+typedef struct srv_round_extra {
+    const uint8_t *model, *state;
+    size_t model_len, state_len;
+    const char *metrics, *declined;
+} srv_round_extra;
+/* Commits the attempt: survivors (newline-separated names), the sum (dim words), the extra
+ * (may be NULL) and the task's progress, in one transaction. */
 int srv_store_round_commit(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
-                           const char *survivors, const uint32_t *sum, uint32_t dim, double now);
+                           const char *survivors, const uint32_t *sum, uint32_t dim, const srv_round_extra *extra,
+                           double now);
 /* Records the attempt as aborted (the round number is used; the next round is round + 1). */
 int srv_store_round_abort(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
                           const char *why, double now);

@@ -12,6 +12,7 @@
 #include "hush/common.h"
 #include "hush/data.h"
 #include "hush/dp.h"
+#include "hush/federated.h"
 #include "hush/fl.h"
 #include "hush/pate.h"
 #include "hush/mpc.h"
@@ -113,7 +114,10 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_NET_VERSION) F(HUSH_NET_NAME_MAX) F(HUSH_NET_TOKEN_BYTES) F(HUSH_NET_PUBLIC_KEY_BYTES)
     F(HUSH_NET_SECRET_KEY_BYTES) F(HUSH_NET_IDENTITY_FILE_BYTES) F(HUSH_NET_ERROR_TEXT_MAX)
     F(HUSH_NET_EV_NONE) F(HUSH_NET_EV_WELCOME) F(HUSH_NET_EV_ROUND) F(HUSH_NET_EV_RESULT) F(HUSH_NET_EV_ERROR)
-    F(HUSH_NET_ROUND_COMMITTED) F(HUSH_NET_ROUND_ABORTED) F(HUSH_NET_SECAGG)
+    F(HUSH_NET_EV_MODEL) F(HUSH_NET_TASK_SUM) F(HUSH_NET_TASK_FEDAVG) F(HUSH_NET_DECLINE_BUDGET) F(HUSH_NET_DECLINE_ERROR)
+    F(HUSH_FEDERATED_PRIVACY_NONE) F(HUSH_FEDERATED_PRIVACY_RECORD) F(HUSH_FEDERATED_PRIVACY_USER)
+    F(HUSH_FEDERATED_FEDAVG) F(HUSH_FEDERATED_FEDADAM)
+    F(HUSH_NET_ROUND_COMMITTED) F(HUSH_NET_ROUND_ABORTED) F(HUSH_NET_SECAGG) F(HUSH_NET_ROUND) F(HUSH_NET_MODEL)
     F(HUSH_NET_E_MALFORMED) F(HUSH_NET_E_STATE) F(HUSH_NET_E_AUTH) F(HUSH_NET_E_TOKEN) F(HUSH_NET_E_REVOKED)
     F(HUSH_NET_E_TASK) F(HUSH_NET_E_TOO_BIG) F(HUSH_NET_E_RATE) F(HUSH_NET_E_TIMEOUT) F(HUSH_NET_E_FULL)
     F(HUSH_NET_E_SLOW) F(HUSH_NET_E_ROUND) F(HUSH_NET_E_REPLACED) F(HUSH_NET_E_SHUTDOWN)
@@ -161,8 +165,18 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     field(&o, "sizeof_hush_channel_config", (int64_t)sizeof(hush_channel_config));
 #define NE(f) field(&o, "offsetof_hush_net_event_" #f, (int64_t)offsetof(hush_net_event, f));
     field(&o, "sizeof_hush_net_event", (int64_t)sizeof(hush_net_event));
-    NE(kind) NE(round) NE(status) NE(flags) NE(dim) NE(bits) NE(n) NE(id) NE(code) NE(text)
+    NE(kind) NE(round) NE(status) NE(flags) NE(dim) NE(bits) NE(n) NE(id) NE(code) NE(task_kind) NE(text)
 #undef NE
+#define FT(f) field(&o, "offsetof_hush_federated_task_" #f, (int64_t)offsetof(hush_federated_task, f));
+    field(&o, "sizeof_hush_federated_task", (int64_t)sizeof(hush_federated_task));
+    FT(privacy) FT(local_epochs) FT(local_batch) FT(optimizer) FT(lr) FT(server_optimizer) FT(server_lr) FT(clip)
+    FT(noise_multiplier) FT(metric_noise) FT(delta) FT(validation_fraction) FT(bits) FT(max_participants)
+    FT(min_survivors) FT(max_rows)
+#undef FT
+#define FR(f) field(&o, "offsetof_hush_federated_report_" #f, (int64_t)offsetof(hush_federated_report, f));
+    field(&o, "sizeof_hush_federated_report", (int64_t)sizeof(hush_federated_report));
+    FR(train_rows) FR(validation_rows) FR(validation_loss) FR(validation_accuracy) FR(update_norm) FR(steps)
+#undef FR
     field(&o, "sizeof_hush_pate_config", (int64_t)sizeof(hush_pate_config));
     field(&o, "sizeof_hush_odometer_event", (int64_t)sizeof(hush_odometer_event));
     field(&o, "offsetof_hush_odometer_event_kind", (int64_t)offsetof(hush_odometer_event, kind));

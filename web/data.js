@@ -80,6 +80,26 @@ export function defineData(rt) {
       });
     }
 
+    // Part `part` of `parts` disjoint shards, to simulate silos from one file (demos, tests): IID,
+    // or with labelsPerPart K label-skewed (McMahan et al. 2017: each part holds about K classes).
+    // The same seed gives every part of one partition.
+    shard(parts, part, { labelsPerPart = 0, seed = 0 } = {}) {
+      const d = this.handle;
+      for (const [v, what] of [[parts, 'parts'], [part, 'part'], [labelsPerPart, 'labelsPerPart']]) {
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be a non-negative integer`);
+      }
+      return rt.with((s) => {
+        const rng = s.alloc(C.sizeof_hush_rng), out = s.alloc(4);
+        try {
+          rt.seedStream(rng, seed, 'shard', s);
+          rt.check(M._hush_dataset_shard(out, rng, d, parts, part, labelsPerPart, 0), 'shard');
+        } finally {
+          M._hush_rng_clear(rng);
+        }
+        return new Dataset(registry, rt.u32At(out));
+      });
+    }
+
     // Standardises numeric columns of this (training) set, and of `test` if given, with this
     // set's statistics.
     standardize(test) {
@@ -170,6 +190,7 @@ export function defineData(rt) {
   return {
     Dataset,
     isDataset: (v) => v instanceof Dataset,
+    wrap: (ptr) => new Dataset(registry, ptr), // for net.js: data sets the core made
     parse: parseFormat,
     guessFormat,
     formatOf,

@@ -446,6 +446,8 @@ export function defineDP(rt, { Model, isDataset }) {
       rt.check(M._hush_odometer_set_budget(handleOf(this.#cell, 'odometer'), budgetEpsilon, budgetDelta), 'setBudget');
     }
 
+    // The C handle (for hush.FederatedClient, which charges rounds through the core).
+    get handle() { return handleOf(this.#cell, 'odometer'); }
     get count() { return M._hush_odometer_count(handleOf(this.#cell, 'odometer')) >>> 0; }
     get budgetEpsilon() { return M._hush_odometer_budget_epsilon(handleOf(this.#cell, 'odometer')); }
     get budgetDelta() { return M._hush_odometer_budget_delta(handleOf(this.#cell, 'odometer')); }

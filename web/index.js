@@ -20,6 +20,7 @@ import { defineDP } from './dp.js';
 import { defineSecAgg } from './secagg.js';
 import { defineFl } from './fl.js';
 import { defineNet } from './net.js';
+import { defineFederated } from './federated.js';
 
 export { HushError, HushParseError };
 export { createWorker } from './worker-client.js';
@@ -95,13 +96,14 @@ export async function load(opts = {}) {
   const data = defineData(rt);
   const Model = defineModel(rt, { isDataset: data.isDataset });
   const train = defineTrain(rt, Model, data);
-  const { formatOf, ...publicData } = data; // formatOf is for train.js
+  const { formatOf, wrap, ...publicData } = data; // formatOf is for train.js, wrap for net.js
   const channel = defineChannel(rt);
   const mpc = defineMpc(rt, { Model, channel });
   const dp = defineDP(rt, { Model, isDataset: data.isDataset });
   const secagg = defineSecAgg(rt);
   const fl = defineFl(rt);
-  const net = defineNet(rt);
+  const net = defineNet(rt, { wrapDataset: wrap, Odometer: dp.Odometer });
+  const FederatedClient = defineFederated(rt, { net, isDataset: data.isDataset });
   rt.check(module._hush_init(), 'hush_init');
   return Object.freeze({
     simd,
@@ -120,6 +122,7 @@ export async function load(opts = {}) {
     secagg,
     fl,
     net,
+    FederatedClient,
     statusName: (status) => rt.statusName(status),
     strerror: (status) => rt.strerror(status),
     // Bytes currently malloc'ed in the wasm heap, and the heap's size (for leak checks).

@@ -12,8 +12,9 @@
 // only inside a scope that zeroes it, and the state machine wipes its own copy on free().
 const DB_NAME = 'hushml';
 const DB_STORE = 'identities';
+const LEDGER_STORE = 'ledgers';
 
-export function defineNet(rt) {
+export function defineNet(rt, { wrapDataset, Odometer }) {
   const M = rt.M;
   const C = rt.C;
   const registry = new FinalizationRegistry((ptr) => { if (ptr.v) M._hush_net_client_free(ptr.v); });
@@ -93,10 +94,19 @@ export function defineNet(rt) {
     });
   }
 
+  // Version 2 adds the ledgers' store next to the identities'.
+  async function idbOpen() {
+    const open = indexedDB.open(DB_NAME, 2);
+    open.onupgradeneeded = () => {
+      for (const store of [DB_STORE, LEDGER_STORE]) {
+        if (!open.result.objectStoreNames.contains(store)) open.result.createObjectStore(store);
+      }
+    };
+    return idbRequest(open);
+  }
+
   async function browserIdentity(name) {
-    const open = indexedDB.open(DB_NAME, 1);
-    open.onupgradeneeded = () => open.result.createObjectStore(DB_STORE);
-    const db = await idbRequest(open);
+    const db = await idbOpen();
     try {
       const got = await idbRequest(db.transaction(DB_STORE).objectStore(DB_STORE).get(name));
       if (got instanceof Uint8Array) return new Identity(name, got);
@@ -121,6 +131,93 @@ export function defineNet(rt) {
     return browserIdentity(name);
   }
 
+  // A participant's privacy ledger (a hush.Odometer) kept where it survives reloads: in Node a
+  // file (opts.file, replaced atomically), in browsers IndexedDB (keyed by name); opts.memory
+  // keeps it for this process only. A new ledger
+  // needs opts.budgetEpsilon (and budgetDelta, default 1e-5); on an existing one a budget can
+  // only be lowered. save() must complete before the work it pays for is sent.
+  class Ledger {
+    #name;
+    #where;
+    constructor(name, where, odometer) {
+      this.#name = name;
+      this.#where = where;
+      this.odometer = odometer;
+    }
+
+    async save() {
+      if (this.#where.memory) return;
+      const bytes = this.odometer.save();
+      if (this.#where.file) {
+        const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+        const tmp = `${this.#where.file}.tmp`;
+        const fh = await fs.open(tmp, 'w', 0o600);
+        try {
+          await fh.writeFile(bytes);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await fs.rename(tmp, this.#where.file);
+        return;
+      }
+      const db = await idbOpen();
+      try {
+        const tx = db.transaction(LEDGER_STORE, 'readwrite');
+        tx.objectStore(LEDGER_STORE).put(bytes, this.#name);
+        await new Promise((resolve, reject) => {
+          tx.oncomplete = resolve;
+          tx.onerror = () => reject(tx.error);
+          tx.onabort = () => reject(tx.error);
+        });
+      } finally {
+        db.close();
+      }
+    }
+
+    free() { this.odometer.free(); }
+  }
+
+  async function openLedger(name, opts = {}) {
+    checkName(name, 'ledger name');
+    let bytes = null;
+    if (opts.memory) {
+      // kept for this process only: nothing survives a restart
+    } else if (opts.file) {
+      const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+      try {
+        bytes = new Uint8Array(await fs.readFile(opts.file));
+      } catch (e) {
+        if (e.code !== 'ENOENT') throw e;
+      }
+    } else if (typeof indexedDB !== 'undefined') {
+      const db = await idbOpen();
+      try {
+        const got = await idbRequest(db.transaction(LEDGER_STORE).objectStore(LEDGER_STORE).get(name));
+        if (got instanceof Uint8Array) bytes = got;
+      } finally {
+        db.close();
+      }
+    } else {
+      throw rt.fail('HUSH_EARG', 'no IndexedDB here: give { file } to keep the ledger in a file');
+    }
+    let od;
+    if (bytes) {
+      od = Odometer.load(bytes);
+      const e = Math.min(od.budgetEpsilon, opts.budgetEpsilon ?? Infinity);
+      const d = Math.min(od.budgetDelta, opts.budgetDelta ?? Infinity);
+      if (e !== od.budgetEpsilon || d !== od.budgetDelta) od.setBudget(e, d);
+    } else {
+      if (opts.budgetEpsilon === undefined) {
+        throw rt.fail('HUSH_EARG', `no ledger '${name}' yet: give budgetEpsilon (and budgetDelta) to start one`);
+      }
+      od = new Odometer({ budgetEpsilon: opts.budgetEpsilon, budgetDelta: opts.budgetDelta ?? 1e-5 });
+    }
+    const ledger = new Ledger(name, { file: opts.file, memory: !!opts.memory }, od);
+    if (!bytes) await ledger.save();
+    return ledger;
+  }
+
   async function webSocketClass(opts) {
     if (opts.WebSocket) return opts.WebSocket;
     if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket;
@@ -133,9 +230,37 @@ export function defineNet(rt) {
     const u = (f) => dv.getUint32(p + C[`offsetof_hush_net_event_${f}`], true);
     return {
       kind: u('kind'), round: u('round'), status: u('status'), flags: u('flags'), dim: u('dim'),
-      bits: u('bits'), n: u('n'), id: u('id'),
+      bits: u('bits'), n: u('n'), id: u('id'), taskKind: u('task_kind'),
       code: dv.getInt32(p + C.offsetof_hush_net_event_code, true),
       text: rt.cstring(p + C.offsetof_hush_net_event_text),
+    };
+  }
+
+  const PRIVACY = { [C.HUSH_FEDERATED_PRIVACY_NONE]: 'none', [C.HUSH_FEDERATED_PRIVACY_RECORD]: 'record',
+    [C.HUSH_FEDERATED_PRIVACY_USER]: 'user' };
+
+  // The task's terms (hush_federated_task) as the server sent them.
+  function readTerms(p) {
+    const dv = new DataView(rt.buffer);
+    const u = (f) => dv.getUint32(p + C[`offsetof_hush_federated_task_${f}`], true);
+    const d = (f) => dv.getFloat64(p + C[`offsetof_hush_federated_task_${f}`], true);
+    return {
+      privacy: PRIVACY[u('privacy')], localEpochs: u('local_epochs'), localBatch: u('local_batch'), lr: d('lr'),
+      serverOptimizer: u('server_optimizer') === C.HUSH_FEDERATED_FEDADAM ? 'fedadam' : 'fedavg',
+      serverLr: d('server_lr'), clip: d('clip'), noiseMultiplier: d('noise_multiplier'),
+      metricNoise: d('metric_noise'), delta: d('delta'), validationFraction: d('validation_fraction'),
+      bits: u('bits'), maxParticipants: u('max_participants'), minSurvivors: u('min_survivors'), maxRows: u('max_rows'),
+    };
+  }
+
+  function readReport(p) {
+    const dv = new DataView(rt.buffer);
+    const o = (f) => p + C[`offsetof_hush_federated_report_${f}`];
+    return {
+      trainRows: dv.getUint32(o('train_rows'), true), validationRows: dv.getUint32(o('validation_rows'), true),
+      validationLoss: dv.getFloat32(o('validation_loss'), true),
+      validationAccuracy: dv.getFloat32(o('validation_accuracy'), true),
+      updateNorm: dv.getFloat32(o('update_norm'), true), steps: Number(dv.getBigUint64(o('steps'), true)),
     };
   }
 
@@ -163,6 +288,9 @@ export function defineNet(rt) {
     #input = null;
     #waiter = null;
     #fatal = null;
+    #fed = null;     // federate(): the round handler
+    #busy = null;    // a federated round in progress: frames wait in #queue
+    #queue = [];
 
     constructor(url, identity, token, WS, pins) {
       super();
@@ -249,6 +377,10 @@ export function defineNet(rt) {
 
     #onMessage(data) {
       if (!(data instanceof ArrayBuffer) || !this.#cell.v) return; // closed meanwhile
+      if (this.#busy) { // in order, after the round's own steps
+        this.#queue.push(data);
+        return;
+      }
       const bytes = new Uint8Array(data);
       rt.with((s) => {
         const rc = M._hush_net_client_receive(this.#h, s.copy(bytes), bytes.length);
@@ -271,6 +403,10 @@ export function defineNet(rt) {
       if (ev.kind === C.HUSH_NET_EV_WELCOME) {
         this.#welcomed?.resolve(this);
         this.dispatchEvent(msgEvent('open', { enrolled: !!(ev.flags & 1) }));
+      } else if (ev.kind === C.HUSH_NET_EV_MODEL) {
+        this.dispatchEvent(msgEvent('model', { round: ev.round }));
+      } else if (ev.kind === C.HUSH_NET_EV_ROUND && ev.taskKind === C.HUSH_NET_TASK_FEDAVG && this.#fed) {
+        this.#federatedRound(ev);
       } else if (ev.kind === C.HUSH_NET_EV_ROUND) {
         if (this.#input) {
           if (this.#input.length !== ev.dim) {
@@ -302,6 +438,100 @@ export function defineNet(rt) {
       }
     }
 
+    // A federated round runs asynchronously (its ledger is saved before anything of the round is
+    // sent); frames that arrive meanwhile are handled after it, in order.
+    #federatedRound(ev) {
+      const info = { round: ev.round, n: ev.n, id: ev.id, dim: ev.dim, bits: ev.bits };
+      const done = () => {
+        this.#busy = null;
+        if (!this.#cell.v) return;
+        this.#flush();
+        const queued = this.#queue;
+        this.#queue = [];
+        for (let i = 0; i < queued.length; i++) {
+          this.#onMessage(queued[i]);
+          if (this.#busy) { // another round started: the rest waits again
+            this.#queue = queued.slice(i + 1).concat(this.#queue);
+            return;
+          }
+        }
+      };
+      this.#busy = Promise.resolve()
+        .then(() => this.#fed(info, this.#roundOps()))
+        .then(done, (e) => {
+          done();
+          this.#fail(e instanceof Error ? e : new Error(String(e)));
+        });
+    }
+
+    // What a federated round handler may do, each a call into the core's state machine.
+    #roundOps() {
+      const h = () => this.#h;
+      return {
+        // {model: Uint8Array (the global model file), terms}
+        model: () => rt.with((s) => {
+          const wp = s.alloc(C.sizeof_size_t), task = s.alloc(C.sizeof_hush_federated_task);
+          let rc = M._hush_net_client_model(h(), 0, 0, wp, task);
+          if (rc !== C.HUSH_ERANGE) rt.check(rc, 'model');
+          const n = rt.u32At(wp), buf = s.alloc(n);
+          rt.check(M._hush_net_client_model(h(), buf, n, wp, task), 'model');
+          return { model: rt.u8.slice(buf, buf + n), terms: readTerms(task) };
+        }),
+        // [train, validation]: this identity's fixed split of the data set
+        split: (ds) => rt.with((s) => {
+          const tr = s.alloc(4), va = s.alloc(4);
+          rt.check(M._hush_net_client_fl_split(h(), tr, va, ds.handle, 0), 'split');
+          return [wrapDataset(rt.u32At(tr)), wrapDataset(rt.u32At(va))];
+        }),
+        // true if the round was declined (over budget): the odometer is unchanged then
+        charge: (odometer, trainRows) => rt.with((s) => {
+          const d = s.alloc(4);
+          rt.check(M._hush_net_client_fl_charge(h(), odometer ? odometer.handle : 0, d, trainRows), 'charge');
+          return rt.u32At(d) === 1;
+        }),
+        contribute: (train, validation, seed) => rt.with((s) => {
+          const rep = s.alloc(C.sizeof_hush_federated_report);
+          let rng = 0;
+          if (seed !== undefined && seed !== null) {
+            rng = s.alloc(C.sizeof_hush_rng);
+            rt.seedStream(rng, seed, `round ${info.round}`, s);
+          }
+          try {
+            rt.check(M._hush_net_client_fl_contribute(h(), rng, rep, train.handle, validation ? validation.handle : 0, 0),
+              'local training');
+          } finally {
+            if (rng) M._hush_rng_clear(rng);
+          }
+          return readReport(rep);
+        }),
+        decline: (reason = C.HUSH_NET_DECLINE_ERROR) => rt.check(M._hush_net_client_decline(h(), reason), 'decline'),
+      };
+    }
+
+    // Takes part in the federated task: handler(round, ops) runs each round (it may be async;
+    // nothing of the round is sent before it settles). Used by hush.FederatedClient.
+    federate(task, handler) {
+      checkName(task, 'task');
+      if (this.#task && this.#task !== task) throw rt.fail('HUSH_ESTATE', `already taking part in task ${this.#task}`);
+      this.#task = task;
+      this.#fed = handler;
+      rt.with((s) => rt.check(M._hush_net_client_join(this.#h, s.string(task)), 'join'));
+      this.#flush();
+    }
+
+    // The latest global model of a federated task (Uint8Array), or null before the first.
+    latestModel() {
+      if (!this.#cell.v) return null;
+      return rt.with((s) => {
+        const wp = s.alloc(C.sizeof_size_t);
+        const rc = M._hush_net_client_model(this.#h, 0, 0, wp, 0);
+        if (rc !== C.HUSH_ERANGE) return null;
+        const n = rt.u32At(wp), buf = s.alloc(n);
+        rt.check(M._hush_net_client_model(this.#h, buf, n, wp, 0), 'model');
+        return rt.u8.slice(buf, buf + n);
+      });
+    }
+
     #flush() {
       const ws = this.#ws;
       if (!ws || ws.readyState !== 1 || !this.#cell.v) return;
@@ -327,6 +557,7 @@ export function defineNet(rt) {
 
     #fail(err) {
       this.#fatal = err;
+      this.dispatchEvent(msgEvent('failed', { error: err }));
       this.#welcomed?.reject(err);
       this.#waiter?.reject(err);
       this.close();
@@ -405,7 +636,7 @@ export function defineNet(rt) {
     return b[0] / 2 ** 32;
   }
 
-  return Object.freeze({ Identity, loadIdentity, connect, Connection });
+  return Object.freeze({ Identity, loadIdentity, connect, Connection, Ledger, openLedger });
 }
 
 function deferred() {

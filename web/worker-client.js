@@ -29,7 +29,7 @@ export async function createWorker(opts = {}) {
     }
     const p = pending.get(msg.id);
     if (!p) return;
-    if (msg.type === 'epoch') {
+    if (msg.type === 'epoch' || msg.type === 'event') {
       const { id, type, ...entry } = msg;
       if (p.onEpoch) p.onEpoch(entry);
       return;
@@ -64,6 +64,11 @@ export async function createWorker(opts = {}) {
     },
     evaluate: (args) => call('evaluate', args),
     predict: (args) => call('predict', args),
+    // A federated participant in the worker (web/worker.js 'federate'); onEvent gets its events.
+    federate: (args) => {
+      const { onEvent, ...rest } = args;
+      return call('federate', rest, onEvent);
+    },
     terminate: () => {
       for (const p of pending.values()) p.reject(new Error('worker terminated'));
       pending.clear();

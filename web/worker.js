@@ -11,6 +11,10 @@
 //   -> {id, op: 'evaluate', args: {model: Uint8Array, x, y}|{model, data, format}}
 //        <- {id, type: 'result', result: {loss, accuracy}}
 //   -> {id, op: 'predict', args: {model: Uint8Array, x}}  <- {id, type: 'result', result: Uint32Array}
+//   -> {id, op: 'federate', args: {url, name, identityFile?, token?, task, data, format?, shard?: {parts,
+//        part, labelsPerPart, seed}, ledger?: {name?, file?, budgetEpsilon, budgetDelta}, rounds?, pins?}}
+//        <- {id, type: 'event', event: 'rows'|'model'|'round'|'declined'|'result', ...detail} (see
+//        web/federated.js), then {id, type: 'result', result: the run's summary}
 //   errors: {id, type: 'error', error: {name, code, status, message, line, offset, msg}}
 //   events without an id: {type: 'csp', directive, blocked} for a Content-Security-Policy violation
 //   inside the worker (say, an eval under a CSP without 'unsafe-eval'), so the page can report it.
@@ -83,6 +87,33 @@ const ops = {
   },
   async predict(hush, args) {
     return withModel(hush, args.model, (m) => m.predict(args.x));
+  },
+  // A participant of a federated task (hush.FederatedClient), its rows parsed (and, for demos,
+  // sharded) here; the identity and the ledger live in IndexedDB (or files in Node).
+  async federate(hush, args, post, id) {
+    let ds = await parse(hush, args.data, args.format);
+    if (args.shard) {
+      const part = ds.shard(args.shard.parts, args.shard.part, args.shard);
+      ds.free();
+      ds = part;
+    }
+    let ledger = null;
+    try {
+      const identity = await hush.net.loadIdentity(args.name, args.identityFile ? { file: args.identityFile } : {});
+      if (args.ledger) ledger = await hush.net.openLedger(args.ledger.name ?? args.name, args.ledger);
+      const client = new hush.FederatedClient({
+        url: args.url, identity, token: args.token, task: args.task, data: ds, ledger, rounds: args.rounds,
+        pins: args.pins, seed: args.seed,
+      });
+      for (const type of ['model', 'round', 'declined', 'result']) {
+        client.addEventListener(type, (e) => post({ id, type: 'event', event: type, ...e.detail }));
+      }
+      post({ id, type: 'event', event: 'rows', rows: ds.rows });
+      return await client.run();
+    } finally {
+      ledger?.free();
+      ds.free();
+    }
   },
 };
 

@@ -162,36 +162,11 @@ int cmd_agg(int argc, char **argv) {
         cli_error("agg join needs --url, --name, --identity, --task and --input");
         return CLI_EXIT_USAGE;
     }
-    uint8_t sk[HUSH_NET_SECRET_KEY_BYTES], token[HUSH_NET_TOKEN_BYTES];
-    if (tok && (rc = cli_token(tok, token))) return rc;
     if ((rc = read_input(input, &s.x, &s.dim))) return rc;
-    if ((rc = cli_identity(idp, sk))) {
+    hush_net_client *c = NULL;
+    if ((rc = cli_participant(&c, name, idp, tok, s.task, pins))) {
         free(s.x);
         return rc;
-    }
-    hush_net_client *c = NULL;
-    int st = hush_net_client_create(&c, sk, name, tok ? token : NULL, NULL);
-    sodium_memzero(sk, sizeof sk);
-    sodium_memzero(token, sizeof token);
-    if (st == HUSH_OK) st = hush_net_client_join(c, s.task);
-    if (st == HUSH_OK && pins) {
-        size_t plen, bad = 0;
-        unsigned char *ptext = cli_read_file(pins, &plen);
-        st = ptext ? hush_net_client_pin_text(c, (const char *)ptext, plen, &bad) : HUSH_EIO;
-        free(ptext);
-        if (st) {
-            if (bad) cli_error("%s:%zu: expected NAME and a 64-digit hex public key", pins, bad);
-            hush_net_client_free(c);
-            free(s.x);
-            return CLI_EXIT_FAIL;
-        }
-    }
-    if (st) {
-        cli_error("%s", st == HUSH_EARG ? "--name and --task must be 1-64 characters of [A-Za-z0-9._-]"
-                                        : hush_strerror(st));
-        hush_net_client_free(c);
-        free(s.x);
-        return st == HUSH_EARG ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
     cli_peer peer;
     memset(&peer, 0, sizeof peer);
@@ -200,19 +175,7 @@ int cmd_agg(int argc, char **argv) {
     peer.on_event = on_event;
     peer.ud = &s;
     cli_net_opts o = {url, ca, timeout, 0};
-    st = cli_net_run(&peer, 1, &o);
-    int exit_code = 0;
-    if (st == HUSH_EARG) {
-        cli_error("--url must be ws://HOST:PORT/ws or wss://HOST:PORT/ws");
-        exit_code = CLI_EXIT_USAGE;
-    } else if (st == HUSH_ESTATE) {
-        cli_error("timed out after %g s with %u committed rounds", timeout, s.committed);
-        exit_code = CLI_EXIT_FAIL;
-    } else if (st != HUSH_OK || peer.status != 0) {
-        if (!s.bad_input && peer.status < 0) cli_error("stopped: %s", hush_strerror(peer.status));
-        if (peer.status >= 4000) cli_error("refused by the server (%d)", peer.status);
-        exit_code = CLI_EXIT_FAIL;
-    }
+    int exit_code = cli_net_exit(cli_net_run(&peer, 1, &o), &peer, &o, s.bad_input);
     if (s.json)
         printf("{\"name\":\"%s\",\"task\":\"%s\",\"rounds\":%u,\"aborted\":%u,\"last_round\":%u,\"dim\":%zu,"
                "\"connects\":%u,\"status\":%d}\n",

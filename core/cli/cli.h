@@ -54,5 +54,6 @@ int cmd_secagg(int argc, char **argv);
 int cmd_pate(int argc, char **argv);
 /* Network commands (core/cli/agg.c, netclient.c): native builds only, compiled with HUSH_CLI_NET. */
 int cmd_agg(int argc, char **argv);
+int cmd_fl(int argc, char **argv);
 
 #endif

@@ -15,7 +15,8 @@ static const char usage[] =
     "          [--scaling auto|none|standardize|bounds|dp] [--bounds FILE] [--scaling-noise Z]\n"
     "          [--dp [--l2-norm-clip C] (--noise-multiplier S | --target-epsilon E) [--delta D]\n"
     "           [--sampling poisson|shuffle] [--microbatches M] [--secure-noise]\n"
-    "           [--reproducible-noise]]   (DP noise is from the OS unless --reproducible-noise)\n"
+    "           [--reproducible-noise] [--ledger FILE [--budget-epsilon E] [--budget-delta D]]]\n"
+    "          (DP noise is from the OS unless --reproducible-noise; --ledger charges the run first)\n"
     "  eval    --model MODEL --data FILE [--format ...] [--json]\n"
     "  privacy --sampling-rate Q --noise-multiplier S --steps T --delta D [--accountant rdp|pld]\n"
     "          [--orders LIST] [--conversion improved|classic] [--json]\n"
@@ -46,6 +47,9 @@ static const char usage[] =
     "  agg join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK --input FILE.csv\n"
     "          [--rounds R] [--pins FILE] [--ca CERT] [--timeout S] [--json]   (native builds only)\n"
     "  agg id  --identity KEYFILE [--name NAME]       the identity's public key (for pin files)\n"
+    "  fl join --url URL --name NAME --identity KEYFILE [--token TOKEN] --task TASK --data FILE [--format F]\n"
+    "          [--budget-epsilon E --delta D --ledger FILE] [--rounds R] [--out MODEL] [--pins FILE]\n"
+    "          [--ca CERT] [--timeout S] [--seed S] [--json]   a federated task's participant (native only)\n"
     "  version\n";
 
 int main(int argc, char **argv) {
@@ -73,6 +77,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "ledger")) return cmd_ledger(argc - 2, argv + 2);
 #ifdef HUSH_CLI_NET
     if (!strcmp(cmd, "agg")) return cmd_agg(argc - 2, argv + 2);
+    if (!strcmp(cmd, "fl")) return cmd_fl(argc - 2, argv + 2);
 #endif
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hush %s\n", hush_version());

@@ -175,7 +175,9 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return 0;
     }
     case LWS_CALLBACK_CLIENT_WRITEABLE: {
-        if (pp->want_close) {
+        /* A participant that is done still sends what it has queued (a DECLINE, say); one that
+         * failed sends nothing more. */
+        if (pp->want_close && pp->pub->status != 0) {
             lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"done", 4);
             return -1;
         }
@@ -201,6 +203,9 @@ static int cb_client(struct lws *wsi, enum lws_callback_reasons reason, void *us
             if (lws_write(wsi, pp->tx + LWS_PRE, w, LWS_WRITE_BINARY) < (int)w) return -1;
             pp->pub->bytes_out += w;
             lws_callback_on_writable(wsi); /* there may be more */
+        } else if (pp->want_close) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"done", 4);
+            return -1;
         }
         return 0;
     }
@@ -338,6 +343,56 @@ int cli_token(const char *hex, uint8_t token[HUSH_NET_TOKEN_BYTES]) {
         bin_len != HUSH_NET_TOKEN_BYTES) {
         cli_error("--token must be the %d hex digits printed by hush-server enroll", 2 * HUSH_NET_TOKEN_BYTES);
         return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_participant(hush_net_client **out, const char *name, const char *identity, const char *token_hex,
+                    const char *task, const char *pins) {
+    uint8_t sk[HUSH_NET_SECRET_KEY_BYTES], token[HUSH_NET_TOKEN_BYTES];
+    int rc;
+    *out = NULL;
+    if (token_hex && (rc = cli_token(token_hex, token))) return rc;
+    if ((rc = cli_identity(identity, sk))) return rc;
+    hush_net_client *c = NULL;
+    int st = hush_net_client_create(&c, sk, name, token_hex ? token : NULL, NULL);
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(token, sizeof token);
+    if (st == HUSH_OK) st = hush_net_client_join(c, task);
+    if (st) {
+        cli_error("%s", st == HUSH_EARG ? "--name and --task must be 1-64 characters of [A-Za-z0-9._-]"
+                                        : hush_strerror(st));
+        hush_net_client_free(c);
+        return st == HUSH_EARG ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    }
+    if (pins) {
+        size_t plen, bad = 0;
+        unsigned char *text = cli_read_file(pins, &plen);
+        st = text ? hush_net_client_pin_text(c, (const char *)text, plen, &bad) : HUSH_EIO;
+        free(text);
+        if (st) {
+            if (bad) cli_error("%s:%zu: expected NAME and a 64-digit hex public key", pins, bad);
+            hush_net_client_free(c);
+            return CLI_EXIT_FAIL;
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+int cli_net_exit(int st, const cli_peer *p, const cli_net_opts *o, int quiet) {
+    if (st == HUSH_EARG) {
+        cli_error("--url must be ws://HOST:PORT/ws or wss://HOST:PORT/ws");
+        return CLI_EXIT_USAGE;
+    }
+    if (st == HUSH_ESTATE) {
+        cli_error("timed out after %g s", o->timeout);
+        return CLI_EXIT_FAIL;
+    }
+    if (st != HUSH_OK || p->status != 0) {
+        if (!quiet && p->status < 0) cli_error("stopped: %s", hush_strerror(p->status));
+        if (p->status >= 4000) cli_error("refused by the server (%d)", p->status);
+        return CLI_EXIT_FAIL;
     }
     return 0;
 }

@@ -51,4 +51,13 @@ int cli_identity(const char *path, uint8_t sk[HUSH_NET_SECRET_KEY_BYTES]);
 /* 64 hex digits -> HUSH_NET_TOKEN_BYTES bytes. */
 int cli_token(const char *hex, uint8_t token[HUSH_NET_TOKEN_BYTES]);
 
+/* The participant of the common options: --name, --identity KEYFILE (created on first use),
+ * --token (NULL once enrolled), --task, --pins FILE (may be NULL). Prints its errors; returns 0,
+ * CLI_EXIT_USAGE or CLI_EXIT_FAIL. The key never stays outside the client. */
+int cli_participant(hush_net_client **out, const char *name, const char *identity, const char *token_hex,
+                    const char *task, const char *pins);
+/* The exit code of a finished cli_net_run, printing why it failed (quiet: the event callback
+ * already said why the participant stopped). */
+int cli_net_exit(int st, const cli_peer *p, const cli_net_opts *o, int quiet);
+
 #endif

@@ -9,6 +9,7 @@
 #include "hush/dp.h"
 #include "hush/pate.h"
 #include "hush/channel.h"
+#include "hush/federated.h"
 #include "hush/mpc.h"
 #include "hush/secagg.h"
 #include "hush/fl.h"

@@ -665,6 +665,58 @@ static void test_folds(void) {
     hush_dataset_free(d);
 }
 
+/* Shards drawn from rngs in the same state partition the rows. IID: near-equal sizes. Label skew
+ * with K = 2 on 10 classes of 10 rows each: the pieces are exactly the classes, so each of the 5
+ * parts holds exactly two whole classes (McMahan et al. 2017's construction). */
+static void test_shards(void) {
+    char csv[2048];
+    size_t len = 0;
+    for (int i = 0; i < 100; i++) len += (size_t)snprintf(csv + len, sizeof csv - len, "%d.5,%d\n", i, i % 10);
+    hush_dataset *d = NULL;
+    CHECK_OK(hush_csv_parse(&d, csv, len, NULL, NULL));
+    if (!d) return;
+    for (uint32_t k = 0; k <= 2; k += 2) {
+        uint32_t parts = k ? 5 : 4;
+        int seen[100] = {0};
+        for (uint32_t p = 0; p < parts; p++) {
+            hush_rng r;
+            hush_dataset *s = NULL;
+            CHECK_OK(hush_rng_init_u64(&r, 5));
+            CHECK_OK(hush_dataset_shard(&s, &r, d, parts, p, k, NULL));
+            if (!s) continue;
+            CHECK(hush_dataset_rows(s) == 100 / parts);
+            int classes[10] = {0}, travel = 1;
+            for (size_t i = 0; i < hush_dataset_rows(s); i++) {
+                int row = (int)hush_dataset_x(s)[i];
+                travel &= hush_dataset_labels(s)[i] == (uint32_t)(row % 10);
+                seen[row]++;
+                classes[row % 10]++;
+            }
+            CHECK(travel);
+            if (k) {
+                int held = 0, whole = 1;
+                for (int c = 0; c < 10; c++) {
+                    held += classes[c] > 0;
+                    whole &= classes[c] == 0 || classes[c] == 10;
+                }
+                CHECK(held == 2 && whole);
+            }
+            hush_dataset_free(s);
+        }
+        int once = 1;
+        for (int i = 0; i < 100; i++) once &= seen[i] == 1;
+        CHECK(once);
+    }
+    hush_rng r;
+    hush_dataset *s = NULL;
+    CHECK_OK(hush_rng_init_u64(&r, 1));
+    CHECK_RC(hush_dataset_shard(&s, &r, d, 4, 4, 0, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_dataset_shard(&s, &r, d, 51, 0, 2, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_dataset_shard(&s, &r, d, 0, 0, 0, NULL), HUSH_EARG);
+    CHECK(s == NULL);
+    hush_dataset_free(d);
+}
+
 /* norm_stats is exactly the map standardize applies, and leaves one-hot columns alone. */
 static void test_norm_stats(void) {
     static const char arff[] = "@relation r\n@attribute a numeric\n@attribute c {x,y}\n@attribute b numeric\n"
@@ -697,6 +749,7 @@ static void test_norm_stats(void) {
 
 int main(void) {
     test_folds();
+    test_shards();
     test_norm_stats();
     test_arff_small();
     test_arff_errors();

@@ -43,9 +43,14 @@ typedef struct sim_part {
     uint32_t rounds_committed, rounds_aborted, last_round;
     int last_error;
     uint32_t *sum;
+    /* federated participants: called on ROUND instead of giving x (NULL: give x) */
+    void (*on_round)(struct sim_part *p, const hush_net_event *ev);
+    void *ud;
+    uint32_t models; /* MODEL events seen */
 } sim_part;
 
-typedef struct sim {
+typedef struct sim sim;
+struct sim {
     char db_path[64];
     srv_store *store;
     srv_hub *hub;
@@ -56,16 +61,25 @@ typedef struct sim {
     sim_part parts[SIM_MAX];
     size_t n_parts;
     uint32_t dim;
-} sim;
+    /* a hostile server: may replace a frame the hub sends (returns 1 and a malloc'ed frame) */
+    int (*tamper)(sim *s, uint64_t id, const uint8_t *f, size_t len, uint8_t **out, size_t *out_len);
+};
 
 static int sim_send(void *ud, uint64_t id, const uint8_t *f, size_t len) {
     sim *s = ud;
     sim_conn *c = &s->conns[id];
     if (!c->open || c->close_requested) return 1;
     sim_frame *fr = malloc(sizeof *fr);
-    fr->p = malloc(len);
-    memcpy(fr->p, f, len);
-    fr->len = len;
+    uint8_t *swapped = NULL;
+    size_t swapped_len = 0;
+    if (s->tamper && s->tamper(s, id, f, len, &swapped, &swapped_len)) {
+        fr->p = swapped;
+        fr->len = swapped_len;
+    } else {
+        fr->p = malloc(len);
+        memcpy(fr->p, f, len);
+        fr->len = len;
+    }
     fr->next = NULL;
     if (c->tail)
         c->tail->next = fr;
@@ -203,14 +217,19 @@ static size_t sim_pump(sim *s) {
             }
             hush_net_event ev;
             for (hush_net_client_event(p->c, &ev); ev.kind; hush_net_client_event(p->c, &ev)) {
-                if (ev.kind == HUSH_NET_EV_ROUND) {
-                    CHECK_OK(hush_net_client_set_input(p->c, p->x, ev.dim));
+                if (ev.kind == HUSH_NET_EV_MODEL) {
+                    p->models++;
+                } else if (ev.kind == HUSH_NET_EV_ROUND) {
+                    if (p->on_round)
+                        p->on_round(p, &ev);
+                    else
+                        CHECK_OK(hush_net_client_set_input(p->c, p->x, ev.dim));
                     p->sent_in_round = 0;
                     p->last_round = ev.round;
                 } else if (ev.kind == HUSH_NET_EV_RESULT) {
                     if (ev.status == HUSH_NET_ROUND_COMMITTED) {
                         p->rounds_committed++;
-                        CHECK_OK(hush_net_client_result(p->c, p->sum, ev.dim));
+                        if (ev.dim) CHECK_OK(hush_net_client_result(p->c, p->sum, ev.dim));
                     } else {
                         p->rounds_aborted++;
                     }

@@ -61,7 +61,7 @@ static void test_rounds(void) {
     sim_init(&s, NULL);
     s.dim = 10;
     srv_task d = task_def("sum10", 10, 5, 3, 16, 2);
-    CHECK_OK(srv_store_task_create(s.store, &d, s.now));
+    CHECK_OK(srv_store_task_create(s.store, &d, NULL, 0, s.now));
     for (int i = 0; i < 5; i++) {
         char name[24];
         snprintf(name, sizeof name, "bank-%d", i);
@@ -109,7 +109,7 @@ static void test_dropouts(void) {
     sim_init(&s, NULL);
     s.dim = 7;
     srv_task d = task_def("drops", 7, 8, 5, 20, 1);
-    CHECK_OK(srv_store_task_create(s.store, &d, s.now));
+    CHECK_OK(srv_store_task_create(s.store, &d, NULL, 0, s.now));
     for (int i = 0; i < 8; i++) {
         char name[24];
         snprintf(name, sizeof name, "p%d", i);
@@ -136,7 +136,7 @@ static void test_abort_then_continue(void) {
     sim_init(&s, NULL);
     s.dim = 4;
     srv_task d = task_def("ab", 4, 4, 3, 12, 1);
-    CHECK_OK(srv_store_task_create(s.store, &d, s.now));
+    CHECK_OK(srv_store_task_create(s.store, &d, NULL, 0, s.now));
     for (int i = 0; i < 4; i++) {
         char name[24];
         snprintf(name, sizeof name, "q%d", i);
@@ -173,7 +173,7 @@ static void test_restart_mid_round(void) {
     sim_init(&s, NULL);
     s.dim = 5;
     srv_task d = task_def("rs", 5, 3, 2, 16, 1);
-    CHECK_OK(srv_store_task_create(s.store, &d, s.now));
+    CHECK_OK(srv_store_task_create(s.store, &d, NULL, 0, s.now));
     for (int i = 0; i < 3; i++) {
         char name[24];
         snprintf(name, sizeof name, "r%d", i);
@@ -242,7 +242,7 @@ static void test_hostile(void) {
     sim_init(&s, &lim);
     s.dim = 3;
     srv_task d = task_def("h", 3, 5, 3, 8, 1);
-    CHECK_OK(srv_store_task_create(s.store, &d, s.now));
+    CHECK_OK(srv_store_task_create(s.store, &d, NULL, 0, s.now));
     uint8_t sk[64], sk2[64], token[32], bad[32] = {0};
     CHECK_OK(hush_net_identity_generate(sk));
     CHECK_OK(hush_net_identity_generate(sk2));

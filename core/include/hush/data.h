@@ -74,6 +74,15 @@ HUSH_NODISCARD int hush_dataset_split(hush_dataset **train, hush_dataset **test,
 HUSH_NODISCARD int hush_dataset_fold(hush_dataset **train, hush_dataset **test, hush_rng *rng,
                                      const hush_dataset *d, uint32_t folds, uint32_t fold,
                                      const hush_allocator *alloc);
+/* Part `part` (0-based) of `parts` disjoint shards of d, to simulate silos from one file (demos,
+ * tests, benchmarks). labels_per_part 0: IID, the rows shuffled with rng and cut into near-equal
+ * parts. labels_per_part K > 0: label skew as in McMahan et al., AISTATS 2017 ("pathological
+ * non-IID"): the shuffled rows are sorted by label (stably), cut into parts * K near-equal
+ * pieces, and part p gets K pieces chosen by a second shuffle, so it holds about K classes. Give
+ * every part an rng in the same state so the parts partition the rows. HUSH_ERANGE if part >=
+ * parts or there are fewer rows than pieces. */
+HUSH_NODISCARD int hush_dataset_shard(hush_dataset **out, hush_rng *rng, const hush_dataset *d, uint32_t parts,
+                                      uint32_t part, uint32_t labels_per_part, const hush_allocator *alloc);
 /* Standardise numeric columns of `train` (and `test`, may be NULL) with train's mean and
  * population std (std 0 -> 1). Missing values are replaced by the train mean. */
 HUSH_NODISCARD int hush_dataset_standardize(hush_dataset *train, hush_dataset *test);

@@ -277,6 +277,10 @@ void hush_odometer_free(hush_odometer *od);
  * ledger: nothing happens, *charged = 0, HUSH_OK. Over budget: HUSH_EBUDGET, nothing changes.
  * A full ledger: HUSH_ERANGE. */
 HUSH_NODISCARD int hush_odometer_charge(hush_odometer *od, int *charged, const hush_odometer_event *ev);
+/* Several events as one: all are added, or none (HUSH_EBUDGET if together they would exceed the
+ * budget). Events whose id is already in the ledger are skipped; *charged = how many were added. */
+HUSH_NODISCARD int hush_odometer_charge_all(hush_odometer *od, size_t *charged, const hush_odometer_event *events,
+                                            size_t n);
 /* What the ledger would spend, at the budget's delta, with ev added (ev NULL: as it is). An id
  * already charged counts once. */
 HUSH_NODISCARD int hush_odometer_would_spend(hush_odometer *od, double *lower, double *upper,

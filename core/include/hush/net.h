@@ -15,11 +15,14 @@
  *             enrolled (name bound to key) by this connection.
  *   server -> WELCOME, or ERROR and a close. Before WELCOME the server sends nothing else.
  *   client -> JOIN task: take part in the task's rounds from now on.
- *   per round: server -> ROUND (task, round number, a fresh random session, the secure-aggregation
+ *   per round: [server -> MODEL (federated tasks: the task's terms and the global model file)]
+ *             server -> ROUND (task, round number, a fresh random session, the secure-aggregation
  *             configuration, the participant's id in this round, and the round's PKI: name and
  *             identity key of every participant); then SECAGG messages both ways, the
  *             authenticated secure aggregation of hush/secagg.h with those keys; server -> RESULT
- *             (committed with the sum, or aborted).
+ *             (committed with the sum, or aborted; a federated task sends the new MODEL first and no
+ *             sum). A participant may answer ROUND with DECLINE
+ *             instead (a federated participant whose privacy budget the round would exceed).
  *
  * Threat model. The operator is trusted for enrolment only: it decides which name is bound to
  * which key (a deployment that does not trust it pins the expected identities,
@@ -32,11 +35,17 @@
  * network attacker can relay a whole connection (the nonce is not bound to a TLS channel) and
  * sees what the server sees, but cannot read or alter masked inputs or shares, which secure
  * aggregation protects end to end. A participant learns the round's PKI and the result.
+ * Federated tasks: the secure aggregation of a round runs under a session bound to the model and
+ * terms each participant was sent (hush_federated_session), so a server that sends one
+ * participant a different model to isolate its update in the sum only excludes it from the
+ * round; the server learns the summed update, weight and metrics and each model version it made,
+ * never one participant's. A participant learns every global model version it takes part in.
  */
 #ifndef HUSH_NET_H
 #define HUSH_NET_H
 
 #include "common.h"
+#include "federated.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -62,8 +71,15 @@ enum hush_net_msg_type {
     HUSH_NET_JOIN = 5,
     HUSH_NET_ROUND = 6,
     HUSH_NET_SECAGG = 7,
-    HUSH_NET_RESULT = 8
+    HUSH_NET_RESULT = 8,
+    HUSH_NET_MODEL = 9,  /* S->C before a federated round's ROUND: the task and the global model */
+    HUSH_NET_DECLINE = 10 /* C->S: this participant sits the round out (e.g. its budget) */
 };
+
+/* What a task sums: plain vectors, or federated model updates (hush/federated.h). */
+enum hush_net_task_kind { HUSH_NET_TASK_SUM = 1, HUSH_NET_TASK_FEDAVG = 2 };
+/* Why a participant declines a round. */
+enum hush_net_decline_reason { HUSH_NET_DECLINE_BUDGET = 1, HUSH_NET_DECLINE_ERROR = 2 };
 
 /* Refusals: the code of an ERROR message and of the WebSocket close that follows it. */
 enum hush_net_error_code {
@@ -105,7 +121,10 @@ enum hush_net_event_kind {
     HUSH_NET_EV_WELCOME = 1, /* authenticated (enrolled = 1 if this connection enrolled) */
     HUSH_NET_EV_ROUND = 2,   /* a round started: give it an input of `dim` values < 2^bits */
     HUSH_NET_EV_RESULT = 3,  /* a round ended: status, and the sum (hush_net_client_result) */
-    HUSH_NET_EV_ERROR = 4    /* the server refused something (code, text); it closes next */
+    HUSH_NET_EV_ERROR = 4,   /* the server refused something (code, text); it closes next */
+    HUSH_NET_EV_MODEL = 5    /* a federated task's global model arrived (round: the round it
+                                starts; hush_net_client_model), before that round and after
+                                each committed round */
 };
 
 typedef struct hush_net_event {
@@ -116,6 +135,8 @@ typedef struct hush_net_event {
     uint32_t dim, bits, n, id; /* ROUND (dim also RESULT) */
     int32_t code;    /* ERROR: enum hush_net_error_code from the server, or the HUSH_E* status
                       * (negative) with which this client refused a server message */
+    uint32_t task_kind; /* ROUND: enum hush_net_task_kind (FEDAVG: hush_net_client_model) */
+    uint8_t session[HUSH_NET_SESSION_BYTES]; /* ROUND: the round's fresh session (an odometer id) */
     char text[HUSH_NET_ERROR_TEXT_MAX + 1]; /* ERROR text; ROUND/RESULT: the task name */
 } hush_net_event;
 
@@ -148,6 +169,32 @@ size_t hush_net_client_max_message(const hush_net_client *c);
 void hush_net_client_event(hush_net_client *c, hush_net_event *ev);
 /* After HUSH_NET_EV_ROUND: this round's input (dim values < 2^bits); copied, wiped later. */
 HUSH_NODISCARD int hush_net_client_set_input(hush_net_client *c, const uint32_t *x, size_t dim);
+/* The latest global model file of a federated task (into out; HUSH_ERANGE with *written the size
+ * if cap is short) and its terms (task may be NULL): during a FEDAVG round, the one it starts
+ * from; after the last committed round, the final one. HUSH_ESTATE before any MODEL. */
+HUSH_NODISCARD int hush_net_client_model(const hush_net_client *c, uint8_t *out, size_t cap, size_t *written,
+                                         hush_federated_task *task);
+/* Sits the round out (after HUSH_NET_EV_ROUND, instead of set_input): the server is told, the
+ * round's keys are wiped. A declined participant is not a drop-out. */
+HUSH_NODISCARD int hush_net_client_decline(hush_net_client *c, uint32_t reason);
+/* After a FEDAVG HUSH_NET_EV_ROUND: the participant's own rows split into training and
+ * validation rows (the task's validation_fraction). The shuffle is keyed by the identity's secret
+ * key and the task name, so the split is the same in every round, across restarts and
+ * reconnects (a record never moves between the two), and nobody else can know it. */
+HUSH_NODISCARD int hush_net_client_fl_split(const hush_net_client *c, hush_dataset **train, hush_dataset **validation,
+                                            const hush_dataset *d, const hush_allocator *alloc);
+/* A federated participant's two steps after a FEDAVG HUSH_NET_EV_ROUND (nothing of the round is
+ * sent in between, so the caller can persist its ledger first):
+ *  1. hush_net_client_fl_charge charges the round's cost (hush_federated_cost for `train_rows`)
+ *     to the odometer atomically, under an id made of the task, round and session (so the same
+ *     round is never charged twice, across reloads too). Over budget: the round is declined
+ *     (HUSH_NET_DECLINE_BUDGET) and *declined = 1. od NULL: no budget is kept.
+ *  2. hush_net_client_fl_contribute trains on the participant's rows from the round's global
+ *     model and sets the secure-aggregation input (hush_federated_contribute). */
+HUSH_NODISCARD int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, int *declined, size_t train_rows);
+HUSH_NODISCARD int hush_net_client_fl_contribute(hush_net_client *c, hush_rng *rng, hush_federated_report *report,
+                                                 const hush_dataset *train, const hush_dataset *validation,
+                                                 const hush_allocator *alloc);
 /* After a committed HUSH_NET_EV_RESULT: the sum (dim values). HUSH_ESTATE otherwise. */
 HUSH_NODISCARD int hush_net_client_result(const hush_net_client *c, uint32_t *sum, size_t dim);
 /* Largest frame this protocol accepts by default (servers and clients may set lower). */

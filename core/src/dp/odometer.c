@@ -265,6 +265,34 @@ int hush_odometer_charge(hush_odometer *od, int *charged, const hush_odometer_ev
     return HUSH_OK;
 }
 
+int hush_odometer_charge_all(hush_odometer *od, size_t *charged, const hush_odometer_event *events, size_t n) {
+    if (!od || !charged || (!events && n)) return HUSH_EARG;
+    *charged = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!hush__ledger_event_ok(&events[i])) return HUSH_EARG;
+    /* Append tentatively, measure the whole ledger, and roll back if it is over budget. */
+    size_t n0 = od->n;
+    for (size_t i = 0; i < n; i++) {
+        if (has_id(od, &events[i])) continue;
+        if (od->n == od->cap) {
+            od->n = n0;
+            return HUSH_ERANGE;
+        }
+        od->ev[od->n++] = events[i];
+    }
+    if (od->n == n0) return HUSH_OK;
+    double lo, hi;
+    int rc = spend(od, &lo, &hi, NULL, od->budget_delta);
+    if (rc == HUSH_OK && !(hi <= od->budget_eps)) rc = HUSH_EBUDGET;
+    if (rc != HUSH_OK) {
+        memset(od->ev + n0, 0, (od->n - n0) * sizeof *od->ev);
+        od->n = n0;
+        return rc;
+    }
+    *charged = od->n - n0;
+    return HUSH_OK;
+}
+
 size_t hush_odometer_save_size(const hush_odometer *od) {
     if (!od) return 0;
     size_t n = HUSH__LEDGER_HEADER_BYTES + HUSH__LEDGER_HASH_BYTES;

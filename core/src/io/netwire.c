@@ -130,6 +130,26 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         if ((uint64_t)m->dim * 4 > hush__rd_remaining(&r)) return HUSH_ETRUNC;
         m->values = hush__rd_bytes(&r, (size_t)m->dim * 4);
         break;
+    case HUSH_NET_MODEL: {
+        m->name = rd_name(&r);
+        m->round = hush__rd_u32(&r);
+        m->fl_task = hush__rd_bytes(&r, HUSH_FEDERATED_TASK_BYTES);
+        uint32_t ml = hush__rd_u32(&r);
+        if (r.err) break;
+        hush_federated_task t;
+        if (m->round == 0 || ml == 0 || hush_federated_task_decode(&t, m->fl_task, HUSH_FEDERATED_TASK_BYTES))
+            return HUSH_EFORMAT;
+        m->payload_len = ml;
+        m->payload = hush__rd_bytes(&r, ml);
+        break;
+    }
+    case HUSH_NET_DECLINE:
+        m->name = rd_name(&r);
+        m->round = hush__rd_u32(&r);
+        m->reason = hush__rd_u32(&r);
+        if (!r.err && (m->round == 0 || m->reason < HUSH_NET_DECLINE_BUDGET || m->reason > HUSH_NET_DECLINE_ERROR))
+            return HUSH_EFORMAT;
+        break;
     default:
         return HUSH_EFORMAT;
     }
@@ -309,5 +329,36 @@ int hush__nw_result(uint8_t *out, size_t cap, size_t *written, const char *task,
     hush__wr_u32(&w, flags);
     hush__wr_u32(&w, dim);
     for (uint32_t i = 0; i < dim; i++) hush__wr_u32(&w, values[i]);
+    return finish(&w, written);
+}
+
+size_t hush__nw_model_size(const char *task, size_t model_len) {
+    return HUSH__NW_HEADER_BYTES + 1 + strlen(task) + 4 + HUSH_FEDERATED_TASK_BYTES + 4 + model_len;
+}
+
+int hush__nw_model(uint8_t *out, size_t cap, size_t *written, const char *task, uint32_t round,
+                   const uint8_t fl_task[HUSH_FEDERATED_TASK_BYTES], const uint8_t *model, size_t model_len) {
+    size_t nl;
+    if (!name_len(task, &nl) || !fl_task || !model || !model_len || model_len > UINT32_MAX) return HUSH_EARG;
+    hush__wr w;
+    int rc = begin(&w, out, cap, HUSH_NET_MODEL, hush__nw_model_size(task, model_len) - HUSH__NW_HEADER_BYTES);
+    if (rc) return rc;
+    wr_name(&w, task, nl);
+    hush__wr_u32(&w, round);
+    hush__wr_bytes(&w, fl_task, HUSH_FEDERATED_TASK_BYTES);
+    hush__wr_u32(&w, (uint32_t)model_len);
+    hush__wr_bytes(&w, model, model_len);
+    return finish(&w, written);
+}
+
+int hush__nw_decline(uint8_t *out, size_t cap, size_t *written, const char *task, uint32_t round, uint32_t reason) {
+    size_t nl;
+    if (!name_len(task, &nl)) return HUSH_EARG;
+    hush__wr w;
+    int rc = begin(&w, out, cap, HUSH_NET_DECLINE, 1 + nl + 8);
+    if (rc) return rc;
+    wr_name(&w, task, nl);
+    hush__wr_u32(&w, round);
+    hush__wr_u32(&w, reason);
     return finish(&w, written);
 }

@@ -15,6 +15,8 @@
  *   7 SECAGG     both  u32 round, then one secure-aggregation message (hush/secagg.h) to the end
  *   8 RESULT     S->C  NAME(task) u32 round u8 status (1 committed, 2 aborted) u32 flags
  *                      (bit 0: the task has no further rounds) u32 dim, dim x u32 (committed only)
+ *   9 MODEL      S->C  NAME(task) u32 round task[HUSH_FEDERATED_TASK_BYTES] u32 length, model file
+ *  10 DECLINE    C->S  NAME(task) u32 round u32 reason (enum hush_net_decline_reason)
  * The body length must match the frame exactly (shorter: HUSH_ETRUNC; longer or inconsistent:
  * HUSH_EFORMAT); another version is HUSH_EVERSION; unknown types, bad names, flags with unknown
  * bits, zero or out-of-range configuration fields and ids >= n are HUSH_EFORMAT. The decoder is
@@ -52,8 +54,10 @@ typedef struct hush__nw_msg {
     size_t pki_len;
     uint32_t status;       /* RESULT */
     const uint8_t *values; /* RESULT: dim little-endian u32 */
-    const uint8_t *payload; /* SECAGG */
+    const uint8_t *payload; /* SECAGG; MODEL: the model file */
     size_t payload_len;
+    const uint8_t *fl_task; /* MODEL: HUSH_FEDERATED_TASK_BYTES, decoded and checked */
+    uint32_t reason;        /* DECLINE */
 } hush__nw_msg;
 
 /* Decodes one frame of at most max_len bytes (larger: HUSH_ERANGE before anything is read). */
@@ -91,5 +95,9 @@ size_t hush__nw_pki_entry(uint8_t *out, size_t cap, const char *name, const uint
 void hush__nw_secagg_header(uint8_t *out, uint32_t round, size_t payload_len);
 int hush__nw_result(uint8_t *out, size_t cap, size_t *written, const char *task, uint32_t round, uint32_t status,
                     uint32_t flags, const uint32_t *values, uint32_t dim);
+size_t hush__nw_model_size(const char *task, size_t model_len);
+int hush__nw_model(uint8_t *out, size_t cap, size_t *written, const char *task, uint32_t round,
+                   const uint8_t fl_task[HUSH_FEDERATED_TASK_BYTES], const uint8_t *model, size_t model_len);
+int hush__nw_decline(uint8_t *out, size_t cap, size_t *written, const char *task, uint32_t round, uint32_t reason);
 
 #endif

@@ -46,10 +46,18 @@ struct hush_net_client {
 
     hush_secagg_client *sa; /* the round in progress, NULL between rounds */
     uint32_t round, dim, bits;
+    uint8_t session[HUSH_NET_SESSION_BYTES];
     int have_input;
     uint32_t *sum; /* last committed result */
     uint32_t sum_dim, sum_cap;
     int have_sum;
+
+    /* the current federated round's MODEL: the task and the global model file */
+    uint8_t *model;
+    size_t model_len, model_cap;
+    uint8_t fl_bytes[HUSH_FEDERATED_TASK_BYTES]; /* the terms as sent: bound into the round's session */
+    uint32_t model_round;
+    hush_federated_task fl;
 
     hush_net_event ev[EVENTS];
     size_t ev_head, ev_count;
@@ -75,6 +83,11 @@ static void event_text(hush_net_event *e, const uint8_t *p, size_t len) {
 static void end_round(hush_net_client *c) {
     hush_secagg_client_free(c->sa); /* wipes its secrets */
     c->sa = NULL;
+}
+
+static void drop_model(hush_net_client *c) {
+    c->model_len = 0;
+    c->model_round = 0;
 }
 
 static int outbox_add(hush_net_client *c, const uint8_t *frame, size_t len) {
@@ -122,6 +135,7 @@ void hush_net_client_free(hush_net_client *c) {
     if (!c) return;
     end_round(c);
     const hush_allocator *a = c->a;
+    hush__free(a, c->model, c->model_cap);
     if (c->sum) {
         sodium_memzero(c->sum, (size_t)c->sum_cap * 4);
         hush__free(a, c->sum, (size_t)c->sum_cap * 4);
@@ -161,6 +175,7 @@ int hush_net_client_pin(hush_net_client *c, const char *name, const uint8_t pk[H
 void hush_net_client_reset(hush_net_client *c) {
     if (!c) return;
     end_round(c);
+    drop_model(c);
     c->conn = C_WAIT_CHALLENGE;
     sodium_memzero(c->outbox, sizeof c->outbox);
     c->outbox_len = 0;
@@ -241,8 +256,38 @@ static int session_seen(const hush_net_client *c, const uint8_t *s) {
     return 0;
 }
 
+static int on_model(hush_net_client *c, const hush__nw_msg *m) {
+    if (c->conn != C_READY || !is_task(c, m->name)) return HUSH_ESTATE;
+    hush_federated_task t;
+    int rc = hush_federated_task_decode(&t, m->fl_task, HUSH_FEDERATED_TASK_BYTES);
+    if (rc) return rc;
+    if (m->payload_len > c->model_cap) {
+        uint8_t *b = hush__alloc(c->a, m->payload_len);
+        if (!b) return HUSH_ENOMEM;
+        hush__free(c->a, c->model, c->model_cap);
+        c->model = b;
+        c->model_cap = m->payload_len;
+    }
+    memcpy(c->model, m->payload, m->payload_len);
+    c->model_len = m->payload_len;
+    c->model_round = m->round;
+    c->fl = t;
+    memcpy(c->fl_bytes, m->fl_task, sizeof c->fl_bytes);
+    hush_net_event e;
+    memset(&e, 0, sizeof e);
+    e.kind = HUSH_NET_EV_MODEL;
+    e.round = m->round;
+    e.task_kind = HUSH_NET_TASK_FEDAVG;
+    event_text(&e, m->name.p, m->name.len);
+    push_event(c, &e);
+    return HUSH_OK;
+}
+
 static int on_round(hush_net_client *c, const hush__nw_msg *m) {
     if (c->conn != C_READY || !is_task(c, m->name)) return HUSH_ESTATE;
+    int fed = c->model_len && c->model_round == m->round;
+    /* A federated round sums in the task's ring; anything else would garble the update. */
+    if (fed && (m->bits != c->fl.bits || m->dim < HUSH_FEDERATED_METRICS)) return HUSH_EFORMAT;
     /* A session seen before would let the server replay a round against fresh inputs. */
     if (session_seen(c, m->session)) return HUSH_ESTATE;
     hush_secagg_config cfg;
@@ -254,6 +299,10 @@ static int on_round(hush_net_client *c, const hush__nw_msg *m) {
     cfg.neighbours = m->neighbours;
     cfg.authenticated = 1;
     memcpy(cfg.session, m->session, HUSH_NET_SESSION_BYTES);
+    /* A federated round's masks and signatures are bound to the model and terms this participant
+     * was sent: a participant sent anything else cannot be summed with the others. */
+    if (fed && (rc = hush_federated_session(cfg.session, m->session, c->fl_bytes, c->model, c->model_len)) != HUSH_OK)
+        return rc;
     if ((rc = hush_secagg_config_check(&cfg)) != HUSH_OK) return rc;
     uint8_t *pks = hush__alloc(c->a, (size_t)m->n * 32);
     if (!pks) return HUSH_ENOMEM;
@@ -269,6 +318,7 @@ static int on_round(hush_net_client *c, const hush__nw_msg *m) {
     end_round(c); /* a round the server abandoned */
     c->sa = sa;
     c->round = m->round;
+    memcpy(c->session, m->session, HUSH_NET_SESSION_BYTES);
     c->have_input = 0;
     c->dim = m->dim;
     c->bits = m->bits;
@@ -283,6 +333,9 @@ static int on_round(hush_net_client *c, const hush__nw_msg *m) {
     e.bits = m->bits;
     e.n = m->n;
     e.id = m->your_id;
+    e.task_kind = fed ? HUSH_NET_TASK_FEDAVG : HUSH_NET_TASK_SUM;
+    memcpy(e.session, m->session, HUSH_NET_SESSION_BYTES);
+    if (!fed) drop_model(c);
     event_text(&e, m->name.p, m->name.len);
     push_event(c, &e);
     return HUSH_OK;
@@ -314,7 +367,7 @@ static int on_result(hush_net_client *c, const hush__nw_msg *m) {
     } else {
         c->have_sum = 0;
     }
-    if (m->round == c->round) end_round(c);
+    if (m->round == c->round) end_round(c); /* the model stays: after a commit it is the new one */
     hush_net_event e;
     memset(&e, 0, sizeof e);
     e.kind = HUSH_NET_EV_RESULT;
@@ -351,6 +404,7 @@ int hush_net_client_receive(hush_net_client *c, const uint8_t *msg, size_t len) 
     case HUSH_NET_ROUND: return on_round(c, &m);
     case HUSH_NET_SECAGG: return on_secagg(c, &m);
     case HUSH_NET_RESULT: return on_result(c, &m);
+    case HUSH_NET_MODEL: return on_model(c, &m);
     default: return HUSH_ESTATE; /* a client-to-server type */
     }
 }
@@ -372,6 +426,9 @@ int hush_net_client_next_message(hush_net_client *c, uint8_t *out, size_t cap, s
         return HUSH_OK;
     }
     if (!c->sa || c->conn != C_READY) return HUSH_OK;
+    /* A federated round's keys go out only once the participant has its update (or it declines
+     * first): training comes before the secure aggregation, and a decline stays a decline. */
+    if (c->model_len && c->model_round == c->round && !c->have_input) return HUSH_OK;
     if (cap < HUSH__NW_SECAGG_PREFIX) {
         *written = hush_net_client_max_message(c);
         return HUSH_ERANGE;
@@ -414,6 +471,94 @@ int hush_net_client_set_input(hush_net_client *c, const uint32_t *x, size_t dim)
     if (dim != c->dim) return HUSH_ESHAPE;
     int rc = hush_secagg_client_set_input(c->sa, x, dim);
     if (rc == HUSH_OK) c->have_input = 1;
+    return rc;
+}
+
+int hush_net_client_model(const hush_net_client *c, uint8_t *out, size_t cap, size_t *written,
+                          hush_federated_task *task) {
+    if (!c || !written || (!out && cap)) return HUSH_EARG;
+    *written = 0;
+    if (!c->model_len) return HUSH_ESTATE;
+    *written = c->model_len;
+    if (task) *task = c->fl;
+    if (cap < c->model_len) return HUSH_ERANGE;
+    memcpy(out, c->model, c->model_len);
+    return HUSH_OK;
+}
+
+int hush_net_client_decline(hush_net_client *c, uint32_t reason) {
+    if (!c || reason < HUSH_NET_DECLINE_BUDGET || reason > HUSH_NET_DECLINE_ERROR) return HUSH_EARG;
+    if (!c->sa || c->conn != C_READY) return HUSH_ESTATE;
+    uint8_t f[8 + 1 + HUSH_NET_NAME_MAX + 8];
+    size_t n;
+    int rc = hush__nw_decline(f, sizeof f, &n, c->task, c->round, reason);
+    if (rc == HUSH_OK) rc = outbox_add(c, f, n);
+    if (rc == HUSH_OK) end_round(c); /* nothing of this round is sent, its keys are wiped */
+    return rc;
+}
+
+int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, int *declined, size_t train_rows) {
+    if (!c || !declined) return HUSH_EARG;
+    *declined = 0;
+    if (!c->sa || !c->model_len || c->model_round != c->round) return HUSH_ESTATE;
+    if (!od) return HUSH_OK;
+    hush_model *g = NULL;
+    int rc = hush_model_load(&g, c->model, c->model_len, 1, c->a);
+    if (rc) return rc;
+    size_t np = hush_model_param_count(g);
+    hush_model_free(g);
+    /* id: the round, bound to its task and fresh session */
+    uint8_t id[16], r4[4];
+    hush__store32_le(r4, c->round);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, (const uint8_t *)"hush.fl.round", 13, sizeof id);
+    crypto_generichash_update(&st, (const uint8_t *)c->task, strlen(c->task) + 1);
+    crypto_generichash_update(&st, r4, 4);
+    crypto_generichash_update(&st, c->session, HUSH_NET_SESSION_BYTES);
+    crypto_generichash_final(&st, id, sizeof id);
+    hush_odometer_event ev[2];
+    size_t n = 0, charged = 0;
+    rc = hush_federated_cost(ev, 2, &n, &c->fl, train_rows, np, id, sizeof id);
+    if (rc == HUSH_OK) rc = hush_odometer_charge_all(od, &charged, ev, n);
+    if (rc == HUSH_EBUDGET) {
+        *declined = 1;
+        return hush_net_client_decline(c, HUSH_NET_DECLINE_BUDGET);
+    }
+    return rc;
+}
+
+int hush_net_client_fl_split(const hush_net_client *c, hush_dataset **train, hush_dataset **validation,
+                             const hush_dataset *d, const hush_allocator *alloc) {
+    if (train) *train = NULL;
+    if (validation) *validation = NULL;
+    if (!c || !train || !validation || !d) return HUSH_EARG;
+    if (!c->model_len) return HUSH_ESTATE;
+    uint8_t key[HUSH_RNG_SEED_BYTES];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, c->sk, 32, sizeof key); /* the seed half of the Ed25519 key */
+    crypto_generichash_update(&st, (const uint8_t *)"hush.fl.split", 14);
+    crypto_generichash_update(&st, (const uint8_t *)c->task, strlen(c->task) + 1);
+    crypto_generichash_final(&st, key, sizeof key);
+    hush_rng rng;
+    int rc = hush_rng_init(&rng, key);
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(&st, sizeof st);
+    if (rc == HUSH_OK) rc = hush_dataset_split(train, validation, &rng, d, c->fl.validation_fraction, alloc);
+    hush_rng_clear(&rng);
+    return rc;
+}
+
+int hush_net_client_fl_contribute(hush_net_client *c, hush_rng *rng, hush_federated_report *report,
+                                  const hush_dataset *train, const hush_dataset *validation,
+                                  const hush_allocator *alloc) {
+    if (!c || !report || !train) return HUSH_EARG;
+    if (!c->sa || !c->model_len || c->model_round != c->round) return HUSH_ESTATE;
+    uint32_t *x = hush__calloc(alloc, c->dim, sizeof *x);
+    if (!x) return HUSH_ENOMEM;
+    int rc = hush_federated_contribute(rng, x, c->dim, report, &c->fl, c->model, c->model_len, train, validation, alloc);
+    if (rc == HUSH_OK) rc = hush_net_client_set_input(c, x, c->dim);
+    sodium_memzero(x, (size_t)c->dim * sizeof *x);
+    hush__free(alloc, x, (size_t)c->dim * sizeof *x);
     return rc;
 }
 

@@ -100,6 +100,69 @@ int hush_dataset_fold(hush_dataset **train, hush_dataset **test, hush_rng *rng, 
     return split_range(train, test, d, lo, hi, rng, alloc);
 }
 
+/* Stable counting sort of the row indices in v by label (labels < n_classes). */
+static int sort_by_label(uint32_t *v, size_t n, const hush_dataset *d, const hush_allocator *alloc) {
+    size_t k = d->n_classes ? d->n_classes : 1;
+    uint32_t *tmp = hush__calloc(alloc, n, sizeof *tmp);
+    size_t *start = hush__calloc(alloc, k + 1, sizeof *start);
+    if (!tmp || !start) {
+        hush__free(alloc, tmp, n * sizeof *tmp);
+        hush__free(alloc, start, (k + 1) * sizeof *start);
+        return HUSH_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) start[d->labels[v[i]] + 1]++;
+    for (size_t c = 0; c < k; c++) start[c + 1] += start[c];
+    for (size_t i = 0; i < n; i++) tmp[start[d->labels[v[i]]]++] = v[i];
+    memcpy(v, tmp, n * sizeof *v);
+    hush__free_wipe(alloc, tmp, n * sizeof *tmp);
+    hush__free(alloc, start, (k + 1) * sizeof *start);
+    return HUSH_OK;
+}
+
+int hush_dataset_shard(hush_dataset **out, hush_rng *rng, const hush_dataset *d, uint32_t parts, uint32_t part,
+                       uint32_t labels_per_part, const hush_allocator *alloc) {
+    if (!hush__alloc_ok(alloc)) return HUSH_EARG;
+    if (out) *out = NULL;
+    if (!out || !d || !rng || parts == 0) return HUSH_EARG;
+    uint64_t k = labels_per_part ? labels_per_part : 1, pieces = (uint64_t)parts * k;
+    if (part >= parts || pieces > d->rows) return HUSH_ERANGE;
+    size_t n = d->rows;
+    uint32_t *perm = hush__calloc(alloc, n, sizeof *perm);
+    uint32_t *order = hush__calloc(alloc, (size_t)pieces, sizeof *order);
+    int rc = perm && order ? HUSH_OK : HUSH_ENOMEM;
+    for (size_t i = 0; rc == HUSH_OK && i < n; i++) perm[i] = (uint32_t)i;
+    for (uint64_t i = 0; rc == HUSH_OK && i < pieces; i++) order[i] = (uint32_t)i;
+    if (rc == HUSH_OK) rc = hush_rng_shuffle_u32(rng, perm, n);
+    if (rc == HUSH_OK && labels_per_part) {
+        rc = sort_by_label(perm, n, d, alloc);
+        if (rc == HUSH_OK) rc = hush_rng_shuffle_u32(rng, order, (size_t)pieces);
+    }
+    /* piece i is perm[n i / pieces, n (i + 1) / pieces): IID, piece `part` itself */
+    size_t rows = 0;
+    for (uint64_t j = 0; rc == HUSH_OK && j < k; j++) {
+        uint64_t i = labels_per_part ? order[part * k + j] : part;
+        rows += (size_t)(n * (i + 1) / pieces - n * i / pieces);
+    }
+    hush_dataset *s = NULL;
+    if (rc == HUSH_OK) rc = ds_like(&s, d, rows, alloc);
+    size_t r = 0;
+    for (uint64_t j = 0; rc == HUSH_OK && j < k; j++) {
+        uint64_t i = labels_per_part ? order[part * k + j] : part;
+        for (size_t q = (size_t)(n * i / pieces); q < (size_t)(n * (i + 1) / pieces); q++, r++) {
+            if (d->dim) memcpy(s->x + r * d->dim, d->x + (size_t)perm[q] * d->dim, d->dim * sizeof(float));
+            s->labels[r] = d->labels[perm[q]];
+        }
+    }
+    hush__free_wipe(alloc, perm, n * sizeof *perm); /* which rows went where */
+    hush__free_wipe(alloc, order, (size_t)pieces * sizeof *order);
+    if (rc != HUSH_OK) {
+        hush_dataset_free(s);
+        return rc;
+    }
+    *out = s;
+    return HUSH_OK;
+}
+
 static int is_nan(float v) { return v != v; }
 
 /* Mean and 1/(population std) of numeric column j of train (std 0 -> 1). Two passes in double,
