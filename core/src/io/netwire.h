@@ -15,6 +15,8 @@
  *   7 SECAGG     both  u32 round, then one secure-aggregation message (hush/secagg.h) to the end
  *   8 RESULT     S->C  NAME(task) u32 round u8 status (1 committed, 2 aborted) u32 flags
  *                      (bit 0: the task has no further rounds) u32 dim, dim x u32 (committed only)
+ * Types 16..31 are the p2p frames (hush/p2p.h): the header is checked here and the body handed
+ * on unparsed (payload, payload_len) to io/p2pwire.c.
  * The body length must match the frame exactly (shorter: HUSH_ETRUNC; longer or inconsistent:
  * HUSH_EFORMAT); another version is HUSH_EVERSION; unknown types, bad names, flags with unknown
  * bits, zero or out-of-range configuration fields and ids >= n are HUSH_EFORMAT. The decoder is
@@ -52,7 +54,7 @@ typedef struct hush__nw_msg {
     size_t pki_len;
     uint32_t status;       /* RESULT */
     const uint8_t *values; /* RESULT: dim little-endian u32 */
-    const uint8_t *payload; /* SECAGG */
+    const uint8_t *payload; /* SECAGG; types 16..31: the whole body */
     size_t payload_len;
 } hush__nw_msg;
 
