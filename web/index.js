@@ -20,6 +20,7 @@ import { defineDP } from './dp.js';
 import { defineSecAgg } from './secagg.js';
 import { defineFl } from './fl.js';
 import { defineNet } from './net.js';
+import { defineP2P } from './p2p.js';
 
 export { HushError, HushParseError };
 export { createWorker } from './worker-client.js';
@@ -102,6 +103,7 @@ export async function load(opts = {}) {
   const secagg = defineSecAgg(rt);
   const fl = defineFl(rt);
   const net = defineNet(rt);
+  const p2p = defineP2P(rt, { net });
   rt.check(module._hush_init(), 'hush_init');
   return Object.freeze({
     simd,
@@ -120,6 +122,7 @@ export async function load(opts = {}) {
     secagg,
     fl,
     net,
+    p2p,
     statusName: (status) => rt.statusName(status),
     strerror: (status) => rt.strerror(status),
     // Bytes currently malloc'ed in the wasm heap, and the heap's size (for leak checks).
