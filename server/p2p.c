@@ -235,6 +235,8 @@ static void session_end(srv_p2p *x, session *s, int ok, const char *detail, doub
     while (*pp && *pp != s) pp = &(*pp)->hnext;
     if (*pp) *pp = s->hnext;
     x->n_sessions--;
+    /* a session that wanted a direct link and never relayed a frame used it */
+    if (s->used_link == HUSH_P2P_LINK_NONE && s->link == HUSH_P2P_LINK_DIRECT && ok) s->used_link = HUSH_P2P_LINK_DIRECT;
     char sh[2 * SID + 1], line[512];
     hex(sh, s->id, SID);
     uint64_t bytes = s->relay_bytes + s->signal_bytes + s->dealer_bytes;

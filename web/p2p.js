@@ -201,13 +201,17 @@ export function defineP2P(rt, { net }) {
     }
 
     // What the core holds for the server and the direct links goes out.
+    // (A direct link's last message can queue the session's END for the server: loop until both
+    // are empty.)
     flush() {
-      if (!this.#cell.v) return;
-      const ws = this.#ws;
-      if (ws && ws.readyState === 1) {
-        for (let f = this.#next(false); f; f = this.#next(false)) ws.send(f.bytes);
+      for (let moved = true; moved && this.#cell.v;) {
+        moved = false;
+        const ws = this.#ws;
+        if (ws && ws.readyState === 1) {
+          for (let f = this.#next(false); f; f = this.#next(false), moved = true) ws.send(f.bytes);
+        }
+        if (this.#rtc) for (let f = this.#next(true); f; f = this.#next(true), moved = true) this.#rtc.send(f.slot, f.bytes);
       }
-      if (this.#rtc) for (let f = this.#next(true); f; f = this.#next(true)) this.#rtc.send(f.slot, f.bytes);
     }
 
     // One frame for the server (link false) or for a direct link (link true), or null.
