@@ -56,7 +56,7 @@ export function defineP2P(rt, { net }) {
       link: dv.getUint32(o('link'), true), signal: dv.getUint32(o('signal'), true), flags: dv.getUint32(o('flags'), true),
       code: dv.getInt32(o('code'), true), dataLen: dv.getUint32(o('data_len'), true),
       bytesOut: Number(dv.getBigUint64(o('bytes_out'), true)), bytesIn: Number(dv.getBigUint64(o('bytes_in'), true)),
-      session: hex(rt.u8.slice(o('session'), o('session') + C.HUSH_NET_SESSION_BYTES)),
+      session: hex(rt.u8.slice(o('session'), o('session') + C.HUSH_MPC_SESSION_BYTES)),
       peer: rt.cstring(o('peer')), text: rt.cstring(o('text')),
     };
   }
