@@ -24,15 +24,16 @@
  *                        channel client<->0): RELAY frames through the server, or a direct
  *                        WebRTC data channel whose offer, answer and candidates travel in SIGNAL
  *                        frames signed with both identity keys
- *   bank -> applicant    the first record on the party channel: a 32-byte seed; the applicant's
- *                        share of the model's parameters is its expansion under the session,
- *                        the bank's is the parameters minus it
  *   then the two-party prediction of hush/mpc.h; the client alone reconstructs the decisions.
+ * The parameters are shared as (W - E, E): E, the applicant's share, is a PRG expansion of the
+ * session id, so both sides build their party at once without a message. E is public, which is
+ * as good as a zero share: every opening that involves the parameters is masked by dealer
+ * randomness that neither the applicant nor the relay sees.
  *
  * WHO LEARNS WHAT (semi-honest parties; the dealer does not collude with either party).
  *  - The applicant learns the decision for each of her rows, the bank's public description
  *    (architecture, input standardisation, input schema) and nothing about the weights: her
- *    share is a PRG expansion, every opening is masked by dealer randomness.
+ *    share is a public expansion, every opening is masked by dealer randomness.
  *  - The bank learns the session's public facts (applicant's name, rows, timing, sizes): its
  *    share of the inputs is masked by a seed only the applicant knows, the output shares go to
  *    the client, and openings are masked by the dealer.
@@ -63,7 +64,6 @@ extern "C" {
 #endif
 
 #define HUSH_P2P_CONFIG_VERSION 0x50320001u
-#define HUSH_P2P_SEED_BYTES 32
 #define HUSH_P2P_HASH_BYTES 32        /* BLAKE2b-256 of a description */
 #define HUSH_P2P_DESC_MAX (1u << 22)  /* a bank's public description (model file + schema) */
 #define HUSH_P2P_SCHEMA_MAX (1u << 16)
