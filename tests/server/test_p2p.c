@@ -108,6 +108,8 @@ static int dense(const uint8_t *p, size_t n) {
     return k >= 5;
 }
 
+static const hush_allocator *next_alloc; /* the allocator add_peer gives the next peer */
+
 static peer *add_peer(sim *s, const char *name, uint32_t role, int direct) {
     peer *q = &peers[n_peers++];
     memset(q, 0, sizeof *q);
@@ -122,7 +124,13 @@ static peer *add_peer(sim *s, const char *name, uint32_t role, int direct) {
     cfg.frame_max = 4096; /* small frames: fragmentation is exercised */
     cfg.link_max = 1024;
     q->direct = direct;
-    CHECK_OK(hush_p2p_create(&q->p, &cfg, q->sk, name, token, NULL));
+    int rc = hush_p2p_create(&q->p, &cfg, q->sk, name, token, next_alloc);
+    if (!next_alloc) CHECK_OK(rc);
+    else CHECK(rc == HUSH_OK || rc == HUSH_ENOMEM);
+    if (rc != HUSH_OK) {
+        n_peers--;
+        return NULL;
+    }
     q->conn = sim_open(s);
     return q;
 }
@@ -597,12 +605,81 @@ static void test_failures(void) {
     sim_done(&s);
 }
 
+/* Every allocation of an applicant's and of a bank's state machine fails once, in turn: the create,
+ * the description, the session (its roles, channels, queues, events) must each end cleanly
+ * (HUSH_ENOMEM, or a failed session, never a crash) and leave nothing allocated. */
+static void test_alloc_faults(void) {
+    hush_model *m = make_model(8);
+    static uint8_t file[1 << 16];
+    size_t flen = 0;
+    CHECK_OK(hush_model_save(m, file, sizeof file, &flen));
+    float *x = make_rows(2, 4);
+    uint32_t want[2];
+    CHECK_OK(hush_model_predict(m, want, x, 2));
+    /* one server for every attempt (a fresh database per attempt would cost seconds of fsync);
+     * each attempt enrols its own names */
+    sim s;
+    sim_init(&s, NULL);
+    uint8_t dsk[64];
+    CHECK_OK(hush_net_identity_generate(dsk));
+    CHECK_OK(srv_hub_enable_dealer(s.hub, dsk));
+    for (int side = 0; side < 2; side++) {
+        long total = 0;
+        for (long fail_at = 0;; fail_at++) {
+            if (s.next_conn + 2 >= sizeof s.conns / sizeof s.conns[0]) { /* out of connection ids */
+                sim_done(&s);
+                sim_init(&s, NULL);
+                CHECK_OK(srv_hub_enable_dealer(s.hub, dsk));
+            }
+            char bn[32], an[32];
+            snprintf(bn, sizeof bn, "bank-%d-%ld", side, fail_at);
+            snprintf(an, sizeof an, "app-%d-%ld", side, fail_at);
+            check_alloc ca = {0, fail_at, 0, 0};
+            hush_allocator a = CHECK_ALLOCATOR(ca);
+            next_alloc = side == 0 ? &a : NULL;
+            peer *bank = add_peer(&s, bn, HUSH_P2P_BANK, 0);
+            next_alloc = side == 1 ? &a : NULL;
+            peer *app = add_peer(&s, an, HUSH_P2P_APPLICANT, 0);
+            next_alloc = NULL;
+            int done = 0;
+            if (bank && app) {
+                int rc = hush_p2p_serve(bank->p, file, flen, schema, sizeof schema - 1);
+                CHECK(rc == HUSH_OK || rc == HUSH_ENOMEM);
+                pump(&s, SIZE_MAX);
+                if (app->ready && hush_p2p_describe(app->p, bn) == HUSH_OK) pump(&s, SIZE_MAX);
+                uint32_t slot = 0, dec[2] = {9, 9};
+                if (app->models && hush_p2p_apply(app->p, &slot, bn, x, 2 * IN, 2, HUSH_P2P_LINK_RELAY) == HUSH_OK) {
+                    pump(&s, SIZE_MAX);
+                    if (app->n_done && hush_p2p_result(app->p, slot, dec, 2) == HUSH_OK) {
+                        CHECK(dec[0] == want[0] && dec[1] == want[1]); /* a finished session is right */
+                        done = 1;
+                    }
+                }
+            }
+            reset_all(&s);
+            CHECK_MSG(ca.live_blocks == 0 && ca.live_bytes == 0, "side %d fail_at %ld: %ld blocks, %zu bytes left", side,
+                      fail_at, ca.live_blocks, ca.live_bytes);
+            if (fail_at == 0) {
+                CHECK(done);
+                total = ca.calls;
+                continue;
+            }
+            if (fail_at >= total) break;
+        }
+        CHECK(total > 50);
+    }
+    sim_done(&s);
+    free(x);
+    hush_model_free(m);
+}
+
 int main(void) {
     CHECK_OK(hush_init());
     forge_signals_to = -1;
     test_relay_and_direct();
     test_signals();
     test_failures();
+    test_alloc_faults();
     free(tap_buf);
     free(pats);
     CHECK_SUMMARY();
