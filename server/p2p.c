@@ -156,6 +156,10 @@ static void refuse_req(srv_p2p *x, uint64_t conn, const char *bank_name, uint32_
     if (hush__pw_refuse(f, sizeof f, &n, bank_name, req, code, text) == HUSH_OK) xsend(x, conn, f, n);
 }
 
+static const char *link_name(uint32_t l) {
+    return l == HUSH_P2P_LINK_DIRECT ? "direct" : l == HUSH_P2P_LINK_RELAY ? "relay" : "none";
+}
+
 /* ---------------- create / free ---------------- */
 
 int srv_p2p_create(srv_p2p **out, srv_store *store, const srv_io *io, const srv_limits *limits) {
@@ -225,9 +229,6 @@ int srv_p2p_set_dealer(srv_p2p *x, const uint8_t sk[64]) {
 
 /* ---------------- ending sessions ---------------- */
 
-static const char *link_name(uint32_t l) {
-    return l == HUSH_P2P_LINK_DIRECT ? "direct" : l == HUSH_P2P_LINK_RELAY ? "relay" : "none";
-}
 
 /* Records the session (audit line, table row, the bank's counters) and forgets it. */
 static void session_end(srv_p2p *x, session *s, int ok, const char *detail, double now) {
@@ -448,6 +449,17 @@ static session *session_new(srv_p2p *x, bank *b, uint64_t conn, const char *name
     s->hnext = x->table[bucket_of(s->id)];
     x->table[bucket_of(s->id)] = s;
     x->n_sessions++;
+    /* the id is on record (written at the next tick, replaced by the outcome when it ends) */
+    srv_p2p_record r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.session, s->id, SID);
+    snprintf(r.applicant, sizeof r.applicant, "%s", name);
+    snprintf(r.bank, sizeof r.bank, "%s", b->name);
+    r.rows = s->rows;
+    r.link = link_name(s->link);
+    r.state = "running";
+    r.started = r.ended = now;
+    srv_store_p2p_record(x->store, &r);
     return s;
 }
 

@@ -654,7 +654,8 @@ int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_
 }
 
 /* ---- p2p sessions (server/p2p.c) ----
- * One row per session once it ended: who, when, rows, link, bytes, outcome. Rows wait in memory
+ * One row per session: "running" once issued, then its outcome: who, when, rows, link, bytes. Rows
+ * wait in memory
  * and are written by srv_store_flush (every tick): a commit per session would cost an fsync on
  * the event loop. The session ids also go into `sessions`, which secure-aggregation rounds use
  * too, so no id is ever issued twice by either. */
@@ -748,7 +749,7 @@ int srv_store_p2p_count(srv_store *s, const char *bank, uint64_t *done, uint64_t
         const char *state = (const char *)sqlite3_column_text(st, 0);
         uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
         if (state && !strcmp(state, "done")) *done += n;
-        else *failed += n;
+        else if (state && !strcmp(state, "failed")) *failed += n; /* "running": not over yet */
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;

@@ -96,7 +96,7 @@ typedef struct srv_p2p_record {
     uint8_t session[16];
     char applicant[HUSH_NET_NAME_MAX + 1], bank[HUSH_NET_NAME_MAX + 1];
     uint32_t rows;
-    const char *link, *state; /* static strings: "relay"/"direct"/"none", "done"/"failed" */
+    const char *link, *state; /* static strings: "relay"/"direct"/"none", "running"/"done"/"failed" */
     char detail[160];
     double started, ended;
     uint64_t relay_bytes, signal_bytes, dealer_bytes;
