@@ -11,8 +11,9 @@
 //
 // The protocol is the core's hush_p2p state machine (the same C as `hush mpc serve|apply`); this
 // file moves WebSocket frames in and out of it, and, where the platform has RTCPeerConnection
-// (browsers), opens a direct WebRTC data channel per session (web/net/rtc.js) signalled through
-// the server with signed offers. The channels of the core run on top of either link, so the
+// (browsers), opens a direct WebRTC data channel to the session's peer (web/net/rtc.js; one per
+// pair of identities, reused by their later sessions) signalled through the server with signed
+// offers. The channels of the core run on top of either link, so the
 // relay fallback is just as end-to-end encrypted. The identity's seed enters the wasm heap only
 // inside a scope that zeroes it; the state machine wipes inputs, shares and decisions itself.
 import { RtcLinks, rtcAvailable } from './net/rtc.js';
@@ -292,7 +293,7 @@ export function defineP2P(rt, { net }) {
           const p = this.#pending.get(ev.slot);
           if (p) p.session = ev.session;
           this.dispatchEvent(msgEvent('session', detail));
-          if (this.#rtc && ev.link === C.HUSH_P2P_LINK_DIRECT) this.#rtc.start(ev.slot, this.role === 'applicant');
+          if (this.#rtc && ev.link === C.HUSH_P2P_LINK_DIRECT) this.#rtc.start(ev.slot, this.role === 'applicant', ev.peer, ev.session);
           break;
         }
         case C.HUSH_P2P_EV_SIGNAL:
@@ -321,7 +322,7 @@ export function defineP2P(rt, { net }) {
           break;
         }
         case C.HUSH_P2P_EV_FAILED: {
-          this.#rtc?.end(ev.slot, true);
+          this.#rtc?.end(ev.slot);
           if (this.role === 'bank') this.stats.failed++;
           const p = this.#pending.get(ev.slot);
           if (p) {
