@@ -263,6 +263,6 @@ int cmd_mpc(int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "serve")) return cmd_mpc_serve(argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "apply")) return cmd_mpc_apply(argc - 1, argv + 1);
 #endif
-    cli_error("mpc needs a subcommand: predict or train");
+    cli_error("mpc needs a subcommand: predict, train, serve or apply (serve and apply: native builds)");
     return CLI_EXIT_USAGE;
 }

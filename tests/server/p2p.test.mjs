@@ -143,11 +143,11 @@ test('a bank pinned with another key is refused; the right key works', { skip },
 });
 
 test('a bank that disconnects mid-session: a clear error and no decisions', { skip }, async (t) => {
-  const { applicant, bank } = await stack(t);
+  const { applicant, bank, srv } = await stack(t);
   const out = path.join(dir, 'decisions.txt');
   // one session of 200 rows takes long enough to kill the bank in the middle of it
   const pending = native('apply', applicant('alice', ['--rows', 'all', '--out', out]));
-  await new Promise((r) => setTimeout(r, 250));
+  await until(async () => (await status(srv)).banks.find((b) => b.name === 'bank').active > 0, 20000, 'the session started');
   bank.proc.kill('SIGKILL');
   const r = await pending;
   assert.equal(r.code, 1, r.stdout);
