@@ -32,7 +32,7 @@ CFLAGS_TSAN = $(CSTD) $(CINC) -O1 -g -fsanitize=thread $(CFLAGS)
 CORE_SRC := $(sort $(wildcard core/src/*/*.c))
 CLI_SRC  := $(sort $(wildcard core/cli/*.c))
 # The network commands need sockets (libwebsockets): native only, never in the WASI CLI.
-CLI_NET_SRC      := core/cli/agg.c core/cli/fl.c core/cli/netclient.c
+CLI_NET_SRC      := core/cli/agg.c core/cli/fl.c core/cli/netclient.c core/cli/mpcnet.c
 CLI_PORTABLE_SRC := $(filter-out $(CLI_NET_SRC),$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -6,8 +6,14 @@
 //   node scripts/serve.mjs [--port N] [--db FILE]   (or PORT=N; default 8080, a free port if that is
 //   busy; the database defaults to build/demo/hub.db)
 // Prints exactly one line once listening: "Hush demo: http://127.0.0.1:PORT/demo/".
-import { spawn } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
+//
+// The encrypted-prediction demo (demo/apply.html, demo/bank.html) needs three roles: the server
+// is also the MPC dealer (serve --dealer, its identity in the demo directory), a native bank
+// (`hush mpc serve`) serves a credit model trained here at start (`hush train --seed 1`, a few
+// milliseconds), and applicants enrol with one-time tokens written to applicants.json. The demo
+// directory is build/demo/ for the default database, FILE.demo/ beside any other.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,9 +48,10 @@ function parseArgs(argv, env) {
 
 // Starts hush-server on `port`; resolves with { child, port } once it listens, or null if it
 // could not listen there.
-function start(db, port) {
+function start(db, port, demoDir) {
   return new Promise((resolve) => {
-    const child = spawn(SERVER, ['serve', '--db', db, '--port', String(port), '--static', ROOT], {
+    const child = spawn(SERVER, ['serve', '--db', db, '--port', String(port), '--static', ROOT,
+      '--dealer', '--identity', path.join(demoDir, 'dealer.key')], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '', err = '';
@@ -72,20 +79,83 @@ async function main() {
   const dir = path.join(ROOT, 'build/demo');
   mkdirSync(dir, { recursive: true });
   const db = given || path.join(dir, 'hub.db');
-  let s = await start(db, wanted);
+  const demoDir = given ? `${db}.demo` : dir;
+  mkdirSync(demoDir, { recursive: true });
+  let s = await start(db, wanted, demoDir);
   if (s === null && wanted !== 0) {
     process.stderr.write(`serve: port ${wanted} unavailable, using a free port\n`);
-    s = await start(db, 0);
+    s = await start(db, 0, demoDir);
   }
   if (!s || s.failed !== undefined) {
     process.stderr.write(`serve: hush-server did not start: ${s?.failed ?? 'no free port'}`);
     process.exit(1);
   }
+  const bank = await startBank(db, demoDir, s.port);
   process.stdout.write(`Hush demo: http://127.0.0.1:${s.port}/demo/\n`);
-  const stop = () => s.child.kill('SIGTERM');
+  const stop = () => {
+    bank?.kill('SIGTERM');
+    s.child.kill('SIGTERM');
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  s.child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGTERM' ? 0 : 1)));
+  s.child.on('exit', (code, signal) => {
+    bank?.kill('SIGTERM');
+    process.exit(code ?? (signal === 'SIGTERM' ? 0 : 1));
+  });
+}
+
+// ---- the encrypted-prediction demo's bank and applicants ----
+
+const HUSH = path.join(ROOT, 'build/native/hush');
+const DATA = path.join(ROOT, 'data/credit-g.arff');
+
+function enroll(db, args) {
+  const r = spawnSync(SERVER, ['enroll', '--db', db, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`enroll: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+// The native bank, serving a credit model trained here; resolves with its process once it serves
+// (or null, with a note on stderr, when the CLI or the data set is missing).
+async function startBank(db, demoDir, port) {
+  if (!existsSync(HUSH) || !existsSync(DATA)) {
+    process.stderr.write('serve: no build/native/hush or data/credit-g.arff: the encrypted-prediction demo has no bank\n');
+    return null;
+  }
+  const model = path.join(demoDir, 'credit.model');
+  if (!existsSync(model)) {
+    const r = spawnSync(HUSH, ['train', '--data', DATA, '--model', 'dense:32,relu,dense:16,relu,dense:2', '--epochs', '10',
+      '--lr', '0.003', '--optimizer', 'adam', '--weight-decay', '1', '--seed', '1', '--out', model], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      process.stderr.write(`serve: training the demo's credit model failed: ${r.stderr}`);
+      return null;
+    }
+  }
+  // one-time tokens for fresh applicant names (the page keeps its identity in IndexedDB)
+  const run = Math.random().toString(36).slice(2, 8);
+  const applicants = enroll(db, ['--name', `applicant-${run}`, '--count', '16']).split('\n')
+    .map((l) => l.split(' ')).map(([name, token]) => ({ name, token }));
+  writeFileSync(path.join(demoDir, 'applicants.json'), JSON.stringify({ bank: 'bank', applicants }, null, 1));
+  const child = spawn(HUSH, ['mpc', 'serve', '--url', `ws://127.0.0.1:${port}/ws`, '--name', 'bank',
+    '--identity', path.join(demoDir, 'bank.key'), '--token', enroll(db, ['--name', 'bank']), '--model', model, '--schema', DATA],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => {
+    let out = '';
+    const timer = setTimeout(resolve, 5000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('"serving"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  child.stdout.resume();
+  return child;
 }
 
 main().catch((err) => {

@@ -8,8 +8,10 @@
 #include <sodium.h>
 
 #include "federated.h"
+#include "hush/p2p.h"
 #include "hush/secagg.h"
 #include "io/netwire.h"
+#include "p2p.h"
 
 enum { CONN_CHALLENGED = 0, CONN_READY = 1, CONN_CLOSING = 2 };
 
@@ -27,6 +29,7 @@ typedef struct conn {
     int64_t member; /* id in the task's running round, -1 if none */
     int waiting;    /* in the task's waiting list */
     uint32_t model_round; /* federated: the round whose global model this connection holds */
+    double p2p_bucket, p2p_bucket_at; /* p2p frames' own rate allowance */
 } conn;
 
 struct task_rt {
@@ -59,6 +62,7 @@ struct srv_hub {
     uint32_t n_conns, n_unauth;
     task_rt *tasks;
     uint8_t scratch[1024];
+    srv_p2p *p2p; /* p2p sessions: banks, relay, signalling, dealer */
 };
 
 static conn tombstone;
@@ -70,6 +74,9 @@ void srv_limits_default(srv_limits *l) {
     l->handshake_timeout = 10.0;
     l->rate = 50.0;
     l->burst = 200.0;
+    l->p2p_rate = 100000.0;
+    l->p2p_burst = 100000.0;
+    l->max_queue = l->max_message;
 }
 
 /* ---- connection table ---- */
@@ -625,6 +632,7 @@ int srv_hub_create(srv_hub **out, srv_store *store, const srv_limits *limits, co
     while (h->cap < 2 * (size_t)limits->max_connections + 2) h->cap *= 2;
     h->slots = calloc(h->cap, sizeof *h->slots);
     int rc = h->slots ? srv_store_task_each(store, task_add, h) : HUSH_ENOMEM;
+    if (rc == HUSH_OK) rc = srv_p2p_create(&h->p2p, store, io, limits);
     if (rc) {
         srv_hub_free(h);
         return rc;
@@ -636,6 +644,7 @@ int srv_hub_create(srv_hub **out, srv_store *store, const srv_limits *limits, co
 
 void srv_hub_free(srv_hub *h) {
     if (!h) return;
+    srv_p2p_free(h->p2p);
     for (size_t i = 0; h->slots && i < h->cap; i++)
         if (h->slots[i] && h->slots[i] != &tombstone) free(h->slots[i]);
     free(h->slots);
@@ -664,6 +673,8 @@ int srv_hub_open(srv_hub *h, uint64_t id, const char *peer, double now) {
     c->opened = now;
     c->bucket = h->lim.burst;
     c->bucket_at = now;
+    c->p2p_bucket = h->lim.p2p_burst;
+    c->p2p_bucket_at = now;
     c->member = -1;
     snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "?");
     if (insert(h, c) != HUSH_OK) {
@@ -681,14 +692,18 @@ int srv_hub_open(srv_hub *h, uint64_t id, const char *peer, double now) {
 void srv_hub_message(srv_hub *h, uint64_t id, const uint8_t *msg, size_t len, double now) {
     conn *c = h ? find(h, id) : NULL;
     if (!c || c->state == CONN_CLOSING) return; /* after a refusal nothing more is read */
-    c->bucket += (now - c->bucket_at) * h->lim.rate;
-    if (c->bucket > h->lim.burst) c->bucket = h->lim.burst;
-    c->bucket_at = now;
-    if (c->bucket < 1.0) {
+    /* p2p frames (types 16..31) draw on their own, larger allowance */
+    int p2p = len >= 4 && msg[3] >= HUSH_P2P_MSG_FIRST && msg[3] <= HUSH_P2P_MSG_LAST;
+    double *bucket = p2p ? &c->p2p_bucket : &c->bucket, *at = p2p ? &c->p2p_bucket_at : &c->bucket_at;
+    double rate = p2p ? h->lim.p2p_rate : h->lim.rate, burst = p2p ? h->lim.p2p_burst : h->lim.burst;
+    *bucket += (now - *at) * rate;
+    if (*bucket > burst) *bucket = burst;
+    *at = now;
+    if (*bucket < 1.0) {
         refuse(h, c, HUSH_NET_E_RATE, "too many messages", now);
         return;
     }
-    c->bucket -= 1.0;
+    *bucket -= 1.0;
     hush__nw_msg m;
     int rc = hush__nw_decode(&m, msg, len, h->lim.max_message);
     if (rc != HUSH_OK) {
@@ -706,7 +721,15 @@ void srv_hub_message(srv_hub *h, uint64_t id, const uint8_t *msg, size_t len, do
     case HUSH_NET_JOIN: on_join(h, c, &m, now); break;
     case HUSH_NET_SECAGG: on_secagg(h, c, &m, now); break;
     case HUSH_NET_DECLINE: on_decline(h, c, &m, now); break;
-    default: refuse(h, c, HUSH_NET_E_STATE, "not a client message", now); break;
+    default:
+        if (p2p) {
+            const char *why = NULL;
+            int code = srv_p2p_message(h->p2p, c->id, c->name, c->pk, msg, len, now, &why);
+            if (code) refuse(h, c, (uint16_t)code, why ? why : "p2p message refused", now);
+            break;
+        }
+        refuse(h, c, HUSH_NET_E_STATE, "not a client message", now);
+        break;
     }
 }
 
@@ -716,6 +739,7 @@ void srv_hub_closed(srv_hub *h, uint64_t id, double now) {
     if (c->state == CONN_CHALLENGED) h->n_unauth--;
     c->state = CONN_CLOSING;
     forget_round_member(h, c, now);
+    srv_p2p_closed(h->p2p, c->id, now);
     erase(h, c);
     h->n_conns--;
     free(c);
@@ -735,6 +759,7 @@ void srv_hub_tick(srv_hub *h, double now) {
         if (c && c != &tombstone && c->state == CONN_CHALLENGED && now - c->opened > h->lim.handshake_timeout)
             refuse(h, c, HUSH_NET_E_TIMEOUT, "no authentication in time", now);
     }
+    srv_p2p_tick(h->p2p, now);
     for (task_rt *t = h->tasks; t; t = t->next) {
         if (t->running && now >= t->stage_deadline)
             advance(h, t, now);
@@ -762,7 +787,34 @@ uint32_t srv_hub_connections(const srv_hub *h) { return h ? h->n_conns : 0; }
 
 int srv_hub_status_json(srv_hub *h, char **json, size_t *len) {
     if (!h) return HUSH_EARG;
-    return srv_store_status_json(h->store, h->n_conns, json, len);
+    int rc = srv_store_status_json(h->store, h->n_conns, json, len);
+    /* the p2p part goes before the closing brace: {"version",...,"dealer":{...},"banks":[...]} */
+    char *p2p = NULL;
+    size_t pl = 0;
+    if (rc == HUSH_OK && *len && (*json)[*len - 1] == '}' && srv_p2p_status_json(h->p2p, &p2p, &pl) == HUSH_OK) {
+        char *j = realloc(*json, *len + pl + 2);
+        if (j) {
+            j[*len - 1] = ',';
+            memcpy(j + *len, p2p, pl);
+            j[*len + pl] = '}';
+            j[*len + pl + 1] = 0;
+            *json = j;
+            *len += pl + 1;
+        }
+    }
+    free(p2p);
+    return rc;
+}
+
+/* ---- p2p sessions ---- */
+
+int srv_hub_enable_dealer(srv_hub *h, const uint8_t sk[64]) {
+    if (!h) return HUSH_EARG;
+    return srv_p2p_set_dealer(h->p2p, sk);
+}
+
+void srv_hub_drained(srv_hub *h, uint64_t conn, double now) {
+    if (h) srv_p2p_drained(h->p2p, conn, now);
 }
 
 int srv_hub_rounds_json(srv_hub *h, const char *task, char **json, size_t *len) {

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "federated.h"
 #include "hush/secagg.h"
@@ -26,6 +28,8 @@ static const char usage[] =
     "          [--max-message BYTES] [--max-connections N] [--idle-timeout S] [--log-level L]\n"
     "          [--max-queue BYTES] (a client behind by more than this is dropped; default --max-message)\n"
     "          ws(s)://HOST:P/ws (subprotocol hush.v1), GET /api/status, files under --static\n"
+    "          [--dealer [--identity FILE]] the MPC dealer of p2p sessions (hush/p2p.h) with this\n"
+    "          identity (created, mode 0600, if missing; without --identity a fresh one per run)\n"
     "  enroll  --db FILE --name NAME [--expires SECONDS] [--count N]   prints a one-time enrolment token\n"
     "          (--count: tokens for NAME-0 .. NAME-(N-1), a \"name token\" line each)\n"
     "  revoke  --db FILE --name NAME\n"
@@ -78,10 +82,40 @@ static void on_ready(int port, void *ud) {
     fflush(stdout);
 }
 
+/* The dealer's identity file: loaded, or created (mode 0600, never overwritten) when missing. */
+static int dealer_identity(const char *path, uint8_t sk[HUSH_NET_SECRET_KEY_BYTES]) {
+    uint8_t file[HUSH_NET_IDENTITY_FILE_BYTES];
+    size_t len = 0;
+    if (!path) return hush_net_identity_generate(sk) == HUSH_OK ? 0 : CLI_EXIT_FAIL;
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, file, sizeof file);
+        char extra;
+        int more = n == (ssize_t)sizeof file && read(fd, &extra, 1) > 0;
+        close(fd);
+        int rc = n < 0 || more ? HUSH_EFORMAT : hush_net_identity_load(sk, file, (size_t)n);
+        sodium_memzero(file, sizeof file);
+        if (rc) cli_error("%s: not a usable identity file: %s", path, hush_strerror(rc));
+        return rc ? CLI_EXIT_FAIL : 0;
+    }
+    int rc = hush_net_identity_generate(sk);
+    if (rc == HUSH_OK) rc = hush_net_identity_save(file, sizeof file, &len, sk);
+    fd = rc == HUSH_OK ? open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+    int ok = fd >= 0 && write(fd, file, len) == (ssize_t)len && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0) ok = 0;
+    sodium_memzero(file, sizeof file);
+    if (!ok) cli_error("cannot write the identity file '%s'", path);
+    return ok ? 0 : CLI_EXIT_FAIL;
+}
+
 static int cmd_serve(int argc, char **argv) {
+    static const char *const serve_flags[] = {"dealer", NULL};
     cli_args a;
-    int rc = cli_parse(&a, argc, argv, NULL);
+    int rc = cli_parse(&a, argc, argv, serve_flags);
     if (rc) return rc;
+    int dealer = cli_flag(&a, "dealer");
+    const char *identity = cli_str(&a, "identity", NULL);
+    uint8_t dealer_sk[HUSH_NET_SECRET_KEY_BYTES];
     srv_net_config cfg;
     memset(&cfg, 0, sizeof cfg);
     srv_limits lim;
@@ -97,6 +131,10 @@ static int cmd_serve(int argc, char **argv) {
         (rc = cli_u64(&a, "idle-timeout", 60, 1, 65535, &idle)) || (rc = cli_u64(&a, "log-level", 1, 0, 3, &level)) ||
         (rc = cli_u64(&a, "max-queue", 0, 0, 1ull << 34, &max_queue)))
         return rc;
+    if (identity && !dealer) {
+        cli_error("--identity is the dealer's: it goes with --dealer");
+        return CLI_EXIT_USAGE;
+    }
     if (!!cfg.tls_cert != !!cfg.tls_key) {
         cli_error("--tls-cert and --tls-key go together");
         return CLI_EXIT_USAGE;
@@ -116,6 +154,7 @@ static int cmd_serve(int argc, char **argv) {
     cfg.log_level = (int)level;
     cfg.max_queue = max_queue ? (size_t)max_queue : cfg.max_message;
     lim.max_message = cfg.max_message;
+    lim.max_queue = cfg.max_queue;
     lim.max_connections = cfg.max_connections;
     if (lim.max_unauthenticated > lim.max_connections) lim.max_unauthenticated = lim.max_connections;
     srv_store *st;
@@ -145,7 +184,21 @@ static int cmd_serve(int argc, char **argv) {
         rl.rlim_cur = rl.rlim_max < max_conn + 64 ? rl.rlim_max : max_conn + 64;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
-    rc = srv_net_run(&cfg, st, &lim, on_ready, NULL);
+    if (dealer && (rc = dealer_identity(identity, dealer_sk))) {
+        close(lock);
+        srv_store_close(st);
+        return rc;
+    }
+    if (dealer) {
+        uint8_t pk[HUSH_NET_PUBLIC_KEY_BYTES];
+        char hexpk[2 * sizeof pk + 1];
+        if (hush_net_identity_public(pk, dealer_sk) == HUSH_OK) {
+            sodium_bin2hex(hexpk, sizeof hexpk, pk, sizeof pk);
+            srv_store_audit(st, wall_now(), "server", "dealer", hexpk);
+        }
+    }
+    rc = srv_net_run(&cfg, st, &lim, dealer ? dealer_sk : NULL, on_ready, NULL);
+    sodium_memzero(dealer_sk, sizeof dealer_sk);
     srv_store_close(st);
     close(lock);
     return rc ? CLI_EXIT_FAIL : 0;

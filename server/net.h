@@ -26,8 +26,9 @@ typedef struct srv_net_config {
     int log_level;           /* 0 errors, 1 warnings, 2 info, 3 debug */
 } srv_net_config;
 
-/* Runs until SIGINT or SIGTERM. `ready` (may be NULL) is called once listening, with the port. */
-int srv_net_run(const srv_net_config *cfg, srv_store *store, const srv_limits *limits,
+/* Runs until SIGINT or SIGTERM. `ready` (may be NULL) is called once listening, with the port.
+ * dealer_sk (NULL: no dealer): the identity of hush-server --dealer (p2p sessions). */
+int srv_net_run(const srv_net_config *cfg, srv_store *store, const srv_limits *limits, const uint8_t *dealer_sk,
                 void (*ready)(int port, void *ud), void *ud);
 
 #endif

@@ -37,7 +37,13 @@ struct srv_store {
      * entries since the last flush, never committed state. */
     audit_row *audit;
     size_t n_audit, cap_audit;
+    /* p2p sessions (see the section at the end), written by srv_store_flush like the audit */
+    srv_p2p_record *p2p;
+    size_t n_p2p, cap_p2p;
+    int p2p_schema;
 };
+
+static int p2p_flush(srv_store *s);
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -137,6 +143,7 @@ void srv_store_close(srv_store *s) {
         free(s->audit[i].detail);
     }
     free(s->audit);
+    free(s->p2p);
     if (s->db) sqlite3_close(s->db);
     free(s);
 }
@@ -560,6 +567,7 @@ void srv_store_audit(srv_store *s, double now, const char *who, const char *even
 }
 
 int srv_store_flush(srv_store *s) {
+    if (s && s->n_p2p) (void)p2p_flush(s);
     if (!s || !s->n_audit) return HUSH_OK;
     int rc = exec(s, "BEGIN IMMEDIATE");
     sqlite3_stmt *st = rc ? NULL : prep(s, "INSERT INTO audit(at, who, event, detail) VALUES(?1, ?2, ?3, ?4)");
@@ -776,4 +784,106 @@ int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_
     *json = b.p;
     *len = b.len;
     return HUSH_OK;
+}
+
+/* ---- p2p sessions (server/p2p.c) ----
+ * One row per session: "running" once issued, then its outcome: who, when, rows, link, bytes. Rows
+ * wait in memory
+ * and are written by srv_store_flush (every tick): a commit per session would cost an fsync on
+ * the event loop. The session ids also go into `sessions`, which secure-aggregation rounds use
+ * too, so no id is ever issued twice by either. */
+static const char p2p_schema[] =
+    "CREATE TABLE IF NOT EXISTS p2p_sessions(session BLOB PRIMARY KEY, applicant TEXT NOT NULL,"
+    " bank TEXT NOT NULL, rows INTEGER NOT NULL, link TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,"
+    " started_at REAL NOT NULL, ended_at REAL NOT NULL, relay_bytes INTEGER NOT NULL,"
+    " signal_bytes INTEGER NOT NULL, dealer_bytes INTEGER NOT NULL);";
+
+static int p2p_ready(srv_store *s) {
+    if (!s->p2p_schema && exec(s, p2p_schema) == HUSH_OK) s->p2p_schema = 1;
+    return s->p2p_schema ? HUSH_OK : HUSH_EIO;
+}
+
+int srv_store_p2p_used(srv_store *s, const uint8_t session[16]) {
+    if (!s || !session) return 1;
+    for (size_t i = 0; i < s->n_p2p; i++)
+        if (!memcmp(s->p2p[i].session, session, 16)) return 1;
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM sessions WHERE session=?1");
+    if (!st) return 1;
+    sqlite3_bind_blob(st, 1, session, 16, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc != SQLITE_DONE; /* a row, or an error: treat it as used */
+}
+
+void srv_store_p2p_record(srv_store *s, const srv_p2p_record *r) {
+    if (!s || !r) return;
+    if (s->n_p2p == s->cap_p2p) {
+        size_t cap = s->cap_p2p ? 2 * s->cap_p2p : 64;
+        srv_p2p_record *n = realloc(s->p2p, cap * sizeof *n);
+        if (!n) {
+            fprintf(stderr, "hush-server: p2p session record lost (out of memory)\n");
+            return;
+        }
+        s->p2p = n;
+        s->cap_p2p = cap;
+    }
+    s->p2p[s->n_p2p++] = *r;
+}
+
+static int p2p_flush(srv_store *s) {
+    int rc = p2p_ready(s);
+    if (rc == HUSH_OK) rc = exec(s, "BEGIN IMMEDIATE");
+    sqlite3_stmt *a = rc ? NULL : prep(s, "INSERT OR IGNORE INTO sessions(session) VALUES(?1)");
+    sqlite3_stmt *b = rc ? NULL
+                         : prep(s, "INSERT OR REPLACE INTO p2p_sessions(session, applicant, bank, rows, link, state,"
+                                   " detail, started_at, ended_at, relay_bytes, signal_bytes, dealer_bytes)"
+                                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (!a || !b) rc = HUSH_EIO;
+    for (size_t i = 0; i < s->n_p2p && rc == HUSH_OK; i++) {
+        const srv_p2p_record *r = &s->p2p[i];
+        sqlite3_bind_blob(a, 1, r->session, 16, SQLITE_STATIC);
+        if (sqlite3_step(a) != SQLITE_DONE) rc = HUSH_EIO;
+        sqlite3_reset(a);
+        sqlite3_bind_blob(b, 1, r->session, 16, SQLITE_STATIC);
+        sqlite3_bind_text(b, 2, r->applicant, -1, SQLITE_STATIC);
+        sqlite3_bind_text(b, 3, r->bank, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(b, 4, r->rows);
+        sqlite3_bind_text(b, 5, r->link, -1, SQLITE_STATIC);
+        sqlite3_bind_text(b, 6, r->state, -1, SQLITE_STATIC);
+        sqlite3_bind_text(b, 7, r->detail, -1, SQLITE_STATIC);
+        sqlite3_bind_double(b, 8, r->started);
+        sqlite3_bind_double(b, 9, r->ended);
+        sqlite3_bind_int64(b, 10, (sqlite3_int64)r->relay_bytes);
+        sqlite3_bind_int64(b, 11, (sqlite3_int64)r->signal_bytes);
+        sqlite3_bind_int64(b, 12, (sqlite3_int64)r->dealer_bytes);
+        if (sqlite3_step(b) != SQLITE_DONE) rc = HUSH_EIO;
+        sqlite3_reset(b);
+    }
+    if (a) sqlite3_finalize(a);
+    if (b) sqlite3_finalize(b);
+    s->n_p2p = 0;
+    if (rc == HUSH_OK) rc = exec(s, "COMMIT");
+    if (rc != HUSH_OK) {
+        (void)exec(s, "ROLLBACK");
+        fprintf(stderr, "hush-server: p2p session records lost: %s\n", sqlite3_errmsg(s->db));
+    }
+    return rc;
+}
+
+int srv_store_p2p_count(srv_store *s, const char *bank, uint64_t *done, uint64_t *failed) {
+    if (!s || !bank || !done || !failed) return HUSH_EARG;
+    *done = *failed = 0;
+    if (p2p_ready(s) != HUSH_OK) return HUSH_EIO;
+    sqlite3_stmt *st = prep(s, "SELECT state, COUNT(*) FROM p2p_sessions WHERE bank=?1 GROUP BY state");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_text(st, 1, bank, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(st, 0);
+        uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
+        if (state && !strcmp(state, "done")) *done += n;
+        else if (state && !strcmp(state, "failed")) *failed += n; /* "running": not over yet */
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;
 }

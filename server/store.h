@@ -108,4 +108,22 @@ int srv_store_audit_each(srv_store *s, int64_t since, void (*fn)(void *ud, const
 /* The status document (also GET /api/status): {"version","connections","tasks":[...]}. */
 int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_t *len);
 
+/* ---- p2p sessions (server/p2p.c) ----
+ * Buffered like the audit log and written by srv_store_flush (one transaction per tick): the
+ * session's id joins `sessions`, its record `p2p_sessions`. */
+typedef struct srv_p2p_record {
+    uint8_t session[16];
+    char applicant[HUSH_NET_NAME_MAX + 1], bank[HUSH_NET_NAME_MAX + 1];
+    uint32_t rows;
+    const char *link, *state; /* static strings: "relay"/"direct"/"none", "running"/"done"/"failed" */
+    char detail[160];
+    double started, ended;
+    uint64_t relay_bytes, signal_bytes, dealer_bytes;
+} srv_p2p_record;
+/* 1 if the id was ever issued (a p2p session or a secure-aggregation round) or cannot be checked. */
+int srv_store_p2p_used(srv_store *s, const uint8_t session[16]);
+void srv_store_p2p_record(srv_store *s, const srv_p2p_record *r);
+/* Sessions a bank has served to the end, and those that failed, from the table. */
+int srv_store_p2p_count(srv_store *s, const char *bank, uint64_t *done, uint64_t *failed);
+
 #endif

@@ -726,6 +726,81 @@ export interface NetApi {
   openLedger(name: string, opts?: { file?: string; memory?: boolean; budgetEpsilon?: number; budgetDelta?: number }): Promise<NetLedger>;
 }
 
+// ---- hush.p2p: encrypted predictions between an applicant and a bank (core/include/hush/p2p.h) ----
+
+/** A bank's signed public description: its model file without weights and its input schema. */
+export interface P2PDescription {
+  readonly bank: string;
+  /** A Hush model file: architecture and input standardisation, every parameter zero. */
+  readonly model: Uint8Array;
+  /** The ARFF header the bank's raw inputs follow (may be empty). */
+  readonly schema: string;
+  /** The bank makes direct (WebRTC) links. */
+  readonly direct: boolean;
+}
+
+export interface P2PResult {
+  /** One class index per row; only this side ever learns them. */
+  decisions: Uint32Array;
+  rows: number;
+  link: 'direct' | 'relay';
+  /** From apply() to the decision, in this process. */
+  ms: number;
+  /** This side's frames and direct-link messages of the session. */
+  bytes: number;
+  /** The 128-bit session id, hex. */
+  session: string;
+}
+
+export interface P2PSessionEvent extends Event {
+  detail: { slot: number; peer: string; rows: number; link: 'direct' | 'relay' | 'none'; session: string; bytes?: number; code?: number; text?: string };
+}
+
+/** One participant of p2p sessions: a bank that serves, or an applicant that applies. Events:
+ *  'ready', 'session', 'done', 'failed' (P2PSessionEvent), 'refused', 'warning', 'close'. */
+export interface P2PConnection extends EventTarget {
+  readonly role: 'bank' | 'applicant';
+  readonly name: string;
+  readonly publicKey: Uint8Array;
+  /** This connection opens WebRTC data channels (browsers). */
+  readonly direct: boolean;
+  readonly connects: number;
+  /** Bank: sessions served and failed, rows decided, bytes. */
+  readonly stats: { served: number; failed: number; rows: number; bytes: number };
+  /** Sessions in progress. */
+  readonly sessions: number;
+  /** Bank: serve a model file (dense layers) with the ARFF header its inputs follow. */
+  serve(model: Uint8Array | ArrayBuffer, schema?: string): void;
+  /** Applicant: the bank's signed description (refused with HUSH_P2P_E_IDENTITY if pinned otherwise). */
+  describe(bank: string): Promise<P2PDescription>;
+  description(bank: string): P2PDescription | null;
+  /** Applicant: one session for `rows` applicants' raw features (rows x the model's inputs).
+   *  Rejects with the reason (and no output) if the session fails. */
+  apply(bank: string, features: Float32Array | ArrayLike<number>, opts?: { rows?: number; link?: 'direct' | 'relay' }): Promise<P2PResult>;
+  close(): void;
+}
+
+export interface P2PApi {
+  /** Connects to ws(s)://HOST:PORT/ws and authenticates (enrols with `token` the first time). */
+  connect(url: string, opts: {
+    identity: NetIdentity; token?: string | Uint8Array;
+    role?: 'bank' | 'applicant';
+    /** Applicant: the banks it accepts, and the dealer's key. */
+    pins?: { name: string; publicKey: Uint8Array | string }[];
+    dealerKey?: Uint8Array | string;
+    /** Open WebRTC data channels (default: where RTCPeerConnection exists). */
+    direct?: boolean;
+    maxSessions?: number; maxRows?: number; frameMax?: number;
+    /** Reconnect with backoff (default: banks). */
+    reconnect?: boolean;
+    /** ms before a direct link falls back to the relay (default 5000); ICE servers (default none). */
+    rtc?: { timeout?: number; iceServers?: unknown[] };
+    WebSocket?: unknown;
+  }): Promise<P2PConnection>;
+  /** RTCPeerConnection exists here. */
+  directAvailable(): boolean;
+}
+
 export interface Hush {
   /** Which build was loaded. */
   readonly simd: boolean;
@@ -755,6 +830,8 @@ export interface Hush {
   readonly net: NetApi;
   /** A participant of a federated task on hush-server (FedAvg over secure aggregation, with DP). */
   readonly FederatedClient: typeof FederatedClient;
+  /** Encrypted predictions between an applicant and a bank over hush-server (core/include/hush/p2p.h). */
+  readonly p2p: P2PApi;
   statusName(status: number): string;
   strerror(status: number): string;
   /** Bytes currently malloc'ed in this instance's heap. */

@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "cli.h"
+#ifdef HUSH_CLI_NET
+#include "mpcnet.h"
+#endif
 
 static int fail(const char *what, int rc) {
     cli_error("%s: %s (%s)", what, hush_strerror(rc), hush_status_name(rc));
@@ -257,6 +260,11 @@ done:
 int cmd_mpc(int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "predict")) return mpc_predict(argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "train")) return mpc_train(argc - 1, argv + 1);
-    cli_error("mpc needs a subcommand: predict or train");
+#ifdef HUSH_CLI_NET
+    /* the bank and the applicant over hush-server (mpcnet.c) */
+    if (argc >= 1 && !strcmp(argv[0], "serve")) return cmd_mpc_serve(argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "apply")) return cmd_mpc_apply(argc - 1, argv + 1);
+#endif
+    cli_error("mpc needs a subcommand: predict, train, serve or apply (serve and apply: native builds)");
     return CLI_EXIT_USAGE;
 }

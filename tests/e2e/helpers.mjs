@@ -40,6 +40,7 @@ export function startServer({ port = 0, env = {} } = {}) {
     new Promise((resolve) => {
       const clean = () => {
         for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+        rmSync(`${db}.demo`, { recursive: true, force: true }); // the encrypted-prediction demo's files
         resolve();
       };
       if (child.exitCode !== null || child.signalCode !== null) return clean();
@@ -65,6 +66,7 @@ export function startServer({ port = 0, env = {} } = {}) {
         return;
       }
       resolve({
+        db,
         url: m[1],
         origin: new URL(m[1]).origin,
         port: Number(m[2]),

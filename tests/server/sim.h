@@ -111,7 +111,7 @@ static void sim_init(sim *s, const srv_limits *lim) {
     else
         srv_limits_default(&s->lim);
     CHECK_OK(srv_store_open(&s->store, s->db_path));
-    srv_io io = {s, sim_send, sim_close};
+    srv_io io = {s, sim_send, sim_close, NULL};
     CHECK_OK(srv_hub_create(&s->hub, s->store, &s->lim, &io, s->now));
     s->next_conn = 1;
 }
@@ -131,7 +131,7 @@ static void sim_restart_hub(sim *s) {
     srv_store_close(s->store);
     CHECK_OK(srv_store_open(&s->store, s->db_path));
     CHECK_OK(srv_store_recover(s->store, s->now));
-    srv_io io = {s, sim_send, sim_close};
+    srv_io io = {s, sim_send, sim_close, NULL};
     CHECK_OK(srv_hub_create(&s->hub, s->store, &s->lim, &io, s->now));
 }
 

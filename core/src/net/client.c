@@ -134,7 +134,9 @@ int hush_net_client_create(hush_net_client **out, const uint8_t sk[HUSH_NET_SECR
 void hush_net_client_free(hush_net_client *c) {
     if (!c) return;
     end_round(c);
-    const hush_allocator *a = c->a;
+    /* a copy: the handle (which holds the allocator) is wiped before it is freed */
+    hush_allocator acopy = c->alloc;
+    const hush_allocator *a = c->a ? &acopy : NULL;
     hush__free(a, c->model, c->model_cap);
     if (c->sum) {
         sodium_memzero(c->sum, (size_t)c->sum_cap * 4);
