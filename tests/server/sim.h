@@ -60,12 +60,15 @@ typedef struct sim {
     sim_part parts[SIM_MAX];
     size_t n_parts;
     uint32_t dim;
+    /* bytes of the frames queued by the hub and handed to it, by hush.v1 frame type */
+    uint64_t from_hub[256], to_hub[256];
 } sim;
 
 static int sim_send(void *ud, uint64_t id, const uint8_t *f, size_t len) {
     sim *s = ud;
     sim_conn *c = &s->conns[id];
     if (!c->open || c->close_requested) return 1;
+    if (len > 3) s->from_hub[f[3]] += len;
     sim_frame *fr = malloc(sizeof *fr);
     fr->p = malloc(len);
     memcpy(fr->p, f, len);
@@ -246,6 +249,7 @@ static size_t sim_pump(sim *s) {
                     }
                     p->sent_in_round++;
                 }
+                s->to_hub[buf[3]] += len;
                 srv_hub_message(s->hub, p->conn, buf, len, s->now);
                 round_moved++;
             }
