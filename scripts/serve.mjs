@@ -6,10 +6,15 @@
 //   node scripts/serve.mjs [--port N] [--db FILE]   (or PORT=N; default 8080, a free port if that is
 //   busy; the database defaults to build/demo/hub.db)
 // Prints exactly one line once listening: "Hush demo: http://127.0.0.1:PORT/demo/".
+//
+// The federated demo's coordinator creates its task and the banks' enrolment tokens through a
+// second, loopback-only listener of this process (scripts/fl-admin.mjs explains why and how):
+// hush-server itself has no admin endpoint.
 import { spawn } from 'node:child_process';
 import { mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFlAdmin } from './fl-admin.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER = path.join(ROOT, 'build/native/hush-server');
@@ -81,6 +86,13 @@ async function main() {
     process.stderr.write(`serve: hush-server did not start: ${s?.failed ?? 'no free port'}`);
     process.exit(1);
   }
+  let admin = null;
+  try {
+    admin = await startFlAdmin({ root: ROOT, server: SERVER, db, port: s.port });
+  } catch (err) {
+    process.stderr.write(`serve: the federated demo cannot create tasks: ${err.message}\n`);
+  }
+  process.on('exit', () => admin?.close());
   process.stdout.write(`Hush demo: http://127.0.0.1:${s.port}/demo/\n`);
   const stop = () => s.child.kill('SIGTERM');
   process.on('SIGINT', stop);
