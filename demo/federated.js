@@ -330,10 +330,19 @@ function renderServerView() {
     row('Banks in the round (the server knows which)', String(r.participants));
     row('Banks whose input is in the sum', r.state === 'committed' ? String(r.survivors) : '–');
     row('Declined (over budget)', String(r.declined));
-    if (r.state === 'committed') {
+    if (r.state === 'committed' && m.privacy === 'user') {
+      // USER: each bank weighs 1 and reports its accuracy (noised) and a 1 (noised), so the
+      // server sums banks, not rows
+      row('Sum of weights (1 per bank)', Number.isFinite(m.weight) ? m.weight.toFixed(0) : '–');
+      row('Banks counted in the metrics (a noisy sum of 1s)', Number.isFinite(m.validation_rows) ? m.validation_rows.toFixed(1) : '–');
+      row('Sum of the banks\' noisy accuracies ÷ that count', pct(m.validation_accuracy));
+    } else if (r.state === 'committed') {
       row('Sum of training rows (weight)', Number.isFinite(m.weight) ? m.weight.toFixed(0) : '–');
-      row('Sum of validation rows', Number.isFinite(m.validation_rows) ? m.validation_rows.toFixed(1) : '–');
+      row(m.privacy === 'record' ? 'Sum of validation rows (noisy)' : 'Sum of validation rows',
+        Number.isFinite(m.validation_rows) ? m.validation_rows.toFixed(1) : '–');
       row('Correct validation predictions ÷ rows, both summed', pct(m.validation_accuracy));
+    }
+    if (r.state === 'committed') {
       row('Validation loss (summed)', Number.isFinite(m.validation_loss) ? m.validation_loss.toFixed(4) : 'withheld: privacy');
       row('Norm of the averaged update', Number.isFinite(m.update_norm) ? m.update_norm.toFixed(4) : '–');
       row('New global model', `version ${r.round}`);
@@ -408,7 +417,9 @@ async function startSession() {
   $('session-text').textContent = `Task ${session.task}: ${session.banks.length} banks, a round needs ${session.threshold}; ` +
     `privacy ${session.privacy}${session.budget === null ? '' : ` with a budget of ε ${session.budget} per bank`}; ` +
     `${session.rounds} rounds, ${session.interval} s apart. Each bank link carries a one-time enrolment token ` +
-    `(valid until ${when}); once a bank has joined, its identity stays in this browser.`;
+    `(valid until ${when}); once a bank has joined, its identity stays in this browser.` +
+    (session.privacy === 'user' ? ' User-level noise must hide a whole bank in the sum of a few banks: expect it to ' +
+      'outweigh their updates and their accuracies (this unit pays off with hundreds of participants).' : '');
   setState('session', 'Open the banks: each tab joins the task with its own shard.');
   renderBanks();
   const channel = new BroadcastChannel(channelName(session.task));
