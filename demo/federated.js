@@ -385,8 +385,11 @@ async function poll() {
       setState('done', `Done: ${c} rounds committed.` + (acc ? ` The final global model scores ${pct(acc.accuracy)} on ${testRows} held-out rows.` : ''));
       if (acc || Date.now() - doneAt > 10_000) stopPolling();
     } else if (!running && c < t.rounds && alive < t.threshold && session.banks.every((b) => banks.has(b.name))) {
+      const spent = session.banks.filter((b) => banks.get(b.name).state === 'declined').length;
       setState('stalled', `Round ${t.round} cannot start: ${alive} bank${alive === 1 ? ' is' : 's are'} still taking part and a round needs ${t.threshold}. ` +
-        'Reopen banks from the table to continue.');
+        (spent && session.banks.length - spent < t.threshold
+          ? `${spent} bank${spent === 1 ? ' has spent its' : 's have spent their'} privacy budget: the task stops here.`
+          : 'Reopen banks from the table to continue.'));
     } else if (running || c > 0) {
       const r = rounds[rounds.length - 1];
       setState('running', running ? `Round ${r.round} is running with ${r.participants} banks…` :

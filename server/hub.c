@@ -283,6 +283,25 @@ static void finish_round(srv_hub *h, task_rt *t, uint32_t status, const uint32_t
     round_free(t);
 }
 
+/* The participants that declined the running round, newline-separated (malloc'ed; NULL when out
+ * of memory), and how many. */
+static char *declined_names(const task_rt *t, uint32_t *count) {
+    char *decl = malloc((size_t)t->n * (HUSH_NET_NAME_MAX + 1) + 1);
+    size_t dl = 0;
+    *count = 0;
+    if (!decl) return NULL;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->declined[i]) {
+            size_t l = strlen(t->names[i]);
+            if (dl) decl[dl++] = '\n';
+            memcpy(decl + dl, t->names[i], l);
+            dl += l;
+            (*count)++;
+        }
+    decl[dl] = 0;
+    return decl;
+}
+
 static void commit_round(srv_hub *h, task_rt *t, double now) {
     uint32_t dim = t->def.dim, n = t->n;
     uint32_t *sum = malloc((size_t)dim * 4 + 4);
@@ -308,18 +327,7 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
         char *decl = NULL;
         if (is_fed(t)) {
             uint32_t nd = 0;
-            size_t dl = 0;
-            if ((decl = malloc((size_t)n * (HUSH_NET_NAME_MAX + 1) + 1))) {
-                for (uint32_t i = 0; i < n; i++)
-                    if (t->declined[i]) {
-                        size_t l = strlen(t->names[i]);
-                        if (dl) decl[dl++] = '\n';
-                        memcpy(decl + dl, t->names[i], l);
-                        dl += l;
-                        nd++;
-                    }
-                decl[dl] = 0;
-            }
+            decl = declined_names(t, &nd);
             rc = decl ? srv_fed_apply(h->store, &t->def, sum, count, nd, &fr) : HUSH_ENOMEM;
             x.model = fr.model;
             x.model_len = fr.model_len;
@@ -341,7 +349,7 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
     if (rc == HUSH_OK) {
         finish_round(h, t, HUSH_NET_ROUND_COMMITTED, sum, now);
     } else {
-        (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, "commit failed", now);
+        (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, "commit failed", NULL, now);
         finish_round(h, t, HUSH_NET_ROUND_ABORTED, NULL, now);
     }
     free(sum);
@@ -351,11 +359,14 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
 
 static void abort_round(srv_hub *h, task_rt *t, int rc, double now) {
     char why[160];
-    uint32_t alive = 0;
+    uint32_t alive = 0, nd = 0;
     for (uint32_t i = 0; i < t->n; i++) alive += t->active[i];
-    snprintf(why, sizeof why, "stage %u: %s (%u of %u participants left, threshold %u)", t->stage,
-             hush_strerror(rc), alive, t->n, t->def.threshold);
-    (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, why, now);
+    /* a round everyone declined (budgets spent) aborts too: its record says who declined */
+    char *decl = declined_names(t, &nd);
+    snprintf(why, sizeof why, "stage %u: %s (%u of %u participants left, %u declined, threshold %u)", t->stage,
+             hush_strerror(rc), alive, t->n, nd, t->def.threshold);
+    (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, why, nd ? decl : NULL, now);
+    free(decl);
     char d[sizeof why + HUSH_NET_NAME_MAX + 48];
     snprintf(d, sizeof d, "task %s round %u aborted at %s", t->def.name, t->def.round, why);
     audit(h, now, NULL, "round-aborted", d);

@@ -540,9 +540,12 @@ int srv_store_round_commit(srv_store *s, const char *task, uint32_t round, const
 }
 
 int srv_store_round_abort(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
-                          const char *why, double now) {
+                          const char *why, const char *declined, double now) {
     if (!s || !task || !session) return HUSH_EARG;
-    return end_round(s, task, round, session, 0, NULL, NULL, 0, NULL, why, now);
+    srv_round_extra x;
+    memset(&x, 0, sizeof x);
+    x.declined = declined;
+    return end_round(s, task, round, session, 0, NULL, NULL, 0, &x, why, now);
 }
 
 int srv_store_round_traffic(srv_store *s, const uint8_t session[16], uint64_t bytes_in, uint64_t bytes_out) {

@@ -87,9 +87,10 @@ typedef struct srv_round_extra {
 int srv_store_round_commit(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
                            const char *survivors, const uint32_t *sum, uint32_t dim, const srv_round_extra *extra,
                            double now);
-/* Records the attempt as aborted (the round number is used; the next round is round + 1). */
+/* Records the attempt as aborted (the round number is used; the next round is round + 1), with
+ * the participants that declined it (newline-separated, may be NULL). */
 int srv_store_round_abort(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
-                          const char *why, double now);
+                          const char *why, const char *declined, double now);
 /* The hush.v1 bytes (frames, without WebSocket framing) the attempt with this session received
  * from and sent to its participants, from its ROUND to its RESULT and the model it made.
  * HUSH_EARG if there is no such attempt. */

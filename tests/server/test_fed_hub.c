@@ -318,6 +318,40 @@ static void test_decline(void) {
     sim_done(&s);
 }
 
+static int any_aborted(sim *s) {
+    char *json = NULL;
+    size_t len;
+    CHECK_OK(srv_store_rounds_json(s->store, until_task, &json, &len));
+    int found = json && strstr(json, "\"state\":\"aborted\"") != NULL;
+    free(json);
+    return found;
+}
+
+/* Every participant over budget: the round aborts below the threshold, and its record says they
+ * all declined (none dropped out), in the declined count and in the reason. */
+static void test_all_decline(void) {
+    sim s;
+    sim_init(&s, NULL);
+    create_task(&s, "spent", HUSH_FEDERATED_PRIVACY_RECORD, 2, 0);
+    for (int i = 0; i < PARTS; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "bank-%d", i);
+        add_fed(&s, name, "spent", (uint64_t)i + 51, 60, 1e-3); /* less than one round costs */
+    }
+    until_task = "spent";
+    sim_run(&s, any_aborted, 1.0, 50);
+    char *json = NULL;
+    size_t len;
+    CHECK_OK(srv_store_rounds_json(s.store, "spent", &json, &len));
+    const char *ab = json ? strstr(json, "\"state\":\"aborted\"") : NULL;
+    CHECK_MSG(ab && strstr(ab, "4 declined") && strstr(ab, "\"declined\":4,"), "the aborted round does not record its declines: %s",
+              json ? json : "");
+    free(json);
+    for (int i = 0; i < PARTS; i++) CHECK(((fedp *)s.parts[i].ud)->declined >= 1 && ((fedp *)s.parts[i].ud)->charged_rounds == 0);
+    free_fed(&s);
+    sim_done(&s);
+}
+
 /* The same round charged twice (a reload, a restart before contributing) costs once: the id
  * binds task, round and session, and the odometer keeps the ids through save and load. */
 static void test_charge_once(void) {
@@ -536,6 +570,7 @@ int main(void) {
     CHECK_OK(hush_init());
     test_rounds();
     test_decline();
+    test_all_decline();
     test_charge_once();
     test_restart();
     test_interval();
