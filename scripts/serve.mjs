@@ -93,11 +93,13 @@ async function main() {
     process.stderr.write(`serve: the federated demo cannot create tasks: ${err.message}\n`);
   }
   process.on('exit', () => admin?.close());
-  process.stdout.write(`Hush demo: http://127.0.0.1:${s.port}/demo/\n`);
+  // The handlers go in before the line is printed: whoever reads it may stop us at once, and a
+  // SIGTERM without them would leave hush-server running.
   const stop = () => s.child.kill('SIGTERM');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   s.child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGTERM' ? 0 : 1)));
+  process.stdout.write(`Hush demo: http://127.0.0.1:${s.port}/demo/\n`);
 }
 
 main().catch((err) => {
