@@ -12,10 +12,15 @@
 // (`hush mpc serve`) serves a credit model trained here at start (`hush train --seed 1`, a few
 // milliseconds), and applicants enrol with one-time tokens written to applicants.json. The demo
 // directory is build/demo/ for the default database, FILE.demo/ beside any other.
+//
+// The federated demo's coordinator creates its task and the banks' enrolment tokens through a
+// second, loopback-only listener of this process (scripts/fl-admin.mjs explains why and how):
+// hush-server itself has no admin endpoint.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFlAdmin } from './fl-admin.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER = path.join(ROOT, 'build/native/hush-server');
@@ -91,7 +96,15 @@ async function main() {
     process.exit(1);
   }
   const bank = await startBank(db, demoDir, s.port);
-  process.stdout.write(`Hush demo: http://127.0.0.1:${s.port}/demo/\n`);
+  let admin = null;
+  try {
+    admin = await startFlAdmin({ root: ROOT, server: SERVER, db, port: s.port });
+  } catch (err) {
+    process.stderr.write(`serve: the federated demo cannot create tasks: ${err.message}\n`);
+  }
+  process.on('exit', () => admin?.close());
+  // The handlers go in before the line is printed: whoever reads it may stop us at once, and a
+  // SIGTERM without them would leave hush-server (and the bank) running.
   const stop = () => {
     bank?.kill('SIGTERM');
     s.child.kill('SIGTERM');
@@ -102,6 +115,7 @@ async function main() {
     bank?.kill('SIGTERM');
     process.exit(code ?? (signal === 'SIGTERM' ? 0 : 1));
   });
+  process.stdout.write(`Hush demo: http://127.0.0.1:${s.port}/demo/\n`);
 }
 
 // ---- the encrypted-prediction demo's bank and applicants ----

@@ -49,6 +49,8 @@ struct task_rt {
     uint8_t *active, *sent, *declined;
     uint8_t *buf;
     size_t buf_cap;
+    uint64_t bytes_in, bytes_out; /* the running attempt's frames from and to its members */
+    double ended_at;              /* when the last attempt ended (0: none since the hub started) */
 };
 
 static int is_fed(const task_rt *t) { return !strcmp(t->def.kind, "fedavg"); }
@@ -123,9 +125,17 @@ static void audit(srv_hub *h, double now, const conn *c, const char *event, cons
     srv_store_audit(h->store, now, c ? who : "server", event, detail);
 }
 
-static void send_frame(srv_hub *h, conn *c, const uint8_t *f, size_t len) {
-    if (c->state == CONN_CLOSING) return;
-    if (h->io.send(h->io.ud, c->id, f, len) != 0) c->state = CONN_CLOSING; /* the transport closes it */
+/* 1 if the frame was queued. */
+static int send_frame(srv_hub *h, conn *c, const uint8_t *f, size_t len) {
+    if (c->state == CONN_CLOSING) return 0;
+    if (h->io.send(h->io.ud, c->id, f, len) == 0) return 1;
+    c->state = CONN_CLOSING; /* the transport closes it */
+    return 0;
+}
+
+/* A frame of t's running attempt to one of its members: counted in the attempt's traffic. */
+static void send_member(srv_hub *h, task_rt *t, conn *c, const uint8_t *f, size_t len) {
+    if (send_frame(h, c, f, len)) t->bytes_out += len;
 }
 
 static void forget_round_member(srv_hub *h, conn *c, double now);
@@ -220,7 +230,7 @@ static void flush(srv_hub *h, task_rt *t) {
         conn *c = to < t->n && t->member[to] ? find(h, t->member[to]) : NULL;
         if (!c) continue;
         hush__nw_secagg_header(t->buf, t->def.round, len);
-        send_frame(h, c, t->buf, len + HUSH__NW_SECAGG_PREFIX);
+        send_member(h, t, c, t->buf, len + HUSH__NW_SECAGG_PREFIX);
     }
 }
 
@@ -262,15 +272,41 @@ static void finish_round(srv_hub *h, task_rt *t, uint32_t status, const uint32_t
         if (!c) continue;
         c->member = -1;
         if (mframe) {
-            send_frame(h, c, mframe, mlen);
+            send_member(h, t, c, mframe, mlen);
             c->model_round = t->def.round;
         }
-        if (len) send_frame(h, c, f, len);
+        if (len) send_member(h, t, c, f, len);
         if (!flags && c->state == CONN_READY && waiting_add(t, c->id, now) == HUSH_OK) c->waiting = 1;
     }
     free(f);
     free(mframe);
+    /* the attempt's traffic, once its last frames are out (statistics: not part of the commit) */
+    if (srv_store_round_traffic(h->store, t->session, t->bytes_in, t->bytes_out) != HUSH_OK) {
+        char d[HUSH_NET_NAME_MAX + 64];
+        snprintf(d, sizeof d, "task %s round %u: traffic not recorded", t->def.name, round);
+        audit(h, now, NULL, "store-failed", d);
+    }
+    t->ended_at = now;
     round_free(t);
+}
+
+/* The participants that declined the running round, newline-separated (malloc'ed; NULL when out
+ * of memory), and how many. */
+static char *declined_names(const task_rt *t, uint32_t *count) {
+    char *decl = malloc((size_t)t->n * (HUSH_NET_NAME_MAX + 1) + 1);
+    size_t dl = 0;
+    *count = 0;
+    if (!decl) return NULL;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->declined[i]) {
+            size_t l = strlen(t->names[i]);
+            if (dl) decl[dl++] = '\n';
+            memcpy(decl + dl, t->names[i], l);
+            dl += l;
+            (*count)++;
+        }
+    decl[dl] = 0;
+    return decl;
 }
 
 static void commit_round(srv_hub *h, task_rt *t, double now) {
@@ -298,18 +334,7 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
         char *decl = NULL;
         if (is_fed(t)) {
             uint32_t nd = 0;
-            size_t dl = 0;
-            if ((decl = malloc((size_t)n * (HUSH_NET_NAME_MAX + 1) + 1))) {
-                for (uint32_t i = 0; i < n; i++)
-                    if (t->declined[i]) {
-                        size_t l = strlen(t->names[i]);
-                        if (dl) decl[dl++] = '\n';
-                        memcpy(decl + dl, t->names[i], l);
-                        dl += l;
-                        nd++;
-                    }
-                decl[dl] = 0;
-            }
+            decl = declined_names(t, &nd);
             rc = decl ? srv_fed_apply(h->store, &t->def, sum, count, nd, &fr) : HUSH_ENOMEM;
             x.model = fr.model;
             x.model_len = fr.model_len;
@@ -331,7 +356,7 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
     if (rc == HUSH_OK) {
         finish_round(h, t, HUSH_NET_ROUND_COMMITTED, sum, now);
     } else {
-        (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, "commit failed", now);
+        (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, "commit failed", NULL, now);
         finish_round(h, t, HUSH_NET_ROUND_ABORTED, NULL, now);
     }
     free(sum);
@@ -341,11 +366,14 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
 
 static void abort_round(srv_hub *h, task_rt *t, int rc, double now) {
     char why[160];
-    uint32_t alive = 0;
+    uint32_t alive = 0, nd = 0;
     for (uint32_t i = 0; i < t->n; i++) alive += t->active[i];
-    snprintf(why, sizeof why, "stage %u: %s (%u of %u participants left, threshold %u)", t->stage,
-             hush_strerror(rc), alive, t->n, t->def.threshold);
-    (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, why, now);
+    /* a round everyone declined (budgets spent) aborts too: its record says who declined */
+    char *decl = declined_names(t, &nd);
+    snprintf(why, sizeof why, "stage %u: %s (%u of %u participants left, %u declined, threshold %u)", t->stage,
+             hush_strerror(rc), alive, t->n, nd, t->def.threshold);
+    (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, why, nd ? decl : NULL, now);
+    free(decl);
     char d[sizeof why + HUSH_NET_NAME_MAX + 48];
     snprintf(d, sizeof d, "task %s round %u aborted at %s", t->def.name, t->def.round, why);
     audit(h, now, NULL, "round-aborted", d);
@@ -460,6 +488,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     t->n = n;
     t->stage = 0;
     t->running = 1;
+    t->bytes_in = t->bytes_out = 0;
     t->stage_deadline = now + t->def.deadline;
     for (uint32_t i = 0; i < n; i++) {
         conn *c = find(h, t->member[i]);
@@ -469,10 +498,10 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
                                   cfg.neighbours, t->def.max_corrupt, 0, i};
         size_t len;
         if (mframe && c->model_round != t->def.round) { /* the global model once, then the round */
-            send_frame(h, c, mframe, mlen);
+            send_member(h, t, c, mframe, mlen);
             c->model_round = t->def.round;
         }
-        if (hush__nw_round(t->buf, t->buf_cap, &len, &ri, pki, pki_len) == HUSH_OK) send_frame(h, c, t->buf, len);
+        if (hush__nw_round(t->buf, t->buf_cap, &len, &ri, pki, pki_len) == HUSH_OK) send_member(h, t, c, t->buf, len);
     }
     free(mframe);
     memmove(t->waiting, t->waiting + n, (t->n_waiting - n) * sizeof *t->waiting);
@@ -487,9 +516,11 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
 }
 
 /* Starts the next round when the task has its full complement of participants, or when the
- * gathering deadline has passed and those present make a valid configuration. */
+ * gathering deadline has passed and those present make a valid configuration; never sooner than
+ * the task's interval after the last attempt ended. */
 static void try_start(srv_hub *h, task_rt *t, double now) {
     if (t->running || strcmp(t->def.state, "open") || t->n_waiting < 2) return;
+    if (t->ended_at > 0 && now - t->ended_at < t->def.interval) return;
     uint32_t n = t->n_waiting < t->def.clients ? (uint32_t)t->n_waiting : t->def.clients;
     if (n < t->def.clients && now - t->gather_since < t->def.deadline) return;
     if (n < t->def.threshold) return;
@@ -568,7 +599,7 @@ static void on_join(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
     try_start(h, t, now);
 }
 
-static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
+static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, size_t len, double now) {
     task_rt *t = c->task;
     if (c->state != CONN_READY || !t) {
         refuse(h, c, HUSH_NET_E_STATE, "not in a task", now);
@@ -578,6 +609,7 @@ static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
         audit(h, now, c, "ignored", "secure-aggregation message outside its round"); /* late: harmless */
         return;
     }
+    t->bytes_in += len;
     uint32_t stage, sender, recipient;
     int rc = hush_secagg_message_route(&stage, &sender, &recipient, m->payload, m->payload_len);
     if (rc != HUSH_OK || sender != (uint32_t)c->member || recipient != HUSH_SECAGG_SERVER_ID) {
@@ -600,7 +632,7 @@ static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
     if (stage_complete(t)) advance(h, t, now);
 }
 
-static void on_decline(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
+static void on_decline(srv_hub *h, conn *c, const hush__nw_msg *m, size_t len, double now) {
     task_rt *t = c->task;
     if (c->state != CONN_READY || !t || !is_fed(t) || m->name.len != strlen(t->def.name) ||
         memcmp(m->name.p, t->def.name, m->name.len)) {
@@ -612,6 +644,7 @@ static void on_decline(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
         return;
     }
     /* Not a drop-out: it never enters the secure aggregation, and the round record says why. */
+    t->bytes_in += len;
     t->declined[c->member] = 1;
     t->active[c->member] = 0;
     audit(h, now, c, "declined", m->reason == HUSH_NET_DECLINE_BUDGET ? "privacy budget" : "could not take part");
@@ -719,8 +752,8 @@ void srv_hub_message(srv_hub *h, uint64_t id, const uint8_t *msg, size_t len, do
     switch (m.type) {
     case HUSH_NET_AUTH: on_auth(h, c, &m, now); break;
     case HUSH_NET_JOIN: on_join(h, c, &m, now); break;
-    case HUSH_NET_SECAGG: on_secagg(h, c, &m, now); break;
-    case HUSH_NET_DECLINE: on_decline(h, c, &m, now); break;
+    case HUSH_NET_SECAGG: on_secagg(h, c, &m, len, now); break;
+    case HUSH_NET_DECLINE: on_decline(h, c, &m, len, now); break;
     default:
         if (p2p) {
             const char *why = NULL;

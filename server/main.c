@@ -34,12 +34,13 @@ static const char usage[] =
     "          (--count: tokens for NAME-0 .. NAME-(N-1), a \"name token\" line each)\n"
     "  revoke  --db FILE --name NAME\n"
     "  task create --db FILE --name TASK --kind sum --dim D --clients N --threshold T [--bits K]\n"
-    "          [--neighbours DEG] [--max-corrupt C] [--rounds R] [--deadline SECONDS]\n"
+    "          [--neighbours DEG] [--max-corrupt C] [--rounds R] [--deadline SECONDS] [--interval SECONDS]\n"
     "  task create --db FILE --name TASK --kind fedavg --model SPEC --input-size N --classes C --rounds R\n"
     "          --clients N --threshold T [--neighbours DEG] --local-epochs E --local-batch B --lr LR\n"
     "          [--optimizer sgd|momentum|adam] [--server-optimizer fedavg|fedadam] [--server-lr LR]\n"
     "          [--privacy none|record|user] [--clip C --noise-multiplier Z] [--metric-noise M]\n"
-    "          [--delta D] [--bounds FILE] [--seed S] [--deadline SECONDS]\n"
+    "          [--delta D] [--bounds FILE] [--seed S] [--deadline SECONDS] [--interval SECONDS]\n"
+    "          (--deadline: seconds per stage and to gather; --interval: least seconds between rounds)\n"
     "  model   --db FILE --task TASK [--round R] --out FILE   a global model version (default latest)\n"
     "  status  --db FILE [--json]\n"
     "  result  --db FILE --task TASK --round R --out FILE.csv\n"
@@ -318,7 +319,7 @@ static int cmd_task(int argc, char **argv) {
     memset(&t, 0, sizeof t);
     const char *name = cli_str(&a, "name", NULL), *kind = cli_str(&a, "kind", NULL);
     uint64_t dim = 0, clients, thr, bits = 32, nb, mc, rounds, in = 0, classes = 0, seed = 0;
-    double deadline;
+    double deadline, interval;
     if (!valid_name("name", name)) return CLI_EXIT_USAGE;
     int fed = kind && !strcmp(kind, "fedavg");
     if (!kind || (strcmp(kind, "sum") && !fed)) {
@@ -330,7 +331,8 @@ static int cmd_task(int argc, char **argv) {
         (rc = cli_u64(&a, "neighbours", 0, 0, HUSH_SECAGG_MAX_CLIENTS, &nb)) ||
         (rc = cli_u64(&a, "max-corrupt", 0, 0, HUSH_SECAGG_MAX_CLIENTS, &mc)) ||
         (rc = cli_u64(&a, "rounds", 0, 0, UINT32_MAX, &rounds)) ||
-        (rc = cli_f64(&a, "deadline", 30.0, 0.05, 86400.0, &deadline)))
+        (rc = cli_f64(&a, "deadline", 30.0, 0.05, 86400.0, &deadline)) ||
+        (rc = cli_f64(&a, "interval", 0.0, 0.0, 86400.0, &interval)))
         return rc;
     if (!clients || !thr) {
         cli_error("--clients and --threshold are required");
@@ -422,6 +424,7 @@ static int cmd_task(int argc, char **argv) {
     t.max_corrupt = (uint32_t)mc;
     t.rounds = (uint32_t)rounds;
     t.deadline = deadline;
+    t.interval = interval;
     srv_store *st;
     if ((rc = open_store(&st, &a)) || (rc = cli_done(&a))) {
         if (rc != CLI_EXIT_FAIL) srv_store_close(st);

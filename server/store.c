@@ -61,7 +61,8 @@ static const char schema[] =
     " rounds INTEGER NOT NULL, deadline REAL NOT NULL, created_at REAL NOT NULL,"
     " round INTEGER NOT NULL DEFAULT 1, committed INTEGER NOT NULL DEFAULT 0,"
     " last_result INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'open',"
-    " fl BLOB, spec TEXT, input_size INTEGER NOT NULL DEFAULT 0, classes INTEGER NOT NULL DEFAULT 0);"
+    " fl BLOB, spec TEXT, input_size INTEGER NOT NULL DEFAULT 0, classes INTEGER NOT NULL DEFAULT 0,"
+    " round_interval REAL NOT NULL DEFAULT 0);"
     /* Every global model version of a federated task: 0 is the initial model, r the result of
      * round r, written in the round's commit transaction. */
     "CREATE TABLE IF NOT EXISTS models(task TEXT NOT NULL, version INTEGER NOT NULL, model BLOB NOT NULL,"
@@ -69,11 +70,20 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS rounds(id INTEGER PRIMARY KEY AUTOINCREMENT, task TEXT NOT NULL,"
     " round INTEGER NOT NULL, session BLOB NOT NULL UNIQUE, state TEXT NOT NULL,"
     " started_at REAL NOT NULL, ended_at REAL, participants TEXT NOT NULL, survivors TEXT,"
-    " dim INTEGER, result BLOB, detail TEXT, declined TEXT, metrics TEXT);"
+    " dim INTEGER, result BLOB, detail TEXT, declined TEXT, metrics TEXT, bytes_in INTEGER, bytes_out INTEGER);"
     "CREATE INDEX IF NOT EXISTS rounds_task ON rounds(task, round);"
     "CREATE TABLE IF NOT EXISTS sessions(session BLOB PRIMARY KEY);"
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,"
     " who TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);";
+
+/* Columns added after the first release: a database made before them gets them on open (the
+ * default fills existing rows). One transaction, so the CLI and a running server may both open
+ * an old database at once. */
+static const char *const added_columns[][3] = {
+    {"tasks", "round_interval", "REAL NOT NULL DEFAULT 0"},
+    {"rounds", "bytes_in", "INTEGER"},
+    {"rounds", "bytes_out", "INTEGER"},
+};
 
 const char *srv_store_errmsg(const srv_store *s) { return s && s->db ? sqlite3_errmsg(s->db) : "no database"; }
 
@@ -103,6 +113,34 @@ static int step_done(sqlite3_stmt *st) {
     return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;
 }
 
+static int add_columns(srv_store *s) {
+    if (exec(s, "BEGIN IMMEDIATE")) return HUSH_EIO;
+    int rc = HUSH_OK;
+    for (size_t i = 0; rc == HUSH_OK && i < sizeof added_columns / sizeof added_columns[0]; i++) {
+        sqlite3_stmt *st = prep(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2");
+        if (!st) {
+            rc = HUSH_EIO;
+            break;
+        }
+        sqlite3_bind_text(st, 1, added_columns[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, added_columns[i][1], -1, SQLITE_STATIC);
+        int r = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (r == SQLITE_ROW) continue;
+        if (r != SQLITE_DONE) {
+            rc = HUSH_EIO;
+            break;
+        }
+        char sql[160]; /* constant names only, never anything from outside */
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", added_columns[i][0], added_columns[i][1],
+                 added_columns[i][2]);
+        rc = exec(s, sql);
+    }
+    if (rc == HUSH_OK && exec(s, "COMMIT") == HUSH_OK) return HUSH_OK;
+    (void)exec(s, "ROLLBACK");
+    return HUSH_EIO;
+}
+
 int srv_store_open(srv_store **out, const char *path) {
     if (!out || !path) return HUSH_EARG;
     *out = NULL;
@@ -115,7 +153,7 @@ int srv_store_open(srv_store **out, const char *path) {
         return HUSH_EIO;
     }
     sqlite3_busy_timeout(s->db, 5000); /* the CLI may read while the server writes */
-    if (exec(s, schema)) {
+    if (exec(s, schema) || add_columns(s)) {
         srv_store_close(s);
         return HUSH_EIO;
     }
@@ -254,8 +292,8 @@ int srv_store_task_create(srv_store *s, const srv_task *t, const uint8_t *model,
     if (!s || !t || (fed && (!model || !model_len))) return HUSH_EARG;
     if (exec(s, "BEGIN IMMEDIATE")) return HUSH_EIO;
     sqlite3_stmt *st = prep(s, "INSERT INTO tasks(name, kind, dim, clients, threshold, bits, neighbours,"
-                               " max_corrupt, rounds, deadline, created_at, fl, spec, input_size, classes)"
-                               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+                               " max_corrupt, rounds, deadline, created_at, fl, spec, input_size, classes,"
+                               " round_interval) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
     int rc = HUSH_EIO;
     if (st) {
         sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
@@ -275,6 +313,7 @@ int srv_store_task_create(srv_store *s, const srv_task *t, const uint8_t *model,
         }
         sqlite3_bind_int64(st, 14, t->input_size);
         sqlite3_bind_int64(st, 15, t->classes);
+        sqlite3_bind_double(st, 16, t->interval);
         int r = sqlite3_step(st);
         sqlite3_finalize(st);
         rc = r == SQLITE_DONE ? HUSH_OK : r == SQLITE_CONSTRAINT ? HUSH_EARG : HUSH_EIO;
@@ -342,7 +381,7 @@ int srv_store_model_get(srv_store *s, const char *task, int64_t version, uint8_t
 
 static const char task_cols[] = "name, kind, dim, clients, threshold, bits, neighbours, max_corrupt, rounds,"
                                 " deadline, round, committed, last_result, state, fl, COALESCE(spec, ''),"
-                                " input_size, classes";
+                                " input_size, classes, round_interval";
 
 static void read_task(sqlite3_stmt *st, srv_task *t) {
     memset(t, 0, sizeof *t);
@@ -365,6 +404,7 @@ static void read_task(sqlite3_stmt *st, srv_task *t) {
     snprintf(t->spec, sizeof t->spec, "%s", (const char *)sqlite3_column_text(st, 15));
     t->input_size = (uint32_t)sqlite3_column_int64(st, 16);
     t->classes = (uint32_t)sqlite3_column_int64(st, 17);
+    t->interval = sqlite3_column_double(st, 18);
 }
 
 int srv_store_task_get(srv_store *s, const char *name, srv_task *t) {
@@ -507,9 +547,25 @@ int srv_store_round_commit(srv_store *s, const char *task, uint32_t round, const
 }
 
 int srv_store_round_abort(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
-                          const char *why, double now) {
+                          const char *why, const char *declined, double now) {
     if (!s || !task || !session) return HUSH_EARG;
-    return end_round(s, task, round, session, 0, NULL, NULL, 0, NULL, why, now);
+    srv_round_extra x;
+    memset(&x, 0, sizeof x);
+    x.declined = declined;
+    return end_round(s, task, round, session, 0, NULL, NULL, 0, &x, why, now);
+}
+
+int srv_store_round_traffic(srv_store *s, const uint8_t session[16], uint64_t bytes_in, uint64_t bytes_out) {
+    if (!s || !session || bytes_in > INT64_MAX || bytes_out > INT64_MAX) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "UPDATE rounds SET bytes_in=?2, bytes_out=?3 WHERE session=?1");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_blob(st, 1, session, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)bytes_in);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)bytes_out);
+    int r = sqlite3_step(st);
+    int changed = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    return r != SQLITE_DONE ? HUSH_EIO : changed == 1 ? HUSH_OK : HUSH_EARG;
 }
 
 int srv_store_result(srv_store *s, const char *task, uint32_t round, uint32_t *sum, uint32_t cap, uint32_t *dim) {
@@ -656,6 +712,9 @@ static int status_task(void *ud, const srv_task *t) {
     jb_fmt(b, ",\"threshold\":%llu", t->threshold);
     jb_fmt(b, ",\"dim\":%llu", t->dim);
     jb_fmt(b, ",\"rounds\":%llu", t->rounds);
+    char iv[96];
+    snprintf(iv, sizeof iv, ",\"deadline\":%.6g,\"interval\":%.6g", t->deadline, t->interval);
+    jb_str(b, iv);
     if (!strcmp(t->kind, "fedavg")) {
         /* the published terms (what a round costs a participant) and the latest model's metrics */
         char terms[640];
@@ -692,8 +751,8 @@ static uint64_t count_lines(const unsigned char *t) {
 int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *len) {
     if (!s || !task || !json || !len) return HUSH_EARG;
     sqlite3_stmt *st = prep(s, "SELECT round, state, session, participants, survivors, COALESCE(detail, ''),"
-                               " declined, COALESCE(metrics, 'null'), started_at, COALESCE(ended_at, 0)"
-                               " FROM rounds WHERE task=?1 ORDER BY id");
+                               " declined, COALESCE(metrics, 'null'), started_at, COALESCE(ended_at, 0),"
+                               " bytes_in, bytes_out FROM rounds WHERE task=?1 ORDER BY id");
     if (!st) return HUSH_EIO;
     sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
     jbuf b = {0};
@@ -713,8 +772,14 @@ int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *l
         jb_str(&b, (const char *)sqlite3_column_text(st, 7)); /* our own JSON object, or null */
         double secs = sqlite3_column_double(st, 9) - sqlite3_column_double(st, 8);
         char d[48];
-        snprintf(d, sizeof d, ",\"seconds\":%.3f}", secs > 0 ? secs : 0);
+        snprintf(d, sizeof d, ",\"seconds\":%.3f", secs > 0 ? secs : 0);
         jb_str(&b, d);
+        for (int k = 0; k < 2; k++) {
+            jb_str(&b, k ? ",\"bytes_out\":" : ",\"bytes_in\":");
+            if (sqlite3_column_type(st, 10 + k) == SQLITE_NULL) jb_str(&b, "null");
+            else jb_fmt(&b, "%llu", (unsigned long long)sqlite3_column_int64(st, 10 + k));
+        }
+        jb_str(&b, "}");
     }
     sqlite3_finalize(st);
     jb_str(&b, "]");

@@ -63,12 +63,15 @@ struct sim {
     uint32_t dim;
     /* a hostile server: may replace a frame the hub sends (returns 1 and a malloc'ed frame) */
     int (*tamper)(sim *s, uint64_t id, const uint8_t *f, size_t len, uint8_t **out, size_t *out_len);
+    /* bytes of the frames queued by the hub and handed to it, by hush.v1 frame type */
+    uint64_t from_hub[256], to_hub[256];
 };
 
 static int sim_send(void *ud, uint64_t id, const uint8_t *f, size_t len) {
     sim *s = ud;
     sim_conn *c = &s->conns[id];
     if (!c->open || c->close_requested) return 1;
+    if (len > 3) s->from_hub[f[3]] += len;
     sim_frame *fr = malloc(sizeof *fr);
     uint8_t *swapped = NULL;
     size_t swapped_len = 0;
@@ -256,6 +259,7 @@ static size_t sim_pump(sim *s) {
                     }
                     p->sent_in_round++;
                 }
+                s->to_hub[buf[3]] += len;
                 srv_hub_message(s->hub, p->conn, buf, len, s->now);
                 round_moved++;
             }
