@@ -22,7 +22,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CASES, caseArg, median, parseArgs } from './cases.mjs';
-import { HUSH_BUNDLE, TARGET_BYTES, bundleLine, kb, sizes } from './size.mjs';
+import { HUSH_BUNDLE, HUSH_FULL_BUNDLE, TARGET_BYTES, bundleLine, fullLine, kb, sizes } from './size.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -130,6 +130,7 @@ if (args.breakdown && !buildState['bench-native']) {
 
 // ---- sizes (bench/size.mjs, also `make bench-size`) ----
 const hushSize = sizes(HUSH_BUNDLE);
+const hushFullSize = sizes(HUSH_FULL_BUNDLE);
 // A failed `make web` may leave an older build behind; its size is still shown, marked stale.
 hushSize.stale = buildState.web ? 'make web failed; files are from an earlier build' : null;
 const tfd = 'node_modules/@tensorflow';
@@ -202,6 +203,7 @@ if (notes.length) { out.push('Notes:'); out.push(...[...new Set(notes)]); }
 out.push('');
 out.push(`${bundleLine(hushSize)}; TF.js tf-core.min.js + tf-backend-wasm.min.js + tfjs-backend-wasm-simd.wasm = ${kb(tfSize.gzipTotal)}`);
 for (const [f, s] of Object.entries({ ...hushSize.files, ...tfSize.files })) out.push(`  ${f}: ${kb(s.raw)} raw, ${kb(s.gzip)} gzip`);
+out.push(fullLine(hushFullSize));
 if (breakdown) {
   out.push('');
   out.push('Native per-call split (us): forward / backward (includes its forward) / optimiser');
@@ -224,7 +226,7 @@ fs.writeFileSync(args.out, JSON.stringify({
     data: 'synthetic, one fixed batch', statistic: 'median over interleaved rounds' },
   cases: cases.map(({ name, label, spec, shape, batch, target }) => ({ name, label, spec, shape, batch, target })),
   results, summary, breakdown,
-  sizes: { hush: hushSize, tfjs: tfSize, hushTargetBytes: TARGET_BYTES },
+  sizes: { hush: hushSize, hushFull: hushFullSize, tfjs: tfSize, hushTargetBytes: TARGET_BYTES },
   wallSeconds: wall,
 }, null, 2) + '\n');
 say(`wrote ${args.out}`);

@@ -24,7 +24,7 @@ async function main() {
     fail(`${o.input}: expected unsigned 32-bit integers separated by commas`);
   }
   const input = Uint32Array.from(fields, Number);
-  const hush = await load();
+  const hush = await load({ full: true });
   let timer;
   if (timeout > 0) timer = setTimeout(() => fail(`timed out after ${timeout} s`), timeout * 1000);
   let conn;

@@ -43,7 +43,7 @@ async function main() {
   if (delta !== undefined && budgetEpsilon === undefined && !o.ledger) fail('--delta goes with --budget-epsilon or --ledger', 2);
   const seed = o.seed === undefined ? undefined : BigInt(uint(o, 'seed', 0));
   if (seed !== undefined) process.stderr.write('hush-fl: note: --seed makes the noise reproducible: the update is NOT private\n');
-  const hush = await load();
+  const hush = await load({ full: true });
   let timer, ledger = null, data = null;
   if (timeout > 0) timer = setTimeout(() => fail(`timed out after ${timeout} s`), timeout * 1000);
   try {

@@ -175,7 +175,7 @@ async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd !== 'serve' && cmd !== 'apply') fail('usage: hush-mpc serve|apply --url URL --name NAME --identity KEYFILE ...', 2);
   const o = parse(rest);
-  const hush = await load();
+  const hush = await load({ full: true });
   if (cmd === 'serve') await serve(hush, o);
   else await apply(hush, o);
   // give the socket's close a moment, then leave even if something holds the loop

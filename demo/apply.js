@@ -153,7 +153,7 @@ async function identity() {
 // ---- run ----
 
 async function start() {
-  hush = await load();
+  hush = await load({ full: true });
   setState('starting', 'Connecting to the server…');
   const { id, token, demo } = await identity();
   conn = await hush.p2p.connect(url, { identity: id, token });

@@ -58,7 +58,7 @@ async function serve(ev) {
   ev.preventDefault();
   $('s-go').disabled = true;
   try {
-    const hush = await load();
+    const hush = await load({ full: true });
     const name = $('s-name').value.trim();
     const identity = await hush.net.loadIdentity(name);
     const conn = await hush.p2p.connect(url, { identity, token: $('s-token').value.trim() || undefined, role: 'bank' });

@@ -6,6 +6,13 @@
 //   const model = hush.Model.create('dense:16,relu,dense:3', { inputSize: ds.dim, seed: 7 });
 //   await model.fit(ds, { epochs: 20, lr: 0.05, seed: 7 });
 //
+// Two modules. The default, lean one (build/web/hush.wasm) has what most pages need: models,
+// data, training, DP-SGD, the accountants and the odometer, PATE and the FL encodings. The full
+// one (build/web/hush-full.wasm, a superset: a federated participant trains and talks in one heap)
+// adds secure computation and networking: hush.secagg, hush.mpc, hush.channel, hush.net,
+// hush.federated (hush.FederatedClient) and hush.p2p. Pages that need those ask for it with
+// load({ full: true }); on a lean instance they throw a HushError saying so.
+//
 // Works in browsers, Web Workers and Node. In Node the loader reads the .wasm file itself; in
 // browsers it fetches build/web/*.wasm relative to this module (override with opts.wasmUrl,
 // opts.wasmBinary or opts.wasmModule, e.g. for bundlers).
@@ -14,14 +21,8 @@ import { Runtime } from './runtime.js';
 import { defineModel } from './model.js';
 import { defineData } from './data.js';
 import { defineTrain, gunzip } from './train.js';
-import { defineMpc } from './mpc.js';
-import { defineChannel } from './channel.js';
 import { defineDP } from './dp.js';
-import { defineSecAgg } from './secagg.js';
 import { defineFl } from './fl.js';
-import { defineNet } from './net.js';
-import { defineFederated } from './federated.js';
-import { defineP2P } from './p2p.js';
 
 export { HushError, HushParseError };
 export { createWorker } from './worker-client.js';
@@ -42,18 +43,28 @@ export function simdSupported() {
 const isNode = typeof process === 'object' && !!(process.versions && process.versions.node) &&
   typeof window === 'undefined';
 
-async function wasmSource(simd, opts) {
+// The namespaces only the full module has (web/full.js builds them).
+const FULL_ONLY = Object.freeze(['secagg', 'mpc', 'channel', 'net', 'federated', 'FederatedClient', 'p2p']);
+
+async function wasmSource(simd, full, opts) {
   if (opts.wasmModule) return { module: opts.wasmModule };
   if (opts.wasmBinary) return { bytes: opts.wasmBinary };
   // Literal URLs so bundlers can see and copy the assets.
-  const url = opts.wasmUrl ? new URL(opts.wasmUrl, globalThis.location?.href) :
-    simd ? new URL('../build/web/hush.wasm', import.meta.url) :
-      new URL('../build/web/hush-base.wasm', import.meta.url);
+  let url;
+  if (opts.wasmUrl) url = new URL(opts.wasmUrl, globalThis.location?.href);
+  else if (full) url = simd ? new URL('../build/web/hush-full.wasm', import.meta.url) : new URL('../build/web/hush-full-base.wasm', import.meta.url);
+  else url = simd ? new URL('../build/web/hush.wasm', import.meta.url) : new URL('../build/web/hush-base.wasm', import.meta.url);
   if (isNode && url.protocol === 'file:') {
     const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
     return { bytes: await readFile(url) };
   }
   return { url };
+}
+
+// Literal specifiers, again for bundlers.
+async function glue(simd, full) {
+  if (full) return (simd ? await import('../build/web/hush-full.mjs') : await import('../build/web/hush-full-base.mjs')).default;
+  return (simd ? await import('../build/web/hush.mjs') : await import('../build/web/hush-base.mjs')).default;
 }
 
 async function instantiate(src, imports) {
@@ -68,19 +79,20 @@ async function instantiate(src, imports) {
     }
   }
   const r = await fetch(src.url, { credentials: 'same-origin' });
-  if (!r.ok) throw new Error(`fetching ${src.url}: HTTP ${r.status}`);
+  if (!r.ok) throw new HushError('HUSH_EIO', `fetching ${src.url}: HTTP ${r.status}`);
   return WebAssembly.instantiate(await r.arrayBuffer(), imports);
 }
 
 /**
  * Loads one instance of the Hush core. opts.simd: true/false forces the build (default: probe).
+ * opts.full: true loads the full module (secure computation and networking; see above).
  * Every call makes a new, independent instance with its own heap.
  */
 export async function load(opts = {}) {
   const simd = opts.simd ?? simdSupported();
-  const factory = simd ? (await import('../build/web/hush.mjs')).default :
-    (await import('../build/web/hush-base.mjs')).default;
-  const src = await wasmSource(simd, opts);
+  const full = !!opts.full;
+  const factory = await glue(simd, full);
+  const src = await wasmSource(simd, full, opts);
   let fail;
   const failed = new Promise((_, reject) => { fail = reject; });
   const ready = factory({
@@ -98,34 +110,40 @@ export async function load(opts = {}) {
   const Model = defineModel(rt, { isDataset: data.isDataset });
   const train = defineTrain(rt, Model, data);
   const { formatOf, wrap, ...publicData } = data; // formatOf is for train.js, wrap for net.js
-  const channel = defineChannel(rt);
-  const mpc = defineMpc(rt, { Model, channel });
   const dp = defineDP(rt, { Model, isDataset: data.isDataset });
-  const secagg = defineSecAgg(rt);
   const fl = defineFl(rt);
-  const net = defineNet(rt, { wrapDataset: wrap, Odometer: dp.Odometer });
-  const FederatedClient = defineFederated(rt, { net, isDataset: data.isDataset });
-  const p2p = defineP2P(rt, { net });
   rt.check(module._hush_init(), 'hush_init');
-  return Object.freeze({
+  const hush = {
     simd,
+    full,
     version: rt.cstring(module._hush_version()),
     constants: Object.freeze({ ...rt.C }),
+    nn: Object.freeze({ Model }),
     Model,
     data: Object.freeze({ ...publicData, gunzip }),
     train,
-    mpc,
-    channel: channel.api,
     dp: dp.dp,
     DPSGD: dp.DPSGD,
     Accountant: dp.Accountant,
     Odometer: dp.Odometer,
     pate: dp.pate,
-    secagg,
     fl,
-    net,
-    FederatedClient,
-    p2p,
+  };
+  if (full) {
+    const { defineFull } = await import('./full.js');
+    Object.assign(hush, defineFull(rt, { Model, data, dp }));
+  } else {
+    for (const name of FULL_ONLY) {
+      Object.defineProperty(hush, name, {
+        enumerable: true,
+        get() {
+          throw rt.fail('HUSH_EUNSUPPORTED', `hush.${name} is in the full module: load it with load({ full: true }) ` +
+            '(or createWorker({ full: true })); this instance is the lean default');
+        },
+      });
+    }
+  }
+  Object.assign(hush, {
     statusName: (status) => rt.statusName(status),
     strerror: (status) => rt.strerror(status),
     // Bytes currently malloc'ed in the wasm heap, and the heap's size (for leak checks).
@@ -134,6 +152,7 @@ export async function load(opts = {}) {
     HushError,
     HushParseError,
   });
+  return Object.freeze(hush);
 }
 
 export default load;

@@ -8,12 +8,13 @@ function rebuild(e) {
       ? new HushParseError(e.code, e.message, e.status, e)
       : Object.assign(new HushError(e.code, e.message, e.status), e.offset !== undefined ? { offset: e.offset } : {});
   }
-  return new Error(e ? e.message : 'worker error');
+  return new HushError('HUSH_ESTATE', e ? e.message : 'worker error');
 }
 
 /**
  * Starts web/worker.js and returns {info, describe, train, evaluate, predict, terminate}.
- * opts.simd forces the build inside the worker; opts.url overrides the worker script URL;
+ * opts.simd forces the build inside the worker; opts.full: true makes it load the full module
+ * for every op (federate loads it by itself in any case); opts.url overrides the worker script URL;
  * opts.onCsp({directive, blocked}) hears of Content-Security-Policy violations inside the worker.
  * train's onEpoch gets every field the worker posts per epoch (loss, or epsilon and steps in DP
  * runs, and the evaluation with evaluate: 'epoch').
@@ -41,19 +42,25 @@ export async function createWorker(opts = {}) {
   if (typeof Worker === 'function') {
     worker = new Worker(url, { type: 'module' });
     worker.onmessage = (ev) => dispatch(ev.data);
-    worker.onerror = (ev) => { for (const p of pending.values()) p.reject(new Error(ev.message || 'worker failed')); pending.clear(); };
+    worker.onerror = (ev) => {
+      for (const p of pending.values()) p.reject(new HushError('HUSH_ESTATE', `worker failed: ${ev.message || 'no message'}`));
+      pending.clear();
+    };
   } else {
     const { Worker: NodeWorker } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:worker_threads');
     worker = new NodeWorker(url);
     onMessage = dispatch;
     worker.on('message', onMessage);
-    worker.on('error', (e) => { for (const p of pending.values()) p.reject(e); pending.clear(); });
+    worker.on('error', (e) => {
+      for (const p of pending.values()) p.reject(e instanceof HushError ? e : new HushError('HUSH_ESTATE', `worker failed: ${e && e.message}`));
+      pending.clear();
+    });
   }
   let nextId = 1;
   const call = (op, args, onEpoch) => new Promise((resolve, reject) => {
     const id = nextId++;
     pending.set(id, { resolve, reject, onEpoch });
-    worker.postMessage({ id, op, args: { simd: opts.simd, ...args } });
+    worker.postMessage({ id, op, args: { simd: opts.simd, full: opts.full, ...args } });
   });
   return {
     info: () => call('info', {}),
@@ -70,7 +77,7 @@ export async function createWorker(opts = {}) {
       return call('federate', rest, onEvent);
     },
     terminate: () => {
-      for (const p of pending.values()) p.reject(new Error('worker terminated'));
+      for (const p of pending.values()) p.reject(new HushError('HUSH_ESTATE', 'worker terminated'));
       pending.clear();
       return worker.terminate();
     },

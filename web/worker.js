@@ -1,8 +1,9 @@
 // Hush in a Web Worker (or a Node worker_threads Worker): keeps training off the main thread.
 //
 // Protocol (one request in flight or many, matched by id):
-//   -> {id, op: 'info', args: {simd?}}
-//        <- {id, type: 'result', result: {simd, version, context: 'worker' | 'node'}}
+//   every request's args may carry simd and full (createWorker's options)
+//   -> {id, op: 'info', args: {simd?, full?}}
+//        <- {id, type: 'result', result: {simd, full, version, context: 'worker' | 'node'}}
 //   -> {id, op: 'describe', args: {data, format}}
 //        <- {id, type: 'result', result: {rows, dim, classes, classNames, counts, numericColumns}}
 //   -> {id, op: 'train', args: <hush.train options without onEpoch>}
@@ -18,13 +19,22 @@
 //   errors: {id, type: 'error', error: {name, code, status, message, line, offset, msg}}
 //   events without an id: {type: 'csp', directive, blocked} for a Content-Security-Policy violation
 //   inside the worker (say, an eval under a CSP without 'unsafe-eval'), so the page can report it.
-// The first request's args.simd picks the build for the worker's lifetime. Training is hush.train,
+// The first request's args.simd picks the build for the worker's lifetime. The worker loads the
+// lean module, or the full one (a superset) for 'federate' and when args.full is set (createWorker
+// ({ full: true })); once the full one is loaded every op uses it. Training is hush.train,
 // the C driver every other caller uses (DP-SGD included); its per-epoch evaluation ('evaluate:
 // "epoch"') feeds charts. Data may be gzip-compressed bytes (decompressed here).
 import { load } from './index.js';
+import { HushError } from './errors.js';
 
-let hushPromise = null;
-const getHush = (args) => (hushPromise ??= load({ simd: args && args.simd }));
+let simd;
+let lean = null;
+let full = null;
+function getHush(args, needFull) {
+  simd ??= args && args.simd;
+  if (needFull || (args && args.full)) return (full ??= load({ simd, full: true }));
+  return full ?? (lean ??= load({ simd }));
+}
 const inWorkerScope = typeof WorkerGlobalScope !== 'undefined' && typeof self === 'object' && self instanceof WorkerGlobalScope;
 
 async function withModel(hush, bytes, fn) {
@@ -50,7 +60,7 @@ async function unzip(hush, bytes) {
 
 const ops = {
   async info(hush) {
-    return { simd: hush.simd, version: hush.version, context: inWorkerScope ? 'worker' : 'node' };
+    return { simd: hush.simd, full: hush.full, version: hush.version, context: inWorkerScope ? 'worker' : 'node' };
   },
   async describe(hush, args) {
     const ds = await parse(hush, args.data, args.format);
@@ -127,8 +137,8 @@ function serialiseError(e) {
 async function handle(msg, post) {
   const { id, op, args } = msg || {};
   try {
-    if (!Object.hasOwn(ops, op)) throw new Error(`unknown op '${op}'`);
-    const hush = await getHush(args);
+    if (!Object.hasOwn(ops, op)) throw new HushError('HUSH_EARG', `unknown op '${op}'`);
+    const hush = await getHush(args, op === 'federate');
     const result = await ops[op](hush, args || {}, post, id);
     post({ id, type: 'result', result });
   } catch (e) {

@@ -124,7 +124,7 @@ async function meterMatchesLedger(bank) {
       const main = document.querySelector('main');
       const before = main.dataset.epsilon;
       const { load } = await import('/web/index.js');
-      const hush = await load();
+      const hush = await load({ full: true });
       const ledger = await hush.net.openLedger(main.dataset.name);
       try {
         return {

@@ -30,7 +30,7 @@ for (const b of builds) {
   });
 
   test(`${b.name}: weighted FedAvg through hush.secagg.run`, async () => {
-    const hush = await load({ simd: b.simd });
+    const hush = await load({ simd: b.simd, full: true });
     const N = 5;
     const D = 64;
     const q = hush.fl.quantInit({ bits: 32, clients: N, bound: 10 });

@@ -11,7 +11,7 @@ const RING = 1n << 64n;
 
 for (const b of builds) {
   test(`${b.name}: fixedEncode/fixedDecode, shareSplit/shareReconstruct and the teaching example`, async () => {
-    const hush = await load({ simd: b.simd });
+    const hush = await load({ simd: b.simd, full: true });
     const { mpc } = hush;
     const e = mpc.fixedEncode([2, 5, -1.5, 1 / 65536]);
     assert.deepEqual(Array.from(e), [2n << 16n, 5n << 16n, RING - 3n * (1n << 15n), 1n]);
@@ -59,7 +59,7 @@ function links(hush, roles, session) {
 }
 
 test('Party: records over JS channels; forged, replayed and misrouted records are refused', async () => {
-  const hush = await load();
+  const hush = await load({ full: true });
   const { mpc } = hush;
   const model = hush.Model.create('dense:4,relu,dense:2', { inputSize: 3, seed: 3 });
   const heap0 = hush.heapInUse();
@@ -132,7 +132,7 @@ test('Party: records over JS channels; forged, replayed and misrouted records ar
 });
 
 test('the C drivers through the exports: run, predictRun (decisions only by default), trainRun', async () => {
-  const hush = await load();
+  const hush = await load({ full: true });
   const { mpc } = hush;
   const model = hush.Model.create('dense:4,relu,dense:2', { inputSize: 3, seed: 5 });
   const heap0 = hush.heapInUse();
@@ -184,7 +184,7 @@ test('encrypted prediction: JS predictEval equals the native CLI (same seed, rep
   assert.equal(cli.code, 0, cli.stderr);
   assert.match(cli.stderr, /nothing in this run is private/);
   const c = JSON.parse(cli.stdout.trim().split('\n').pop());
-  const hush = await load();
+  const hush = await load({ full: true });
   const model = hush.Model.load(new Uint8Array(readFileSync(mfile)));
   const ds = hush.data.parseCsv(readText('iris.csv'));
   try {

@@ -64,7 +64,7 @@ const session = (s) => new TextEncoder().encode(s.padEnd(16, '.').slice(0, 16));
 
 for (const b of builds) {
   test(`${b.name}: a secure-aggregation round driven from JS equals the plain sum`, async () => {
-    const hush = await load({ simd: b.simd });
+    const hush = await load({ simd: b.simd, full: true });
     const cfg = { n: 7, threshold: 5, maxCorrupt: 1, dim: 50, bits: 20, session: session('node-test') };
     const inputs = Array.from({ length: 7 }, (_, u) => Uint32Array.from({ length: 50 }, (_, i) => (u * 7919 + i * 104729) % (1 << 20)));
     const drop = { 1: 1, 5: 2 };
@@ -87,7 +87,7 @@ for (const b of builds) {
   });
 
   test(`${b.name}: authenticated round with a PKI, and a lying revealer is refused and named`, async () => {
-    const hush = await load({ simd: b.simd });
+    const hush = await load({ simd: b.simd, full: true });
     // identities from a fixed seed: Ed25519 key pairs of the simulation's PKI
     const n = 5;
     const cfg = { n, threshold: 4, maxCorrupt: 1, dim: 6, authenticated: true, session: session('node-auth') };
@@ -111,7 +111,7 @@ for (const b of builds) {
   });
 
   test(`${b.name}: hush.secagg.run has the CLI's keys and, for one seed, its byte counts`, async () => {
-    const hush = await load({ simd: b.simd });
+    const hush = await load({ simd: b.simd, full: true });
     const dir = tempDir();
     const rows = Array.from({ length: 6 }, (_, u) => Array.from({ length: 9 }, (_, i) => (u * 31 + i * 7) % 4096));
     const file = join(dir, 'in.csv');
@@ -140,7 +140,7 @@ for (const b of builds) {
   });
 
   test(`${b.name}: declared bounds, sessions, freed handles and bad arguments`, async () => {
-    const hush = await load({ simd: b.simd });
+    const hush = await load({ simd: b.simd, full: true });
     const s = hush.secagg;
     // 2t > m + c and t - c >= minHonest (Bonawitz et al.)
     assert.doesNotThrow(() => s.configCheck({ n: 5, threshold: 3, maxCorrupt: 0, dim: 4 }));
@@ -170,7 +170,7 @@ for (const b of builds) {
   });
 
   test(`${b.name}: secure-aggregation known answers (shared with C)`, async () => {
-    const hush = await load({ simd: b.simd });
+    const hush = await load({ simd: b.simd, full: true });
     for (const c of kat('prg.kat')) {
       const got = hush.secagg.prgExpand(hex(c.seed), Number(c.dim), Number(c.bits));
       assert.deepEqual(Array.from(got), c.words.split(/\s+/).map(Number), c.name);

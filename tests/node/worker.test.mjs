@@ -8,7 +8,7 @@ test('training in a worker matches training on the main thread', { skip: needDat
   const opts = { data: text, format: 'csv', spec: 'dense:8,relu,dense:3', epochs: 4, batchSize: 16, lr: 0.1, seed: 21 };
   const w = await createWorker({ simd: false });
   try {
-    assert.deepEqual(await w.info(), { simd: false, version: (await load()).version, context: 'node' });
+    assert.deepEqual(await w.info(), { simd: false, full: false, version: (await load()).version, context: 'node' });
     const epochs = [];
     const r = await w.train({ ...opts, onEpoch: (e) => epochs.push(e.epoch) });
     assert.deepEqual(epochs, [1, 2, 3, 4]);

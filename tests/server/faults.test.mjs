@@ -11,7 +11,7 @@ import {
   tempDir, createTask, enroll, status, resultOf, startServer, admin, plainSum, until, sleep, SERVER_TEST,
 } from './helpers.mjs';
 
-const hush = await load();
+const hush = await load({ full: true });
 
 function rounds(db, task) {
   return JSON.parse(admin(['rounds', '--db', db, '--task', task]).stdout);

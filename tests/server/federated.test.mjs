@@ -214,7 +214,7 @@ test('a participant cut off mid-round comes back and is counted once per round',
   createFedTask(db, dir, 'credit', { rounds: 3, clients: 4, threshold: 3, 'local-epochs': 1, 'local-batch': 32, lr: 0.2,
     deadline: 3 });
   const srv = await startServer(t, db);
-  const hush = await load();
+  const hush = await load({ full: true });
   const { WebSocket } = await import('ws');
   // bank-3 runs in this process; its first connection is cut right after the first round's model.
   let cut = false;

@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { load } from '../../web/index.js';
 import { tempDir, createTask, enroll, startServer, admin, status, until, sleep } from './helpers.mjs';
 
-const hush = await load();
+const hush = await load({ full: true });
 
 // A raw connection: frames in, the close code out.
 function raw(url, { protocol = 'hush.v1' } = {}) {

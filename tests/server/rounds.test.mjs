@@ -9,7 +9,7 @@ import {
   tempDir, createTask, enroll, status, resultOf, startServer, join, writeInput, plainSum, until,
 } from './helpers.mjs';
 
-const hush = await load();
+const hush = await load({ full: true });
 
 function inputsFor(n, dim, bits, salt) {
   return Array.from({ length: n }, (_, i) => Array.from({ length: dim }, (_, j) => (salt * 31 + i * 977 + j * 131) % 2 ** bits));

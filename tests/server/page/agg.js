@@ -6,7 +6,7 @@ const state = document.getElementById('state');
 const params = new URLSearchParams(location.hash.slice(1));
 
 async function main() {
-  const hush = await load();
+  const hush = await load({ full: true });
   const name = params.get('name');
   const identity = await hush.net.loadIdentity(name);
   state.textContent = 'connecting';

@@ -59,7 +59,7 @@ async function applicant(hush, identity) {
 }
 
 async function main() {
-  const hush = await load();
+  const hush = await load({ full: true });
   const identity = await hush.net.loadIdentity(params.get('name'));
   if (params.get('role') === 'bank') await bank(hush, identity);
   else await applicant(hush, identity);
