@@ -10,35 +10,15 @@
 // The C state machine does everything (the handshake, keys, counters); this file moves bytes. A
 // secret key passed in is copied into the wasm heap for the call and zeroed again; the channel
 // wipes its own copy once it has signed the handshake.
+import { Handle } from './runtime.js';
+
 export function defineChannel(rt) {
   const M = rt.M;
   const C = rt.C;
-  const STATE = {
-    [C.HUSH_CHANNEL_STATE_HANDSHAKE]: 'handshake',
-    [C.HUSH_CHANNEL_STATE_OPEN]: 'open',
-    [C.HUSH_CHANNEL_STATE_CLOSED]: 'closed',
-  };
-  const SIDE = { initiator: C.HUSH_CHANNEL_INITIATOR, responder: C.HUSH_CHANNEL_RESPONDER };
   // Channels lent to MPC parties (hush_mpc_party_attach borrows them): count per channel.
   const lent = new WeakMap();
-  const registry = new FinalizationRegistry((cell) => {
-    if (cell.ptr) M._hush_channel_free(cell.ptr);
-    cell.ptr = 0;
-  });
-
-  function bytesArg(b, what, len) {
-    let v;
-    if (b instanceof Uint8Array) v = b;
-    else if (b instanceof ArrayBuffer) v = new Uint8Array(b);
-    else if (ArrayBuffer.isView(b)) v = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    else throw rt.fail('HUSH_EARG', `${what} must be a Uint8Array`);
-    if (len !== undefined && v.length !== len) throw rt.fail('HUSH_EARG', `${what} must be ${len} bytes`);
-    return v;
-  }
-  function roleArg(r, what) {
-    if (!Number.isInteger(r) || r < 0 || r > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be a role number`);
-    return r;
-  }
+  const bytesArg = (b, what, len) => rt.byteArg(b, what, len);
+  const roleArg = (r, what) => rt.uint(r, what);
 
   // A fresh Ed25519 identity: { publicKey, secretKey } (64-byte libsodium secret key). seed (with
   // reproducible: true, for tests only) derives it from the canonical "channel" stream.
@@ -49,7 +29,7 @@ export function defineChannel(rt) {
       let rng = 0;
       if (reproducible) {
         if (seed === undefined) throw rt.fail('HUSH_EARG', 'reproducible keys need a seed');
-        rng = s.alloc(C.sizeof_hush_rng);
+        rng = s.struct('hush_rng');
         rt.seedStream(rng, seed, 'channel', s);
       }
       try {
@@ -59,32 +39,30 @@ export function defineChannel(rt) {
         if (rng) M._hush_rng_clear(rng);
       }
       return {
-        publicKey: rt.u8.slice(pk, pk + C.HUSH_CHANNEL_PUBLIC_KEY_BYTES),
-        secretKey: rt.u8.slice(sk, sk + C.HUSH_CHANNEL_SECRET_KEY_BYTES),
+        publicKey: rt.bytes(pk, C.HUSH_CHANNEL_PUBLIC_KEY_BYTES),
+        secretKey: rt.bytes(sk, C.HUSH_CHANNEL_SECRET_KEY_BYTES),
       };
     });
   }
 
-  class Channel {
-    #cell;
+  class Channel extends Handle {
     // opts: { side: 'initiator' | 'responder', session (16 bytes, agreed with the peer),
     //         localRole, peerRole (numbers both sides agree on), secretKey (own identity),
     //         peerPublicKey (the identity the peer must prove),
     //         seed + reproducibleNoise: true (tests only: the ephemeral key from a seed) }
     constructor(opts = {}) {
-      const side = SIDE[opts.side];
-      if (side === undefined) throw rt.fail('HUSH_EARG', "side must be 'initiator' or 'responder'");
+      const side = rt.enumOf('channelSide', opts.side, 'side');
       const session = bytesArg(opts.session, 'session', C.HUSH_CHANNEL_SESSION_BYTES);
       const sk = bytesArg(opts.secretKey, 'secretKey', C.HUSH_CHANNEL_SECRET_KEY_BYTES);
       const pk = bytesArg(opts.peerPublicKey, 'peerPublicKey', C.HUSH_CHANNEL_PUBLIC_KEY_BYTES);
       const ptr = rt.with((s) => {
-        const cfg = s.alloc(C.sizeof_hush_channel_config);
+        const cfg = s.struct('hush_channel_config');
         rt.check(M._hush_channel_config_init(cfg, side, s.copy(session), session.length,
           roleArg(opts.localRole, 'localRole'), roleArg(opts.peerRole, 'peerRole')), 'channel config');
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         let rng = 0;
         if (opts.reproducibleNoise) {
-          rng = s.alloc(C.sizeof_hush_rng);
+          rng = s.struct('hush_rng');
           rt.seedStream(rng, opts.seed, 'channel.ephemeral', s);
         }
         try {
@@ -92,30 +70,25 @@ export function defineChannel(rt) {
         } finally {
           if (rng) M._hush_rng_clear(rng);
         }
-        return rt.u32At(out);
+        return rt.ptrAt(out);
       });
-      this.#cell = { ptr };
-      registry.register(this, this.#cell, this);
+      super(rt, 'channel', ptr, (p) => M._hush_channel_free(p));
       this.localRole = opts.localRole;
       this.peerRole = opts.peerRole;
     }
 
-    get handle() {
-      if (!this.#cell.ptr) throw rt.fail('HUSH_ESTATE', 'channel has been freed');
-      return this.#cell.ptr;
-    }
     // 'handshake' | 'open' | 'closed' (the peer's CLOSE arrived)
-    get state() { return STATE[M._hush_channel_state(this.handle)] || 'unknown'; }
+    get state() { return rt.enumName('channelState', M._hush_channel_state(this.handle)) ?? 'unknown'; }
 
     // The next handshake message to send, or null.
     nextMessage() {
       const p = this.handle;
       return rt.with((s) => {
         const out = s.alloc(C.HUSH_CHANNEL_HANDSHAKE_MAX_BYTES);
-        const w = s.alloc(4);
+        const w = s.sizeOut();
         rt.check(M._hush_channel_next_message(p, out, C.HUSH_CHANNEL_HANDSHAKE_MAX_BYTES, w), 'nextMessage');
-        const n = rt.u32At(w);
-        return n ? rt.u8.slice(out, out + n) : null;
+        const n = rt.sizeAt(w);
+        return n ? rt.bytes(out, n) : null;
       });
     }
 
@@ -128,12 +101,12 @@ export function defineChannel(rt) {
       return rt.with((s) => {
         const cap = Math.max(1, b.length);
         const out = s.alloc(cap);
-        const w = s.alloc(4);
+        const w = s.sizeOut();
         const before = this.state;
         rt.check(M._hush_channel_receive(p, out, cap, w, s.copy(b), b.length), 'receive');
-        const n = rt.u32At(w);
+        const n = rt.sizeAt(w);
         if (!n && before === 'handshake') return null;
-        return rt.u8.slice(out, out + n);
+        return rt.bytes(out, n);
       });
     }
 
@@ -145,9 +118,9 @@ export function defineChannel(rt) {
       return rt.with((s) => {
         const cap = b.length + C.HUSH_CHANNEL_OVERHEAD_BYTES;
         const out = s.alloc(cap);
-        const w = s.alloc(4);
+        const w = s.sizeOut();
         rt.check(M._hush_channel_seal(p, out, cap, w, s.copy(b), b.length), 'seal');
-        return rt.u8.slice(out, out + rt.u32At(w));
+        return rt.bytes(out, rt.sizeAt(w));
       });
     }
 
@@ -157,9 +130,9 @@ export function defineChannel(rt) {
       const p = this.handle;
       return rt.with((s) => {
         const out = s.alloc(C.HUSH_CHANNEL_OVERHEAD_BYTES);
-        const w = s.alloc(4);
+        const w = s.sizeOut();
         rt.check(M._hush_channel_close(p, out, C.HUSH_CHANNEL_OVERHEAD_BYTES, w), 'close');
-        return rt.u8.slice(out, out + rt.u32At(w));
+        return rt.bytes(out, rt.sizeAt(w));
       });
     }
 
@@ -169,9 +142,7 @@ export function defineChannel(rt) {
 
     free() {
       if (lent.get(this)) throw rt.fail('HUSH_ESTATE', 'channel is attached to an MPC party: free the party first');
-      if (this.#cell.ptr) M._hush_channel_free(this.#cell.ptr);
-      this.#cell.ptr = 0;
-      registry.unregister(this);
+      super.free();
     }
   }
 

@@ -2,39 +2,32 @@
 //
 // Parsing happens in C, the one place that parses untrusted bytes; JS only copies the input in
 // (zeroed and freed afterwards) and turns a failure into a HushParseError with line/offset/msg.
-// A Dataset owns its C handle: free() releases it, a FinalizationRegistry is only a safety net.
+// A Dataset owns its C handle: the lifecycle of every handle (web/runtime.js: free(), an error
+// after it, a FinalizationRegistry as a backstop).
+import { Handle } from './runtime.js';
 
 const encoder = new TextEncoder();
 
 export function defineData(rt) {
   const M = rt.M;
   const C = rt.C;
-  const registry = new FinalizationRegistry((cell) => {
-    if (cell.ptr) M._hush_dataset_free(cell.ptr);
-    cell.ptr = 0;
-  });
+  const token = Symbol('hush.Dataset');
+  const release = (ptr) => M._hush_dataset_free(ptr);
 
-  class Dataset {
-    #cell;
-    constructor(token, ptr) {
-      if (token !== registry) throw new TypeError('use hush.data.parseArff/parseCsv/parseIdx');
-      this.#cell = { ptr };
-      registry.register(this, this.#cell, this);
+  class Dataset extends Handle {
+    // Use hush.data.parse / parseArff / parseCsv / parseIdx.
+    constructor(t, ptr) {
+      if (t !== token) throw rt.fail('HUSH_EARG', 'use hush.data.parse, parseArff, parseCsv or parseIdx');
+      super(rt, 'data set', ptr, release);
     }
 
-    // The C handle (a heap pointer); for the Model methods that use data sets in place.
-    get handle() {
-      if (!this.#cell.ptr) throw rt.fail('HUSH_ESTATE', 'data set has been freed');
-      return this.#cell.ptr;
-    }
-    get freed() { return !this.#cell.ptr; }
     get rows() { return M._hush_dataset_rows(this.handle) >>> 0; }
     get dim() { return M._hush_dataset_dim(this.handle) >>> 0; }
     get classes() { return M._hush_dataset_classes(this.handle) >>> 0; }
     get shape() {
       const d = this.handle;
       return rt.with((s) => {
-        const out = s.alloc(12);
+        const out = s.u32Out(3);
         M._hush_wasm_dataset_shape(d, out);
         const [c, h, w] = rt.u32(out, 3);
         return { c, h, w };
@@ -63,20 +56,18 @@ export function defineData(rt) {
     // Seeded shuffled split with the canonical "split" stream: [train, test].
     split({ testFraction = 0.2, seed } = {}) {
       const d = this.handle;
-      if (typeof testFraction !== 'number' || !(testFraction >= 0 && testFraction <= 1)) {
-        throw rt.fail('HUSH_EARG', 'testFraction must be a number in [0, 1]');
-      }
+      rt.num(testFraction, 'testFraction', { min: 0, max: 1 });
       return rt.with((s) => {
-        const rng = s.alloc(C.sizeof_hush_rng);
-        const train = s.alloc(4);
-        const test = s.alloc(4);
+        const rng = s.struct('hush_rng');
+        const train = s.ptrOut();
+        const test = s.ptrOut();
         try {
           rt.seedStream(rng, seed, C.HUSH_TRAIN_STREAM_SPLIT, s);
           rt.check(M._hush_dataset_split(train, test, rng, d, testFraction, 0), 'split');
         } finally {
           M._hush_rng_clear(rng);
         }
-        return [new Dataset(registry, rt.u32At(train)), new Dataset(registry, rt.u32At(test))];
+        return [new Dataset(token, rt.ptrAt(train)), new Dataset(token, rt.ptrAt(test))];
       });
     }
 
@@ -85,18 +76,18 @@ export function defineData(rt) {
     // The same seed gives every part of one partition.
     shard(parts, part, { labelsPerPart = 0, seed = 0 } = {}) {
       const d = this.handle;
-      for (const [v, what] of [[parts, 'parts'], [part, 'part'], [labelsPerPart, 'labelsPerPart']]) {
-        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be a non-negative integer`);
-      }
+      rt.uint(parts, 'parts');
+      rt.uint(part, 'part');
+      rt.uint(labelsPerPart, 'labelsPerPart');
       return rt.with((s) => {
-        const rng = s.alloc(C.sizeof_hush_rng), out = s.alloc(4);
+        const rng = s.struct('hush_rng'), out = s.ptrOut();
         try {
           rt.seedStream(rng, seed, 'shard', s);
           rt.check(M._hush_dataset_shard(out, rng, d, parts, part, labelsPerPart, 0), 'shard');
         } finally {
           M._hush_rng_clear(rng);
         }
-        return new Dataset(registry, rt.u32At(out));
+        return new Dataset(token, rt.ptrAt(out));
       });
     }
 
@@ -114,22 +105,16 @@ export function defineData(rt) {
     normStats() {
       const n = this.dim;
       return rt.with((s) => {
-        const shift = s.alloc(4 * n);
-        const scale = s.alloc(4 * n);
+        const shift = s.f32Out(n);
+        const scale = s.f32Out(n);
         rt.check(M._hush_dataset_norm_stats(this.handle, shift, scale, n), 'normStats');
         return { shift: rt.f32(shift, n).slice(), scale: rt.f32(scale, n).slice(), scaling: 'standardize' };
       });
     }
 
     scale(factor) {
-      rt.check(M._hush_dataset_scale(this.handle, factor), 'scale');
+      rt.check(M._hush_dataset_scale(this.handle, rt.num(factor, 'factor')), 'scale');
       return this;
-    }
-
-    free() {
-      registry.unregister(this);
-      if (this.#cell.ptr) M._hush_dataset_free(this.#cell.ptr);
-      this.#cell.ptr = 0;
     }
   }
 
@@ -143,22 +128,15 @@ export function defineData(rt) {
 
   function parse(what, call) {
     return rt.with((s) => {
-      const out = s.alloc(4);
-      const err = s.alloc(C.sizeof_hush_parse_error);
+      const out = s.ptrOut();
+      const err = s.struct('hush_parse_error');
       const rc = call(s, out, err);
       if (rc !== 0) throw rt.parseError(rc, what, err);
-      return new Dataset(registry, rt.u32At(out));
+      return new Dataset(token, rt.ptrAt(out));
     });
   }
 
-  const FORMATS = { arff: 'HUSH_TRAIN_FORMAT_ARFF', csv: 'HUSH_TRAIN_FORMAT_CSV', digits: 'HUSH_TRAIN_FORMAT_DIGITS', idx: 'HUSH_TRAIN_FORMAT_IDX' };
-  const formatName = (v) => Object.keys(FORMATS).find((k) => C[FORMATS[k]] === v);
-
-  function formatOf(name) {
-    const key = FORMATS[name];
-    if (!key) throw rt.fail('HUSH_EARG', `format must be arff, csv, digits or idx (got ${name})`);
-    return C[key];
-  }
+  const formatOf = (name) => rt.enumOf('format', name);
 
   // The one parse of the training workflow (hush_train_data_parse): digits are scaled by 1/16 in C,
   // and gzip-compressed bytes are refused with a message that says so (hush.train decompresses).
@@ -177,7 +155,7 @@ export function defineData(rt) {
   // The format a file name implies: *.arff, *-ubyte (idx), *digits*.csv, else csv; ".gz" ignored.
   function guessFormat(name) {
     if (typeof name !== 'string') throw rt.fail('HUSH_EARG', 'guessFormat needs a file name');
-    return rt.with((s) => formatName(M._hush_train_format_guess(s.string(name)) >>> 0));
+    return rt.with((s) => rt.enumName('format', M._hush_train_format_guess(s.string(name)) >>> 0));
   }
 
   function parseText(fn, what) {
@@ -190,7 +168,7 @@ export function defineData(rt) {
   return {
     Dataset,
     isDataset: (v) => v instanceof Dataset,
-    wrap: (ptr) => new Dataset(registry, ptr), // for net.js: data sets the core made
+    wrap: (ptr) => new Dataset(token, ptr), // for net.js: data sets the core made
     parse: parseFormat,
     guessFormat,
     formatOf,

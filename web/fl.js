@@ -16,80 +16,65 @@ import { toFloat32 } from './runtime.js';
 
 export function defineFl(rt) {
   const M = rt.M;
-  const C = rt.C;
-
-  function num(v, what) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw rt.fail('HUSH_EARG', `${what} must be a finite number`);
-    return v;
-  }
-  function uint(v, what) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be a non-negative integer`);
-    return v;
-  }
+  const num = (v, what) => rt.num(v, what);
+  const uint = (v, what) => rt.uint(v, what);
   function f32InPlace(x, what) {
     if (!(x instanceof Float32Array)) throw rt.fail('HUSH_EARG', `${what} must be a Float32Array (clipped in place)`);
     return x;
   }
-  function u32s(v, what) {
-    if (v instanceof Uint32Array) return v;
-    if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw rt.fail('HUSH_EARG', `${what} must be a Uint32Array`);
-    return Uint32Array.from(v);
-  }
 
+  // The parameter sets are frozen JS objects; each call writes them into hush_fl_quant /
+  // hush_fl_ddp structs at the constants table's offsets.
   const QF = ['bits', 'clients', 'bound', 'headroom', 'scale'];
   function readQuant(p) {
-    const dv = new DataView(rt.buffer);
-    const o = (f) => p + C[`offsetof_hush_fl_quant_${f}`];
+    const o = (f) => rt.at(p, `hush_fl_quant_${f}`);
     return Object.freeze({
-      bits: dv.getUint32(o('bits'), true),
-      clients: dv.getUint32(o('clients'), true),
-      bound: dv.getFloat64(o('bound'), true),
-      headroom: dv.getFloat64(o('headroom'), true),
-      scale: dv.getFloat64(o('scale'), true),
+      bits: rt.u32At(o('bits')),
+      clients: rt.u32At(o('clients')),
+      bound: rt.f64At(o('bound')),
+      headroom: rt.f64At(o('headroom')),
+      scale: rt.f64At(o('scale')),
     });
   }
   function writeQuant(s, q) {
     if (!q || QF.some((f) => typeof q[f] !== 'number')) throw rt.fail('HUSH_EARG', 'quant must come from hush.fl.quantInit');
-    const p = s.alloc(C.sizeof_hush_fl_quant);
-    const dv = new DataView(rt.buffer);
-    const o = (f) => p + C[`offsetof_hush_fl_quant_${f}`];
-    dv.setUint32(o('bits'), q.bits, true);
-    dv.setUint32(o('clients'), q.clients, true);
-    dv.setFloat64(o('bound'), q.bound, true);
-    dv.setFloat64(o('headroom'), q.headroom, true);
-    dv.setFloat64(o('scale'), q.scale, true);
+    const p = s.struct('hush_fl_quant');
+    const o = (f) => rt.at(p, `hush_fl_quant_${f}`);
+    rt.setU32(o('bits'), q.bits);
+    rt.setU32(o('clients'), q.clients);
+    rt.setF64(o('bound'), q.bound);
+    rt.setF64(o('headroom'), q.headroom);
+    rt.setF64(o('scale'), q.scale);
     return p;
   }
   function readDdp(p) {
-    const dv = new DataView(rt.buffer);
-    const o = (f) => p + C[`offsetof_hush_fl_ddp_${f}`];
+    const o = (f) => rt.at(p, `hush_fl_ddp_${f}`);
     return Object.freeze({
-      clip: dv.getFloat64(o('clip'), true),
-      noiseMultiplier: dv.getFloat64(o('noise_multiplier'), true),
-      sensitivity: dv.getFloat64(o('sensitivity'), true),
-      sigma: dv.getFloat64(o('sigma'), true),
-      varNum: dv.getBigUint64(o('var_num'), true),
-      varDen: dv.getBigUint64(o('var_den'), true),
+      clip: rt.f64At(o('clip')),
+      noiseMultiplier: rt.f64At(o('noise_multiplier')),
+      sensitivity: rt.f64At(o('sensitivity')),
+      sigma: rt.f64At(o('sigma')),
+      varNum: rt.dv.getBigUint64(o('var_num'), true),
+      varDen: rt.dv.getBigUint64(o('var_den'), true),
     });
   }
   function writeDdp(s, d) {
     if (!d || typeof d.varNum !== 'bigint' || typeof d.varDen !== 'bigint') {
       throw rt.fail('HUSH_EARG', 'ddp must come from hush.fl.ddpInit');
     }
-    const p = s.alloc(C.sizeof_hush_fl_ddp);
-    const dv = new DataView(rt.buffer);
-    const o = (f) => p + C[`offsetof_hush_fl_ddp_${f}`];
-    dv.setFloat64(o('clip'), d.clip, true);
-    dv.setFloat64(o('noise_multiplier'), d.noiseMultiplier, true);
-    dv.setFloat64(o('sensitivity'), d.sensitivity, true);
-    dv.setFloat64(o('sigma'), d.sigma, true);
-    dv.setBigUint64(o('var_num'), d.varNum, true);
-    dv.setBigUint64(o('var_den'), d.varDen, true);
+    const p = s.struct('hush_fl_ddp');
+    const o = (f) => rt.at(p, `hush_fl_ddp_${f}`);
+    rt.setF64(o('clip'), d.clip);
+    rt.setF64(o('noise_multiplier'), d.noiseMultiplier);
+    rt.setF64(o('sensitivity'), d.sensitivity);
+    rt.setF64(o('sigma'), d.sigma);
+    rt.setU64(o('var_num'), d.varNum);
+    rt.setU64(o('var_den'), d.varDen);
     return p;
   }
   // A hush_rng in the scope: the "fl" stream of opts.seed, or the OS.
   function rng(s, opts) {
-    const p = s.alloc(C.sizeof_hush_rng);
+    const p = s.struct('hush_rng');
     rt.seedStream(p, opts && opts.seed, 'fl', s);
     return p;
   }
@@ -109,10 +94,10 @@ export function defineFl(rt) {
     f32InPlace(x, 'x');
     return rt.with((s) => {
       const p = s.copy(x);
-      const np = s.alloc(8);
+      const np = s.f64Out();
       rt.check(M._hush_fl_clip_l2(p, x.length, np, num(maxNorm, 'maxNorm')), 'clipL2');
       x.set(rt.f32(p, x.length));
-      return new DataView(rt.buffer).getFloat64(np, true);
+      return rt.f64At(np);
     });
   }
 
@@ -121,17 +106,17 @@ export function defineFl(rt) {
     f32InPlace(x, 'x');
     return rt.with((s) => {
       const p = s.copy(x);
-      const kp = s.alloc(C.sizeof_size_t);
+      const kp = s.sizeOut();
       rt.check(M._hush_fl_clip_range(p, x.length, kp, num(lo, 'lo'), num(hi, 'hi')), 'clipRange');
       x.set(rt.f32(p, x.length));
-      return rt.u32At(kp);
+      return rt.sizeAt(kp);
     });
   }
 
   // { bits, clients, bound, headroom = 0 } -> the quantisation, with its scale.
   function quantInit({ bits, clients, bound, headroom = 0 } = {}) {
     return rt.with((s) => {
-      const p = s.alloc(C.sizeof_hush_fl_quant);
+      const p = s.struct('hush_fl_quant');
       rt.check(M._hush_fl_quant_init(p, uint(bits, 'bits'), uint(clients, 'clients'), num(bound, 'bound'),
         num(headroom, 'headroom')), 'quantInit');
       return readQuant(p);
@@ -141,16 +126,16 @@ export function defineFl(rt) {
   function quantize(q, x, opts) {
     const xv = toFloat32(rt, x);
     return withRng(opts, (s, r) => {
-      const out = s.alloc(4 * xv.length);
+      const out = s.u32Out(xv.length);
       rt.check(M._hush_fl_quantize(writeQuant(s, q), r, out, s.copy(xv), xv.length), 'quantize');
       return rt.u32(out, xv.length).slice();
     });
   }
 
   function dequantize(q, sum) {
-    const v = u32s(sum, 'sum');
+    const v = rt.u32Arg(sum, 'sum');
     return rt.with((s) => {
-      const out = s.alloc(4 * v.length);
+      const out = s.f32Out(v.length);
       rt.check(M._hush_fl_dequantize(writeQuant(s, q), out, s.copy(v), v.length), 'dequantize');
       return rt.f32(out, v.length).slice();
     });
@@ -160,7 +145,7 @@ export function defineFl(rt) {
   function fedavgEncode(q, update, weight, opts) {
     const u = toFloat32(rt, update, 'update');
     return withRng(opts, (s, r) => {
-      const out = s.alloc(4 * (u.length + 1));
+      const out = s.u32Out(u.length + 1);
       rt.check(M._hush_fl_fedavg_encode(writeQuant(s, q), r, out, s.copy(u), u.length, num(weight, 'weight')),
         'fedavgEncode');
       return rt.u32(out, u.length + 1).slice();
@@ -169,22 +154,22 @@ export function defineFl(rt) {
 
   // The secure sum of fedavgEncode vectors -> { avg: Float32Array, totalWeight }.
   function fedavgDecode(q, sum) {
-    const v = u32s(sum, 'sum');
+    const v = rt.u32Arg(sum, 'sum');
     if (v.length < 1) throw rt.fail('HUSH_EARG', 'sum must hold the weighted values and the weight');
     return rt.with((s) => {
       const n = v.length - 1;
-      const avg = s.alloc(4 * n);
-      const tw = s.alloc(8);
+      const avg = s.f32Out(n);
+      const tw = s.f64Out();
       rt.check(M._hush_fl_fedavg_decode(writeQuant(s, q), avg, tw, s.copy(v), n), 'fedavgDecode');
-      return { avg: rt.f32(avg, n).slice(), totalWeight: new DataView(rt.buffer).getFloat64(tw, true) };
+      return { avg: rt.f32(avg, n).slice(), totalWeight: rt.f64At(tw) };
     });
   }
 
   // { bits, clients, dim, clip, noiseMultiplier } -> { ddp, quant } (hush_fl_ddp_init).
   function ddpInit({ bits, clients, dim, clip, noiseMultiplier } = {}) {
     return rt.with((s) => {
-      const d = s.alloc(C.sizeof_hush_fl_ddp);
-      const q = s.alloc(C.sizeof_hush_fl_quant);
+      const d = s.struct('hush_fl_ddp');
+      const q = s.struct('hush_fl_quant');
       rt.check(M._hush_fl_ddp_init(d, q, uint(bits, 'bits'), uint(clients, 'clients'), uint(dim, 'dim'), num(clip, 'clip'),
         num(noiseMultiplier, 'noiseMultiplier')), 'ddpInit');
       return { ddp: readDdp(d), quant: readQuant(q) };
@@ -196,7 +181,7 @@ export function defineFl(rt) {
   function ddpEncode(ddp, q, x, opts) {
     const xv = toFloat32(rt, x);
     return withRng(opts, (s, r) => {
-      const out = s.alloc(4 * xv.length);
+      const out = s.u32Out(xv.length);
       rt.check(M._hush_fl_ddp_encode(writeDdp(s, ddp), r, writeQuant(s, q), out, s.copy(xv), xv.length), 'ddpEncode');
       return rt.u32(out, xv.length).slice();
     });
@@ -205,9 +190,9 @@ export function defineFl(rt) {
   // Epsilon of one round with `survivors` noise-adding clients, for delta.
   function ddpEpsilon(ddp, survivors, delta) {
     return rt.with((s) => {
-      const e = s.alloc(8);
+      const e = s.f64Out();
       rt.check(M._hush_fl_ddp_epsilon(writeDdp(s, ddp), e, uint(survivors, 'survivors'), num(delta, 'delta')), 'ddpEpsilon');
-      return new DataView(rt.buffer).getFloat64(e, true);
+      return rt.f64At(e);
     });
   }
 

@@ -3,12 +3,14 @@
 // Methods mirror C in camelCase: forward, step, predict, evaluate, save, load, free. fit() runs
 // hush_model_fit_epoch with the canonical "shuffle" stream and yields to the event loop between
 // epochs. Inputs are copied into the heap for the call and zeroed and freed afterwards; the model
-// and its optimiser are freed by free(), with a FinalizationRegistry as a safety net only.
-import { toFloat32, toLabels } from './runtime.js';
+// and its optimiser have the lifecycle of every handle (web/runtime.js).
+import { CELL, Handle, toFloat32, toLabels } from './runtime.js';
 
-const OPTIMIZERS = { sgd: 'HUSH_OPTIM_SGD', momentum: 'HUSH_OPTIM_MOMENTUM', adam: 'HUSH_OPTIM_ADAM' };
 // For the package's own classes (hush.train): wraps a C hush_model pointer the caller owns.
 export const ADOPT = Symbol('hush.Model.adopt');
+// For the package's own classes (DPSGD.fit): model[LOCK]() makes the model busy as fit() does
+// (changes refused, free() deferred) and returns the function that ends it.
+export const LOCK = Symbol('hush.Model.lock');
 // Yield to the event loop between epochs without setTimeout's 4 ms clamp in browsers.
 export const tick = typeof setImmediate === 'function' ? () => new Promise((resolve) => setImmediate(resolve)) :
   typeof MessageChannel === 'function' ? () => new Promise((resolve) => {
@@ -20,20 +22,12 @@ export const tick = typeof setImmediate === 'function' ? () => new Promise((reso
 export function defineModel(rt, { isDataset }) {
   const M = rt.M;
   const C = rt.C;
-  // The held value is the mutable cell of C pointers, never the Model itself.
-  const registry = new FinalizationRegistry((cell) => freeCell(cell));
-
-  function freeCell(cell) {
+  const token = Symbol('hush.Model');
+  // The cell holds the model (ptr) and its optimiser (optim).
+  function release(ptr, cell) {
     if (cell.optim) M._hush_optim_free(cell.optim);
-    if (cell.model) M._hush_model_free(cell.model);
     cell.optim = 0;
-    cell.model = 0;
-  }
-
-  function optimKind(name) {
-    const key = OPTIMIZERS[name];
-    if (!key) throw rt.fail('HUSH_EARG', `unknown optimizer '${name}' (sgd, momentum or adam)`);
-    return C[key];
+    M._hush_model_free(ptr);
   }
 
   function shapeOf(opts) {
@@ -46,24 +40,16 @@ export function defineModel(rt, { isDataset }) {
     throw rt.fail('HUSH_EARG', 'Model.create needs inputShape [c, h, w] or inputSize');
   }
 
-  function u32Arg(v, what) {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-      throw rt.fail('HUSH_EARG', `${what} must be a non-negative integer`);
-    }
-    return v;
-  }
-
-  class Model {
-    #cell;
+  class Model extends Handle {
     #opt = { optimizer: 'sgd', lr: 0.01, weightDecay: 0 };
-    #busy = false;
+    #busy = 0;
     #pendingFree = false;
 
     // Use Model.create or Model.load.
-    constructor(token, modelPtr) {
-      if (token !== registry) throw new TypeError('use Model.create() or Model.load()');
-      this.#cell = { model: modelPtr, optim: 0 };
-      registry.register(this, this.#cell, this);
+    constructor(t, modelPtr) {
+      if (t !== token) throw rt.fail('HUSH_EARG', 'use Model.create() or Model.load()');
+      super(rt, 'model', modelPtr, release);
+      this[CELL].optim = 0;
     }
 
     // spec: "dense:32,relu,dense:2" or "conv:8:3,relu,maxpool,dense:10".
@@ -71,23 +57,23 @@ export function defineModel(rt, { isDataset }) {
     // bigint; omitted = OS randomness), optimizer/lr (used by step(); fit() takes its own).
     static create(spec, opts = {}) {
       if (typeof spec !== 'string') throw rt.fail('HUSH_EARG', 'spec must be a string');
-      const [c, h, w] = shapeOf(opts).map((v, i) => u32Arg(v, ['channels', 'height', 'width'][i]));
-      const maxBatch = u32Arg(opts.maxBatch ?? 32, 'maxBatch');
+      const [c, h, w] = shapeOf(opts).map((v, i) => rt.uint(v, ['channels', 'height', 'width'][i]));
+      const maxBatch = rt.uint(opts.maxBatch ?? 32, 'maxBatch');
       let model = null;
       rt.with((s) => {
-        const out = s.alloc(4);
-        const errPos = s.alloc(4);
+        const out = s.ptrOut();
+        const errPos = s.sizeOut();
         const rc = M._hush_wasm_model_create(out, s.string(spec), c, h, w, maxBatch, errPos);
         if (rc !== 0) {
           const e = rt.error(rc, `model spec '${spec}'`);
-          e.offset = rt.u32At(errPos);
+          e.offset = rt.sizeAt(errPos);
           throw e;
         }
-        model = new Model(registry, rt.u32At(out));
+        model = new Model(token, rt.ptrAt(out));
         try {
-          const rng = s.alloc(C.sizeof_hush_rng);
+          const rng = s.struct('hush_rng');
           rt.seedStream(rng, opts.seed, C.HUSH_TRAIN_STREAM_INIT, s);
-          const st = M._hush_model_init_params(model.#cell.model, rng);
+          const st = M._hush_model_init_params(model.handle, rng);
           M._hush_rng_clear(rng);
           rt.check(st, 'init');
         } catch (e) {
@@ -102,19 +88,17 @@ export function defineModel(rt, { isDataset }) {
     // Model file bytes (as written by save() or `hush train --out`).
     static load(bytes, opts = {}) {
       if (!(bytes instanceof Uint8Array)) throw rt.fail('HUSH_EARG', 'Model.load needs a Uint8Array');
-      const maxBatch = u32Arg(opts.maxBatch ?? 32, 'maxBatch');
+      const maxBatch = rt.uint(opts.maxBatch ?? 32, 'maxBatch');
       return rt.with((s) => {
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         const rc = M._hush_model_load(out, s.copy(bytes), bytes.length, maxBatch, 0);
         if (rc !== 0) throw rt.error(rc, 'model file');
-        return new Model(registry, rt.u32At(out));
+        return new Model(token, rt.ptrAt(out));
       });
     }
 
-    get #ptr() {
-      if (!this.#cell.model) throw rt.fail('HUSH_ESTATE', 'model has been freed');
-      return this.#cell.model;
-    }
+    get #ptr() { return super.handle; }
+    get #cell() { return this[CELL]; }
     // Calls that change parameters or optimiser state are refused while fit() runs; read-only
     // ones (forward, predict, evaluate, save, getParams) are fine, e.g. from onEpoch, because
     // no C call is in flight between epochs and they leave training state untouched.
@@ -123,9 +107,20 @@ export function defineModel(rt, { isDataset }) {
       return this.#ptr;
     }
 
-    get freed() { return !this.#cell.model; }
     // The C hush_model pointer, for other classes of this package (DPSGD); refused during fit().
     get handle() { return this.#idle(); }
+
+    [LOCK]() {
+      this.#idle();
+      this.#busy++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        this.#busy--;
+        if (!this.#busy && this.#pendingFree) this.free();
+      };
+    }
     get paramCount() { return M._hush_model_param_count(this.#ptr) >>> 0; }
     get inputSize() { return M._hush_model_input_size(this.#ptr) >>> 0; }
     get outputSize() { return M._hush_model_output_size(this.#ptr) >>> 0; }
@@ -133,7 +128,7 @@ export function defineModel(rt, { isDataset }) {
     get inputShape() {
       const p = this.#ptr;
       return rt.with((s) => {
-        const out = s.alloc(12);
+        const out = s.u32Out(3);
         M._hush_wasm_model_input_shape(p, out);
         const [c, h, w] = rt.u32(out, 3);
         return { c, h, w };
@@ -142,9 +137,12 @@ export function defineModel(rt, { isDataset }) {
     get spec() {
       const p = this.#ptr;
       return rt.with((s) => {
-        const cap = 64 + 32 * C.HUSH_MODEL_MAX_LAYERS;
+        // hush_model_spec_format sets the size it needs (the NUL included) with HUSH_ERANGE.
+        const written = s.sizeOut();
+        const rc = M._hush_wasm_model_spec(p, 0, 0, written);
+        if (rc !== C.HUSH_ERANGE) rt.check(rc, 'spec');
+        const cap = rt.sizeAt(written) + 1;
         const out = s.alloc(cap);
-        const written = s.alloc(4);
         rt.check(M._hush_wasm_model_spec(p, out, cap, written), 'spec');
         return rt.cstring(out);
       });
@@ -168,15 +166,13 @@ export function defineModel(rt, { isDataset }) {
     // its state. weightDecay is decoupled (AdamW-style; L2 regularisation for sgd), default 0.
     setOptimizer({ optimizer = this.#opt.optimizer, lr = this.#opt.lr, weightDecay = this.#opt.weightDecay } = {}) {
       const p = this.#idle();
-      const kind = optimKind(optimizer);
-      if (typeof lr !== 'number' || !(lr >= 0)) throw rt.fail('HUSH_EARG', 'lr must be a non-negative number');
-      if (typeof weightDecay !== 'number' || !(weightDecay >= 0)) {
-        throw rt.fail('HUSH_EARG', 'weightDecay must be a non-negative number');
-      }
+      const kind = rt.enumOf('optimizer', optimizer);
+      rt.num(lr, 'lr', { min: 0 });
+      rt.num(weightDecay, 'weightDecay', { min: 0 });
       const optim = rt.with((s) => {
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         rt.check(M._hush_wasm_optim_create(out, kind, lr, weightDecay, M._hush_model_param_count(p)), 'optimizer');
-        return rt.u32At(out);
+        return rt.ptrAt(out);
       });
       if (this.#cell.optim) M._hush_optim_free(this.#cell.optim);
       this.#cell.optim = optim;
@@ -198,9 +194,7 @@ export function defineModel(rt, { isDataset }) {
       if (shift.length !== this.inputSize || scale.length !== this.inputSize) {
         throw rt.fail('HUSH_ESHAPE', `shift and scale need ${this.inputSize} values each`);
       }
-      const tags = { standardize: C.HUSH_INPUT_SCALING_STATS, bounds: C.HUSH_INPUT_SCALING_BOUNDS, dp: C.HUSH_INPUT_SCALING_DP, custom: C.HUSH_INPUT_SCALING_CUSTOM };
-      const tag = tags[norm.scaling ?? 'custom'];
-      if (tag === undefined) throw rt.fail('HUSH_EARG', `unknown scaling '${norm.scaling}' (standardize, bounds, dp or custom)`);
+      const tag = rt.enumOf('inputScaling', norm.scaling ?? 'custom', 'scaling');
       rt.with((s) => rt.check(M._hush_model_set_input_norm(p, s.copy(shift), s.copy(scale), shift.length), 'setInputNorm'));
       rt.check(M._hush_model_set_input_scaling(p, tag), 'setInputNorm');
     }
@@ -209,9 +203,7 @@ export function defineModel(rt, { isDataset }) {
     // none), 'standardize' (the training split's exact statistics: not private), 'bounds' (public
     // bounds) or 'dp' (a differentially private estimate).
     get inputScaling() {
-      const v = M._hush_model_input_scaling(this.#ptr) >>> 0;
-      return { [C.HUSH_INPUT_SCALING_STATS]: 'standardize', [C.HUSH_INPUT_SCALING_BOUNDS]: 'bounds',
-        [C.HUSH_INPUT_SCALING_DP]: 'dp' }[v] ?? 'custom';
+      return rt.enumName('inputScaling', M._hush_model_input_scaling(this.#ptr) >>> 0) ?? 'custom';
     }
 
     // {shift, scale, scaling} (scaling as inputScaling) or null when the model has none.
@@ -219,8 +211,8 @@ export function defineModel(rt, { isDataset }) {
       const p = this.#ptr;
       const n = this.inputSize;
       return rt.with((s) => {
-        const shift = s.alloc(4 * n);
-        const scale = s.alloc(4 * n);
+        const shift = s.f32Out(n);
+        const scale = s.f32Out(n);
         const rc = M._hush_model_input_norm(p, shift, scale, n);
         if (rc === C.HUSH_ESTATE) return null;
         rt.check(rc, 'inputNorm');
@@ -262,7 +254,7 @@ export function defineModel(rt, { isDataset }) {
       if (!this.#cell.optim) this.setOptimizer();
       return rt.with((s) => {
         const [xp, yp, rows] = this.#inputs(s, xBatch, yBatch, true);
-        const loss = s.alloc(4);
+        const loss = s.f32Out();
         rt.check(M._hush_model_step(p, this.#cell.optim, loss, xp, yp, rows), 'step');
         return rt.f32At(loss);
       });
@@ -274,8 +266,8 @@ export function defineModel(rt, { isDataset }) {
       if (isDataset(x)) [y, opts] = [undefined, y];
       opts = opts || {};
       const { epochs = 10, batchSize = 32, onEpoch } = opts;
-      u32Arg(epochs, 'epochs');
-      u32Arg(batchSize, 'batchSize');
+      rt.uint(epochs, 'epochs');
+      rt.uint(batchSize, 'batchSize');
       this.#idle();
       this.setOptimizer({
         optimizer: opts.optimizer ?? this.#opt.optimizer,
@@ -285,16 +277,16 @@ export function defineModel(rt, { isDataset }) {
       const s = rt.scope();
       const history = [];
       let rng = 0;
-      this.#busy = true;
+      const unlock = this[LOCK]();
       try {
         const [xp, yp, rows] = this.#inputs(s, x, y, true);
-        const perm = s.alloc(4 * rows);
-        rng = s.alloc(C.sizeof_hush_rng);
-        const loss = s.alloc(4);
+        const perm = s.u32Out(rows);
+        rng = s.struct('hush_rng');
+        const loss = s.f32Out();
         rt.seedStream(rng, opts.seed, C.HUSH_TRAIN_STREAM_SHUFFLE, s);
         for (let epoch = 1; epoch <= epochs; epoch++) {
           if (this.#pendingFree) break;
-          const rc = M._hush_model_fit_epoch(this.#cell.model, rng, this.#cell.optim, perm, loss, xp, yp, rows, batchSize);
+          const rc = M._hush_model_fit_epoch(this.#cell.ptr, rng, this.#cell.optim, perm, loss, xp, yp, rows, batchSize);
           if (rc !== 0) throw rt.error(rc, `fit epoch ${epoch}`);
           const entry = { epoch, loss: rt.f32At(loss) };
           history.push(entry);
@@ -306,8 +298,7 @@ export function defineModel(rt, { isDataset }) {
       } finally {
         if (rng) M._hush_rng_clear(rng);
         s.release();
-        this.#busy = false;
-        if (this.#pendingFree) this.free();
+        unlock();
       }
     }
 
@@ -317,10 +308,11 @@ export function defineModel(rt, { isDataset }) {
       return rt.with((s) => {
         const [xp, , rows] = this.#inputs(s, x, undefined, false);
         const outN = this.outputSize, inN = this.inputSize, mb = this.maxBatch;
-        const logits = s.alloc(4 * rows * outN);
+        const logits = s.f32Out(rows * outN);
+        const F32 = Float32Array.BYTES_PER_ELEMENT;
         for (let r = 0; r < rows; r += mb) {
           const b = Math.min(mb, rows - r);
-          rt.check(M._hush_model_forward(p, logits + 4 * r * outN, b * outN, xp + 4 * r * inN, b), 'forward');
+          rt.check(M._hush_model_forward(p, logits + F32 * r * outN, b * outN, xp + F32 * r * inN, b), 'forward');
         }
         return rt.f32(logits, rows * outN).slice();
       });
@@ -331,7 +323,7 @@ export function defineModel(rt, { isDataset }) {
       const p = this.#ptr;
       return rt.with((s) => {
         const [xp, , rows] = this.#inputs(s, x, undefined, false);
-        const out = s.alloc(4 * rows);
+        const out = s.u32Out(rows);
         rt.check(M._hush_model_predict(p, out, xp, rows), 'predict');
         return rt.u32(out, rows).slice();
       });
@@ -342,8 +334,8 @@ export function defineModel(rt, { isDataset }) {
       const p = this.#ptr;
       return rt.with((s) => {
         const [xp, yp, rows] = this.#inputs(s, x, y, true);
-        const loss = s.alloc(4);
-        const acc = s.alloc(4);
+        const loss = s.f32Out();
+        const acc = s.f32Out();
         rt.check(M._hush_model_evaluate(p, loss, acc, xp, yp, rows), 'evaluate');
         return { loss: rt.f32At(loss), accuracy: rt.f32At(acc) };
       });
@@ -355,9 +347,9 @@ export function defineModel(rt, { isDataset }) {
       return rt.with((s) => {
         const size = M._hush_model_save_size(p) >>> 0;
         const buf = s.alloc(size);
-        const written = s.alloc(4);
+        const written = s.sizeOut();
         rt.check(M._hush_model_save(p, buf, size, written), 'save');
-        return rt.u8.slice(buf, buf + rt.u32At(written));
+        return rt.bytes(buf, rt.sizeAt(written));
       });
     }
 
@@ -368,10 +360,9 @@ export function defineModel(rt, { isDataset }) {
         this.#pendingFree = true;
         return;
       }
-      registry.unregister(this);
-      freeCell(this.#cell);
+      super.free();
     }
   }
-  Model[ADOPT] = (ptr) => new Model(registry, ptr);
+  Model[ADOPT] = (ptr) => new Model(token, ptr);
   return Model;
 }

@@ -9,29 +9,11 @@
 // per peer, then move records with party.nextMessage() / party.receive(from, record).
 // Shares and inputs copied into the wasm heap are zeroed when the call returns.
 
+import { Handle } from './runtime.js';
+
 export function defineMpc(rt, { Model, channel }) {
   const M = rt.M;
   const C = rt.C;
-  const ROLE = { dealer: C.HUSH_MPC_ROLE_DEALER, client: C.HUSH_MPC_ROLE_CLIENT };
-  const STATE = {
-    [C.HUSH_MPC_STATE_LINK]: 'link',
-    [C.HUSH_MPC_STATE_SEND]: 'send',
-    [C.HUSH_MPC_STATE_WAIT_DEALER]: 'wait-dealer',
-    [C.HUSH_MPC_STATE_WAIT_PEERS]: 'wait-peers',
-    [C.HUSH_MPC_STATE_WAIT_INPUT]: 'wait-input',
-    [C.HUSH_MPC_STATE_WAIT_OUTPUT]: 'wait-output',
-    [C.HUSH_MPC_STATE_DONE]: 'done',
-  };
-  const OUTPUT = { decision: C.HUSH_MPC_OUTPUT_DECISION, logits: C.HUSH_MPC_OUTPUT_LOGITS };
-  const registry = new FinalizationRegistry((cell) => {
-    if (cell.ptr) cell.free(cell.ptr);
-    cell.ptr = 0;
-  });
-
-  const u64 = (ptr, n) => new BigUint64Array(rt.buffer, ptr, n);
-  const f64 = (ptr, n) => new Float64Array(rt.buffer, ptr, n);
-  const u64At = (ptr) => Number(new DataView(rt.buffer).getBigUint64(ptr, true));
-  const f64At = (ptr) => new DataView(rt.buffer).getFloat64(ptr, true);
 
   function fracArg(f) {
     const v = f ?? C.HUSH_MPC_DEFAULT_FRAC_BITS;
@@ -46,26 +28,16 @@ export function defineMpc(rt, { Model, channel }) {
     }
     return n;
   }
-  function positive(v, what, def) {
-    const x = v ?? def;
-    if (!Number.isInteger(x) || x < 1 || x > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be a positive integer`);
-    return x;
-  }
+  const positive = (v, what, def) => rt.uint(v ?? def, what, { min: 1 });
   function ringArg(values, what) {
     if (values instanceof BigUint64Array) return values;
     if (values instanceof BigInt64Array) return new BigUint64Array(values.buffer, values.byteOffset, values.length);
     throw rt.fail('HUSH_EARG', `${what} must be a BigUint64Array of ring elements`);
   }
-  function bytesArg(b) {
-    if (b instanceof Uint8Array) return b;
-    if (b instanceof ArrayBuffer) return new Uint8Array(b);
-    if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-    throw rt.fail('HUSH_EARG', 'a record must be a Uint8Array');
-  }
+  const bytesArg = (b, what = 'a record') => rt.byteArg(b, what);
   function roleArg(r) {
-    const v = typeof r === 'string' ? ROLE[r] : r;
-    if (v === undefined || !Number.isInteger(v) || v < 0) throw rt.fail('HUSH_EARG', "role must be a party index, 'dealer' or 'client'");
-    return v;
+    if (typeof r === 'string') return rt.enumOf('mpcRole', r, 'role');
+    return rt.uint(r, "role (a party index, 'dealer' or 'client')");
   }
   function features(x) {
     return Float32Array.from(x.length && typeof x[0] === 'object' ? x.flat() : x);
@@ -85,7 +57,7 @@ export function defineMpc(rt, { Model, channel }) {
   function noise(s, { seed, reproducibleNoise }) {
     if (!reproducibleNoise) return 0;
     if (seed === undefined || seed === null) throw rt.fail('HUSH_EARG', 'reproducibleNoise needs a seed');
-    const rng = s.alloc(C.sizeof_hush_rng);
+    const rng = s.struct('hush_rng');
     rt.seedStream(rng, seed, 'mpc', s);
     return rng;
   }
@@ -93,32 +65,22 @@ export function defineMpc(rt, { Model, channel }) {
 
   // A hush_mpc_config in the scope; layout from the constants table.
   function config(s, protocol, o) {
-    const p = s.alloc(C.sizeof_hush_mpc_config);
+    const p = s.struct('hush_mpc_config');
     rt.check(M._hush_mpc_config_init(p, protocol), 'config');
-    const dv = new DataView(rt.buffer);
-    const set = (f, v) => dv.setUint32(p + C[`offsetof_hush_mpc_config_${f}`], v, true);
+    const at = (f) => rt.at(p, `hush_mpc_config_${f}`);
+    const set = (f, v) => rt.setU32(at(f), v);
     set('n_parties', partiesArg(o.parties ?? 2));
     set('frac_bits', fracArg(o.fracBits));
-    if (o.output !== undefined) {
-      if (OUTPUT[o.output] === undefined) throw rt.fail('HUSH_EARG', "output must be 'decision' or 'logits'");
-      set('output', OUTPUT[o.output]);
-    }
+    if (o.output !== undefined) set('output', rt.enumOf('mpcOutput', o.output, 'output'));
     if (o.rows !== undefined) set('rows', positive(o.rows, 'rows'));
     if (protocol === C.HUSH_MPC_TRAIN) {
       set('epochs', positive(o.epochs, 'epochs', 10));
       set('batch', positive(o.batch, 'batch', 32));
-      const lr = o.lr ?? 0.01;
-      if (typeof lr !== 'number' || !(lr > 0)) throw rt.fail('HUSH_EARG', 'lr must be a positive number');
-      dv.setFloat32(p + C.offsetof_hush_mpc_config_lr, lr, true);
+      rt.setF32(at('lr'), rt.num(o.lr ?? 0.01, 'lr', { min: 0, open: true }));
       const parts = rt.seedParts(o.seed ?? 1, 'seed');
-      dv.setUint32(p + C.offsetof_hush_mpc_config_shuffle_seed, parts[0], true);
-      dv.setUint32(p + C.offsetof_hush_mpc_config_shuffle_seed + 4, parts[1], true);
+      rt.setU64(at('shuffle_seed'), (BigInt(parts[1]) << 32n) | BigInt(parts[0]));
     }
-    if (o.session !== undefined) {
-      const sid = bytesArg(o.session);
-      if (sid.length !== C.HUSH_MPC_SESSION_BYTES) throw rt.fail('HUSH_EARG', `session must be ${C.HUSH_MPC_SESSION_BYTES} bytes`);
-      rt.u8.set(sid, p + C.offsetof_hush_mpc_config_session);
-    }
+    if (o.session !== undefined) rt.u8.set(rt.byteArg(o.session, 'session', C.HUSH_MPC_SESSION_BYTES), at('session'));
     return p;
   }
 
@@ -126,7 +88,7 @@ export function defineMpc(rt, { Model, channel }) {
   function stats(p) {
     const o = {};
     for (const k of ['bytes', 'dealer_bytes', 'handshake_bytes', 'messages', 'rounds', 'sessions', 'truncations']) {
-      o[k] = u64At(p + C[`offsetof_hush_mpc_stats_${k}`]);
+      o[k] = rt.u64At(rt.at(p, `hush_mpc_stats_${k}`));
     }
     o.truncation_failure_probability = 0;
     return o;
@@ -140,9 +102,9 @@ export function defineMpc(rt, { Model, channel }) {
     const f = fracArg(fracBits);
     const x = Float64Array.from(values);
     return rt.with((s) => {
-      const out = s.alloc(8 * x.length);
+      const out = s.u64Out(x.length);
       rt.check(M._hush_mpc_fixed_encode(out, s.copy(x), x.length, f), 'fixedEncode');
-      return u64(out, x.length).slice();
+      return rt.u64(out, x.length).slice();
     });
   }
 
@@ -150,9 +112,9 @@ export function defineMpc(rt, { Model, channel }) {
     const f = fracArg(fracBits);
     const v = ringArg(ring, 'fixedDecode input');
     return rt.with((s) => {
-      const out = s.alloc(8 * v.length);
+      const out = s.f64Out(v.length);
       rt.check(M._hush_mpc_fixed_decode(out, s.copy(v), v.length, f), 'fixedDecode');
-      return f64(out, v.length).slice();
+      return rt.f64(out, v.length).slice();
     });
   }
 
@@ -163,8 +125,8 @@ export function defineMpc(rt, { Model, channel }) {
     const sec = values instanceof BigUint64Array || values instanceof BigInt64Array ? ringArg(values, 'values') :
       fixedEncode(values, opts.fracBits);
     return rt.with((s) => {
-      const rng = s.alloc(C.sizeof_hush_rng);
-      const out = s.alloc(8 * n * sec.length);
+      const rng = s.struct('hush_rng');
+      const out = s.u64Out(n * sec.length);
       try {
         if (opts.reproducibleNoise) rt.seedStream(rng, opts.seed, 'mpc.share', s);
         else rt.check(M._hush_rng_init_random(rng), 'rng');
@@ -172,7 +134,7 @@ export function defineMpc(rt, { Model, channel }) {
       } finally {
         M._hush_rng_clear(rng);
       }
-      const all = u64(out, n * sec.length);
+      const all = rt.u64(out, n * sec.length);
       return Array.from({ length: n }, (_, i) => all.slice(i * sec.length, (i + 1) * sec.length));
     });
   }
@@ -185,34 +147,22 @@ export function defineMpc(rt, { Model, channel }) {
     const flat = new BigUint64Array(parts.length * len);
     parts.forEach((p, i) => flat.set(p, i * len));
     return rt.with((s) => {
-      const out = s.alloc(8 * len);
+      const out = s.u64Out(len);
       rt.check(M._hush_mpc_share_reconstruct(out, s.copy(flat), parts.length, len), 'shareReconstruct');
-      return u64(out, len).slice();
+      return rt.u64(out, len).slice();
     });
   }
 
   // ---- handles ----
 
-  class Handle {
-    #cell;
-    constructor(ptr, free, what) {
-      this.#cell = { ptr, free, what };
-      registry.register(this, this.#cell, this);
-    }
-    get handle() {
-      if (!this.#cell.ptr) throw rt.fail('HUSH_ESTATE', `${this.#cell.what} has been freed`);
-      return this.#cell.ptr;
-    }
-    free() {
-      if (this.#cell.ptr) this.#cell.free(this.#cell.ptr);
-      this.#cell.ptr = 0;
-      registry.unregister(this);
-    }
-  }
-
   // One party's share of a model, or its public part (dealer, client): hush_mpc_model.
+  const token = Symbol('hush.mpc.Model');
   class MpcModel extends Handle {
-    constructor(ptr) { super(ptr, (p) => M._hush_mpc_model_free(p), 'mpc model'); }
+    // Use mpc.modelShare or mpc.modelPublic.
+    constructor(t, ptr) {
+      if (t !== token) throw rt.fail('HUSH_EARG', 'use hush.mpc.modelShare() or modelPublic()');
+      super(rt, 'mpc model', ptr, (p) => M._hush_mpc_model_free(p));
+    }
   }
 
   // Splits a trained Model into `parties` shares (OS randomness unless reproducibleNoise).
@@ -221,14 +171,14 @@ export function defineMpc(rt, { Model, channel }) {
     const n = partiesArg(parties);
     const f = fracArg(opts.fracBits);
     return rt.with((s) => {
-      const out = s.alloc(4 * n);
+      const out = s.ptrOut(n);
       const rng = noise(s, opts);
       try {
         rt.check(M._hush_mpc_model_share(out, n, rng, m, f, 0), 'modelShare');
       } finally {
         clearRng(rng);
       }
-      return Array.from(rt.u32(out, n), (p) => new MpcModel(p));
+      return Array.from({ length: n }, (_, i) => new MpcModel(token, rt.ptrAt(out + i * C.sizeof_pointer)));
     });
   }
 
@@ -236,9 +186,9 @@ export function defineMpc(rt, { Model, channel }) {
   function modelPublic(model) {
     const m = modelArg(model);
     return rt.with((s) => {
-      const out = s.alloc(4);
+      const out = s.ptrOut();
       rt.check(M._hush_mpc_model_public(out, m, 0), 'modelPublic');
-      return new MpcModel(rt.u32At(out));
+      return new MpcModel(token, rt.ptrAt(out));
     });
   }
 
@@ -246,14 +196,14 @@ export function defineMpc(rt, { Model, channel }) {
   class Guard extends Handle {
     constructor(capacity = 1024) {
       const ptr = rt.with((s) => {
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         rt.check(M._hush_mpc_guard_create(out, positive(capacity, 'capacity'), 0), 'guard');
-        return rt.u32At(out);
+        return rt.ptrAt(out);
       });
-      super(ptr, (p) => M._hush_mpc_guard_free(p), 'guard');
+      super(rt, 'guard', ptr, (p) => M._hush_mpc_guard_free(p));
     }
     add(session) {
-      const b = bytesArg(session);
+      const b = bytesArg(session, 'session');
       rt.with((s) => rt.check(M._hush_mpc_guard_add(this.handle, s.copy(b), b.length), 'guard add'));
     }
     get count() { return M._hush_mpc_guard_count(this.handle) >>> 0; }
@@ -262,7 +212,7 @@ export function defineMpc(rt, { Model, channel }) {
   // A fresh random session id (the client draws it and tells the other roles).
   function sessionId() {
     return rt.with((s) => {
-      const rng = s.alloc(C.sizeof_hush_rng);
+      const rng = s.struct('hush_rng');
       const out = s.alloc(C.HUSH_MPC_SESSION_BYTES);
       try {
         rt.check(M._hush_rng_init_random(rng), 'rng');
@@ -270,7 +220,7 @@ export function defineMpc(rt, { Model, channel }) {
       } finally {
         M._hush_rng_clear(rng);
       }
-      return rt.u8.slice(out, out + C.HUSH_MPC_SESSION_BYTES);
+      return rt.bytes(out, C.HUSH_MPC_SESSION_BYTES);
     });
   }
 
@@ -292,7 +242,7 @@ export function defineMpc(rt, { Model, channel }) {
       if (opts.guard !== undefined && !(opts.guard instanceof Guard)) throw rt.fail('HUSH_EARG', 'guard must be a hush.mpc.Guard');
       const ptr = rt.with((s) => {
         const cfg = config(s, C.HUSH_MPC_PREDICT, { ...opts, rows: opts.rows ?? 1 });
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         const rng = noise(s, opts);
         try {
           rt.check(M._hush_mpc_party_create(out, rng, cfg, role, opts.model.handle, opts.guard ? opts.guard.handle : 0, 0),
@@ -300,9 +250,9 @@ export function defineMpc(rt, { Model, channel }) {
         } finally {
           clearRng(rng);
         }
-        return rt.u32At(out);
+        return rt.ptrAt(out);
       });
-      super(ptr, (p) => M._hush_mpc_party_free(p), 'party');
+      super(rt, 'party', ptr, (p) => M._hush_mpc_party_free(p));
       this.#rows = opts.rows ?? 1;
       this.#classes = opts.classes;
       this.#output = opts.output ?? 'decision';
@@ -317,9 +267,9 @@ export function defineMpc(rt, { Model, channel }) {
 
     #stateSeq() {
       return rt.with((s) => {
-        const seq = s.alloc(4);
+        const seq = s.u32Out();
         const st = M._hush_mpc_party_state(this.handle, seq);
-        return [STATE[st] || 'unknown', rt.u32At(seq)];
+        return [rt.enumName('mpcState', st) ?? 'unknown', rt.u32At(seq)];
       });
     }
     get state() { return this.#stateSeq()[0]; }
@@ -348,12 +298,12 @@ export function defineMpc(rt, { Model, channel }) {
     nextMessage() {
       const p = this.handle;
       return rt.with((s) => {
-        const w = s.alloc(4);
-        const to = s.alloc(4);
+        const w = s.sizeOut();
+        const to = s.u32Out();
         rt.check(M._hush_mpc_party_next_message(p, to, this.#buf, this.#cap, w), 'nextMessage');
-        const n = rt.u32At(w);
+        const n = rt.sizeAt(w);
         if (!n) return null;
-        const record = rt.u8.slice(this.#buf, this.#buf + n);
+        const record = rt.bytes(this.#buf, n);
         rt.u8.fill(0, this.#buf, this.#buf + n);
         return { to: rt.u32At(to), record };
       });
@@ -372,8 +322,8 @@ export function defineMpc(rt, { Model, channel }) {
       const k = this.#classes;
       if (logits && (!Number.isInteger(k) || k < 1)) throw rt.fail('HUSH_EARG', 'logits need the classes option');
       return rt.with((s) => {
-        const dec = s.alloc(4 * rows);
-        const lg = logits ? s.alloc(4 * rows * k) : 0;
+        const dec = s.u32Out(rows);
+        const lg = logits ? s.f32Out(rows * k) : 0;
         rt.check(M._hush_mpc_predict_result(this.handle, dec, rows, lg, logits ? rows * k : 0), 'result');
         const out = { decisions: rt.u32(dec, rows).slice() };
         if (logits) out.logits = rt.f32(lg, rows * k).slice();
@@ -401,9 +351,9 @@ export function defineMpc(rt, { Model, channel }) {
   function run(roles, opts = {}) {
     if (!Array.isArray(roles) || roles.some((p) => !(p instanceof Party))) throw rt.fail('HUSH_EARG', 'run needs an array of Party');
     return rt.with((s) => {
-      const arr = s.alloc(4 * roles.length);
-      roles.forEach((p, i) => new DataView(rt.buffer).setUint32(arr + 4 * i, p.handle, true));
-      const st = s.alloc(C.sizeof_hush_mpc_stats);
+      const arr = s.ptrOut(roles.length);
+      roles.forEach((p, i) => rt.setPtr(arr + i * C.sizeof_pointer, p.handle));
+      const st = s.struct('hush_mpc_stats');
       const rng = noise(s, opts);
       try {
         rt.check(M._hush_mpc_run(arr, roles.length, rng, st, 0), 'run');
@@ -426,9 +376,9 @@ export function defineMpc(rt, { Model, channel }) {
     const wantLogits = opts.output === 'logits';
     return rt.with((s) => {
       const cfg = config(s, C.HUSH_MPC_PREDICT, { ...opts, rows: opts.batch ?? 1 });
-      const st = s.alloc(C.sizeof_hush_mpc_stats);
-      const dec = s.alloc(4 * rows);
-      const lg = wantLogits ? s.alloc(4 * rows * k) : 0;
+      const st = s.struct('hush_mpc_stats');
+      const dec = s.u32Out(rows);
+      const lg = wantLogits ? s.f32Out(rows * k) : 0;
       const rng = noise(s, opts);
       try {
         rt.check(M._hush_mpc_predict_run(cfg, rng, st, dec, rows, lg, wantLogits ? rows * k : 0, m, s.copy(xs), xs.length, 0),
@@ -451,7 +401,7 @@ export function defineMpc(rt, { Model, channel }) {
     const ys = y === undefined || y === null ? null : labels(y, rows);
     return rt.with((s) => {
       const cfg = config(s, C.HUSH_MPC_PREDICT, { ...opts, rows: opts.batch ?? 1 });
-      const rep = s.alloc(C.sizeof_hush_mpc_report);
+      const rep = s.struct('hush_mpc_report');
       const rng = noise(s, opts);
       try {
         rt.check(M._hush_mpc_predict_eval(cfg, rng, rep, m, s.copy(xs), xs.length, ys ? s.copy(ys) : 0, ys ? ys.length : 0, 0),
@@ -459,8 +409,8 @@ export function defineMpc(rt, { Model, channel }) {
       } finally {
         clearRng(rng);
       }
-      const st = stats(rep + C.offsetof_hush_mpc_report_stats);
-      const r = (f) => f64At(rep + C[`offsetof_hush_mpc_report_${f}`]);
+      const st = stats(rt.at(rep, 'hush_mpc_report_stats'));
+      const r = (f) => rt.f64At(rt.at(rep, `hush_mpc_report_${f}`));
       const out = {
         command: 'mpc predict', rows, parties: opts.parties ?? 2, frac_bits: fracArg(opts.fracBits),
         batch: opts.batch ?? 1, output: opts.output ?? 'decision',
@@ -483,7 +433,7 @@ export function defineMpc(rt, { Model, channel }) {
     const ys = labels(y, xs.length / model.inputSize);
     return rt.with((s) => {
       const cfg = config(s, C.HUSH_MPC_TRAIN, opts);
-      const st = s.alloc(C.sizeof_hush_mpc_stats);
+      const st = s.struct('hush_mpc_stats');
       const rng = noise(s, opts);
       try {
         rt.check(M._hush_mpc_train_run(cfg, rng, st, m, s.copy(xs), xs.length, s.copy(ys), ys.length, 0), 'trainRun');
@@ -502,7 +452,7 @@ export function defineMpc(rt, { Model, channel }) {
     const ys = labels(y, xs.length / model.inputSize), tys = labels(testY, ts.length / model.inputSize);
     return rt.with((s) => {
       const cfg = config(s, C.HUSH_MPC_TRAIN, opts);
-      const rep = s.alloc(C.sizeof_hush_mpc_report);
+      const rep = s.struct('hush_mpc_report');
       const rng = noise(s, opts);
       try {
         rt.check(M._hush_mpc_train_eval(cfg, rng, rep, m, s.copy(xs), xs.length, s.copy(ys), ys.length, s.copy(ts),
@@ -510,8 +460,8 @@ export function defineMpc(rt, { Model, channel }) {
       } finally {
         clearRng(rng);
       }
-      const st = stats(rep + C.offsetof_hush_mpc_report_stats);
-      const r = (f) => f64At(rep + C[`offsetof_hush_mpc_report_${f}`]);
+      const st = stats(rt.at(rep, 'hush_mpc_report_stats'));
+      const r = (f) => rt.f64At(rt.at(rep, `hush_mpc_report_${f}`));
       const epochs = opts.epochs ?? 10;
       return {
         command: 'mpc train', parties: opts.parties ?? 2, frac_bits: fracArg(opts.fracBits), epochs,

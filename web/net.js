@@ -10,6 +10,8 @@
 // this file only moves WebSocket frames in and out of it, reconnects with backoff, and turns its
 // events into promises and DOM-style events. The identity's secret seed goes into the wasm heap
 // only inside a scope that zeroes it, and the state machine wipes its own copy on free().
+import { CELL, live, track, untrack } from './runtime.js';
+
 const DB_NAME = 'hushml';
 const DB_STORE = 'identities';
 const LEDGER_STORE = 'ledgers';
@@ -17,7 +19,6 @@ const LEDGER_STORE = 'ledgers';
 export function defineNet(rt, { wrapDataset, Odometer }) {
   const M = rt.M;
   const C = rt.C;
-  const registry = new FinalizationRegistry((ptr) => { if (ptr.v) M._hush_net_client_free(ptr.v); });
   const isNode = typeof process === 'object' && !!process.versions?.node && typeof window === 'undefined';
 
   function checkName(name, what) {
@@ -40,16 +41,16 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       this.publicKey = this.withSecretKey((sk, s) => {
         const pk = s.alloc(C.HUSH_NET_PUBLIC_KEY_BYTES);
         rt.check(M._hush_net_identity_public(pk, sk), 'identity');
-        return rt.u8.slice(pk, pk + C.HUSH_NET_PUBLIC_KEY_BYTES);
+        return rt.bytes(pk, C.HUSH_NET_PUBLIC_KEY_BYTES);
       });
     }
     static generate(name) {
       const file = rt.with((s) => {
         const sk = s.alloc(C.HUSH_NET_SECRET_KEY_BYTES), out = s.alloc(C.HUSH_NET_IDENTITY_FILE_BYTES);
-        const wp = s.alloc(8);
+        const wp = s.sizeOut();
         rt.check(M._hush_net_identity_generate(sk), 'identity');
         rt.check(M._hush_net_identity_save(out, C.HUSH_NET_IDENTITY_FILE_BYTES, wp, sk), 'identity');
-        return rt.u8.slice(out, out + C.HUSH_NET_IDENTITY_FILE_BYTES);
+        return rt.bytes(out, C.HUSH_NET_IDENTITY_FILE_BYTES);
       });
       try {
         return new Identity(name, file);
@@ -71,16 +72,20 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
 
   async function nodeIdentity(name, file) {
     const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
+    let got = null;
     try {
-      return new Identity(name, new Uint8Array(await fs.readFile(file)));
+      got = new Uint8Array(await fs.readFile(file));
     } catch (e) {
-      if (e.code !== 'ENOENT') throw e;
+      if (e.code !== 'ENOENT') throw rt.wrap(e, 'HUSH_EIO', `identity file ${file}`);
     }
+    if (got) return new Identity(name, got);
     const id = Identity.generate(name);
     const bytes = id.toBytes();
     try {
       // 'wx': never overwrite an identity that appeared meanwhile; 0600: the seed is a secret.
       await fs.writeFile(file, bytes, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      throw rt.wrap(e, 'HUSH_EIO', `identity file ${file}`);
     } finally {
       bytes.fill(0);
     }
@@ -90,7 +95,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
   function idbRequest(req) {
     return new Promise((resolve, reject) => {
       req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
+      req.onerror = () => reject(rt.wrap(req.error, 'HUSH_EIO', 'IndexedDB'));
     });
   }
 
@@ -145,20 +150,26 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       this.odometer = odometer;
     }
 
+    get freed() { return this.odometer.freed; }
+
     async save() {
       if (this.#where.memory) return;
       const bytes = this.odometer.save();
       if (this.#where.file) {
         const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
         const tmp = `${this.#where.file}.tmp`;
-        const fh = await fs.open(tmp, 'w', 0o600);
         try {
-          await fh.writeFile(bytes);
-          await fh.sync();
-        } finally {
-          await fh.close();
+          const fh = await fs.open(tmp, 'w', 0o600);
+          try {
+            await fh.writeFile(bytes);
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+          await fs.rename(tmp, this.#where.file);
+        } catch (e) {
+          throw rt.wrap(e, 'HUSH_EIO', `ledger file ${this.#where.file}`);
         }
-        await fs.rename(tmp, this.#where.file);
         return;
       }
       const db = await idbOpen();
@@ -167,8 +178,8 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
         tx.objectStore(LEDGER_STORE).put(bytes, this.#name);
         await new Promise((resolve, reject) => {
           tx.oncomplete = resolve;
-          tx.onerror = () => reject(tx.error);
-          tx.onabort = () => reject(tx.error);
+          tx.onerror = () => reject(rt.wrap(tx.error, 'HUSH_EIO', 'IndexedDB'));
+          tx.onabort = () => reject(rt.wrap(tx.error, 'HUSH_EIO', 'IndexedDB'));
         });
       } finally {
         db.close();
@@ -188,7 +199,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       try {
         bytes = new Uint8Array(await fs.readFile(opts.file));
       } catch (e) {
-        if (e.code !== 'ENOENT') throw e;
+        if (e.code !== 'ENOENT') throw rt.wrap(e, 'HUSH_EIO', `ledger file ${opts.file}`);
       }
     } else if (typeof indexedDB !== 'undefined') {
       const db = await idbOpen();
@@ -226,27 +237,23 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
   }
 
   function readEvent(p) {
-    const dv = new DataView(rt.buffer);
-    const u = (f) => dv.getUint32(p + C[`offsetof_hush_net_event_${f}`], true);
+    const at = (f) => rt.at(p, `hush_net_event_${f}`);
+    const u = (f) => rt.u32At(at(f));
     return {
       kind: u('kind'), round: u('round'), status: u('status'), flags: u('flags'), dim: u('dim'),
       bits: u('bits'), n: u('n'), id: u('id'), taskKind: u('task_kind'),
-      code: dv.getInt32(p + C.offsetof_hush_net_event_code, true),
-      text: rt.cstring(p + C.offsetof_hush_net_event_text),
+      code: rt.i32At(at('code')),
+      text: rt.cstring(at('text')),
     };
   }
 
-  const PRIVACY = { [C.HUSH_FEDERATED_PRIVACY_NONE]: 'none', [C.HUSH_FEDERATED_PRIVACY_RECORD]: 'record',
-    [C.HUSH_FEDERATED_PRIVACY_USER]: 'user' };
-
   // The task's terms (hush_federated_task) as the server sent them.
   function readTerms(p) {
-    const dv = new DataView(rt.buffer);
-    const u = (f) => dv.getUint32(p + C[`offsetof_hush_federated_task_${f}`], true);
-    const d = (f) => dv.getFloat64(p + C[`offsetof_hush_federated_task_${f}`], true);
+    const u = (f) => rt.u32At(rt.at(p, `hush_federated_task_${f}`));
+    const d = (f) => rt.f64At(rt.at(p, `hush_federated_task_${f}`));
     return {
-      privacy: PRIVACY[u('privacy')], localEpochs: u('local_epochs'), localBatch: u('local_batch'), lr: d('lr'),
-      serverOptimizer: u('server_optimizer') === C.HUSH_FEDERATED_FEDADAM ? 'fedadam' : 'fedavg',
+      privacy: rt.enumName('federatedPrivacy', u('privacy')), localEpochs: u('local_epochs'), localBatch: u('local_batch'), lr: d('lr'),
+      serverOptimizer: rt.enumName('federatedOptimizer', u('server_optimizer')),
       serverLr: d('server_lr'), clip: d('clip'), noiseMultiplier: d('noise_multiplier'),
       metricNoise: d('metric_noise'), delta: d('delta'), validationFraction: d('validation_fraction'),
       bits: u('bits'), maxParticipants: u('max_participants'), minSurvivors: u('min_survivors'), maxRows: u('max_rows'),
@@ -254,13 +261,12 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
   }
 
   function readReport(p) {
-    const dv = new DataView(rt.buffer);
-    const o = (f) => p + C[`offsetof_hush_federated_report_${f}`];
+    const o = (f) => rt.at(p, `hush_federated_report_${f}`);
     return {
-      trainRows: dv.getUint32(o('train_rows'), true), validationRows: dv.getUint32(o('validation_rows'), true),
-      validationLoss: dv.getFloat32(o('validation_loss'), true),
-      validationAccuracy: dv.getFloat32(o('validation_accuracy'), true),
-      updateNorm: dv.getFloat32(o('update_norm'), true), steps: Number(dv.getBigUint64(o('steps'), true)),
+      trainRows: rt.u32At(o('train_rows')), validationRows: rt.u32At(o('validation_rows')),
+      validationLoss: rt.f32At(o('validation_loss')),
+      validationAccuracy: rt.f32At(o('validation_accuracy')),
+      updateNorm: rt.f32At(o('update_norm')), steps: rt.u64At(o('steps')),
     };
   }
 
@@ -276,8 +282,9 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
 
   // One participant's connection. Events: 'open' (authenticated), 'round' ({ round, n, id, dim,
   // bits }), 'result' ({ round, status, sum }), 'refused' ({ code, text }), 'close'.
+  const releaseClient = (ptr) => M._hush_net_client_free(ptr); // wipes its secrets
+
   class Connection extends EventTarget {
-    #cell = { v: 0 };
     #url;
     #WS;
     #ws = null;
@@ -298,7 +305,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       this.#WS = WS;
       if (!(identity instanceof Identity)) throw rt.fail('HUSH_EARG', 'identity must come from hush.net.loadIdentity');
       this.name = identity.name;
-      this.#cell.v = identity.withSecretKey((sk, s) => {
+      const ptr = identity.withSecretKey((sk, s) => {
         let tok = 0;
         if (token !== undefined && token !== null) {
           const bytes = typeof token === 'string' ? hexBytes(token) : token;
@@ -307,11 +314,11 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
           }
           tok = s.copy(bytes);
         }
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         rt.check(M._hush_net_client_create(out, sk, s.string(identity.name), tok, 0), 'connect');
-        return rt.u32At(out);
+        return rt.ptrAt(out);
       });
-      registry.register(this, this.#cell, this);
+      track(rt, this, { ptr, what: 'connection', release: releaseClient });
       if (pins !== undefined) {
         try {
           this.#pin(pins);
@@ -331,16 +338,17 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
         : pins.map((p) => `${p.name} ${Array.from(p.publicKey, (b) => b.toString(16).padStart(2, '0')).join('')}`).join('\n');
       const bytes = new TextEncoder().encode(text);
       rt.with((s) => {
-        const bad = s.alloc(8);
+        const bad = s.sizeOut();
         const rc = M._hush_net_client_pin_text(this.#h, s.copy(bytes), bytes.length, bad);
-        if (rc !== 0) throw rt.fail('HUSH_EFORMAT', `pins: line ${rt.u32At(bad)} is not "NAME HEX-PUBLIC-KEY"`);
+        if (rc !== 0) throw rt.fail('HUSH_EFORMAT', `pins: line ${rt.sizeAt(bad)} is not "NAME HEX-PUBLIC-KEY"`);
       });
     }
 
-    get #h() {
-      if (!this.#cell.v) throw rt.fail('HUSH_ESTATE', 'connection has been closed');
-      return this.#cell.v;
-    }
+    get #h() { return live(this); }
+    get #live() { return !!this[CELL].ptr; }
+    // The connection's lifecycle is every handle's: free() is close(); after it, HUSH_ESTATE.
+    get freed() { return !this.#live; }
+    free() { this.close(); }
 
     // Resolves once authenticated (enrolled on first use); rejects on a refusal.
     open() {
@@ -376,7 +384,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
     }
 
     #onMessage(data) {
-      if (!(data instanceof ArrayBuffer) || !this.#cell.v) return; // closed meanwhile
+      if (!(data instanceof ArrayBuffer) || !this.#live) return; // closed meanwhile
       if (this.#busy) { // in order, after the round's own steps
         this.#queue.push(data);
         return;
@@ -388,13 +396,13 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       });
       for (;;) {
         const ev = rt.with((s) => {
-          const p = s.alloc(C.sizeof_hush_net_event);
+          const p = s.struct('hush_net_event');
           M._hush_net_client_event(this.#h, p);
           return readEvent(p);
         });
         if (ev.kind === C.HUSH_NET_EV_NONE) break;
         this.#onEvent(ev);
-        if (!this.#cell.v) return;
+        if (!this.#live) return;
       }
       this.#flush();
     }
@@ -422,9 +430,9 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
         if (committed) {
           this.rounds.committed++;
           sum = rt.with((s) => {
-            const p = s.alloc(4 * ev.dim);
+            const p = s.u32Out(ev.dim);
             rt.check(M._hush_net_client_result(this.#h, p, ev.dim), 'result');
-            return new Uint32Array(rt.u8.slice(p, p + 4 * ev.dim).buffer);
+            return rt.u32(p, ev.dim).slice();
           });
         } else {
           this.rounds.aborted++;
@@ -444,7 +452,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       const info = { round: ev.round, n: ev.n, id: ev.id, dim: ev.dim, bits: ev.bits };
       const done = () => {
         this.#busy = null;
-        if (!this.#cell.v) return;
+        if (!this.#live) return;
         this.#flush();
         const queued = this.#queue;
         this.#queue = [];
@@ -460,7 +468,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
         .then(() => this.#fed(info, this.#roundOps()))
         .then(done, (e) => {
           done();
-          this.#fail(e instanceof Error ? e : new Error(String(e)));
+          this.#fail(rt.wrap(e, 'HUSH_ESTATE', `federated round ${info.round}`));
         });
     }
 
@@ -470,30 +478,30 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       return {
         // {model: Uint8Array (the global model file), terms}
         model: () => rt.with((s) => {
-          const wp = s.alloc(C.sizeof_size_t), task = s.alloc(C.sizeof_hush_federated_task);
+          const wp = s.sizeOut(), task = s.struct('hush_federated_task');
           let rc = M._hush_net_client_model(h(), 0, 0, wp, task);
           if (rc !== C.HUSH_ERANGE) rt.check(rc, 'model');
-          const n = rt.u32At(wp), buf = s.alloc(n);
+          const n = rt.sizeAt(wp), buf = s.alloc(n);
           rt.check(M._hush_net_client_model(h(), buf, n, wp, task), 'model');
-          return { model: rt.u8.slice(buf, buf + n), terms: readTerms(task) };
+          return { model: rt.bytes(buf, n), terms: readTerms(task) };
         }),
         // [train, validation]: this identity's fixed split of the data set
         split: (ds) => rt.with((s) => {
-          const tr = s.alloc(4), va = s.alloc(4);
+          const tr = s.ptrOut(), va = s.ptrOut();
           rt.check(M._hush_net_client_fl_split(h(), tr, va, ds.handle, 0), 'split');
-          return [wrapDataset(rt.u32At(tr)), wrapDataset(rt.u32At(va))];
+          return [wrapDataset(rt.ptrAt(tr)), wrapDataset(rt.ptrAt(va))];
         }),
         // true if the round was declined (over budget): the odometer is unchanged then
         charge: (odometer, trainRows) => rt.with((s) => {
-          const d = s.alloc(4);
+          const d = s.u32Out();
           rt.check(M._hush_net_client_fl_charge(h(), odometer ? odometer.handle : 0, d, trainRows), 'charge');
           return rt.u32At(d) === 1;
         }),
         contribute: (train, validation, seed) => rt.with((s) => {
-          const rep = s.alloc(C.sizeof_hush_federated_report);
+          const rep = s.struct('hush_federated_report');
           let rng = 0;
           if (seed !== undefined && seed !== null) {
-            rng = s.alloc(C.sizeof_hush_rng);
+            rng = s.struct('hush_rng');
             rt.seedStream(rng, seed, `round ${info.round}`, s);
           }
           try {
@@ -521,33 +529,33 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
 
     // The latest global model of a federated task (Uint8Array), or null before the first.
     latestModel() {
-      if (!this.#cell.v) return null;
+      if (!this.#live) return null;
       return rt.with((s) => {
-        const wp = s.alloc(C.sizeof_size_t);
+        const wp = s.sizeOut();
         const rc = M._hush_net_client_model(this.#h, 0, 0, wp, 0);
         if (rc !== C.HUSH_ERANGE) return null;
-        const n = rt.u32At(wp), buf = s.alloc(n);
+        const n = rt.sizeAt(wp), buf = s.alloc(n);
         rt.check(M._hush_net_client_model(this.#h, buf, n, wp, 0), 'model');
-        return rt.u8.slice(buf, buf + n);
+        return rt.bytes(buf, n);
       });
     }
 
     #flush() {
       const ws = this.#ws;
-      if (!ws || ws.readyState !== 1 || !this.#cell.v) return;
+      if (!ws || ws.readyState !== 1 || !this.#live) return;
       for (;;) {
         const frame = rt.with((s) => {
           let cap = M._hush_net_client_max_message(this.#h) >>> 0;
-          let buf = s.alloc(cap), wp = s.alloc(8);
+          let buf = s.alloc(cap), wp = s.sizeOut();
           let rc = M._hush_net_client_next_message(this.#h, buf, cap, wp);
           if (rc === C.HUSH_ERANGE) {
-            cap = rt.u32At(wp);
+            cap = rt.sizeAt(wp);
             buf = s.alloc(cap);
             rc = M._hush_net_client_next_message(this.#h, buf, cap, wp);
           }
           rt.check(rc, 'next message');
-          const n = rt.u32At(wp);
-          return n ? rt.u8.slice(buf, buf + n) : null;
+          const n = rt.sizeAt(wp);
+          return n ? rt.bytes(buf, n) : null;
         });
         if (!frame) return;
         if (ws.readyState !== 1) return; // closing: the server drops this participant anyway
@@ -555,7 +563,8 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       }
     }
 
-    #fail(err) {
+    #fail(e) {
+      const err = rt.wrap(e, 'HUSH_EIO', 'connection');
       this.#fatal = err;
       this.dispatchEvent(msgEvent('failed', { error: err }));
       this.#welcomed?.reject(err);
@@ -602,9 +611,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
       const ws = this.#ws;
       this.#ws = null;
       if (ws && ws.readyState <= 1) ws.close(1000, 'done');
-      if (this.#cell.v) M._hush_net_client_free(this.#cell.v); // wipes its secrets
-      this.#cell.v = 0;
-      registry.unregister(this);
+      untrack(this);
       this.#input?.fill(0);
       this.dispatchEvent(msgEvent('close', {}));
     }

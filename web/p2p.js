@@ -17,17 +17,14 @@
 // relay fallback is just as end-to-end encrypted. The identity's seed enters the wasm heap only
 // inside a scope that zeroes it; the state machine wipes inputs, shares and decisions itself.
 import { RtcLinks, rtcAvailable } from './net/rtc.js';
+import { CELL, live, track, untrack } from './runtime.js';
 
 export function defineP2P(rt, { net }) {
   const M = rt.M;
   const C = rt.C;
-  const registry = new FinalizationRegistry((cell) => { if (cell.v) M._hush_p2p_free(cell.v); });
   const isNode = typeof process === 'object' && !!process.versions?.node && typeof window === 'undefined';
-  const ROLE = { bank: C.HUSH_P2P_BANK, applicant: C.HUSH_P2P_APPLICANT };
-  const LINK = { relay: C.HUSH_P2P_LINK_RELAY, direct: C.HUSH_P2P_LINK_DIRECT };
-  const LINK_NAME = { [C.HUSH_P2P_LINK_RELAY]: 'relay', [C.HUSH_P2P_LINK_DIRECT]: 'direct', [C.HUSH_P2P_LINK_NONE]: 'none' };
-  const SIGNAL = { offer: C.HUSH_P2P_SIGNAL_OFFER, answer: C.HUSH_P2P_SIGNAL_ANSWER, candidate: C.HUSH_P2P_SIGNAL_CANDIDATE, bye: C.HUSH_P2P_SIGNAL_BYE };
-  const SIGNAL_NAME = Object.fromEntries(Object.entries(SIGNAL).map(([k, v]) => [v, k]));
+  const linkName = (v) => rt.enumName('p2pLink', v);
+  const releaseP2P = (ptr) => M._hush_p2p_free(ptr); // wipes its secrets
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const now = () => (globalThis.performance ? globalThis.performance.now() : Date.now());
@@ -50,14 +47,13 @@ export function defineP2P(rt, { net }) {
   }
 
   function readEvent(p) {
-    const dv = new DataView(rt.buffer);
-    const o = (f) => p + C[`offsetof_hush_p2p_event_${f}`];
+    const o = (f) => rt.at(p, `hush_p2p_event_${f}`);
+    const u = (f) => rt.u32At(o(f));
     return {
-      kind: dv.getUint32(o('kind'), true), slot: dv.getUint32(o('slot'), true), rows: dv.getUint32(o('rows'), true),
-      link: dv.getUint32(o('link'), true), signal: dv.getUint32(o('signal'), true), flags: dv.getUint32(o('flags'), true),
-      code: dv.getInt32(o('code'), true), dataLen: dv.getUint32(o('data_len'), true),
-      bytesOut: Number(dv.getBigUint64(o('bytes_out'), true)), bytesIn: Number(dv.getBigUint64(o('bytes_in'), true)),
-      session: hex(rt.u8.slice(o('session'), o('session') + C.HUSH_MPC_SESSION_BYTES)),
+      kind: u('kind'), slot: u('slot'), rows: u('rows'), link: u('link'), signal: u('signal'), flags: u('flags'),
+      code: rt.i32At(o('code')), dataLen: u('data_len'),
+      bytesOut: rt.u64At(o('bytes_out')), bytesIn: rt.u64At(o('bytes_in')),
+      session: hex(rt.bytes(o('session'), C.HUSH_MPC_SESSION_BYTES)),
       peer: rt.cstring(o('peer')), text: rt.cstring(o('text')),
     };
   }
@@ -73,7 +69,6 @@ export function defineP2P(rt, { net }) {
   // Events: 'ready', 'session' ({ slot, peer, rows, link }), 'done' ({ slot, peer, rows, link,
   // bytes }), 'failed' ({ slot, peer, code, text }), 'refused' ({ code, text }), 'close'.
   class Connection extends EventTarget {
-    #cell = { v: 0 };
     #url;
     #WS;
     #ws = null;
@@ -93,8 +88,7 @@ export function defineP2P(rt, { net }) {
     constructor(url, identity, opts, WS) {
       super();
       if (!(identity instanceof net.Identity)) throw rt.fail('HUSH_EARG', 'identity must come from hush.net.loadIdentity');
-      const role = ROLE[opts.role ?? 'applicant'];
-      if (!role) throw rt.fail('HUSH_EARG', "role must be 'bank' or 'applicant'");
+      const role = rt.enumOf('p2pRole', opts.role ?? 'applicant', 'role');
       this.role = opts.role ?? 'applicant';
       this.name = identity.name;
       this.publicKey = identity.publicKey;
@@ -103,15 +97,14 @@ export function defineP2P(rt, { net }) {
       this.#reconnect = opts.reconnect ?? role === C.HUSH_P2P_BANK;
       const direct = opts.direct === undefined ? rtcAvailable() : !!opts.direct;
       if (direct && !rtcAvailable()) throw rt.fail('HUSH_EUNSUPPORTED', 'direct links need RTCPeerConnection');
-      this.#cell.v = identity.withSecretKey((sk, s) => {
-        const cfg = s.alloc(C.sizeof_hush_p2p_config);
+      const ptr = identity.withSecretKey((sk, s) => {
+        const cfg = s.struct('hush_p2p_config');
         rt.check(M._hush_p2p_config_init(cfg, role), 'p2p config');
-        const dv = new DataView(rt.buffer);
-        const set = (f, v) => dv.setUint32(cfg + C[`offsetof_hush_p2p_config_${f}`], v, true);
+        const set = (f, v) => rt.setU32(rt.at(cfg, `hush_p2p_config_${f}`), v);
         set('direct', direct ? 1 : 0);
-        if (opts.maxSessions !== undefined) set('max_sessions', opts.maxSessions);
-        if (opts.maxRows !== undefined) set('max_rows', opts.maxRows);
-        if (opts.frameMax !== undefined) set('frame_max', opts.frameMax);
+        if (opts.maxSessions !== undefined) set('max_sessions', rt.uint(opts.maxSessions, 'maxSessions'));
+        if (opts.maxRows !== undefined) set('max_rows', rt.uint(opts.maxRows, 'maxRows'));
+        if (opts.frameMax !== undefined) set('frame_max', rt.uint(opts.frameMax, 'frameMax'));
         let tok = 0;
         if (opts.token !== undefined && opts.token !== null) {
           const bytes = typeof opts.token === 'string' ? hexToBytes(opts.token) : opts.token;
@@ -120,11 +113,11 @@ export function defineP2P(rt, { net }) {
           }
           tok = s.copy(bytes);
         }
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         rt.check(M._hush_p2p_create(out, cfg, sk, s.string(identity.name), tok, 0), 'p2p');
-        return rt.u32At(out);
+        return rt.ptrAt(out);
       });
-      registry.register(this, this.#cell, this);
+      track(rt, this, { ptr, what: 'connection', release: releaseP2P });
       try {
         for (const pin of opts.pins ?? []) {
           const pk = keyBytes(pin.publicKey, 'pin publicKey');
@@ -139,15 +132,16 @@ export function defineP2P(rt, { net }) {
         throw e;
       }
       this.direct = direct;
-      if (direct) this.#rtc = new RtcLinks(this, opts.rtc ?? {});
+      if (direct) this.#rtc = new RtcLinks(this, { sessionBytes: C.HUSH_MPC_SESSION_BYTES, ...opts.rtc });
       this.stats = { served: 0, failed: 0, rows: 0, bytes: 0 };
       this.connects = 0;
     }
 
-    get #h() {
-      if (!this.#cell.v) throw rt.fail('HUSH_ESTATE', 'connection has been closed');
-      return this.#cell.v;
-    }
+    get #h() { return live(this); }
+    get #live() { return !!this[CELL].ptr; }
+    // The connection's lifecycle is every handle's: free() is close(); after it, HUSH_ESTATE.
+    get freed() { return !this.#live; }
+    free() { this.close(); }
 
     open() {
       this.#ready = deferred();
@@ -175,7 +169,7 @@ export function defineP2P(rt, { net }) {
         this.#ws = null;
         if (this.#closed || this.#fatal) return;
         // every session in progress fails with a clear reason; a bank comes back and serves again
-        if (this.#cell.v) {
+        if (this.#live) {
           M._hush_p2p_reset(this.#h);
           this.#drainEvents();
         }
@@ -191,7 +185,7 @@ export function defineP2P(rt, { net }) {
     }
 
     #onFrame(data) {
-      if (!(data instanceof ArrayBuffer) || !this.#cell.v) return;
+      if (!(data instanceof ArrayBuffer) || !this.#live) return;
       const bytes = new Uint8Array(data);
       rt.with((s) => {
         const rc = M._hush_p2p_receive(this.#h, s.copy(bytes), bytes.length);
@@ -205,7 +199,7 @@ export function defineP2P(rt, { net }) {
     // (A direct link's last message can queue the session's END for the server: loop until both
     // are empty.)
     flush() {
-      for (let moved = true; moved && this.#cell.v;) {
+      for (let moved = true; moved && this.#live;) {
         moved = false;
         const ws = this.#ws;
         if (ws && ws.readyState === 1) {
@@ -218,8 +212,9 @@ export function defineP2P(rt, { net }) {
     // One frame for the server (link false) or for a direct link (link true), or null.
     #next(link) {
       return rt.with((s) => {
-        const wp = s.alloc(4), sp = s.alloc(4);
-        let cap = link ? C.HUSH_P2P_DEFAULT_LINK_MAX + 64 : (M._hush_p2p_max_message(this.#h) >>> 0);
+        const wp = s.sizeOut(), sp = s.u32Out();
+        // Room for the largest frame; a longer one (HUSH_ERANGE) says how much it needs.
+        let cap = M._hush_p2p_max_message(this.#h) >>> 0;
         if (cap > this.#cap) {
           if (this.#buf) M._free(this.#buf);
           this.#buf = M._malloc(cap);
@@ -229,7 +224,7 @@ export function defineP2P(rt, { net }) {
         cap = this.#cap;
         let rc = link ? M._hush_p2p_link_next_message(this.#h, sp, this.#buf, cap, wp) : M._hush_p2p_next_message(this.#h, this.#buf, cap, wp);
         if (rc === C.HUSH_ERANGE) {
-          const need = rt.u32At(wp);
+          const need = rt.sizeAt(wp);
           M._free(this.#buf);
           this.#buf = M._malloc(need);
           this.#cap = this.#buf ? need : 0;
@@ -237,9 +232,9 @@ export function defineP2P(rt, { net }) {
           rc = link ? M._hush_p2p_link_next_message(this.#h, sp, this.#buf, need, wp) : M._hush_p2p_next_message(this.#h, this.#buf, need, wp);
         }
         rt.check(rc, 'next message');
-        const n = rt.u32At(wp);
+        const n = rt.sizeAt(wp);
         if (!n) return null;
-        const bytes = rt.u8.slice(this.#buf, this.#buf + n);
+        const bytes = rt.bytes(this.#buf, n);
         rt.u8.fill(0, this.#buf, this.#buf + n);
         return { bytes, slot: link ? rt.u32At(sp) : 0 };
       });
@@ -248,18 +243,18 @@ export function defineP2P(rt, { net }) {
     #eventData(len) {
       if (!len) return new Uint8Array(0);
       return rt.with((s) => {
-        const p = s.alloc(len), wp = s.alloc(4);
+        const p = s.alloc(len), wp = s.sizeOut();
         rt.check(M._hush_p2p_event_data(this.#h, p, len, wp), 'event data');
-        return rt.u8.slice(p, p + rt.u32At(wp));
+        return rt.bytes(p, rt.sizeAt(wp));
       });
     }
 
     #drainEvents() {
       for (;;) {
-        if (!this.#cell.v) return;
+        if (!this.#live) return;
         let data = null;
         const ev = rt.with((s) => {
-          const p = s.alloc(C.sizeof_hush_p2p_event);
+          const p = s.struct('hush_p2p_event');
           M._hush_p2p_event_next(this.#h, p);
           return readEvent(p);
         });
@@ -289,7 +284,7 @@ export function defineP2P(rt, { net }) {
           break;
         }
         case C.HUSH_P2P_EV_SESSION: {
-          const detail = { slot: ev.slot, peer: ev.peer, rows: ev.rows, link: LINK_NAME[ev.link], session: ev.session };
+          const detail = { slot: ev.slot, peer: ev.peer, rows: ev.rows, link: linkName(ev.link), session: ev.session };
           const p = this.#pending.get(ev.slot);
           if (p) p.session = ev.session;
           this.dispatchEvent(msgEvent('session', detail));
@@ -297,7 +292,7 @@ export function defineP2P(rt, { net }) {
           break;
         }
         case C.HUSH_P2P_EV_SIGNAL:
-          if (this.#rtc) this.#rtc.signal(ev.slot, SIGNAL_NAME[ev.signal], decoder.decode(data));
+          if (this.#rtc) this.#rtc.signal(ev.slot, rt.enumName('p2pSignal', ev.signal), decoder.decode(data));
           break;
         case C.HUSH_P2P_EV_DONE: {
           const bytes = ev.bytesIn + ev.bytesOut;
@@ -312,13 +307,13 @@ export function defineP2P(rt, { net }) {
           if (p) {
             this.#pending.delete(ev.slot);
             decisions = rt.with((s) => {
-              const out = s.alloc(4 * ev.rows);
+              const out = s.u32Out(ev.rows);
               rt.check(M._hush_p2p_result(this.#h, ev.slot, out, ev.rows), 'result');
               return rt.u32(out, ev.rows).slice();
             });
-            p.resolve({ decisions, rows: ev.rows, link: LINK_NAME[ev.link], ms: now() - p.t0, bytes, session: ev.session });
+            p.resolve({ decisions, rows: ev.rows, link: linkName(ev.link), ms: now() - p.t0, bytes, session: ev.session });
           }
-          this.dispatchEvent(msgEvent('done', { slot: ev.slot, peer: ev.peer, rows: ev.rows, link: LINK_NAME[ev.link], bytes, session: ev.session }));
+          this.dispatchEvent(msgEvent('done', { slot: ev.slot, peer: ev.peer, rows: ev.rows, link: linkName(ev.link), bytes, session: ev.session }));
           break;
         }
         case C.HUSH_P2P_EV_FAILED: {
@@ -345,16 +340,17 @@ export function defineP2P(rt, { net }) {
 
     #description(bank, flags) {
       return rt.with((s) => {
-        const ml = s.alloc(8), sl = s.alloc(8), b = s.string(bank);
+        const ml = s.sizeOut(), sl = s.sizeOut(), b = s.string(bank);
         rt.check(M._hush_p2p_description(this.#h, b, 0, 0, ml, 0, 0, sl), 'description');
-        const mn = rt.u32At(ml), sn = rt.u32At(sl);
+        const mn = rt.sizeAt(ml), sn = rt.sizeAt(sl);
         const mp = s.alloc(mn), sp = s.alloc(sn);
         rt.check(M._hush_p2p_description(this.#h, b, mp, mn, ml, sp, sn, sl), 'description');
-        return { bank, model: rt.u8.slice(mp, mp + mn), schema: decoder.decode(rt.u8.slice(sp, sp + sn)), direct: !!(flags & 1) };
+        return { bank, model: rt.bytes(mp, mn), schema: decoder.decode(rt.bytes(sp, sn)), direct: !!(flags & 1) };
       });
     }
 
-    #fail(err) {
+    #fail(e) {
+      const err = rt.wrap(e, 'HUSH_EIO', 'connection');
       this.#fatal = err;
       this.#ready?.reject(err);
       for (const p of this.#pending.values()) p.reject(err);
@@ -395,12 +391,13 @@ export function defineP2P(rt, { net }) {
     apply(bank, features, { rows = 1, link } = {}) {
       if (this.#fatal) return Promise.reject(this.#fatal);
       const x = features instanceof Float32Array ? features : Float32Array.from(features.flat ? features.flat() : features);
-      const want = LINK[link ?? (this.direct && this.#banks.get(bank)?.direct ? 'direct' : 'relay')];
-      if (!want) throw rt.fail('HUSH_EARG', "link must be 'direct' or 'relay'");
+      const wanted = link ?? (this.direct && this.#banks.get(bank)?.direct ? 'direct' : 'relay');
+      if (wanted !== 'direct' && wanted !== 'relay') throw rt.fail('HUSH_EARG', "link must be 'direct' or 'relay'");
+      const want = rt.enumOf('p2pLink', wanted, 'link');
       const d = deferred();
       const slot = rt.with((s) => {
-        const sp = s.alloc(4);
-        rt.check(M._hush_p2p_apply(this.#h, sp, s.string(bank), s.copy(x), x.length, rows, want), 'apply');
+        const sp = s.u32Out();
+        rt.check(M._hush_p2p_apply(this.#h, sp, s.string(bank), s.copy(x), x.length, rt.uint(rows, 'rows', { min: 1 }), want), 'apply');
         return rt.u32At(sp);
       });
       this.#pending.set(slot, { ...d, t0: now(), rows });
@@ -410,14 +407,14 @@ export function defineP2P(rt, { net }) {
 
     // For web/net/rtc.js: the transport's side of a session's direct link.
     linkUp(slot, kind) {
-      if (!this.#cell.v) return;
-      const rc = M._hush_p2p_link(this.#h, slot, LINK[kind]);
+      if (!this.#live) return;
+      const rc = M._hush_p2p_link(this.#h, slot, rt.enumOf('p2pLink', kind, 'link'));
       if (rc !== 0 && rc !== C.HUSH_ESTATE) this.dispatchEvent(msgEvent('warning', { error: rt.error(rc, 'link') }));
       this.#drainEvents();
       this.flush();
     }
     linkReceive(slot, bytes) {
-      if (!this.#cell.v) return;
+      if (!this.#live) return;
       rt.with((s) => {
         const rc = M._hush_p2p_link_receive(this.#h, slot, s.copy(bytes), bytes.length);
         if (rc !== 0 && rc !== C.HUSH_ESTATE) this.dispatchEvent(msgEvent('warning', { error: rt.error(rc, 'direct link') }));
@@ -426,16 +423,16 @@ export function defineP2P(rt, { net }) {
       this.flush();
     }
     sendSignal(slot, kind, text) {
-      if (!this.#cell.v) return;
+      if (!this.#live) return;
       const b = encoder.encode(text);
       rt.with((s) => {
-        const rc = M._hush_p2p_signal(this.#h, slot, SIGNAL[kind], s.copy(b), b.length);
+        const rc = M._hush_p2p_signal(this.#h, slot, rt.enumOf('p2pSignal', kind, 'signal'), s.copy(b), b.length);
         if (rc !== 0 && rc !== C.HUSH_ESTATE) throw rt.error(rc, 'signal');
       });
       this.flush();
     }
 
-    get sessions() { return this.#cell.v ? M._hush_p2p_sessions(this.#cell.v) >>> 0 : 0; }
+    get sessions() { return this.#live ? M._hush_p2p_sessions(this.#h) >>> 0 : 0; }
 
     close() {
       if (this.#closed) return;
@@ -445,14 +442,12 @@ export function defineP2P(rt, { net }) {
       this.#ws = null;
       // what is queued (a session's END) goes first: ws.close() lets sent frames through
       if (ws && ws.readyState <= 1) ws.close(1000, 'done');
-      if (this.#cell.v) M._hush_p2p_free(this.#cell.v); // wipes its secrets
-      this.#cell.v = 0;
+      untrack(this);
       if (this.#buf) {
         rt.u8.fill(0, this.#buf, this.#buf + this.#cap);
         M._free(this.#buf);
       }
       this.#buf = 0;
-      registry.unregister(this);
       const err = rt.fail('HUSH_ESTATE', 'connection closed');
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();

@@ -11,76 +11,47 @@
 // (key pairs, shares, the input) never leave the wasm heap; free() wipes them (the C side zeroes
 // the whole handle) and every call after it throws HUSH_ESTATE. Inputs are copied in through a
 // scope that zeroes its copy.
+import { Handle } from './runtime.js';
+
 const ROUNDS = ['AdvertiseKeys', 'ShareKeys', 'MaskedInputCollection', 'ConsistencyCheck', 'Unmasking'];
 
 export function defineSecAgg(rt) {
   const M = rt.M;
   const C = rt.C;
-  const registry = new FinalizationRegistry((cell) => {
-    if (cell.ptr) cell.free(cell.ptr);
-    cell.ptr = 0;
-  });
 
-  function u32(v, what, def) {
-    if (v === undefined && def !== undefined) return def;
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be a non-negative integer`);
-    return v;
-  }
+  const u32 = (v, what, def) => (v === undefined && def !== undefined ? def : rt.uint(v, what));
   function bytes(v, len, what) {
-    if (!(v instanceof Uint8Array) || (len !== undefined && v.length !== len)) {
-      throw rt.fail('HUSH_EARG', `${what} must be a Uint8Array${len !== undefined ? ` of ${len} bytes` : ''}`);
-    }
-    return v;
+    if (!(v instanceof Uint8Array)) throw rt.fail('HUSH_EARG', `${what} must be a Uint8Array${len !== undefined ? ` of ${len} bytes` : ''}`);
+    return rt.byteArg(v, what, len);
   }
 
   // Writes a hush_secagg_config into the scope (hush_secagg_config_init, then the options).
   function config(s, o) {
     if (!o || typeof o !== 'object') throw rt.fail('HUSH_EARG', 'secure-aggregation options must be an object');
-    const p = s.alloc(C.sizeof_hush_secagg_config);
+    const p = s.struct('hush_secagg_config');
     rt.check(M._hush_secagg_config_init(p, u32(o.n, 'n'), u32(o.threshold, 'threshold'), u32(o.maxCorrupt, 'maxCorrupt'),
       u32(o.dim, 'dim')), 'secagg config');
-    const dv = new DataView(rt.buffer);
-    const set = (f, v) => dv.setUint32(p + C[`offsetof_hush_secagg_config_${f}`], v, true);
+    const set = (f, v) => rt.setU32(rt.at(p, `hush_secagg_config_${f}`), v);
     set('min_honest', u32(o.minHonest, 'minHonest', 2));
     set('bits', u32(o.bits, 'bits', 32));
     set('neighbours', u32(o.neighbours, 'neighbours', 0));
     set('authenticated', o.authenticated ? 1 : 0);
     if (o.session !== undefined) {
-      rt.u8.set(bytes(o.session, C.HUSH_SECAGG_SESSION_BYTES, 'session'), p + C.offsetof_hush_secagg_config_session);
+      rt.u8.set(bytes(o.session, C.HUSH_SECAGG_SESSION_BYTES, 'session'), rt.at(p, 'hush_secagg_config_session'));
     }
     return p;
-  }
-
-  class Handle {
-    #cell;
-    #what;
-    constructor(ptr, free, what) {
-      this.#cell = { ptr, free };
-      this.#what = what;
-      registry.register(this, this.#cell, this);
-    }
-    get handle() {
-      if (!this.#cell.ptr) throw rt.fail('HUSH_ESTATE', `secure-aggregation ${this.#what} has been freed`);
-      return this.#cell.ptr;
-    }
-    get freed() { return !this.#cell.ptr; }
-    free() {
-      if (this.#cell.ptr) this.#cell.free(this.#cell.ptr);
-      this.#cell.ptr = 0;
-      registry.unregister(this);
-    }
   }
 
   // Calls next(buf, cap, writtenPtr, toPtr) with a buffer of the handle's maximum message size.
   function take(maxSize, call, what) {
     return rt.with((s) => {
       const buf = s.alloc(maxSize);
-      const lenp = s.alloc(C.sizeof_size_t);
-      const top = s.alloc(4);
+      const lenp = s.sizeOut();
+      const top = s.u32Out();
       rt.check(call(buf, maxSize, lenp, top), what);
-      const len = rt.u32At(lenp);
+      const len = rt.sizeAt(lenp);
       if (!len) return null;
-      return { bytes: rt.u8.slice(buf, buf + len), to: rt.u32At(top) };
+      return { bytes: rt.bytes(buf, len), to: rt.u32At(top) };
     });
   }
 
@@ -90,7 +61,7 @@ export function defineSecAgg(rt) {
     constructor(opts) {
       const ptr = rt.with((s) => {
         const cfg = config(s, opts);
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         let seed = 0;
         let seedLen = 0;
         if (opts.seed !== undefined) {
@@ -98,9 +69,9 @@ export function defineSecAgg(rt) {
           seedLen = opts.seed.length;
         }
         rt.check(M._hush_secagg_client_create(out, cfg, u32(opts.id, 'id'), seed, seedLen, 0), 'secagg.Client');
-        return rt.u32At(out);
+        return rt.ptrAt(out);
       });
-      super(ptr, (p) => M._hush_secagg_client_free(p), 'client');
+      super(rt, 'secure-aggregation client', ptr, (p) => M._hush_secagg_client_free(p));
       if (opts.signSecretKey !== undefined || opts.signPublicKeys !== undefined) {
         try {
           this.setIdentity(opts.signSecretKey, opts.signPublicKeys);
@@ -119,7 +90,7 @@ export function defineSecAgg(rt) {
     }
     setInput(x) {
       const h = this.handle;
-      const v = x instanceof Uint32Array ? x : Uint32Array.from(x);
+      const v = rt.u32Arg(x, 'x');
       rt.with((s) => rt.check(M._hush_secagg_client_set_input(h, s.copy(v), v.length), 'setInput'));
     }
     receive(message) {
@@ -144,11 +115,11 @@ export function defineSecAgg(rt) {
     constructor(opts) {
       const ptr = rt.with((s) => {
         const cfg = config(s, opts);
-        const out = s.alloc(4);
+        const out = s.ptrOut();
         rt.check(M._hush_secagg_server_create(out, cfg, 0), 'secagg.Server');
-        return rt.u32At(out);
+        return rt.ptrAt(out);
       });
-      super(ptr, (p) => M._hush_secagg_server_free(p), 'server');
+      super(rt, 'secure-aggregation server', ptr, (p) => M._hush_secagg_server_free(p));
       this.dim = opts.dim;
       this.n = opts.n;
       if (opts.signPublicKeys !== undefined) {
@@ -186,10 +157,10 @@ export function defineSecAgg(rt) {
     result() {
       const h = this.handle;
       return rt.with((s) => {
-        const sum = s.alloc(4 * this.dim);
+        const sum = s.u32Out(this.dim);
         const inc = s.alloc(this.n);
         rt.check(M._hush_secagg_server_result(h, sum, this.dim, inc, this.n), 'result');
-        return { sum: rt.u32(sum, this.dim).slice(), included: rt.u8.slice(inc, inc + this.n) };
+        return { sum: rt.u32(sum, this.dim).slice(), included: rt.bytes(inc, this.n) };
       });
     }
     // faults[i]: bits of constants.HUSH_SECAGG_FAULT_* noticed about client i.
@@ -198,7 +169,7 @@ export function defineSecAgg(rt) {
       return rt.with((s) => {
         const f = s.alloc(this.n);
         rt.check(M._hush_secagg_server_faults(h, f, this.n), 'faults');
-        return rt.u8.slice(f, f + this.n);
+        return rt.bytes(f, this.n);
       });
     }
   }
@@ -217,8 +188,7 @@ export function defineSecAgg(rt) {
       if (row.length !== dim) throw rt.fail('HUSH_ESHAPE', `inputs row ${u} has ${row.length} values, row 0 has ${dim}`);
       for (let i = 0; i < dim; i++) {
         const v = row[i];
-        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw rt.fail('HUSH_EARG', `inputs[${u}][${i}] is not a u32`);
-        x[u * dim + i] = v;
+        x[u * dim + i] = rt.uint(v, `inputs[${u}][${i}]`);
       }
     });
     return { x, n: inputs.length, dim };
@@ -246,7 +216,7 @@ export function defineSecAgg(rt) {
     const drop = dropRounds(opts.drop, n);
     const t0 = globalThis.performance ? performance.now() : Date.now();
     return rt.with((s) => {
-      const rng = s.alloc(C.sizeof_hush_rng);
+      const rng = s.struct('hush_rng');
       const seeded = opts.seed !== undefined && opts.seed !== null;
       try {
         if (o.session === undefined) {
@@ -257,31 +227,29 @@ export function defineSecAgg(rt) {
           } else {
             rt.check(M._hush_secagg_session_random(sess), 'randomSession');
           }
-          o.session = rt.u8.slice(sess, sess + C.HUSH_SECAGG_SESSION_BYTES);
+          o.session = rt.bytes(sess, C.HUSH_SECAGG_SESSION_BYTES);
         }
         const cfg = config(s, o);
         if (seeded) rt.seedStream(rng, opts.seed, 'secagg', s);
-        const st = s.alloc(C.sizeof_hush_secagg_stats);
-        const sum = s.alloc(4 * dim);
+        const st = s.struct('hush_secagg_stats');
+        const sum = s.u32Out(dim);
         const inc = s.alloc(n);
         const rc = M._hush_secagg_run(cfg, seeded ? rng : 0, st, sum, dim, inc, n, s.copy(x), x.length, s.copy(drop), n, 0, 0);
-        const dv = new DataView(rt.buffer);
-        const f32 = (f) => dv.getUint32(st + C[`offsetof_hush_secagg_stats_${f}`], true);
-        const f64 = (f) => Number(dv.getBigUint64(st + C[`offsetof_hush_secagg_stats_${f}`], true));
+        const u32s = (f) => rt.u32At(rt.at(st, `hush_secagg_stats_${f}`));
+        const u64s = (f) => rt.u64At(rt.at(st, `hush_secagg_stats_${f}`));
         if (rc !== 0) {
-          const r = f32('aborted_round');
-          if (r <= 4) {
-            throw rt.error(rc, `secure aggregation aborted in round ${r} (${ROUNDS[r]}): ${f32('remaining')} of ${n} clients remain, threshold ${o.threshold}`);
+          const r = u32s('aborted_round');
+          if (r <= C.HUSH_SECAGG_ROUND_UNMASK) {
+            throw rt.error(rc, `secure aggregation aborted in round ${r} (${ROUNDS[r]}): ${u32s('remaining')} of ${n} clients remain, threshold ${o.threshold}`);
           }
           throw rt.error(rc, 'secure aggregation');
         }
-        const cv = new DataView(rt.buffer);
-        const cf = (f) => cv.getUint32(cfg + C[`offsetof_hush_secagg_config_${f}`], true);
+        const cf = (f) => rt.u32At(rt.at(cfg, `hush_secagg_config_${f}`));
         return {
           sum: rt.u32(sum, dim).slice(),
-          included: rt.u8.slice(inc, inc + n),
+          included: rt.bytes(inc, n),
           clients: n,
-          survivors: f32('survivors'),
+          survivors: u32s('survivors'),
           dim,
           threshold: cf('threshold'),
           max_corrupt: cf('max_corrupt'),
@@ -289,10 +257,10 @@ export function defineSecAgg(rt) {
           bits: cf('bits'),
           neighbours: (M._hush_secagg_neighbourhood_size(cfg) >>> 0) - 1,
           authenticated: cf('authenticated') === 1,
-          messages: f64('messages'),
-          bytes_up_per_client: f64('max_client_bytes_up'),
-          bytes_down_per_client: f64('max_client_bytes_down'),
-          faulty: f32('faulty'),
+          messages: u64s('messages'),
+          bytes_up_per_client: u64s('max_client_bytes_up'),
+          bytes_down_per_client: u64s('max_client_bytes_down'),
+          faulty: u32s('faulty'),
           ms: (globalThis.performance ? performance.now() : Date.now()) - t0,
         };
       } finally {
@@ -301,11 +269,12 @@ export function defineSecAgg(rt) {
     });
   }
 
-  function randomSession() {
+  // hush_secagg_session_random: a fresh session id from the OS CSPRNG.
+  function sessionRandom() {
     return rt.with((s) => {
       const p = s.alloc(C.HUSH_SECAGG_SESSION_BYTES);
-      rt.check(M._hush_secagg_session_random(p), 'randomSession');
-      return rt.u8.slice(p, p + C.HUSH_SECAGG_SESSION_BYTES);
+      rt.check(M._hush_secagg_session_random(p), 'sessionRandom');
+      return rt.bytes(p, C.HUSH_SECAGG_SESSION_BYTES);
     });
   }
 
@@ -320,8 +289,8 @@ export function defineSecAgg(rt) {
       const cfg = config(s, opts);
       const m = M._hush_secagg_neighbourhood_size(cfg) >>> 0;
       if (!m) rt.check(M._hush_secagg_config_check(cfg), 'neighbourhood');
-      const out = s.alloc(4 * m);
-      const w = s.alloc(C.sizeof_size_t);
+      const out = s.u32Out(m);
+      const w = s.sizeOut();
       rt.check(M._hush_secagg_neighbourhood(cfg, out, m, w, u32(client, 'client'), 0), 'neighbourhood');
       return rt.u32(out, m).slice();
     });
@@ -330,11 +299,10 @@ export function defineSecAgg(rt) {
   // Bytes a client handle and the server handle take: { client, server }.
   function memory(opts) {
     return rt.with((s) => {
-      const c = s.alloc(8);
-      const v = s.alloc(8);
+      const c = s.u64Out();
+      const v = s.u64Out();
       rt.check(M._hush_secagg_memory(config(s, opts), c, v), 'memory');
-      const dv = new DataView(rt.buffer);
-      return { client: Number(dv.getBigUint64(c, true)), server: Number(dv.getBigUint64(v, true)) };
+      return { client: rt.u64At(c), server: rt.u64At(v) };
     });
   }
 
@@ -344,14 +312,14 @@ export function defineSecAgg(rt) {
     return rt.with((s) => {
       const src = new TextEncoder().encode(text);
       const tp = s.copy(src);
-      const np = s.alloc(C.sizeof_size_t);
-      const dp = s.alloc(C.sizeof_size_t);
-      const err = s.alloc(C.sizeof_hush_parse_error);
+      const np = s.sizeOut();
+      const dp = s.sizeOut();
+      const err = s.struct('hush_parse_error');
       let rc = M._hush_secagg_inputs_parse(0, 0, np, dp, u32(bits, 'bits'), tp, src.length, err);
       if (rc !== 0) throw rt.parseError(rc, 'secagg inputs', err);
-      const clients = rt.u32At(np);
-      const dim = rt.u32At(dp);
-      const out = s.alloc(4 * clients * dim);
+      const clients = rt.sizeAt(np);
+      const dim = rt.sizeAt(dp);
+      const out = s.u32Out(clients * dim);
       rc = M._hush_secagg_inputs_parse(out, clients * dim, np, dp, bits, tp, src.length, err);
       if (rc !== 0) throw rt.parseError(rc, 'secagg inputs', err);
       return { inputs: rt.u32(out, clients * dim).slice(), clients, dim };
@@ -362,11 +330,13 @@ export function defineSecAgg(rt) {
   function prgExpand(seed, dim, bits = 32) {
     bytes(seed, C.HUSH_SECAGG_SEED_BYTES, 'seed');
     return rt.with((s) => {
-      const out = s.alloc(4 * u32(dim, 'dim'));
+      const out = s.u32Out(u32(dim, 'dim'));
       rt.check(M._hush_secagg_prg_expand(out, dim, u32(bits, 'bits'), s.copy(seed)), 'prgExpand');
       return rt.u32(out, dim).slice();
     });
   }
 
-  return Object.freeze({ Client, Server, run, randomSession, configCheck, neighbourhood, memory, inputsParse, prgExpand });
+  // randomSession: the earlier name of sessionRandom.
+  return Object.freeze({ Client, Server, run, sessionRandom, randomSession: sessionRandom, configCheck, neighbourhood, memory,
+    inputsParse, prgExpand });
 }

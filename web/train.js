@@ -8,17 +8,17 @@
 // `seed`: NOT private, for tests); training loss and accuracy are withheld (null); the input
 // scaling is public bounds, a DP estimate (its cost is in epsilon) or none.
 import { ADOPT, tick } from './model.js';
+import { HushError } from './errors.js';
 
 const now = () => (globalThis.performance ? performance.now() : Date.now());
-const OPTIMIZERS = { sgd: 'HUSH_OPTIM_SGD', momentum: 'HUSH_OPTIM_MOMENTUM', adam: 'HUSH_OPTIM_ADAM' };
-const SCALINGS = { auto: 'HUSH_TRAIN_SCALING_AUTO', none: 'HUSH_TRAIN_SCALING_NONE', standardize: 'HUSH_TRAIN_SCALING_STATS', bounds: 'HUSH_TRAIN_SCALING_BOUNDS', dp: 'HUSH_TRAIN_SCALING_DP' };
-const SAMPLING = { poisson: 'HUSH_DPSGD_POISSON', shuffle: 'HUSH_DPSGD_SHUFFLE' };
 
 const isGzip = (b) => b instanceof Uint8Array && b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
 // gzip'ed bytes (digits.csv.gz as sklearn ships it) through the platform's DecompressionStream.
 export async function gunzip(bytes) {
-  if (typeof DecompressionStream !== 'function') throw new Error('this platform has no DecompressionStream for gzip data');
+  if (typeof DecompressionStream !== 'function') {
+    throw new HushError('HUSH_EUNSUPPORTED', 'this platform has no DecompressionStream for gzip data');
+  }
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
@@ -39,19 +39,8 @@ export function defineTrain(rt, Model, data) {
   const M = rt.M;
   const C = rt.C;
 
-  function enumOf(table, name, what) {
-    const key = table[name];
-    if (!key) throw rt.fail('HUSH_EARG', `unknown ${what} '${name}' (${Object.keys(table).join(', ')})`);
-    return C[key];
-  }
-  function num(v, what, lo = 0) {
-    if (typeof v !== 'number' || !(v >= lo) || !Number.isFinite(v)) throw rt.fail('HUSH_EARG', `${what} must be a number >= ${lo}`);
-    return v;
-  }
-  function uint(v, what, lo = 0) {
-    if (!Number.isInteger(v) || v < lo || v > 0xffffffff) throw rt.fail('HUSH_EARG', `${what} must be an integer >= ${lo}`);
-    return v;
-  }
+  const num = (v, what, min = 0) => rt.num(v, what, { min });
+  const uint = (v, what, min = 0) => rt.uint(v, what, { min });
 
   // A Dataset is used as is (not freed); anything else is parsed in C and owned here.
   async function dataset(input, format) {
@@ -68,16 +57,16 @@ export function defineTrain(rt, Model, data) {
     if (typeof b === 'string' || b instanceof Uint8Array) {
       const bytes = typeof b === 'string' ? new TextEncoder().encode(b) : b;
       return rt.with((s) => {
-        const count = s.alloc(C.sizeof_size_t);
-        const err = s.alloc(C.sizeof_hush_parse_error);
+        const count = s.sizeOut();
+        const err = s.struct('hush_parse_error');
         const text = s.copy(bytes);
         let rc = M._hush_train_bounds_parse(0, 0, count, text, bytes.length, err);
         if (rc !== 0) throw rt.parseError(rc, 'bounds', err);
-        const n = rt.u32At(count);
-        const out = s.alloc(16 * n);
+        const n = rt.sizeAt(count);
+        const out = s.f64Out(2 * n); // n (lo, hi) pairs
         rc = M._hush_train_bounds_parse(out, n, count, text, bytes.length, err);
         if (rc !== 0) throw rt.parseError(rc, 'bounds', err);
-        return new Float64Array(rt.buffer.slice(out, out + 16 * n));
+        return rt.f64(out, 2 * n).slice();
       });
     }
     if (!Array.isArray(b)) throw rt.fail('HUSH_EARG', 'bounds must be bounds-file text or [[lo, hi], ...]');
@@ -89,12 +78,11 @@ export function defineTrain(rt, Model, data) {
 
   // Writes a hush_train_config at cfg (hush_train_config_init, then the caller's settings).
   function writeConfig(s, cfg, o, format) {
-    const dv = () => new DataView(rt.buffer);
-    const off = (f) => cfg + C[`offsetof_hush_train_config_${f}`];
-    const dpo = (f) => off('dpsgd') + C[`offsetof_hush_dpsgd_config_${f}`];
-    rt.check(M._hush_train_config_init(cfg, enumOf(OPTIMIZERS, o.optimizer ?? 'sgd', 'optimizer'), num(o.lr ?? 0.01, 'lr')), 'train config');
-    const u32 = (p, v) => dv().setUint32(p, v, true);
-    const f64 = (p, v) => dv().setFloat64(p, v, true);
+    const off = (f) => rt.at(cfg, `hush_train_config_${f}`);
+    const dpo = (f) => rt.at(off('dpsgd'), `hush_dpsgd_config_${f}`);
+    rt.check(M._hush_train_config_init(cfg, rt.enumOf('optimizer', o.optimizer ?? 'sgd'), num(o.lr ?? 0.01, 'lr')), 'train config');
+    const u32 = (p, v) => rt.setU32(p, v);
+    const f64 = (p, v) => rt.setF64(p, v);
     u32(off('format'), format);
     u32(off('epochs'), uint(o.epochs ?? 10, 'epochs', 1));
     u32(off('batch'), uint(o.batchSize ?? 32, 'batchSize', 1));
@@ -102,11 +90,11 @@ export function defineTrain(rt, Model, data) {
     f64(off('weight_decay'), num(o.weightDecay ?? 0, 'weightDecay'));
     f64(off('test_fraction'), num(o.testFraction ?? 0.2, 'testFraction'));
     let scaling = o.scaling ?? (o.standardize === undefined ? (o.bounds !== undefined ? 'bounds' : 'auto') : o.standardize ? 'standardize' : 'none');
-    u32(off('scaling'), enumOf(SCALINGS, scaling, 'scaling'));
+    u32(off('scaling'), rt.enumOf('scaling', scaling));
     if (o.bounds !== undefined) {
       const b = boundsOf(o.bounds);
-      u32(off('bounds'), s.copy(b.length ? b : new Float64Array(1)));
-      u32(off('n_bounds'), b.length / 2);
+      rt.setPtr(off('bounds'), s.copy(b.length ? b : new Float64Array(1)));
+      rt.setSize(off('n_bounds'), b.length / 2);
     }
     if (o.scalingNoise !== undefined) f64(off('scaling_noise'), num(o.scalingNoise, 'scalingNoise'));
     const dp = o.dp === true ? {} : o.dp;
@@ -118,7 +106,7 @@ export function defineTrain(rt, Model, data) {
       throw rt.fail('HUSH_EARG', 'give either noiseMultiplier or targetEpsilon, not both');
     }
     if (o.reproducibleNoise && o.seed === undefined) throw rt.fail('HUSH_EARG', 'reproducibleNoise needs a seed (the noise comes from it)');
-    const sampling = enumOf(SAMPLING, dp.sampling ?? 'poisson', 'sampling');
+    const sampling = rt.enumOf('sampling', dp.sampling ?? 'poisson');
     rt.check(M._hush_dpsgd_config_init(off('dpsgd'), sampling, sampling === C.HUSH_DPSGD_POISSON ? 1 : 0,
       num(dp.l2NormClip ?? 1, 'l2NormClip'), num(dp.noiseMultiplier ?? 1, 'noiseMultiplier')), 'dp config');
     u32(dpo('num_microbatches'), uint(dp.microbatches ?? 0, 'microbatches'));
@@ -130,11 +118,10 @@ export function defineTrain(rt, Model, data) {
   }
 
   function readPrivacy(ptr) {
-    const dv = new DataView(rt.buffer);
-    const f = (n) => ptr + C[`offsetof_hush_train_privacy_${n}`];
-    const u32 = (n) => dv.getUint32(f(n), true);
-    const f64 = (n) => dv.getFloat64(f(n), true);
-    const scaling = Object.keys(SCALINGS).find((k) => C[SCALINGS[k]] === u32('scaling'));
+    const f = (n) => rt.at(ptr, `hush_train_privacy_${n}`);
+    const u32 = (n) => rt.u32At(f(n));
+    const f64 = (n) => rt.f64At(f(n));
+    const scaling = rt.enumName('scaling', u32('scaling'));
     if (!u32('dp')) return { dp: false, private: false, scaling };
     const epsilon = f64('epsilon');
     const seeded = u32('noise_source') === C.HUSH_TRAIN_NOISE_SEED;
@@ -143,8 +130,8 @@ export function defineTrain(rt, Model, data) {
       secureNoise: u32('noise') === C.HUSH_DPSGD_NOISE_SECURE,
       sampling: u32('sampling') === C.HUSH_DPSGD_POISSON ? 'poisson' : 'shuffle',
       samplingRate: f64('sampling_rate'), noiseMultiplier: f64('noise_multiplier'), l2NormClip: f64('l2_norm_clip'),
-      delta: f64('delta'), steps: Number(dv.getBigUint64(f('steps'), true)), runs: u32('runs'),
-      plannedSteps: Number(dv.getBigUint64(f('planned_steps'), true)), plannedEpsilon: f64('planned_epsilon'),
+      delta: f64('delta'), steps: rt.u64At(f('steps')), runs: u32('runs'),
+      plannedSteps: rt.u64At(f('planned_steps')), plannedEpsilon: f64('planned_epsilon'),
       epsilon, scaling, scalingNoiseMultiplier: f64('scaling_noise'), scalingEpsilon: f64('scaling_epsilon'),
     };
   }
@@ -155,7 +142,7 @@ export function defineTrain(rt, Model, data) {
     const rows = M._hush_dataset_rows(test) >>> 0;
     const counts = new Array(classes * classes).fill(0);
     if (!rows) return counts;
-    const pred = s.alloc(4 * rows);
+    const pred = s.u32Out(rows);
     rt.check(M._hush_model_predict(model, pred, M._hush_dataset_x(test), rows), 'predict');
     const p = rt.u32(pred, rows).slice(), y = rt.u32(M._hush_dataset_labels(test), rows).slice();
     for (let i = 0; i < rows; i++) counts[y[i] * classes + p[i]]++;
@@ -179,33 +166,33 @@ export function defineTrain(rt, Model, data) {
         test = d.ds;
       }
       const fmt = format === undefined ? 0 : data.formatOf(format);
-      const cfg = s.alloc(C.sizeof_hush_train_config);
+      const cfg = s.struct('hush_train_config');
       writeConfig(s, cfg, o, fmt);
       const parts = rt.seedParts(o.seed);
       if (parts) {
-        master = s.alloc(C.sizeof_hush_rng);
+        master = s.struct('hush_rng');
         rt.check(M._hush_wasm_rng_seed(master, parts[0], parts[1]), 'seed');
       }
-      const out = s.alloc(4), errPos = s.alloc(4);
+      const out = s.ptrOut(), errPos = s.sizeOut();
       const rc = M._hush_wasm_train_create(out, master, cfg, s.string(spec), all.ds.handle, test ? test.handle : 0, errPos);
       if (master) M._hush_rng_clear(master);
       if (rc !== 0) {
         const e = rt.error(rc, rc === C.HUSH_EFORMAT ? `model spec '${spec}'` : 'train');
-        if (rc === C.HUSH_EFORMAT) e.offset = rt.u32At(errPos);
+        if (rc === C.HUSH_EFORMAT) e.offset = rt.sizeAt(errPos);
         throw e;
       }
-      t = rt.u32At(out);
+      t = rt.ptrAt(out);
       const dp = !!o.dp;
       const epochs = o.epochs ?? 10;
-      const status = s.alloc(C.sizeof_hush_train_status);
-      const f32s = s.alloc(8), eps = s.alloc(8);
+      const status = s.struct('hush_train_status');
+      const lossOut = s.f32Out(), accOut = s.f32Out(), eps = s.f64Out();
       const evaluate = (split) => {
-        rt.check(M._hush_train_evaluate(t, f32s, f32s + 4, split), 'evaluate');
-        return { loss: rt.f32At(f32s), accuracy: rt.f32At(f32s + 4) };
+        rt.check(M._hush_train_evaluate(t, lossOut, accOut, split), 'evaluate');
+        return { loss: rt.f32At(lossOut), accuracy: rt.f32At(accOut) };
       };
       const epsilon = () => {
         rt.check(M._hush_train_epsilon(t, eps), 'epsilon');
-        return new DataView(rt.buffer).getFloat64(eps, true);
+        return rt.f64At(eps);
       };
       const history = [];
       let ms = 0;
@@ -213,7 +200,7 @@ export function defineTrain(rt, Model, data) {
         const t0 = now();
         rt.check(M._hush_train_epoch(t, status), `epoch ${epoch}`);
         ms += now() - t0;
-        const loss = rt.f32At(status + C.offsetof_hush_train_status_loss);
+        const loss = rt.f32At(rt.at(status, 'hush_train_status_loss'));
         const entry = { epoch, loss: dp ? null : loss };
         if (dp) {
           entry.steps = M._hush_wasm_train_steps(t);
@@ -231,7 +218,7 @@ export function defineTrain(rt, Model, data) {
       }
       const te = evaluate(C.HUSH_TRAIN_SPLIT_TEST);
       const tr = dp ? null : evaluate(C.HUSH_TRAIN_SPLIT_TRAIN);
-      const report = s.alloc(C.sizeof_hush_train_privacy);
+      const report = s.struct('hush_train_privacy');
       rt.check(M._hush_train_privacy_report(t, report), 'privacy');
       const privacy = readPrivacy(report);
       const trainSet = M._hush_train_dataset(t, C.HUSH_TRAIN_SPLIT_TRAIN);
@@ -241,7 +228,7 @@ export function defineTrain(rt, Model, data) {
       const modelPtr = M._hush_train_model(t);
       const matrix = o.confusion ? confusion(t, modelPtr, classes, s) : undefined;
       rt.check(M._hush_train_detach_model(t, out), 'model');
-      model = Model[ADOPT](rt.u32At(out));
+      model = Model[ADOPT](rt.ptrAt(out));
       const seconds = ms / 1000;
       const result = {
         model, history, epochs, batch: o.batchSize ?? 32, params: model.paramCount, trainRows, testRows,

@@ -161,8 +161,8 @@ test('pate.analyze reproduces pate.kat (PySyft perform_analysis numbers)', async
     let indices;
     if (c.indices.startsWith('mod ')) indices = Array.from({ length: +c.examples }, (_, e) => e % +c.indices.slice(4));
     const r = hush.pate.analyze(votes, { noiseEps: +c.noise_eps, delta: +c.delta, moments: +c.moments, indices });
-    assert.ok(Math.abs(r.dataDependentEps - +c.dd) <= +c.tol, `${c.name}: dd ${r.dataDependentEps}`);
-    assert.ok(Math.abs(r.dataIndependentEps - +c.di) <= +c.tol, `${c.name}: di ${r.dataIndependentEps}`);
+    assert.ok(Math.abs(r.data_dependent_eps - +c.dd) <= +c.tol, `${c.name}: dd ${r.data_dependent_eps}`);
+    assert.ok(Math.abs(r.data_independent_eps - +c.di) <= +c.tol, `${c.name}: di ${r.data_independent_eps}`);
   }
 });
 
@@ -189,11 +189,10 @@ test('pate.aggregate equals `hush pate aggregate`; CLI votes errors carry line n
       assert.deepEqual(Array.from(r.labels), j.labels, `${mech} ${b.name}`);
       assert.equal(r.answered, j.answered);
       assert.equal(r.epsilon, j.epsilon);
-      assert.equal(r.dataDependentEps, j.data_dependent_eps);
-      // one report, two front ends: the same keys (camelCase) and values
-      const { labels, ...rest } = r;
-      const { command, mechanism, conversion, seed, labels: jl, ...jrest } = j;
-      assert.deepEqual(Object.keys(rest), Object.keys(jrest).map((k) => k.replace(/_([a-z])/g, (_, c) => c.toUpperCase())));
+      assert.equal(r.data_dependent_eps, j.data_dependent_eps);
+      // one report, two front ends: the same keys, in the same order, and the same values
+      assert.deepEqual(Object.keys(r), Object.keys(j));
+      assert.deepEqual({ ...r, labels: Array.from(r.labels) }, j);
     }
     assert.equal(j.conversion, mech === 'lnmax' ? undefined : opts.conversion ?? 'classic');
   }
@@ -224,8 +223,10 @@ test('pate.aggregate equals `hush pate aggregate`; CLI votes errors carry line n
   const ja = cli(['pate', 'analyze', '--votes', file, '--noise-eps', '0.1', '--delta', '1e-5', '--json']);
   const hush = await load();
   const ra = hush.pate.analyze(rows, { noiseEps: 0.1, delta: 1e-5 });
-  assert.equal(ra.dataDependentEps, ja.data_dependent_eps);
-  assert.equal(ra.dataIndependentEps, ja.data_independent_eps);
+  assert.equal(ra.data_dependent_eps, ja.data_dependent_eps);
+  assert.equal(ra.data_independent_eps, ja.data_independent_eps);
+  assert.deepEqual(Object.keys(ra), Object.keys(ja));
+  assert.deepEqual(ra, ja);
   // malformed votes: exit 1, "file:line:" in the message
   const bad = join(dir, 'bad.csv');
   writeFileSync(bad, '0,1,2\n1,x,2\n');
@@ -294,11 +295,11 @@ test('pate.analyze smoothSensitivity: pate_ss.kat release cases, and equal to `h
       classes: +c.classes, delta: +c.delta, indices, reproducibleNoise: true, seed: 3,
     });
     const near = (got, want, what) => assert.ok(Math.abs(got - want) <= +c.rtol * Math.abs(want), `${c.name}: ${what} ${got} want ${want}`);
-    near(r.smoothSensitivity, +c.ss, 'smooth sensitivity');
-    near(r.releaseRdp, +c.release_rdp, 'release RDP');
+    near(r.smooth_sensitivity, +c.ss, 'smooth sensitivity');
+    near(r.release_rdp, +c.release_rdp, 'release RDP');
     near(r.beta, +c.want_beta, 'beta');
     assert.equal(r.order, +c.order);
-    assert.ok(Number.isFinite(r.releasedDataDependentEps) && r.releasedDataDependentEps !== r.dataDependentEps);
+    assert.ok(Number.isFinite(r.released_data_dependent_eps) && r.released_data_dependent_eps !== r.data_dependent_eps);
   }
   if (!haveCli) return;
   const dir = tempDir();
@@ -317,12 +318,15 @@ test('pate.analyze smoothSensitivity: pate_ss.kat release cases, and equal to `h
     for (const b of builds) {
       const h = await load({ simd: b.simd });
       const r = h.pate.analyze(rows, { smoothSensitivity: true, sigma: 5, sigmaSS: 2, reproducibleNoise: true, seed: 9, ...opts });
-      assert.equal(r.smoothSensitivity, j.smooth_sensitivity, b.name);
-      assert.equal(r.releasedDataDependentEps, j.released_data_dependent_eps, b.name);
-      assert.equal(r.dataDependentEps, j.data_dependent_eps);
-      assert.equal(r.dataIndependentEps, j.data_independent_eps);
+      assert.equal(r.smooth_sensitivity, j.smooth_sensitivity, b.name);
+      assert.equal(r.released_data_dependent_eps, j.released_data_dependent_eps, b.name);
+      assert.equal(r.data_dependent_eps, j.data_dependent_eps);
+      assert.equal(r.data_independent_eps, j.data_independent_eps);
       assert.equal(r.order, j.order);
       assert.equal(r.queries, j.queries);
+      // the CLI's report, key for key (in its order) and value for value
+      assert.deepEqual(Object.keys(r), Object.keys(j), b.name);
+      assert.deepEqual(r, j, b.name);
     }
   }
   // without the option the CLI output keeps its fields

@@ -15,11 +15,12 @@
 // and one of the core's link frames, at most HUSH_P2P_DEFAULT_LINK_MAX bytes, in order on one
 // reliable channel). The applicant offers; the bank answers.
 
+import { HushError } from '../errors.js';
+
 export function rtcAvailable() {
   return typeof globalThis.RTCPeerConnection === 'function';
 }
 
-const SID = 16;
 const hexOf = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const bytesOf = (h) => Uint8Array.from(h.match(/../g), (x) => parseInt(x, 16));
 
@@ -34,7 +35,11 @@ export class RtcLinks {
 
   constructor(conn, opts = {}) {
     this.#conn = conn;
+    // sessionBytes: the length of a session id (the constants table's HUSH_MPC_SESSION_BYTES).
     this.#opts = { timeout: 5000, iceServers: [], ...opts };
+    if (!Number.isInteger(this.#opts.sessionBytes) || this.#opts.sessionBytes < 1) {
+      throw new HushError('HUSH_EARG', 'RtcLinks needs opts.sessionBytes (the session id length)');
+    }
   }
 
   // A session that wants a direct link started.
@@ -140,6 +145,7 @@ export class RtcLinks {
     dc.onmessage = (m) => {
       up(); // the answerer may see a message before its own open event
       const b = new Uint8Array(m.data);
+      const SID = this.#opts.sessionBytes;
       if (b.length <= SID) return;
       const sid = hexOf(b.subarray(0, SID));
       const slot = this.#bySid.get(sid);
@@ -192,6 +198,7 @@ export class RtcLinks {
     const s = this.#slots.get(slot);
     const peer = s && this.#peers.get(s.peer);
     if (peer?.dc?.readyState !== 'open') return;
+    const SID = this.#opts.sessionBytes;
     const m = new Uint8Array(SID + bytes.length);
     m.set(bytesOf(s.sid), 0);
     m.set(bytes, SID);
