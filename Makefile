@@ -123,7 +123,7 @@ demo: bootstrap
 # Every suite runs even when an earlier one fails (-k); make still exits non-zero on any failure.
 test: bootstrap
 	@$(MAKE) --no-print-directory -j$$(nproc) test-build
-	@$(MAKE) --no-print-directory -k test-api test-c test-wasi test-fuzz test-gen test-accuracy test-node test-server test-e2e test-examples
+	@$(MAKE) --no-print-directory -k test-api test-types test-c test-wasi test-fuzz test-gen test-accuracy test-node test-server test-e2e test-examples
 
 # Everything the suites need, built in parallel; the suites themselves run one after another.
 test-build: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) $(WASI_TEST_BIN) $(FUZZ_BIN) native wasm $(SERVER_TEST_DEPS)

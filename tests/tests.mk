@@ -9,7 +9,13 @@ test-node: $(TEST_NODE_DEPS)
 
 # Generated tables and known-answer files (tests/gen/check.sh): each generator under tests/gen/
 # must reproduce its committed file byte for byte.
-.PHONY: test-node test-gen
+.PHONY: test-node test-gen test-types
+
+# The public types as a TypeScript user meets them: tests/types/api.ts must compile against
+# web/index.d.ts, and its misuse lines must not (tests/node/exports.test.mjs holds the .d.ts to
+# the runtime's exports).
+test-types:
+	@node_modules/.bin/tsc -p tests/types && echo "types: tests/types/api.ts checks against web/index.d.ts"
 
 # The C vocabulary of STYLE.md ("Names") on every public header: prefixes, configs, _BYTES,
 # *written, _max_message, Start here (wasm/check-api.sh; the preprocessor is the only tool it needs),

@@ -1,4 +1,11 @@
-// Types for hushml (web/index.js). JS mirrors the C API (core/include/hush/*.h) in camelCase.
+// Types for hushml (web/index.js). JS mirrors the C API (core/include/hush/*.h) in camelCase, one
+// namespace per C header (hush.nn / hush.Model, hush.data, hush.train, hush.dp, hush.pate, hush.fl,
+// and in the full module hush.secagg, hush.mpc, hush.channel, hush.net, hush.federated, hush.p2p).
+//
+// The package's values are exactly load (also the default export), simdSupported, createWorker,
+// HushError and HushParseError (tests/node/exports.test.mjs checks this file against the runtime).
+// The classes (Model, Dataset, DPSGD, ...) are types only: their values live on an instance,
+// `(await load()).Model`, because each instance has its own heap.
 
 /** A u64 seed: a non-negative safe integer or a bigint below 2^64. Omitted = OS randomness. */
 export type Seed = number | bigint;
@@ -34,12 +41,26 @@ export class HushParseError extends HushError {
 export interface LoadOptions {
   /** true: SIMD build, false: baseline; default: probe WebAssembly.validate. */
   simd?: boolean;
-  /** Where to fetch the .wasm from (default: ../build/web/hush[-base].wasm beside this module). */
+  /** true: the full module (build/web/hush-full*.wasm), which adds secure computation and networking
+   *  (hush.secagg, hush.mpc, hush.channel, hush.net, hush.federated, hush.p2p) to the lean default. */
+  full?: boolean;
+  /** Where to fetch the .wasm from (default: ../build/web/hush[-full][-base].wasm beside this module). */
   wasmUrl?: string | URL;
   /** The .wasm bytes, already loaded. */
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** A compiled module (must match the `simd` choice). */
   wasmModule?: WebAssembly.Module;
+}
+
+/** Every handle's lifecycle (a C object in the instance's wasm heap). */
+declare abstract class HushHandle {
+  /** The C object's address in the instance's heap; throws HushError HUSH_ESTATE once freed. */
+  readonly handle: number;
+  /** Whether free() ran. */
+  readonly freed: boolean;
+  /** Frees (and wipes) the C object now. Idempotent; every later use throws HUSH_ESTATE. A
+   *  FinalizationRegistry frees handles the program drops, but only as a backstop. */
+  free(): void;
 }
 
 export interface ModelCreateOptions {
@@ -83,7 +104,7 @@ export interface Evaluation {
   accuracy: number;
 }
 
-export declare class Model {
+declare class Model extends HushHandle {
   private constructor();
   /** Parses `spec` ("dense:32,relu,dense:2", "conv:8:3[:same],relu,maxpool,dense:10") and initialises parameters. */
   static create(spec: string, opts: ModelCreateOptions): Model;
@@ -97,7 +118,6 @@ export declare class Model {
   readonly inputShape: Shape;
   /** Canonical spec string. */
   readonly spec: string;
-  readonly freed: boolean;
 
   getParams(): Float32Array;
   setParams(params: Features): void;
@@ -123,14 +143,14 @@ export declare class Model {
   evaluate(data: Dataset): Evaluation;
   /** The model file: identical bytes on every build. */
   save(): Uint8Array;
+  /** The C hush_model; throws HUSH_ESTATE while fit() (or a DPSGD's fit) runs, as every change does. */
+  readonly handle: number;
   /** Frees the C model and optimiser. Idempotent. During fit(), takes effect after the current epoch. */
   free(): void;
 }
 
-export declare class Dataset {
+declare class Dataset extends HushHandle {
   private constructor();
-  /** The C handle (a wasm heap pointer). */
-  readonly handle: number;
   readonly rows: number;
   readonly dim: number;
   readonly classes: number;
@@ -140,7 +160,6 @@ export declare class Dataset {
   readonly x: Float32Array;
   /** Copy of the labels. */
   readonly y: Uint32Array;
-  readonly freed: boolean;
   /** Seeded shuffled split (canonical "split" stream): [train, test]; test has round(rows * testFraction) rows. */
   split(opts?: { testFraction?: number; seed?: Seed }): [Dataset, Dataset];
   /** Part `part` of `parts` disjoint shards (IID, or label-skewed with labelsPerPart classes each,
@@ -154,7 +173,6 @@ export declare class Dataset {
   scale(s: number): this;
   /** Numeric (not one-hot) columns: the ones bounds and scaling apply to. */
   readonly numericColumns: number;
-  free(): void;
 }
 
 export interface DataApi {
@@ -169,7 +187,10 @@ export interface DataApi {
   /** The training workflow's parse (hush_train_data_parse): digits scaled by 1/16; gzip'ed bytes
    *  are refused with HUSH_EFORMAT and a message saying so (decompress with gunzip first). */
   parse(data: string | Bytes | { images: Bytes; labels: Bytes }, format: DataFormat): Dataset;
-  /** The format a file name implies (*.arff, *-ubyte, *digits*.csv, else csv; ".gz" ignored). */
+  /** The format a file name implies (*.arff, *-ubyte, *digits*.csv, else csv; ".gz" ignored):
+   *  hush_train_format_guess. */
+  formatGuess(name: string): DataFormat;
+  /** The earlier name of formatGuess. */
   guessFormat(name: string): DataFormat;
   /** gzip'ed bytes through the platform's DecompressionStream. */
   gunzip(bytes: Uint8Array): Promise<Uint8Array>;
@@ -352,7 +373,7 @@ export interface SecAggServerOptions extends SecAggConfig {
   signPublicKeys?: Uint8Array;
 }
 
-export declare class SecAggClient {
+declare class SecAggClient extends HushHandle {
   constructor(opts: SecAggClientOptions);
   setIdentity(signSecretKey: Uint8Array, signPublicKeys: Uint8Array): void;
   setInput(x: Uint32Array | number[]): void;
@@ -362,11 +383,9 @@ export declare class SecAggClient {
   /** 0..4, or constants.HUSH_SECAGG_DONE / HUSH_SECAGG_ABORTED. */
   readonly round: number;
   readonly maxMessage: number;
-  readonly freed: boolean;
-  free(): void;
 }
 
-export declare class SecAggServer {
+declare class SecAggServer extends HushHandle {
   constructor(opts: SecAggServerOptions);
   setIdentities(signPublicKeys: Uint8Array): void;
   receive(message: Uint8Array): void;
@@ -375,12 +394,10 @@ export declare class SecAggServer {
   nextMessage(): { to: number; bytes: Uint8Array } | null;
   readonly round: number;
   readonly maxMessage: number;
-  readonly freed: boolean;
   count(round: number): number;
   result(): { sum: Uint32Array; included: Uint8Array };
   /** Per client, bits of constants.HUSH_SECAGG_FAULT_* (refused keys, signatures, shares; bad dealing). */
   faults(): Uint8Array;
-  free(): void;
 }
 
 export interface SecAggRunOptions extends Omit<SecAggConfig, 'n' | 'dim'> {
@@ -420,7 +437,9 @@ export interface SecAggApi {
   readonly Server: typeof SecAggServer;
   /** A whole round in process (hush_secagg_run). Throws HushError (HUSH_ESTATE) if it aborts. */
   run(opts: SecAggRunOptions): SecAggRunResult;
-  /** A fresh 16-byte session from the OS CSPRNG. */
+  /** A fresh 16-byte session from the OS CSPRNG (hush_secagg_session_random). */
+  sessionRandom(): Uint8Array;
+  /** The earlier name of sessionRandom. */
   randomSession(): Uint8Array;
   /** Throws HUSH_EARG / HUSH_ERANGE if the configuration is unusable (bounds, session). */
   configCheck(opts: SecAggConfig): void;
@@ -509,22 +528,23 @@ export interface DPEpoch {
   epsilon: number;
 }
 
-export declare class DPSGD {
+declare class DPSGD extends HushHandle {
   /** Trains `model` (which must outlive this object) with its own optimiser. */
   constructor(model: Model, opts: DPSGDOptions);
   /** Poisson: (x, y) is the whole training set, each row sampled with probability q; shuffle: one batch. */
   step(x: Features | Dataset, y?: Labels): { loss: number; batchSize: number };
   /** Draws the next step's noise now (idle time), same result bit for bit; false if nothing to draw. */
   prefetch(): boolean;
+  /** Epochs, yielding to the page between them as Model.fit does; the model is busy meanwhile. */
   fit(data: Dataset, opts?: { epochs?: number; onEpoch?: (e: DPEpoch) => void | Promise<void> }): Promise<DPEpoch[]>;
   fit(x: Features, y: Labels, opts?: { epochs?: number; onEpoch?: (e: DPEpoch) => void | Promise<void> }): Promise<DPEpoch[]>;
   /** Epsilon spent so far (RDP of the sampled Gaussian, improved conversion). */
   epsilon(delta?: number): number;
   readonly steps: number;
-  readonly freed: boolean;
+  /** The C hush_dpsgd: 0 before the first step (it is created then). */
+  readonly handle: number;
   /** Smallest noise multiplier meeting targetEpsilon after `steps` Poisson steps at samplingRate. */
   static noiseForEpsilon(opts: { targetEpsilon: number; delta?: number; samplingRate: number; steps: number }): number;
-  free(): void;
 }
 
 export type DPEvent =
@@ -532,7 +552,7 @@ export type DPEvent =
   | { kind: 'sampledGaussian'; noiseMultiplier: number; samplingRate: number }
   | { kind: 'laplace'; noiseMultiplier: number };
 
-export declare class Accountant {
+declare class Accountant extends HushHandle {
   /** PLD grids adapt to the composition; pldMaxBins (default 2^16, about 17 MB) caps each grid. */
   constructor(opts?: { kind?: 'rdp' | 'pld'; conversion?: 'improved' | 'classic'; pldMaxBins?: number });
   readonly kind: 'rdp' | 'pld';
@@ -543,7 +563,6 @@ export declare class Accountant {
   epsilonBounds(delta: number): { lower: number; upper: number };
   delta(epsilon: number): number;
   reset(): this;
-  free(): void;
 }
 
 export type OdometerEvent = { count?: number; id?: string | Uint8Array } & (
@@ -553,7 +572,7 @@ export type OdometerEvent = { count?: number; id?: string | Uint8Array } & (
   | { kind: 'epsilonDelta'; epsilon: number; delta: number });
 
 /** A ledger of DP events against a budget (core hush_odometer); save() bytes go to IndexedDB or a file. */
-export declare class Odometer {
+declare class Odometer extends HushHandle {
   constructor(opts: { budgetEpsilon: number; budgetDelta?: number; accountant?: 'pld' | 'rdp'; pldMaxBins?: number });
   static load(bytes: Uint8Array): Odometer;
   /** true if charged, false if its id was already charged; throws HushError 'HUSH_EBUDGET' (nothing charged) over budget. */
@@ -566,8 +585,6 @@ export declare class Odometer {
   readonly count: number;
   readonly budgetEpsilon: number;
   readonly budgetDelta: number;
-  readonly freed: boolean;
-  free(): void;
 }
 
 /** Teacher votes: one row per teacher, one label per example; or a row-major matrix. */
@@ -576,8 +593,51 @@ export type Votes = ArrayLike<number>[] | { votes: Uint32Array | ArrayLike<numbe
 /** Noise: the OS by default; reproducibleNoise: true derives it from seed (default 1): NOT private. */
 export interface PateNoise { reproducibleNoise?: boolean; seed?: Seed }
 
+/** The CLI's noise keys: `private` and `noise`, and with reproducible noise the seed. */
+export type PateNoiseReport = { private: true; noise: 'os' } | { private: false; noise: 'seed'; seed: Seed };
+
+/** The report of `hush pate aggregate --json`, key for key (null where a value does not apply). */
+export type PateAggregateReport = {
+  command: 'pate-aggregate'; mechanism: 'lnmax' | 'gnmax' | 'confident';
+  teachers: number; examples: number; classes: number; answered: number;
+} & PateNoiseReport & {
+  /** Data-independent. */
+  epsilon: number | null;
+  /** null when not defined; publishing it needs smooth sensitivity (analyze with smoothSensitivity). */
+  data_dependent_eps: number | null;
+  delta: number;
+  /** GNMax and Confident-GNMax only. */
+  conversion?: 'classic' | 'improved';
+  /** One label per example, -1 where the aggregate declined. */
+  labels: Int32Array;
+};
+
+/** The report of `hush pate analyze --json` (PySyft's analysis), key for key. */
+export interface PateAnalyzeReport {
+  command: 'pate-analyze';
+  teachers: number; examples: number; queries: number; moments: number; noise_eps: number; delta: number;
+  data_dependent_eps: number | null;
+  data_independent_eps: number | null;
+}
+
+/** The report of `hush pate analyze --smooth-sensitivity --json`, key for key. */
+export type PateReleaseReport = {
+  command: 'pate-analyze'; teachers: number; examples: number; queries: number; classes: number;
+} & PateNoiseReport & {
+  sigma: number; threshold?: number; sigma1?: number; delta: number; conversion: 'classic' | 'improved';
+  /** Not publishable: only released_data_dependent_eps is. */
+  data_dependent_eps: number | null;
+  data_independent_eps: number | null;
+  order: number | null;
+  beta: number | null;
+  sigma_ss: number | null;
+  smooth_sensitivity: number | null;
+  release_rdp: number | null;
+  released_data_dependent_eps: number | null;
+};
+
+/** PATE (core/include/hush/pate.h). The results are the CLI's JSON reports, with its keys. */
 export interface PateApi {
-  /** The report of `hush pate aggregate --json`, keys in camelCase. */
   aggregate(votes: Votes, opts: PateNoise & {
     mechanism: 'lnmax' | 'gnmax' | 'confident';
     noiseEps?: number;
@@ -588,34 +648,16 @@ export interface PateApi {
     delta?: number;
     /** RDP -> (eps, delta) conversion of the 2018 analysis (gnmax, confident); default 'classic'. */
     conversion?: 'classic' | 'improved';
-  }): {
-    labels: Int32Array; teachers: number; examples: number; classes: number; answered: number;
-    private: boolean; noise: 'os' | 'seed'; epsilon: number; dataDependentEps: number | null; delta: number;
-  };
+  }): PateAggregateReport;
   /** PySyft 0.2 perform_analysis(teacher_preds, indices, noise_eps, delta, moments). */
-  analyze(votes: Votes, opts: { noiseEps: number; delta?: number; moments?: number; indices?: ArrayLike<number> }): {
-    teachers: number; examples: number; queries: number; moments: number; noiseEps: number; delta: number;
-    dataDependentEps: number;
-    dataIndependentEps: number;
-  };
+  analyze(votes: Votes, opts: { noiseEps: number; delta?: number; moments?: number; indices?: ArrayLike<number> }): PateAnalyzeReport;
   /** The 2018 GNMax / Confident-GNMax analysis, with the data-dependent epsilon released through
-   * smooth sensitivity (Papernot et al. 2018): only releasedDataDependentEps may be published. */
+   * smooth sensitivity (Papernot et al. 2018): only released_data_dependent_eps may be published. */
   analyze(votes: Votes, opts: PateNoise & {
     smoothSensitivity: true; sigma: number; sigmaSS: number; threshold?: number; sigma1?: number;
     beta?: number; order?: number; classes?: number; indices?: ArrayLike<number>; delta?: number;
     conversion?: 'classic' | 'improved';
-  }): {
-    teachers: number; examples: number; queries: number; classes: number; private: boolean; noise: 'os' | 'seed';
-    delta: number;
-    dataDependentEps: number;
-    dataIndependentEps: number;
-    order: number;
-    beta: number;
-    sigmaSs: number;
-    smoothSensitivity: number;
-    releaseRdp: number;
-    releasedDataDependentEps: number;
-  };
+  }): PateReleaseReport;
 }
 
 /** An enrolled participant's Ed25519 identity (core/include/hush/net.h). */
@@ -641,12 +683,18 @@ export interface NetConnection extends EventTarget {
   /** Takes part in a secure-sum task until `rounds` rounds have committed (default 1). */
   aggregate(task: string, input: Uint32Array, opts?: { rounds?: number }):
     Promise<{ round: number; sum: Uint32Array; committed: number; aborted: number }>;
+  /** Closes the socket and frees (wipes) the client state machine; idempotent. */
   close(): void;
+  /** The same as close(): every handle's lifecycle. */
+  free(): void;
+  readonly freed: boolean;
 }
 
 /** A participant's privacy ledger (an Odometer) kept where it survives reloads. */
 export interface NetLedger {
   readonly odometer: Odometer;
+  /** free() frees the odometer. */
+  readonly freed: boolean;
   /** Writes the ledger back (file: temp file + fsync + rename; browsers: one IndexedDB transaction). */
   save(): Promise<void>;
   free(): void;
@@ -702,7 +750,7 @@ export interface FederatedClientOptions {
 
 /** One participant of a hush-server federated task. Events: 'model' {round, model}, 'round'
  * (FederatedRoundDetail), 'declined' {round, epsilon, budgetEpsilon}, 'result' {round, status}, 'close'. */
-export declare class FederatedClient extends EventTarget {
+declare class FederatedClient extends EventTarget {
   constructor(opts: FederatedClientOptions);
   /** Takes part until the task ends, opts.rounds rounds commit, or the budget would be exceeded. */
   run(): Promise<FederatedSummary>;
@@ -720,7 +768,9 @@ export interface NetApi {
     pins?: string | { name: string; publicKey: Uint8Array }[];
     WebSocket?: unknown;
   }): Promise<NetConnection>;
-  readonly Ledger: unknown;
+  /** For instanceof. */
+  readonly Connection: { readonly prototype: NetConnection };
+  readonly Ledger: { readonly prototype: NetLedger };
   /** The ledger `name`: opts.file (Node), IndexedDB (browsers) or opts.memory (this process only).
    * A new ledger needs budgetEpsilon; on an existing one a budget can only be lowered. */
   openLedger(name: string, opts?: { file?: string; memory?: boolean; budgetEpsilon?: number; budgetDelta?: number }): Promise<NetLedger>;
@@ -777,7 +827,11 @@ export interface P2PConnection extends EventTarget {
   /** Applicant: one session for `rows` applicants' raw features (rows x the model's inputs).
    *  Rejects with the reason (and no output) if the session fails. */
   apply(bank: string, features: Float32Array | ArrayLike<number>, opts?: { rows?: number; link?: 'direct' | 'relay' }): Promise<P2PResult>;
+  /** Closes the socket and the direct links and frees (wipes) the state machine; idempotent. */
   close(): void;
+  /** The same as close(): every handle's lifecycle. */
+  free(): void;
+  readonly freed: boolean;
 }
 
 export interface P2PApi {
@@ -799,39 +853,34 @@ export interface P2PApi {
   }): Promise<P2PConnection>;
   /** RTCPeerConnection exists here. */
   directAvailable(): boolean;
+  /** For instanceof. */
+  readonly Connection: { readonly prototype: P2PConnection };
 }
 
-export interface Hush {
+/** What both modules have. */
+export interface HushCommon {
   /** Which build was loaded. */
   readonly simd: boolean;
   readonly version: string;
   /** Status codes, limits, enums and struct layouts, from C (wasm/constants.c). */
   readonly constants: Constants;
+  /** core/include/hush/nn.h. */
+  readonly nn: { readonly Model: typeof Model };
+  /** hush.nn.Model. */
   readonly Model: typeof Model;
   readonly data: DataApi;
-  /** Secret sharing, encrypted prediction and training (core/include/hush/mpc.h). */
-  readonly mpc: MpcApi;
-  /** The authenticated, encrypted channel between two peers (core/include/hush/channel.h). */
-  readonly channel: ChannelApi;
   /** The `hush train` pipeline with the canonical seeding: same seed, same model bytes as the CLI. */
   train(opts: TrainOptions): Promise<TrainResult>;
   /** Differential privacy (core/include/hush/dp.h). */
   readonly dp: { readonly DPSGD: typeof DPSGD; readonly Accountant: typeof Accountant; readonly Odometer: typeof Odometer };
+  /** hush.dp.DPSGD, hush.dp.Accountant, hush.dp.Odometer. */
   readonly DPSGD: typeof DPSGD;
   readonly Accountant: typeof Accountant;
   readonly Odometer: typeof Odometer;
   /** PATE (core/include/hush/pate.h). */
   readonly pate: PateApi;
-  /** Secure aggregation (core/include/hush/secagg.h). */
-  readonly secagg: SecAggApi;
   /** Clipping, quantisation, FedAvg and distributed DP for secure aggregation (core/include/hush/fl.h). */
   readonly fl: FlApi;
-  /** Participants of hush-server tasks (identities, authenticated connections, secure sums, ledgers). */
-  readonly net: NetApi;
-  /** A participant of a federated task on hush-server (FedAvg over secure aggregation, with DP). */
-  readonly FederatedClient: typeof FederatedClient;
-  /** Encrypted predictions between an applicant and a bank over hush-server (core/include/hush/p2p.h). */
-  readonly p2p: P2PApi;
   statusName(status: number): string;
   strerror(status: number): string;
   /** Bytes currently malloc'ed in this instance's heap. */
@@ -842,24 +891,60 @@ export interface Hush {
   readonly HushParseError: typeof HushParseError;
 }
 
+/** The lean default instance (load()). The full module's namespaces are there but unusable: reading
+ *  one throws HushError HUSH_EUNSUPPORTED, saying to load({ full: true }). */
+export interface Hush extends HushCommon {
+  readonly full: false;
+  readonly secagg: never;
+  readonly mpc: never;
+  readonly channel: never;
+  readonly net: never;
+  readonly federated: never;
+  readonly FederatedClient: never;
+  readonly p2p: never;
+}
+
+/** The full instance (load({ full: true })): the lean one plus secure computation and networking. */
+export interface HushFull extends HushCommon {
+  readonly full: true;
+  /** Secure aggregation (core/include/hush/secagg.h). */
+  readonly secagg: SecAggApi;
+  /** Secret sharing, encrypted prediction and training (core/include/hush/mpc.h). */
+  readonly mpc: MpcApi;
+  /** The authenticated, encrypted channel between two peers (core/include/hush/channel.h). */
+  readonly channel: ChannelApi;
+  /** Participants of hush-server tasks (identities, authenticated connections, secure sums, ledgers). */
+  readonly net: NetApi;
+  /** A participant of a federated task on hush-server (core/include/hush/federated.h). */
+  readonly federated: { readonly Client: typeof FederatedClient };
+  /** hush.federated.Client. */
+  readonly FederatedClient: typeof FederatedClient;
+  /** Encrypted predictions between an applicant and a bank over hush-server (core/include/hush/p2p.h). */
+  readonly p2p: P2PApi;
+}
+
 /** True if the engine validates a wasm SIMD module. */
 export function simdSupported(): boolean;
-/** Loads a new, independent instance of the core. */
-export function load(opts?: LoadOptions): Promise<Hush>;
+/** Loads a new, independent instance of the core: the lean module, or with { full: true } the full one. */
+export function load(opts: LoadOptions & { full: true }): Promise<HushFull>;
+export function load(opts?: LoadOptions & { full?: false }): Promise<Hush>;
+export function load(opts?: LoadOptions): Promise<Hush | HushFull>;
 export default load;
 
 /** Worker-side train result: the model travels as model-file bytes. */
 export type WorkerTrainResult = Omit<TrainResult, 'model'> & { model: Uint8Array };
 
 export interface HushWorker {
-  info(): Promise<{ simd: boolean; version: string; context: 'worker' | 'node' }>;
+  /** full: whether the worker's current instance is the full module. */
+  info(): Promise<{ simd: boolean; full: boolean; version: string; context: 'worker' | 'node' }>;
   describe(args: { data: string | Bytes | { images: Bytes; labels: Bytes }; format: DataFormat }): Promise<{
     rows: number; dim: number; classes: number; classNames: string[]; counts: number[]; numericColumns: number;
   }>;
   train(opts: TrainOptions & { data: Exclude<TrainOptions['data'], Dataset> }): Promise<WorkerTrainResult>;
   evaluate(args: { model: Uint8Array; x: Features; y: Labels } | { model: Uint8Array; data: string | Bytes | { images: Bytes; labels: Bytes }; format: DataFormat }): Promise<Evaluation>;
   predict(args: { model: Uint8Array; x: Features }): Promise<Uint32Array>;
-  /** A federated participant inside the worker (identity and ledger from IndexedDB, or files in Node). */
+  /** A federated participant inside the worker (identity and ledger from IndexedDB, or files in Node);
+   *  the worker loads the full module for it by itself. */
   federate(args: {
     url: string; name: string; identityFile?: string; token?: string; task: string;
     data: string | Bytes | { images: Bytes; labels: Bytes }; format: DataFormat;
@@ -874,6 +959,8 @@ export interface HushWorker {
 /** Runs web/worker.js in a Web Worker (browsers) or worker_threads Worker (Node). */
 export function createWorker(opts?: {
   simd?: boolean;
+  /** Load the full module in the worker for every op (federate loads it in any case). */
+  full?: boolean;
   url?: string | URL;
   /** Content-Security-Policy violations inside the worker. */
   onCsp?: (v: { directive: string; blocked: string }) => void;
@@ -902,7 +989,7 @@ export interface ChannelOptions {
 /** A channel end: a handshake (signed ephemeral X25519), then XChaCha20-Poly1305 records with
  *  counters; replayed, reordered, truncated, tampered and reflected messages throw HushError
  *  and leave the channel unchanged. */
-export class Channel {
+declare class Channel extends HushHandle {
   constructor(opts: ChannelOptions);
   readonly localRole: number;
   readonly peerRole: number;
@@ -939,17 +1026,15 @@ export interface MpcNoiseOptions {
 }
 
 /** One party's share of a model, or its public part (dealer, client). */
-export class MpcModel {
+declare class MpcModel extends HushHandle {
   private constructor();
-  free(): void;
 }
 
 /** The session ids a role has used: a Party created with it refuses a repeat (HUSH_ESTATE). */
-export class MpcGuard {
+declare class MpcGuard extends HushHandle {
   constructor(capacity?: number);
   add(session: Uint8Array): void;
   readonly count: number;
-  free(): void;
 }
 
 export interface MpcPartyOptions extends MpcNoiseOptions {
@@ -972,7 +1057,7 @@ export interface MpcPartyOptions extends MpcNoiseOptions {
 }
 
 /** A protocol role as a state machine over channel records. */
-export class MpcParty {
+declare class MpcParty extends HushHandle {
   constructor(opts: MpcPartyOptions);
   readonly role: number;
   readonly state: MpcState;
@@ -992,7 +1077,6 @@ export class MpcParty {
   setInput(x: Features): void;
   /** Client, when done: the decisions, and the logits with output 'logits'. */
   result(): { decisions: Uint32Array; logits?: Float32Array };
-  free(): void;
 }
 
 /** The stats of `hush mpc ... --json` (same keys). */
@@ -1090,3 +1174,9 @@ export interface MpcApi {
   /** Encrypted training next to plaintext SGD, evaluated on the test rows (hush_mpc_train_eval). */
   trainEval(model: Model, x: Features, y: Labels, testX: Features, testY: Labels, opts?: MpcTrainOptions): MpcTrainReport;
 }
+
+// The classes are types only: their values come from an instance (hush.Model, hush.dp.DPSGD, ...).
+export type {
+  HushHandle, Model, Dataset, DPSGD, Accountant, Odometer, SecAggClient, SecAggServer, FederatedClient, Channel, MpcModel,
+  MpcGuard, MpcParty,
+};
