@@ -30,8 +30,8 @@ export function sizes(files) {
 
 // One line: the lean bundle's total and whether it meets the budget.
 export function bundleLine(s) {
-  if (s.missing.length) return `Bundle (gzip -9): Hush hush.wasm + hush.mjs = missing ${s.missing.join(', ')}`;
-  return `Bundle (gzip -9): Hush hush.wasm + hush.mjs = ${kb(s.gzipTotal)}`
+  if (s.missing.length) return `Lean module (gzip -9): hush.wasm + hush.mjs = missing ${s.missing.join(', ')}`;
+  return `Lean module (gzip -9): hush.wasm + hush.mjs = ${kb(s.gzipTotal)}`
     + ` (target < ${kb(TARGET_BYTES)}: ${s.gzipTotal < TARGET_BYTES ? 'met' : 'NOT met'}${s.stale ? `; STALE: ${s.stale}` : ''})`;
 }
 
