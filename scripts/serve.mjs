@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // `make demo`: runs hush-server, which serves the demo pages (with their strict
 // Content-Security-Policy and the confinement rules of server/files.h) next to the WebSocket
-// endpoint and /api/status, on a database under build/demo/.
+// endpoint and /api/status, on a database under build/demo-private/.
 //
 //   node scripts/serve.mjs [--port N] [--db FILE]   (or PORT=N; default 8080, a free port if that is
-//   busy; the database defaults to build/demo/hub.db)
+//   busy; the database defaults to build/demo-private/hub.db)
 // Prints exactly one line once listening: "Hush demo: http://127.0.0.1:PORT/demo/".
 //
 // The encrypted-prediction demo (demo/apply.html, demo/bank.html) needs three roles: the server
-// is also the MPC dealer (serve --dealer, its identity in the demo directory), a native bank
+// is also the MPC dealer (serve --dealer, its identity in build/demo-private/), a native bank
 // (`hush mpc serve`) serves a credit model trained here at start (`hush train --seed 1`, a few
 // milliseconds), and applicants enrol with one-time tokens written to applicants.json. The demo
 // directory is build/demo/ for the default database, FILE.demo/ beside any other.
@@ -25,6 +25,9 @@ import { startFlAdmin } from './fl-admin.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SERVER = path.join(ROOT, 'build/native/hush-server');
 const DEFAULT_PORT = 8080;
+// What the pages may fetch (hush-server --static-allow): everything else under the repository,
+// build/demo-private/ above all, answers 404.
+const PUBLIC = '/demo/,/web/,/build/web/,/data/,/build/demo/,/scripts/credit.mjs';
 
 function parseArgs(argv, env) {
   let raw = env.PORT;
@@ -53,10 +56,10 @@ function parseArgs(argv, env) {
 
 // Starts hush-server on `port`; resolves with { child, port } once it listens, or null if it
 // could not listen there.
-function start(db, port, demoDir) {
+function start(db, port, privDir) {
   return new Promise((resolve) => {
-    const child = spawn(SERVER, ['serve', '--db', db, '--port', String(port), '--static', ROOT,
-      '--dealer', '--identity', path.join(demoDir, 'dealer.key')], {
+    const child = spawn(SERVER, ['serve', '--db', db, '--port', String(port), '--static', ROOT, '--static-allow', PUBLIC,
+      '--dealer', '--identity', path.join(privDir, 'dealer.key')], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '', err = '';
@@ -81,21 +84,23 @@ async function main() {
     process.exit(1);
   }
   const { port: wanted, db: given } = parseArgs(process.argv.slice(2), process.env);
-  const dir = path.join(ROOT, 'build/demo');
-  mkdirSync(dir, { recursive: true });
-  const db = given || path.join(dir, 'hub.db');
-  const demoDir = given ? `${db}.demo` : dir;
-  mkdirSync(demoDir, { recursive: true });
-  let s = await start(db, wanted, demoDir);
+  // Secrets (the database, the dealer's and the bank's keys, the bank's model) live outside
+  // everything --static-allow serves; the page-readable files (applicants' tokens) beside them
+  // under build/demo/, or both in FILE.demo/ for another database.
+  const privDir = given ? `${given}.demo` : path.join(ROOT, 'build/demo-private');
+  const demoDir = given ? privDir : path.join(ROOT, 'build/demo');
+  for (const d of [privDir, demoDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const db = given || path.join(privDir, 'hub.db');
+  let s = await start(db, wanted, privDir);
   if (s === null && wanted !== 0) {
     process.stderr.write(`serve: port ${wanted} unavailable, using a free port\n`);
-    s = await start(db, 0, demoDir);
+    s = await start(db, 0, privDir);
   }
   if (!s || s.failed !== undefined) {
     process.stderr.write(`serve: hush-server did not start: ${s?.failed ?? 'no free port'}`);
     process.exit(1);
   }
-  const bank = await startBank(db, demoDir, s.port);
+  const bank = await startBank(db, demoDir, privDir, s.port);
   let admin = null;
   try {
     admin = await startFlAdmin({ root: ROOT, server: SERVER, db, port: s.port });
@@ -131,12 +136,12 @@ function enroll(db, args) {
 
 // The native bank, serving a credit model trained here; resolves with its process once it serves
 // (or null, with a note on stderr, when the CLI or the data set is missing).
-async function startBank(db, demoDir, port) {
+async function startBank(db, demoDir, privDir, port) {
   if (!existsSync(HUSH) || !existsSync(DATA)) {
     process.stderr.write('serve: no build/native/hush or data/credit-g.arff: the encrypted-prediction demo has no bank\n');
     return null;
   }
-  const model = path.join(demoDir, 'credit.model');
+  const model = path.join(privDir, 'credit.model'); // the bank's: never served
   if (!existsSync(model)) {
     const r = spawnSync(HUSH, ['train', '--data', DATA, '--model', 'dense:32,relu,dense:16,relu,dense:2', '--epochs', '10',
       '--lr', '0.003', '--optimizer', 'adam', '--weight-decay', '1', '--seed', '1', '--out', model], { encoding: 'utf8' });
@@ -151,7 +156,7 @@ async function startBank(db, demoDir, port) {
     .map((l) => l.split(' ')).map(([name, token]) => ({ name, token }));
   writeFileSync(path.join(demoDir, 'applicants.json'), JSON.stringify({ bank: 'bank', applicants }, null, 1));
   const child = spawn(HUSH, ['mpc', 'serve', '--url', `ws://127.0.0.1:${port}/ws`, '--name', 'bank',
-    '--identity', path.join(demoDir, 'bank.key'), '--token', enroll(db, ['--name', 'bank']), '--model', model, '--schema', DATA],
+    '--identity', path.join(privDir, 'bank.key'), '--token', enroll(db, ['--name', 'bank']), '--model', model, '--schema', DATA],
   { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => {
     let out = '';

@@ -24,7 +24,7 @@
 static const char usage[] =
     "usage: hush-server <command> [options]\n"
     "\n"
-    "  serve   --db FILE --port P [--host ADDR] [--static DIR] [--tls-cert F --tls-key F]\n"
+    "  serve   --db FILE --port P [--host ADDR] [--static DIR [--static-allow /A/,/B/...]] [--tls-cert F --tls-key F]\n"
     "          [--max-message BYTES] [--max-connections N] [--idle-timeout S] [--log-level L]\n"
     "          [--max-queue BYTES] (a client behind by more than this is dropped; default --max-message)\n"
     "          ws(s)://HOST:P/ws (subprotocol hush.v1), GET /api/status, files under --static\n"
@@ -124,6 +124,11 @@ static int cmd_serve(int argc, char **argv) {
     uint64_t port, max_message, max_conn, idle, level, max_queue;
     cfg.host = cli_str(&a, "host", "127.0.0.1");
     cfg.static_root = cli_str(&a, "static", NULL);
+    cfg.static_allow = cli_str(&a, "static-allow", NULL);
+    if (cfg.static_allow && !cfg.static_root) {
+        cli_error("--static-allow goes with --static DIR");
+        return CLI_EXIT_USAGE;
+    }
     cfg.tls_cert = cli_str(&a, "tls-cert", NULL);
     cfg.tls_key = cli_str(&a, "tls-key", NULL);
     if ((rc = cli_u64(&a, "port", 8080, 0, 65535, &port)) ||

@@ -335,7 +335,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
         char path[4096];
         size_t size = 0;
-        int st = !strcmp(uri, "/") ? 302 : srv_files_resolve(n->cfg->static_root, uri, path, sizeof path, &size);
+        int st = !strcmp(uri, "/") ? 302 : srv_files_resolve(n->cfg->static_root, n->cfg->static_allow, uri, path, sizeof path, &size);
         if (st == 301 || st == 302) {
             const char *loc = st == 302 ? "/demo/" : path;
             if (lws_http_redirect(wsi, st, (const unsigned char *)loc, (int)strlen(loc), &p, end) < 0) return -1;

@@ -18,6 +18,7 @@ typedef struct srv_net_config {
     const char *host;        /* listen address; NULL: 127.0.0.1 */
     int port;                /* 0: a free port (printed) */
     const char *static_root; /* NULL: no static files */
+    const char *static_allow; /* URL path prefixes served under it (comma-separated); NULL: all */
     const char *tls_cert, *tls_key;
     size_t max_message;
     uint32_t max_connections;

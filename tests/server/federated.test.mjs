@@ -105,6 +105,7 @@ test('with noise off each model version is the weighted FedAvg of the local step
   const runs = await Promise.all(kinds.map((k, i) => flJoin(k, participant(srv, dir, db, `bank-${i}`, files[i]))));
   for (const r of runs) {
     assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.json, `no JSON report; stdout: ${r.stdout}\nstderr: ${r.stderr}`);
     assert.equal(r.json.rounds, 2);
     assert.equal(r.json.privacy, 'none');
     assert.equal(r.json.private, false);
@@ -154,6 +155,7 @@ test('record-level DP with secure aggregation: costs stored before sending, one 
   const final = modelBytes(db, dir);
   for (const [i, r] of runs.entries()) {
     assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.json, `no JSON report; stdout: ${r.stdout}\nstderr: ${r.stderr}`);
     assert.equal(r.json.rounds, 3);
     assert.equal(r.json.private, true);
     assert.equal(r.json.noise, 'os');
@@ -190,6 +192,7 @@ test('a participant over budget declines: the round commits without it, records 
     `bank-${i}`, files[i], i === 3 ? ['--ledger', full] : []))));
   for (const r of runs.slice(0, 3)) {
     assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.json, `no JSON report; stdout: ${r.stdout}\nstderr: ${r.stderr}`);
     assert.equal(r.json.rounds, 1);
   }
   const d = runs[3];
@@ -241,6 +244,7 @@ test('a participant cut off mid-round comes back and is counted once per round',
   const mine = await client.run();
   const res = await Promise.all(others);
   for (const r of res) assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.json, `no JSON report; stdout: ${r.stdout}\nstderr: ${r.stderr}`);
   assert.ok(cut, 'the connection was cut');
   assert.ok(mine.rounds >= 1 && mine.lastRound >= 3, JSON.stringify(mine));
   for (const [i, r] of res.entries()) trainRows[`bank-${i}`] = r.json.train_rows;
@@ -290,6 +294,7 @@ test('kill -9 mid-task: the restarted server resumes from the last committed ver
   assert.deepEqual(modelBytes(db, dir, v), kept, 'the committed version survived byte for byte');
   const res = await Promise.all(runs);
   for (const r of res) assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.json, `no JSON report; stdout: ${r.stdout}\nstderr: ${r.stderr}`);
   const st = status(db).tasks[0];
   assert.equal(st.committed_rounds, 4);
   assert.equal(st.state, 'done');
