@@ -27,7 +27,8 @@ function run(cmd, args) {
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of the child's output been read
+    p.on('close', (code) => {
       let json = null;
       try { json = JSON.parse(out.trim().split('\n').pop()); } catch {}
       resolve({ code, json, err });

@@ -7,10 +7,13 @@
 // For each: wall time of the in-process round and of the network round end to end (from the
 // first connection to every participant holding the result), their ratio, the server's CPU
 // seconds and peak RSS, and bytes per participant. Then the memory an idle authenticated
-// connection costs the server. Participants are native (hush-swarm, one process, one loop).
+// connection costs the server. Participants are native hush-swarm processes, each one loop over
+// its share of the participants: one process (every participant on one core, next to the server)
+// and one per core (the participants' work spread over the machine as it would be over their own
+// machines; the server still shares the cores with them).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,7 +49,7 @@ function run(bin, args) {
     const p = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => { out += d; });
-    p.on('exit', (code) => resolve({ code, out, seconds: Number(process.hrtime.bigint() - t0) / 1e9, p }));
+    p.on('close', (code) => resolve({ code, out, seconds: Number(process.hrtime.bigint() - t0) / 1e9, p }));
   });
 }
 
@@ -56,7 +59,7 @@ const admin = (args) => {
   return r.stdout;
 };
 
-async function config({ label, n, dim, threshold, neighbours, bits, dropEvery }) {
+async function config({ label, n, dim, threshold, neighbours, bits, dropEvery, swarms }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'hush-bench-server-'));
   try {
     const drops = dropEvery ? Array.from({ length: Math.ceil(n / dropEvery) }, (_, k) => `2:${k * dropEvery}`).join(',') : '';
@@ -69,21 +72,31 @@ async function config({ label, n, dim, threshold, neighbours, bits, dropEvery })
     const db = path.join(dir, 'hub.db');
     admin(['task', 'create', '--db', db, '--name', 'b', '--kind', 'sum', '--dim', String(dim), '--clients', String(n),
       '--threshold', String(threshold), '--neighbours', String(neighbours), '--bits', String(bits), '--rounds', '1', '--deadline', '60']);
-    writeFileSync(path.join(dir, 'tokens'), admin(['enroll', '--db', db, '--name', 'p', '--count', String(n)]));
+    // one tokens file per swarm process, the participants split evenly (drop-outs every
+    // dropEvery-th participant of each)
+    const lines = admin(['enroll', '--db', db, '--name', 'p', '--count', String(n)]).trim().split('\n');
+    const files = Array.from({ length: swarms }, (_, k) => {
+      const f = path.join(dir, `tokens-${k}`);
+      writeFileSync(f, lines.filter((_, i) => i % swarms === k).join('\n') + '\n');
+      return f;
+    });
     const srv = await server(db);
     const before = procStat(srv.p.pid);
-    const swarmArgs = ['--url', srv.url, '--task', 'b', '--tokens', path.join(dir, 'tokens'), '--json', '--timeout', '300',
-      ...(dropEvery ? ['--drop-every', String(dropEvery), '--drop-stage', '2'] : [])];
-    const sw = await run(BIN('hush-swarm'), swarmArgs);
+    const t0 = process.hrtime.bigint();
+    const sws = await Promise.all(files.map((f) => run(BIN('hush-swarm'), ['--url', srv.url, '--task', 'b', '--tokens', f,
+      '--json', '--timeout', '300', ...(dropEvery ? ['--drop-every', String(dropEvery), '--drop-stage', '2'] : [])])));
+    const netSeconds = Number(process.hrtime.bigint() - t0) / 1e9; // spawn to the last participant's exit
     const after = procStat(srv.p.pid);
     srv.p.kill('SIGTERM');
-    const js = JSON.parse(sw.out.trim().split('\n').pop());
+    const js = sws.map((sw) => JSON.parse(sw.out.trim().split('\n').pop()));
+    const per = (k) => js.reduce((a, j, i) => a + j[k] * (lines.filter((_, x) => x % swarms === i).length), 0) / n;
     const rounds = JSON.parse(admin(['rounds', '--db', db, '--task', 'b']));
-    const ok = rounds.length === 1 && rounds[0].state === 'committed';
+    const ok = rounds.length === 1 && rounds[0].state === 'committed' && sws.every((sw) => sw.code === 0);
     return {
-      label, ok, survivors: rounds[0]?.survivors, simSeconds: sim.seconds, netSeconds: js.seconds,
-      ratio: js.seconds / sim.seconds, serverCpu: after.cpu - before.cpu, clientCpu: js.cpu_seconds,
-      peakRss: after.hwm, up: js.bytes_out_per_client, down: js.bytes_in_per_client,
+      label: `${label}, ${swarms === 1 ? 'one participant process' : `${swarms} participant processes`}`, ok,
+      survivors: rounds[0]?.survivors, simSeconds: sim.seconds, netSeconds, ratio: netSeconds / sim.seconds,
+      serverCpu: after.cpu - before.cpu, clientCpu: js.reduce((a, j) => a + j.cpu_seconds, 0),
+      peakRss: after.hwm, up: per('bytes_out_per_client'), down: per('bytes_in_per_client'),
       simUp: simJson.bytes_up_per_client, simDown: simJson.bytes_down_per_client,
     };
   } finally {
@@ -119,8 +132,11 @@ async function idle(n) {
 const mb = (b) => (b / 2 ** 20).toFixed(1);
 const kb = (b) => (b / 1024).toFixed(1);
 const rows = [];
-rows.push(await config({ label: '100 x 100k, 10% drop (complete graph)', n: 100, dim: 100000, threshold: 51, neighbours: 0, bits: 24, dropEvery: 10 }));
-rows.push(await config({ label: '1000 x 10k (SecAgg+, 26 neighbours)', n: 1000, dim: 10000, threshold: 14, neighbours: 26, bits: 24, dropEvery: 0 }));
+const cores = Math.max(2, availableParallelism());
+for (const swarms of [1, cores]) {
+  rows.push(await config({ label: '100 x 100k, 10% drop (complete graph)', n: 100, dim: 100000, threshold: 51, neighbours: 0, bits: 24, dropEvery: 10, swarms }));
+  rows.push(await config({ label: '1000 x 10k (SecAgg+, 26 neighbours)', n: 1000, dim: 10000, threshold: 14, neighbours: 26, bits: 24, dropEvery: 0, swarms }));
+}
 console.log('| round | in-process s | network s | network / in-process | server CPU s | participants CPU s | server peak RSS MB | up / down KB per participant (in-process) |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {

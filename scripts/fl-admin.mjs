@@ -18,7 +18,7 @@
 // server never sees a row: each bank's tab reads its shard itself. The file is removed on exit.
 import { execFile } from 'node:child_process';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -76,6 +76,7 @@ export const thresholdFor = (banks) => Math.floor(banks / 2) + 1;
 // Starts the admin listener; resolves with { url, file, close() }.
 export async function startFlAdmin({ root, server, db, port }) {
   const dir = path.join(root, 'build/demo');
+  mkdirSync(dir, { recursive: true }); // a fresh clone has no build/demo/ when the demo runs on another database
   const arff = path.join(root, 'data/credit-g.arff');
   const boundsFile = path.join(dir, 'credit-bounds.txt');
   const key = randomBytes(32);

@@ -74,7 +74,7 @@ function start(db, port, privDir) {
         resolve({ child, port: Number(m[1]) });
       }
     });
-    child.on('exit', () => resolve(err.includes('cannot listen') ? null : { failed: err }));
+    child.on('close', () => resolve(err.includes('cannot listen') ? null : { failed: err }));
   });
 }
 

@@ -188,7 +188,9 @@ test('three bank tabs train German credit on hush-server; a closed tab drops out
   assert.deepEqual([...byPart.keys()].sort(), [0, 1, 2]);
   const banks = [0, 1, 2].map((i) => byPart.get(i));
   for (const b of banks) await waitForState(b, ['joining', 'running'], 60_000);
-  // Each bank holds a different shard of the training rows (800 rows: the test fifth is in none).
+  // Each bank holds a different shard of the training rows (800 rows: the test fifth is in none);
+  // a bank says its rows once its worker has drawn the shard, which may come after 'joining'.
+  for (const b of banks) await b.waitForFunction(() => document.querySelector('main').dataset.rows !== undefined, null, { timeout: 60_000 });
   const rows = await Promise.all(banks.map((b) => b.locator('main').getAttribute('data-rows')));
   assert.equal(rows.map(Number).reduce((a, b) => a + b, 0), 800);
   for (const b of banks) assert.ok(b.workers().some((w) => new URL(w.url()).pathname === '/web/worker.js'), 'no web/worker.js in a bank');

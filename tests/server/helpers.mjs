@@ -55,7 +55,7 @@ export function startServer(t, db, extra = [], { bin = SERVER, env = {}, port = 
   });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal })));
   const server = new Promise((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (d) => {

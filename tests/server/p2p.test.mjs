@@ -26,7 +26,8 @@ function run(cmd, args, { env = {} } = {}) {
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => {
+    // 'close', not 'exit': only then has all of the child's output been read
+    p.on('close', (code) => {
       let json = null;
       try { json = JSON.parse(out.trim().split('\n').pop()); } catch {}
       resolve({ code, json, stdout: out, stderr: err });
@@ -43,7 +44,7 @@ function startBank(t, kind, args) {
   const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   proc.stderr.on('data', (d) => { err += d; });
-  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, out, err })));
+  const exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve({ code, signal, out, err })));
   t.after(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
   return new Promise((resolve, reject) => {
     proc.stdout.on('data', (d) => {
