@@ -54,8 +54,12 @@ static double wall_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The database of --db, opened only once every option is known (cli_done): a mistyped option
+ * never creates a database file. */
 static int open_store(srv_store **st, cli_args *a) {
     const char *db = cli_str(a, "db", NULL);
+    int rc = cli_done(a);
+    if (rc) return rc;
     if (!db) {
         cli_error("--db FILE is required");
         return CLI_EXIT_USAGE;
@@ -165,10 +169,6 @@ static int cmd_serve(int argc, char **argv) {
     if (lim.max_unauthenticated > lim.max_connections) lim.max_unauthenticated = lim.max_connections;
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     /* One server per database: a second one would abandon the first one's rounds. flock() is
      * independent of SQLite's own (fcntl) locks on the same file. */
     int lock = open(cli_str(&a, "db", NULL), O_RDWR);
@@ -222,10 +222,6 @@ static int cmd_enroll(int argc, char **argv) {
     if (!valid_name("name", name) || (count && strlen(name) > HUSH_NET_NAME_MAX - 8)) return CLI_EXIT_USAGE;
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     uint8_t token[HUSH_NET_TOKEN_BYTES];
     double now = wall_now();
     /* --count N: tokens for NAME-0 .. NAME-(N-1), one "name token" line each (fleets, load tests). */
@@ -255,10 +251,6 @@ static int cmd_revoke(int argc, char **argv) {
     if (!valid_name("name", name)) return CLI_EXIT_USAGE;
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     double now = wall_now();
     rc = srv_store_revoke(st, name, now);
     if (rc == HUSH_OK) srv_store_audit(st, now, "cli", "revoked", name);
@@ -431,8 +423,7 @@ static int cmd_task(int argc, char **argv) {
     t.deadline = deadline;
     t.interval = interval;
     srv_store *st;
-    if ((rc = open_store(&st, &a)) || (rc = cli_done(&a))) {
-        if (rc != CLI_EXIT_FAIL) srv_store_close(st);
+    if ((rc = open_store(&st, &a))) {
         free(model);
         return rc;
     }
@@ -461,10 +452,6 @@ static int cmd_model(int argc, char **argv) {
     }
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     uint8_t *model = NULL;
     size_t len = 0;
     uint32_t got = 0;
@@ -488,10 +475,6 @@ static int cmd_status(int argc, char **argv) {
     (void)cli_flag(&a, "json"); /* the status is JSON either way */
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     char *json = NULL;
     size_t len = 0;
     rc = srv_store_status_json(st, 0, &json, &len);
@@ -510,10 +493,6 @@ static int cmd_rounds(int argc, char **argv) {
     if (!valid_name("task", task)) return CLI_EXIT_USAGE;
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     char *json = NULL;
     size_t len;
     rc = srv_store_rounds_json(st, task, &json, &len);
@@ -536,10 +515,6 @@ static int cmd_audit(int argc, char **argv) {
     if ((rc = cli_u64(&a, "since", 0, 0, INT64_MAX, &since))) return rc;
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     rc = srv_store_audit_each(st, (int64_t)since, print_line, NULL);
     srv_store_close(st);
     return rc ? CLI_EXIT_FAIL : 0;
@@ -551,10 +526,6 @@ static int cmd_check(int argc, char **argv) {
     if (rc) return rc;
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     char res[256];
     rc = srv_store_integrity(st, res, sizeof res);
     srv_store_close(st);
@@ -577,10 +548,6 @@ static int cmd_result(int argc, char **argv) {
     }
     srv_store *st;
     if ((rc = open_store(&st, &a))) return rc;
-    if ((rc = cli_done(&a))) {
-        srv_store_close(st);
-        return rc;
-    }
     srv_task t;
     uint32_t dim = 0, *sum = NULL;
     rc = srv_store_task_get(st, task, &t);

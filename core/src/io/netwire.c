@@ -7,8 +7,6 @@
 #include "hush/p2p.h"
 #include "io/buf.h"
 
-#define MAGIC0 'h'
-#define MAGIC1 'n'
 #define SIG 64
 #define MAX_PKI_N 65536u
 
@@ -23,7 +21,7 @@ int hush__nw_name_ok(const uint8_t *p, size_t len) {
     return 1;
 }
 
-static hush__nw_name rd_name(hush__rd *r) {
+hush__nw_name hush__nw_rd_name(hush__rd *r) {
     hush__nw_name n = {NULL, 0};
     uint8_t len = hush__rd_u8(r);
     const uint8_t *p = hush__rd_bytes(r, len);
@@ -38,19 +36,25 @@ static hush__nw_name rd_name(hush__rd *r) {
     return n;
 }
 
-int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_len) {
-    if (!m || (!p && len)) return HUSH_EARG;
-    memset(m, 0, sizeof *m);
+int hush__nw_open(hush__rd *r, uint32_t *type, const uint8_t *p, size_t len, size_t max_len) {
     if (len > max_len) return HUSH_ERANGE;
     if (len < HUSH__NW_HEADER_BYTES) return HUSH_ETRUNC;
-    if (p[0] != MAGIC0 || p[1] != MAGIC1) return HUSH_EFORMAT;
+    if (p[0] != HUSH__NW_MAGIC0 || p[1] != HUSH__NW_MAGIC1) return HUSH_EFORMAT;
     if (p[2] != HUSH_NET_VERSION) return HUSH_EVERSION;
     uint32_t body = hush__load32_le(p + 4);
     if (body > len - HUSH__NW_HEADER_BYTES) return HUSH_ETRUNC;
     if (body < len - HUSH__NW_HEADER_BYTES) return HUSH_EFORMAT;
-    m->type = p[3];
+    *type = p[3];
+    hush__rd_init(r, p + HUSH__NW_HEADER_BYTES, body);
+    return HUSH_OK;
+}
+
+int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_len) {
+    if (!m || (!p && len)) return HUSH_EARG;
+    memset(m, 0, sizeof *m);
     hush__rd r;
-    hush__rd_init(&r, p + HUSH__NW_HEADER_BYTES, body);
+    int rc = hush__nw_open(&r, &m->type, p, len, max_len);
+    if (rc) return rc;
     switch (m->type) {
     case HUSH_NET_CHALLENGE:
         m->nonce = hush__rd_bytes(&r, HUSH_NET_NONCE_BYTES);
@@ -58,7 +62,7 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         if (!r.err && m->flags) return HUSH_EFORMAT;
         break;
     case HUSH_NET_AUTH: {
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->pk = hush__rd_bytes(&r, 32);
         uint8_t has = hush__rd_u8(&r);
         if (!r.err && has > 1) return HUSH_EFORMAT;
@@ -67,7 +71,7 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         break;
     }
     case HUSH_NET_WELCOME:
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->flags = hush__rd_u32(&r);
         if (!r.err && (m->flags & ~1u)) return HUSH_EFORMAT;
         break;
@@ -81,10 +85,10 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         if (!r.err && (m->code < 4000 || m->code > 4999)) return HUSH_EFORMAT;
         break;
     case HUSH_NET_JOIN:
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         break;
     case HUSH_NET_ROUND: {
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->round = hush__rd_u32(&r);
         m->session = hush__rd_bytes(&r, HUSH_NET_SESSION_BYTES);
         m->n = hush__rd_u32(&r);
@@ -104,7 +108,7 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         m->pki = r.p + r.pos;
         size_t start = r.pos;
         for (uint32_t i = 0; i < m->n && !r.err; i++) {
-            (void)rd_name(&r);
+            (void)hush__nw_rd_name(&r);
             (void)hush__rd_bytes(&r, 32);
         }
         if (r.err) break;
@@ -119,7 +123,7 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         if (!r.err && m->payload_len == 0) return HUSH_EFORMAT;
         break;
     case HUSH_NET_RESULT:
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->round = hush__rd_u32(&r);
         m->status = hush__rd_u8(&r);
         m->flags = hush__rd_u32(&r);
@@ -132,7 +136,7 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         m->values = hush__rd_bytes(&r, (size_t)m->dim * 4);
         break;
     case HUSH_NET_MODEL: {
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->round = hush__rd_u32(&r);
         m->fl_task = hush__rd_bytes(&r, HUSH_FEDERATED_TASK_BYTES);
         uint32_t ml = hush__rd_u32(&r);
@@ -145,7 +149,7 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         break;
     }
     case HUSH_NET_DECLINE:
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->round = hush__rd_u32(&r);
         m->reason = hush__rd_u32(&r);
         if (!r.err && (m->round == 0 || m->reason < HUSH_NET_DECLINE_BUDGET || m->reason > HUSH_NET_DECLINE_ERROR))
@@ -155,7 +159,7 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         /* p2p frames (hush/p2p.h): the header is checked here, the body by io/p2pwire.c */
         if (m->type >= HUSH_P2P_MSG_FIRST && m->type <= HUSH_P2P_MSG_LAST) {
             m->payload = p + HUSH__NW_HEADER_BYTES;
-            m->payload_len = body;
+            m->payload_len = len - HUSH__NW_HEADER_BYTES; /* the body fills the frame: checked by hush__nw_open */
             return HUSH_OK;
         }
         return HUSH_EFORMAT;
@@ -175,19 +179,19 @@ void hush__nw_pki_next(const hush__nw_msg *m, size_t *pos, hush__nw_name *name, 
 
 /* ---- encoders ---- */
 
-static int begin(hush__wr *w, uint8_t *out, size_t cap, uint32_t type, size_t body) {
+int hush__nw_begin(hush__wr *w, uint8_t *out, size_t cap, uint32_t type, size_t body) {
     if (!out && cap) return HUSH_EARG;
-    if (body > UINT32_MAX) return HUSH_ERANGE;
+    if (body > UINT32_MAX - HUSH__NW_HEADER_BYTES) return HUSH_ERANGE;
     hush__wr_init(w, out, cap);
-    hush__wr_u8(w, MAGIC0);
-    hush__wr_u8(w, MAGIC1);
+    hush__wr_u8(w, HUSH__NW_MAGIC0);
+    hush__wr_u8(w, HUSH__NW_MAGIC1);
     hush__wr_u8(w, HUSH_NET_VERSION);
     hush__wr_u8(w, (uint8_t)type);
     hush__wr_u32(w, (uint32_t)body);
     return HUSH_OK;
 }
 
-static int finish(hush__wr *w, size_t *written) {
+int hush__nw_finish(hush__wr *w, size_t *written) {
     if (written) *written = w->err ? 0 : w->pos;
     return w->err ? HUSH_ERANGE : HUSH_OK;
 }
@@ -206,11 +210,11 @@ static void wr_name(hush__wr *w, const char *s, size_t len) {
 int hush__nw_challenge(uint8_t *out, size_t cap, size_t *written, const uint8_t nonce[32], uint32_t flags) {
     hush__wr w;
     if (!nonce) return HUSH_EARG;
-    int rc = begin(&w, out, cap, HUSH_NET_CHALLENGE, 36);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_CHALLENGE, 36);
     if (rc) return rc;
     hush__wr_bytes(&w, nonce, 32);
     hush__wr_u32(&w, flags);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__nw_auth_transcript(uint8_t *out, size_t cap, size_t *written, const uint8_t nonce[32], const char *name,
@@ -226,7 +230,7 @@ int hush__nw_auth_transcript(uint8_t *out, size_t cap, size_t *written, const ui
     hush__wr_bytes(&w, pk, 32);
     hush__wr_u8(&w, token ? 1 : 0);
     if (token) hush__wr_bytes(&w, token, HUSH_NET_TOKEN_BYTES);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__nw_auth(uint8_t *out, size_t cap, size_t *written, const char *name, const uint8_t pk[32],
@@ -234,25 +238,25 @@ int hush__nw_auth(uint8_t *out, size_t cap, size_t *written, const char *name, c
     size_t nl;
     if (!pk || !sig || !name_len(name, &nl)) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_NET_AUTH, 1 + nl + 32 + 1 + (token ? 32 : 0) + SIG);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_AUTH, 1 + nl + 32 + 1 + (token ? 32 : 0) + SIG);
     if (rc) return rc;
     wr_name(&w, name, nl);
     hush__wr_bytes(&w, pk, 32);
     hush__wr_u8(&w, token ? 1 : 0);
     if (token) hush__wr_bytes(&w, token, HUSH_NET_TOKEN_BYTES);
     hush__wr_bytes(&w, sig, SIG);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__nw_welcome(uint8_t *out, size_t cap, size_t *written, const char *name, uint32_t flags) {
     size_t nl;
     if (!name_len(name, &nl)) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_NET_WELCOME, 1 + nl + 4);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_WELCOME, 1 + nl + 4);
     if (rc) return rc;
     wr_name(&w, name, nl);
     hush__wr_u32(&w, flags);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__nw_error(uint8_t *out, size_t cap, size_t *written, uint16_t code, const char *text) {
@@ -261,22 +265,22 @@ int hush__nw_error(uint8_t *out, size_t cap, size_t *written, uint16_t code, con
     for (size_t i = 0; i < tl; i++)
         if (text[i] < 0x20 || text[i] > 0x7e) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_NET_ERROR, 4 + tl);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_ERROR, 4 + tl);
     if (rc) return rc;
     hush__wr_u16(&w, code);
     hush__wr_u16(&w, (uint16_t)tl);
     hush__wr_bytes(&w, text, tl);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__nw_join(uint8_t *out, size_t cap, size_t *written, const char *task) {
     size_t nl;
     if (!name_len(task, &nl)) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_NET_JOIN, 1 + nl);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_JOIN, 1 + nl);
     if (rc) return rc;
     wr_name(&w, task, nl);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 size_t hush__nw_round_size(const hush__nw_round_info *r, size_t pki_bytes) {
@@ -288,7 +292,7 @@ int hush__nw_round(uint8_t *out, size_t cap, size_t *written, const hush__nw_rou
     size_t nl;
     if (!r || !r->session || !name_len(r->task, &nl) || (!pki && pki_bytes)) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_NET_ROUND, hush__nw_round_size(r, pki_bytes) - HUSH__NW_HEADER_BYTES);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_ROUND, hush__nw_round_size(r, pki_bytes) - HUSH__NW_HEADER_BYTES);
     if (rc) return rc;
     wr_name(&w, r->task, nl);
     hush__wr_u32(&w, r->round);
@@ -302,7 +306,7 @@ int hush__nw_round(uint8_t *out, size_t cap, size_t *written, const hush__nw_rou
     hush__wr_u32(&w, r->flags);
     hush__wr_u32(&w, r->your_id);
     hush__wr_bytes(&w, pki, pki_bytes);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 size_t hush__nw_pki_entry(uint8_t *out, size_t cap, const char *name, const uint8_t pk[32]) {
@@ -315,8 +319,8 @@ size_t hush__nw_pki_entry(uint8_t *out, size_t cap, const char *name, const uint
 }
 
 void hush__nw_secagg_header(uint8_t *out, uint32_t round, size_t payload_len) {
-    out[0] = MAGIC0;
-    out[1] = MAGIC1;
+    out[0] = HUSH__NW_MAGIC0;
+    out[1] = HUSH__NW_MAGIC1;
     out[2] = HUSH_NET_VERSION;
     out[3] = HUSH_NET_SECAGG;
     hush__store32_le(out + 4, (uint32_t)(4 + payload_len));
@@ -328,7 +332,7 @@ int hush__nw_result(uint8_t *out, size_t cap, size_t *written, const char *task,
     size_t nl;
     if (!name_len(task, &nl) || (!values && dim)) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_NET_RESULT, 1 + nl + 4 + 1 + 4 + 4 + (size_t)dim * 4);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_RESULT, 1 + nl + 4 + 1 + 4 + 4 + (size_t)dim * 4);
     if (rc) return rc;
     wr_name(&w, task, nl);
     hush__wr_u32(&w, round);
@@ -336,7 +340,7 @@ int hush__nw_result(uint8_t *out, size_t cap, size_t *written, const char *task,
     hush__wr_u32(&w, flags);
     hush__wr_u32(&w, dim);
     for (uint32_t i = 0; i < dim; i++) hush__wr_u32(&w, values[i]);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 size_t hush__nw_model_size(const char *task, size_t model_len) {
@@ -348,24 +352,24 @@ int hush__nw_model(uint8_t *out, size_t cap, size_t *written, const char *task, 
     size_t nl;
     if (!name_len(task, &nl) || !fl_task || !model || !model_len || model_len > UINT32_MAX) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_NET_MODEL, hush__nw_model_size(task, model_len) - HUSH__NW_HEADER_BYTES);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_MODEL, hush__nw_model_size(task, model_len) - HUSH__NW_HEADER_BYTES);
     if (rc) return rc;
     wr_name(&w, task, nl);
     hush__wr_u32(&w, round);
     hush__wr_bytes(&w, fl_task, HUSH_FEDERATED_TASK_BYTES);
     hush__wr_u32(&w, (uint32_t)model_len);
     hush__wr_bytes(&w, model, model_len);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__nw_decline(uint8_t *out, size_t cap, size_t *written, const char *task, uint32_t round, uint32_t reason) {
     size_t nl;
     if (!name_len(task, &nl)) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_NET_DECLINE, 1 + nl + 8);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_NET_DECLINE, 1 + nl + 8);
     if (rc) return rc;
     wr_name(&w, task, nl);
     hush__wr_u32(&w, round);
     hush__wr_u32(&w, reason);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }

@@ -34,6 +34,8 @@
 #include "hush/net.h"
 
 #define HUSH__NW_HEADER_BYTES 8
+#define HUSH__NW_MAGIC0 'h'
+#define HUSH__NW_MAGIC1 'n'
 
 typedef struct hush__nw_name {
     const uint8_t *p;
@@ -68,6 +70,19 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
 void hush__nw_pki_next(const hush__nw_msg *m, size_t *pos, hush__nw_name *name, const uint8_t **pk);
 /* Is this a valid NAME (1..64 bytes of [A-Za-z0-9._-])? */
 int hush__nw_name_ok(const uint8_t *p, size_t len);
+
+/* Shared with the p2p frames (p2pwire.c), which use the same header and names. */
+struct hush__rd;
+struct hush__wr;
+/* Checks the 8-byte header of a frame of at most max_len bytes and sets *type and a reader over
+ * the body (which must fill the frame exactly). */
+int hush__nw_open(struct hush__rd *r, uint32_t *type, const uint8_t *p, size_t len, size_t max_len);
+/* A length-prefixed NAME; a bad one sets r->err to HUSH_EFORMAT. */
+hush__nw_name hush__nw_rd_name(struct hush__rd *r);
+/* Starts a frame of `type` with a body of `body` bytes into out[cap]; finish sets *written (0 and
+ * HUSH_ERANGE when cap was too small). */
+int hush__nw_begin(struct hush__wr *w, uint8_t *out, size_t cap, uint32_t type, size_t body);
+int hush__nw_finish(struct hush__wr *w, size_t *written);
 
 /* Encoders write into out[cap] and set *written; HUSH_ERANGE when cap is too small (nothing
  * useful written). Names are validated (HUSH_EARG). */

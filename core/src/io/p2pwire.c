@@ -5,27 +5,10 @@
 
 #include "io/buf.h"
 
-#define MAGIC0 'h'
-#define MAGIC1 'n'
 #define SID HUSH_NET_SESSION_BYTES
 
 static const char model_label[] = "hush.v1.model";
 static const char signal_label[] = "hush.v1.signal";
-
-static hush__nw_name rd_name(hush__rd *r) {
-    hush__nw_name n = {NULL, 0};
-    uint8_t len = hush__rd_u8(r);
-    const uint8_t *p = hush__rd_bytes(r, len);
-    if (!r->err && !hush__nw_name_ok(p, len)) {
-        r->err = HUSH_EFORMAT;
-        r->err_off = r->pos;
-    }
-    if (!r->err) {
-        n.p = p;
-        n.len = len;
-    }
-    return n;
-}
 
 static int text_ok(const uint8_t *t, size_t n, int lines) {
     for (size_t i = 0; i < n; i++) {
@@ -90,16 +73,9 @@ int hush__pw_link_decode(const uint8_t *frame, size_t len, uint32_t *tag, uint32
 int hush__pw_decode(hush__pw_msg *m, const uint8_t *p, size_t len, size_t max_len) {
     if (!m || (!p && len)) return HUSH_EARG;
     memset(m, 0, sizeof *m);
-    if (len > max_len) return HUSH_ERANGE;
-    if (len < HUSH__NW_HEADER_BYTES) return HUSH_ETRUNC;
-    if (p[0] != MAGIC0 || p[1] != MAGIC1) return HUSH_EFORMAT;
-    if (p[2] != HUSH_NET_VERSION) return HUSH_EVERSION;
-    uint32_t body = hush__load32_le(p + 4);
-    if (body > len - HUSH__NW_HEADER_BYTES) return HUSH_ETRUNC;
-    if (body < len - HUSH__NW_HEADER_BYTES) return HUSH_EFORMAT;
-    m->type = p[3];
     hush__rd r;
-    hush__rd_init(&r, p + HUSH__NW_HEADER_BYTES, body);
+    int rc = hush__nw_open(&r, &m->type, p, len, max_len);
+    if (rc) return rc;
     switch (m->type) {
     case HUSH_P2P_MSG_SERVE:
         m->flags = hush__rd_u32(&r);
@@ -110,10 +86,10 @@ int hush__pw_decode(hush__pw_msg *m, const uint8_t *p, size_t len, size_t max_le
         m->sig = hush__rd_bytes(&r, HUSH__PW_SIG);
         break;
     case HUSH_P2P_MSG_DESCRIBE:
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         break;
     case HUSH_P2P_MSG_MODEL:
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->pk = hush__rd_bytes(&r, 32);
         m->flags = hush__rd_u32(&r);
         m->max_rows = hush__rd_u32(&r);
@@ -124,7 +100,7 @@ int hush__pw_decode(hush__pw_msg *m, const uint8_t *p, size_t len, size_t max_le
         break;
     case HUSH_P2P_MSG_OPEN:
         m->req = hush__rd_u32(&r);
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->rows = hush__rd_u32(&r);
         m->link = hush__rd_u32(&r);
         if (!r.err && (m->rows == 0 || m->rows > HUSH_P2P_MAX_ROWS ||
@@ -135,7 +111,7 @@ int hush__pw_decode(hush__pw_msg *m, const uint8_t *p, size_t len, size_t max_le
         m->req = hush__rd_u32(&r);
         m->session = hush__rd_bytes(&r, SID);
         m->role = hush__rd_u32(&r);
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->pk = hush__rd_bytes(&r, 32);
         m->dealer_pk = hush__rd_bytes(&r, 32);
         m->rows = hush__rd_u32(&r);
@@ -161,8 +137,7 @@ int hush__pw_decode(hush__pw_msg *m, const uint8_t *p, size_t len, size_t max_le
         uint32_t tag, fl;
         const uint8_t *b;
         size_t n;
-        int rc = hush__pw_link_decode(m->payload, m->payload_len, &tag, &fl, &b, &n);
-        if (rc) return rc;
+        if ((rc = hush__pw_link_decode(m->payload, m->payload_len, &tag, &fl, &b, &n))) return rc;
         break;
     }
     case HUSH_P2P_MSG_SIGNAL:
@@ -190,7 +165,7 @@ int hush__pw_decode(hush__pw_msg *m, const uint8_t *p, size_t len, size_t max_le
         if (!r.err && !text_ok(m->text, m->text_len, 0)) return HUSH_EFORMAT;
         break;
     case HUSH_P2P_MSG_REFUSE:
-        m->name = rd_name(&r);
+        m->name = hush__nw_rd_name(&r);
         m->req = hush__rd_u32(&r);
         m->code = hush__rd_u16(&r);
         m->text_len = hush__rd_u16(&r);
@@ -210,23 +185,6 @@ int hush__pw_decode(hush__pw_msg *m, const uint8_t *p, size_t len, size_t max_le
 
 /* ---- encoders ---- */
 
-static int begin(hush__wr *w, uint8_t *out, size_t cap, uint32_t type, size_t body) {
-    if (!out && cap) return HUSH_EARG;
-    if (body > UINT32_MAX - HUSH__NW_HEADER_BYTES) return HUSH_ERANGE;
-    hush__wr_init(w, out, cap);
-    hush__wr_u8(w, MAGIC0);
-    hush__wr_u8(w, MAGIC1);
-    hush__wr_u8(w, HUSH_NET_VERSION);
-    hush__wr_u8(w, (uint8_t)type);
-    hush__wr_u32(w, (uint32_t)body);
-    return HUSH_OK;
-}
-
-static int finish(hush__wr *w, size_t *written) {
-    if (written) *written = w->err ? 0 : w->pos;
-    return w->err ? HUSH_ERANGE : HUSH_OK;
-}
-
 static size_t nlen(const char *s) {
     if (!s) return 0;
     size_t n = strlen(s);
@@ -244,24 +202,24 @@ int hush__pw_serve(uint8_t *out, size_t cap, size_t *written, uint32_t flags, ui
                    size_t desc_len, const uint8_t sig[64]) {
     if (!desc || !sig || desc_len > HUSH_P2P_DESC_MAX) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_P2P_MSG_SERVE, hush__pw_serve_size(desc_len) - HUSH__NW_HEADER_BYTES);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_P2P_MSG_SERVE, hush__pw_serve_size(desc_len) - HUSH__NW_HEADER_BYTES);
     if (rc) return rc;
     hush__wr_u32(&w, flags);
     hush__wr_u32(&w, max_rows);
     hush__wr_u32(&w, (uint32_t)desc_len);
     hush__wr_bytes(&w, desc, desc_len);
     hush__wr_bytes(&w, sig, HUSH__PW_SIG);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__pw_describe(uint8_t *out, size_t cap, size_t *written, const char *bank) {
     size_t bl = nlen(bank);
     if (!bl) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_P2P_MSG_DESCRIBE, 1 + bl);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_P2P_MSG_DESCRIBE, 1 + bl);
     if (rc) return rc;
     wr_name(&w, bank, bl);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 size_t hush__pw_model_size(const char *bank, size_t desc_len) {
@@ -273,7 +231,7 @@ int hush__pw_model(uint8_t *out, size_t cap, size_t *written, const char *bank, 
     size_t bl = nlen(bank);
     if (!bl || !pk || !desc || !sig || desc_len > HUSH_P2P_DESC_MAX) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_P2P_MSG_MODEL, hush__pw_model_size(bank, desc_len) - HUSH__NW_HEADER_BYTES);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_P2P_MSG_MODEL, hush__pw_model_size(bank, desc_len) - HUSH__NW_HEADER_BYTES);
     if (rc) return rc;
     wr_name(&w, bank, bl);
     hush__wr_bytes(&w, pk, 32);
@@ -282,7 +240,7 @@ int hush__pw_model(uint8_t *out, size_t cap, size_t *written, const char *bank, 
     hush__wr_u32(&w, (uint32_t)desc_len);
     hush__wr_bytes(&w, desc, desc_len);
     hush__wr_bytes(&w, sig, HUSH__PW_SIG);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__pw_open(uint8_t *out, size_t cap, size_t *written, uint32_t req, const char *bank, uint32_t rows,
@@ -290,13 +248,13 @@ int hush__pw_open(uint8_t *out, size_t cap, size_t *written, uint32_t req, const
     size_t bl = nlen(bank);
     if (!bl) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_P2P_MSG_OPEN, 4 + 1 + bl + 8);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_P2P_MSG_OPEN, 4 + 1 + bl + 8);
     if (rc) return rc;
     hush__wr_u32(&w, req);
     wr_name(&w, bank, bl);
     hush__wr_u32(&w, rows);
     hush__wr_u32(&w, link);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__pw_session(uint8_t *out, size_t cap, size_t *written, uint32_t req, const uint8_t session[16], uint32_t role,
@@ -305,7 +263,7 @@ int hush__pw_session(uint8_t *out, size_t cap, size_t *written, uint32_t req, co
     size_t pl = nlen(peer);
     if (!pl || !session || !pk || !dealer_pk || !hash) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_P2P_MSG_SESSION, 4 + SID + 4 + 1 + pl + 64 + 8 + HUSH_P2P_HASH_BYTES);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_P2P_MSG_SESSION, 4 + SID + 4 + 1 + pl + 64 + 8 + HUSH_P2P_HASH_BYTES);
     if (rc) return rc;
     hush__wr_u32(&w, req);
     hush__wr_bytes(&w, session, SID);
@@ -316,12 +274,12 @@ int hush__pw_session(uint8_t *out, size_t cap, size_t *written, uint32_t req, co
     hush__wr_u32(&w, rows);
     hush__wr_u32(&w, link);
     hush__wr_bytes(&w, hash, HUSH_P2P_HASH_BYTES);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 static void header(uint8_t *out, uint32_t type, size_t body) {
-    out[0] = MAGIC0;
-    out[1] = MAGIC1;
+    out[0] = HUSH__NW_MAGIC0;
+    out[1] = HUSH__NW_MAGIC1;
     out[2] = HUSH_NET_VERSION;
     out[3] = (uint8_t)type;
     hush__store32_le(out + 4, (uint32_t)body);
@@ -344,7 +302,7 @@ int hush__pw_signal(uint8_t *out, size_t cap, size_t *written, const uint8_t ses
                     const uint8_t *payload, size_t len, const uint8_t sig[64]) {
     if (!session || !sig || (!payload && len) || len > HUSH_P2P_SIGNAL_MAX) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_P2P_MSG_SIGNAL, hush__pw_signal_size(len) - HUSH__NW_HEADER_BYTES);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_P2P_MSG_SIGNAL, hush__pw_signal_size(len) - HUSH__NW_HEADER_BYTES);
     if (rc) return rc;
     hush__wr_bytes(&w, session, SID);
     hush__wr_u8(&w, (uint8_t)kind);
@@ -352,7 +310,7 @@ int hush__pw_signal(uint8_t *out, size_t cap, size_t *written, const uint8_t ses
     hush__wr_u32(&w, (uint32_t)len);
     hush__wr_bytes(&w, payload, len);
     hush__wr_bytes(&w, sig, HUSH__PW_SIG);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__pw_end(uint8_t *out, size_t cap, size_t *written, const uint8_t session[16], uint16_t code, const char *text) {
@@ -361,13 +319,13 @@ int hush__pw_end(uint8_t *out, size_t cap, size_t *written, const uint8_t sessio
     if (tl > HUSH_NET_ERROR_TEXT_MAX) tl = HUSH_NET_ERROR_TEXT_MAX;
     if (!text_ok((const uint8_t *)text, tl, 0)) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_P2P_MSG_END, SID + 4 + tl);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_P2P_MSG_END, SID + 4 + tl);
     if (rc) return rc;
     hush__wr_bytes(&w, session, SID);
     hush__wr_u16(&w, code);
     hush__wr_u16(&w, (uint16_t)tl);
     hush__wr_bytes(&w, text, tl);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__pw_refuse(uint8_t *out, size_t cap, size_t *written, const char *bank, uint32_t req, uint16_t code,
@@ -377,14 +335,14 @@ int hush__pw_refuse(uint8_t *out, size_t cap, size_t *written, const char *bank,
     if (tl > HUSH_NET_ERROR_TEXT_MAX) tl = HUSH_NET_ERROR_TEXT_MAX;
     if (!text_ok((const uint8_t *)text, tl, 0)) return HUSH_EARG;
     hush__wr w;
-    int rc = begin(&w, out, cap, HUSH_P2P_MSG_REFUSE, 1 + bl + 8 + tl);
+    int rc = hush__nw_begin(&w, out, cap, HUSH_P2P_MSG_REFUSE, 1 + bl + 8 + tl);
     if (rc) return rc;
     wr_name(&w, bank, bl);
     hush__wr_u32(&w, req);
     hush__wr_u16(&w, code);
     hush__wr_u16(&w, (uint16_t)tl);
     hush__wr_bytes(&w, text, tl);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 int hush__pw_desc(uint8_t *out, size_t cap, size_t *written, const uint8_t *model, size_t model_len, const char *schema,
@@ -398,7 +356,7 @@ int hush__pw_desc(uint8_t *out, size_t cap, size_t *written, const uint8_t *mode
     hush__wr_bytes(&w, model, model_len);
     hush__wr_u32(&w, (uint32_t)schema_len);
     hush__wr_bytes(&w, schema, schema_len);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 size_t hush__pw_model_transcript_size(const char *bank, size_t desc_len) {
@@ -417,7 +375,7 @@ int hush__pw_model_transcript(uint8_t *out, size_t cap, size_t *written, const c
     hush__wr_u32(&w, flags);
     hush__wr_u32(&w, max_rows);
     hush__wr_bytes(&w, desc, desc_len);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
 
 size_t hush__pw_signal_transcript_size(const char *from, const char *to, size_t len) {
@@ -438,5 +396,5 @@ int hush__pw_signal_transcript(uint8_t *out, size_t cap, size_t *written, const 
     hush__wr_u32(&w, seq);
     hush__wr_u32(&w, (uint32_t)len);
     hush__wr_bytes(&w, payload, len);
-    return finish(&w, written);
+    return hush__nw_finish(&w, written);
 }
