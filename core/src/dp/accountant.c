@@ -280,7 +280,7 @@ int hush_accountant_epsilon_bounds(hush_accountant *acc, double *lower, double *
         return HUSH_OK;
     }
     build(acc, HUSH__PLD_OPTIMISTIC);
-    double l1 = hush__pld_epsilon_lower(&acc->opt[0], delta), l2 = hush__pld_epsilon_lower(&acc->opt[1], delta);
+    double l1 = hush__pld_epsilon(&acc->opt[0], delta), l2 = hush__pld_epsilon(&acc->opt[1], delta);
     double lo = l1 > l2 ? l1 : l2;
     *lower = lo < *upper ? lo : *upper;
     return HUSH_OK;
