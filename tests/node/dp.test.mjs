@@ -90,7 +90,7 @@ test('DPSGD: secret noise by default; reproducibleNoise repeats a seed\'s noise,
   assert.ok(a.total > 0 && a.eps > 0 && Number.isFinite(a.eps));
 });
 
-test('Accountant equals `hush privacy` (RDP exactly, PLD to 1e-9)', { skip: !haveCli }, async () => {
+test('Accountant equals `hush privacy` (RDP exactly, PLD upper to 1e-9, lower to 1e-4)', { skip: !haveCli }, async () => {
   const hush = await load();
   const rdp = new hush.Accountant({ kind: 'rdp' });
   rdp.compose({ kind: 'sampledGaussian', noiseMultiplier: 1.1, samplingRate: 256 / 60000 }, 14063);
@@ -104,7 +104,11 @@ test('Accountant equals `hush privacy` (RDP exactly, PLD to 1e-9)', { skip: !hav
   const j2 = cli(['privacy', '--accountant', 'pld', '--sampling-rate', '0.01', '--noise-multiplier', '1', '--steps', '1000', '--delta', '1e-5', '--json']);
   const e2 = pld.epsilon(1e-5), bounds = pld.epsilonBounds(1e-5);
   assert.ok(Math.abs(e2 - j2.epsilon) <= 1e-9 * j2.epsilon, `PLD ${e2} vs CLI ${j2.epsilon}`);
-  assert.ok(Math.abs(bounds.lower - j2.epsilon_lower) <= 1e-9 * j2.epsilon && bounds.lower < e2 && bounds.upper === e2);
+  // the lower bound only to 1e-4 across builds: the optimistic build chooses its tail windows
+  // from round-off estimates, and libm's last bits (glibc natively, musl in wasm) move those
+  // discrete choices (6e-6 here); still 20 times below the 2e-3 the bracket is there to prove
+  assert.ok(Math.abs(bounds.lower - j2.epsilon_lower) <= 1e-4 * j2.epsilon && bounds.lower < e2 && bounds.upper === e2,
+    `lower ${bounds.lower} vs CLI ${j2.epsilon_lower}`);
   pld.free();
   // the issue's case: dp_accounting's pessimistic PLD gives 4.1357, the exact value is 4.1353;
   // the CLI never fails or prints null across the promised range (corners of it here)

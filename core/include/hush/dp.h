@@ -206,7 +206,10 @@ HUSH_NODISCARD int hush_accountant_compose(hush_accountant *acc, const hush_dp_e
  * *order (may be NULL) gets the best order; for PLD it is set to 0. */
 HUSH_NODISCARD int hush_accountant_epsilon(hush_accountant *acc, double *epsilon, double *order, double delta);
 /* The bracket: *lower <= true epsilon <= *upper (upper = hush_accountant_epsilon). PLD: the
- * optimistic discretisation with its coupling correction; RDP has no lower bound (*lower = 0). */
+ * optimistic discretisation with its coupling correction, and when the bracket is wider than
+ * 1e-3 relative both grids are refined once (2x) and the tighter bounds kept, so the upper is
+ * within 1e-3 of the true epsilon whenever the bracket says so; RDP has no lower bound
+ * (*lower = 0). */
 HUSH_NODISCARD int hush_accountant_epsilon_bounds(hush_accountant *acc, double *lower, double *upper, double delta);
 HUSH_NODISCARD int hush_accountant_delta(hush_accountant *acc, double *delta, double epsilon);
 /* Accumulated RDP curve: the orders and values (n_orders of each), valid until free; HUSH_ESTATE

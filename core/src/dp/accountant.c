@@ -30,6 +30,7 @@ struct hush_accountant {
     hush__pld pess[2], opt[2]; /* [remove, add] */
     double rdp_orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], rdp_curve[HUSH_RDP_DEFAULT_ORDERS_COUNT];
     int built_pess, built_opt;
+    int refined; /* the builds are at HUSH__PLD_BINS_PER_STD * PLD_REFINE (see pld_bracket) */
     hush__pld_work work;
 };
 
@@ -124,7 +125,7 @@ void hush_accountant_reset(hush_accountant *acc) {
     if (!acc) return;
     if (acc->kind == HUSH_ACCOUNTANT_RDP) memset(acc->rdp, 0, acc->n_orders * sizeof(double));
     acc->n_events = 0;
-    acc->built_pess = acc->built_opt = 0;
+    acc->built_pess = acc->built_opt = acc->refined = 0;
 }
 
 static int event_ok(const hush_dp_event *e) {
@@ -203,13 +204,13 @@ static int compose_pld(hush_accountant *a, const hush_dp_event *e, uint64_t coun
             double prec = 1.0 / (x->s * x->s) + (double)count / (pe.s * pe.s);
             x->s = 1.0 / sqrt(prec);
             x->count = 1;
-            a->built_pess = a->built_opt = 0;
+            a->built_pess = a->built_opt = a->refined = 0;
             return HUSH_OK;
         }
         if (!gauss && x->kind == pe.kind && x->q == pe.q && x->s == pe.s) {
             if (x->count > UINT64_MAX - count) return HUSH_ERANGE;
             x->count += count;
-            a->built_pess = a->built_opt = 0;
+            a->built_pess = a->built_opt = a->refined = 0;
             return HUSH_OK;
         }
     }
@@ -220,7 +221,7 @@ static int compose_pld(hush_accountant *a, const hush_dp_event *e, uint64_t coun
     }
     pe.count = count;
     a->events[a->n_events++] = pe;
-    a->built_pess = a->built_opt = 0;
+    a->built_pess = a->built_opt = a->refined = 0;
     return HUSH_OK;
 }
 
@@ -230,10 +231,15 @@ int hush_accountant_compose(hush_accountant *acc, const hush_dp_event *event, ui
     return compose_pld(acc, event, count);
 }
 
+/* see pld_bracket */
+#define PLD_REFINE 2.0
+#define PLD_REFINE_WIDTH 1e-3
+
 static void build(hush_accountant *a, int mode) {
     int *built = mode == HUSH__PLD_PESSIMISTIC ? &a->built_pess : &a->built_opt;
     if (*built) return;
     hush__pld *d = mode == HUSH__PLD_PESSIMISTIC ? a->pess : a->opt;
+    a->work.bins_per_std = HUSH__PLD_BINS_PER_STD * (a->refined ? PLD_REFINE : 1.0);
     hush__pld_build(&d[0], a->events, a->n_events, 1, mode, &a->work);
     hush__pld_build(&d[1], a->events, a->n_events, 0, mode, &a->work);
     *built = 1;
@@ -259,30 +265,51 @@ static double pld_rdp_epsilon(hush_accountant *a, double delta) {
     return eps;
 }
 
+/* The pessimistic (upper) and optimistic (lower) epsilon at delta. The optimistic bound proves
+ * how far the upper one can be from the true epsilon: when the bracket is wider than
+ * PLD_REFINE_WIDTH relative (tiny q over many steps, or epsilons near 0, where the default grid
+ * is coarse against the loss), both are rebuilt at the other resolution (PLD_REFINE times finer
+ * than the default, or the default) and the tighter bound of each pair is kept: every build is a
+ * valid bound, so the upper stays an upper bound. Refining narrows the bracket by well over
+ * PLD_REFINE where the spacing limits it, but can loosen the optimistic side elsewhere (more bins
+ * than the workspace holds: the grids coarsen), hence both directions and the pairwise best. The
+ * last builds stay cached until the next compose: a query costs at most two builds. */
+static void pld_bracket(hush_accountant *a, double delta, double *lower, double *upper) {
+    double lo = 0.0, hi = INFINITY;
+    for (int tried = 1;; tried++) {
+        build(a, HUSH__PLD_PESSIMISTIC);
+        build(a, HUSH__PLD_OPTIMISTIC);
+        double e1 = hush__pld_epsilon(&a->pess[0], delta), e2 = hush__pld_epsilon(&a->pess[1], delta);
+        double l1 = hush__pld_epsilon(&a->opt[0], delta), l2 = hush__pld_epsilon(&a->opt[1], delta);
+        double h = e1 > e2 ? e1 : e2, l = l1 > l2 ? l1 : l2;
+        if (h < hi) hi = h;
+        if (l > lo) lo = l;
+        if (tried == 2 || !(hi - lo > PLD_REFINE_WIDTH * hi)) break;
+        a->refined = !a->refined;
+        a->built_pess = a->built_opt = 0;
+    }
+    double r = pld_rdp_epsilon(a, delta);
+    *upper = hi < r ? hi : r;
+    *lower = lo < *upper ? lo : *upper;
+}
+
 int hush_accountant_epsilon(hush_accountant *acc, double *epsilon, double *order, double delta) {
     if (!acc || !epsilon || !(delta > 0.0 && delta <= 1.0)) return HUSH_EARG;
     if (acc->kind == HUSH_ACCOUNTANT_RDP)
         return hush_rdp_epsilon(epsilon, order, acc->orders, acc->rdp, acc->n_orders, delta, acc->conversion);
-    build(acc, HUSH__PLD_PESSIMISTIC);
-    double e1 = hush__pld_epsilon(&acc->pess[0], delta), e2 = hush__pld_epsilon(&acc->pess[1], delta);
-    double e = e1 > e2 ? e1 : e2, r = pld_rdp_epsilon(acc, delta);
-    *epsilon = e < r ? e : r;
+    double lower;
+    pld_bracket(acc, delta, &lower, epsilon);
     if (order) *order = 0.0;
     return HUSH_OK;
 }
 
 int hush_accountant_epsilon_bounds(hush_accountant *acc, double *lower, double *upper, double delta) {
     if (!acc || !lower || !upper || !(delta > 0.0 && delta <= 1.0)) return HUSH_EARG;
-    int rc = hush_accountant_epsilon(acc, upper, NULL, delta);
-    if (rc != HUSH_OK) return rc;
     if (acc->kind == HUSH_ACCOUNTANT_RDP) {
         *lower = 0.0;
-        return HUSH_OK;
+        return hush_rdp_epsilon(upper, NULL, acc->orders, acc->rdp, acc->n_orders, delta, acc->conversion);
     }
-    build(acc, HUSH__PLD_OPTIMISTIC);
-    double l1 = hush__pld_epsilon_lower(&acc->opt[0], delta), l2 = hush__pld_epsilon_lower(&acc->opt[1], delta);
-    double lo = l1 > l2 ? l1 : l2;
-    *lower = lo < *upper ? lo : *upper;
+    pld_bracket(acc, delta, lower, upper);
     return HUSH_OK;
 }
 
