@@ -1,5 +1,5 @@
 /* libFuzzer target: the p2p frames of hush.v1 (core/src/io/p2pwire.c) and the state machine that
- * takes them (core/src/p2p/p2p.c). Byte 0 picks (mod 4): 0, one frame to the decoder, whose
+ * takes them (core/src/p2p/receive.c). Byte 0 picks (mod 4): 0, one frame to the decoder, whose
  * accepted output must be self-consistent; 1, a description (model file and schema) to the
  * splitter; 2, a link frame; 3, one frame to an applicant and to a bank that are authenticated,
  * described and serving, each with a session running (its roles created, channels waiting).
