@@ -1,6 +1,6 @@
 /* Privacy loss distributions (PLD) on adaptive power-of-two grids, with a rigorous bracket.
  *
- * For a dominating pair (P, Q) the privacy loss is L = log(P(x)/Q(x)) with x ~ P, and
+ * For a dominating pair (P, Q) the privacy loss is L = hush_log(P(x)/Q(x)) with x ~ P, and
  * delta(eps) = E[(1 - e^{eps - L})_+] + P[L = +inf] (the hockey-stick divergence). Composition
  * adds independent losses, so the PLD of a composition is the convolution of the PLDs. Writing
  * Y = e^{-L}, delta(eps) = E[f(Y)] with f(y) = (1 - e^{eps} y)_+ convex and non-increasing, and
@@ -56,6 +56,12 @@
  * each product) and the hockey-stick divergence; pld_step.c one mechanism's loss and its
  * discretisation, pld_grid.c the lattices (coarsening, the grouping sweep, trimming),
  * pld_conv.c the products (FFT, tilts) and the log-MGF bounds that window them.
+ *
+ * Parity. The optimistic build makes discrete choices (tail windows, tilts, group splits) from
+ * values that follow the last bits of exp, log and the FFT's twiddles, so no rounding libm
+ * function is used: exp, log, log1p and expm1 are hush/mathf.h's, erfc is dpmath.c's and sin and
+ * cos are pld_conv.c's kernels, all fixed sequences of IEEE operations. Native, Emscripten and
+ * WASI builds give the same bits (glibc's and musl's last bits moved the lower bound by 6e-6).
  */
 #include "dp/pld_internal.h"
 
@@ -361,7 +367,7 @@ static double comp_delta(const hush__pld_comp *c, double eps) {
     if (t >= (double)c->len) return 0.0;
     size_t i = t < 0.0 ? 0 : (size_t)floor(t) + 1;
     while (i > 0 && hush__pld_comp_loss(c, i - 1) > eps) i--;
-    double s = 0.0, r = exp(-h), f = exp(eps - hush__pld_comp_loss(c, i));
+    double s = 0.0, r = hush_exp(-h), f = hush_exp(eps - hush__pld_comp_loss(c, i));
     for (; i < c->len; i++) {
         s += c->p[i] * (1.0 - f);
         f *= r;

@@ -101,15 +101,54 @@ static void fft(double *z, size_t n, const double *tw, int inverse) {
     }
 }
 
+/* sin and cos on [-pi/4, pi/4] (fdlibm's kernels, as in FreeBSD and musl; Sun's notice:
+ * "Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved. Developed at SunPro, a Sun
+ * Microsystems, Inc. business. Permission to use, copy, modify, and distribute this software is
+ * freely granted, provided that this notice is preserved."). Only + - * on fixed coefficients, so
+ * every build gets the same twiddles; libm's sin and cos differ in last bits between glibc and
+ * musl, and the FFT's round-off (which sets tail windows) follows them. */
+static double sin_kernel(double x) {
+    const double S1 = -1.66666666666666324348e-01, S2 = 8.33333333332248946124e-03,
+                 S3 = -1.98412698298579493134e-04, S4 = 2.75573137070700676789e-06,
+                 S5 = -2.50507602534068634195e-08, S6 = 1.58969099521155010221e-10;
+    double z = x * x, w = z * z, r = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6), v = z * x;
+    return x + v * (S1 + z * r);
+}
+
+static double cos_kernel(double x) {
+    const double C1 = 4.16666666666666019037e-02, C2 = -1.38888888888741095749e-03,
+                 C3 = 2.48015872894767294178e-05, C4 = -2.75573143513906633035e-07,
+                 C5 = 2.08757232129817482790e-09, C6 = -1.13596475577881948265e-11;
+    double z = x * x, w = z * z, r = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
+    double hz = 0.5 * z, u = 1.0 - hz;
+    return u + (((1.0 - u) - hz) + z * r);
+}
+
 /* FFT twiddles, stage by stage: for len = 2^m the len/2 factors e^{-2 pi i k / len} at complex
  * offset len/2 - 1, so every stage reads them in order (computed once, from one table of the
- * largest size, which the stages sample) */
+ * largest size, which the stages sample). The angle 2 pi k / n is reduced to [0, pi/4] exactly,
+ * on the integer k, by the symmetries of sin and cos. */
 void hush__pld_fft_twiddles(double *tw, size_t n) {
     const double two_pi = 6.283185307179586476925286766559;
     double *base = tw + (n - 2); /* the last stage's table, len = n, at complex offset n/2 - 1 */
+    /* the octant ends: k <= q1 (angle <= pi/4), q2 (pi/2), q3 (3 pi/4); no 8 k to overflow */
+    size_t q1 = n / 8, q2 = n / 4, q3 = n / 8 * 3 + n % 8 * 3 / 8;
     for (size_t k = 0; k < n / 2; k++) {
-        base[2 * k] = cos(two_pi * (double)k / (double)n);
-        base[2 * k + 1] = -sin(two_pi * (double)k / (double)n);
+        size_t j = k <= q1 ? k : k <= q2 ? q2 - k : k <= q3 ? k - q2 : n / 2 - k;
+        double x = two_pi * (double)j / (double)n, c = cos_kernel(x), s = sin_kernel(x);
+        if (k <= q1) {
+            base[2 * k] = c;
+            base[2 * k + 1] = -s;
+        } else if (k <= q2) { /* angle pi/2 - x */
+            base[2 * k] = s;
+            base[2 * k + 1] = -c;
+        } else if (k <= q3) { /* pi/2 + x */
+            base[2 * k] = -s;
+            base[2 * k + 1] = -c;
+        } else { /* pi - x */
+            base[2 * k] = -c;
+            base[2 * k + 1] = -s;
+        }
     }
     for (size_t len = 2; len < n; len <<= 1) {
         size_t half = len / 2, st = n / len;
@@ -126,13 +165,13 @@ static double comp_log_mgf(const hush__pld_comp *c, double t) {
     if (!c->len) return -INFINITY;
     double h = hush__pld_comp_h(c), s = 0.0;
     if (t > 0.0) {
-        double f = exp(-t * h);
+        double f = hush_exp(-t * h);
         for (size_t i = 0; i < c->len; i++) s = s * f + fabs(c->p[i]);
-        return log(s) + t * hush__pld_comp_loss(c, c->len - 1);
+        return hush_log(s) + t * hush__pld_comp_loss(c, c->len - 1);
     }
-    double f = exp(t * h);
+    double f = hush_exp(t * h);
     for (size_t i = c->len; i-- > 0;) s = s * f + fabs(c->p[i]);
-    return log(s) + t * hush__pld_comp_loss(c, 0);
+    return hush_log(s) + t * hush__pld_comp_loss(c, 0);
 }
 
 /* log of the largest factor by which a rounding onto a grid of spacing H can multiply E[e^{tL}]:
@@ -141,10 +180,10 @@ static double comp_log_mgf(const hush__pld_comp *c, double t) {
  * margin on the logarithm. (Optimistic groupings move mass by about as much; their windows need
  * no rigour: cutting true mass only lowers an optimistic delta further.) */
 static double log_rho(double t, double H) {
-    double den = -expm1(-H), best = 0.0;
+    double den = -hush_expm1(-H), best = 0.0;
     for (int k = 1; k < 64; k++) {
-        double d = H * (double)k / 64.0, u = -expm1(-d) / den;
-        double v = hush__dp_log_add(log1p(-u) - t * d, log(u) + t * (H - d));
+        double d = H * (double)k / 64.0, u = -hush_expm1(-d) / den;
+        double v = hush__dp_log_add(hush_log1p(-u) - t * d, hush_log(u) + t * (H - d));
         if (v > best) best = v;
     }
     return 1.05 * best;
@@ -164,7 +203,7 @@ void hush__pld_lm_coarsen(double *lm, const double *t, int e) {
 /* adds mass m at loss l to a log-MGF bound */
 void hush__pld_lm_add_mass(double *lm, const double *t, double m, double l) {
     if (!(m > 0.0)) return;
-    for (int k = 0; k < HUSH__PLD_NT; k++) lm[k] = hush__dp_log_add(lm[k], log(m) + t[k] * l);
+    for (int k = 0; k < HUSH__PLD_NT; k++) lm[k] = hush__dp_log_add(lm[k], hush_log(m) + t[k] * l);
 }
 
 void hush__pld_lm_merge(double *dst, const double *src) {
@@ -174,7 +213,7 @@ void hush__pld_lm_merge(double *dst, const double *src) {
 /* [lo, hi] (losses) outside which a distribution with log-MGF bound lm has mass at most tau/2 on
  * each side: P[L >= x] <= M(t) e^{-tx} for t > 0, P[L <= x] <= M(t) e^{-tx} for t < 0. */
 static void lm_window(const double *lm, const double *t, double tau, double *lo, double *hi) {
-    double lt = log(2.0 / tau);
+    double lt = hush_log(2.0 / tau);
     *lo = -INFINITY;
     *hi = INFINITY;
     for (int k = 0; k < HUSH__PLD_NT; k++) {
@@ -187,7 +226,7 @@ static void lm_window(const double *lm, const double *t, double tau, double *lo,
 /* the t > 0 of the tightest Chernoff bound on an upper tail of mass tau (0 if none): tilting by it
  * puts the tilted distribution's peak near that tail */
 static double lm_tilt(const double *lm, const double *t, double tau) {
-    double lt = log(1.0 / tau), best = INFINITY, th = 0.0;
+    double lt = hush_log(1.0 / tau), best = INFINITY, th = 0.0;
     for (int k = 0; k < HUSH__PLD_NT; k++) {
         if (!(t[k] > 0.0)) continue;
         double x = (lm[k] + lt) / t[k];
@@ -277,12 +316,15 @@ static double fft_conv(double *out, double *lnoise, size_t *k0, const hush__pld_
             double mx = -INFINITY;
             for (size_t i = 0; i < m; i++) {
                 double v = z[2 * i + (size_t)c];
-                if (v != 0.0 && log(fabs(v)) + theta * h * (double)i > mx) mx = log(fabs(v)) + theta * h * (double)i;
+                if (v == 0.0) continue;
+                double lv = hush_log(fabs(v)) + theta * h * (double)i;
+                if (lv > mx) mx = lv;
             }
             if (mx == -INFINITY) continue;
             for (size_t i = 0; i < m; i++) {
                 double v = z[2 * i + (size_t)c];
-                if (v != 0.0) z[2 * i + (size_t)c] = copysign(exp(log(fabs(v)) + theta * h * (double)i - mx), v);
+                if (v == 0.0) continue;
+                z[2 * i + (size_t)c] = copysign(hush_exp(hush_log(fabs(v)) + theta * h * (double)i - mx), v);
             }
             ret += square ? 2.0 * mx : mx;
         }
@@ -325,7 +367,7 @@ static double fft_conv(double *out, double *lnoise, size_t *k0, const hush__pld_
     }
     /* round-off of an FFT convolution: about eps_mach log2(n) |a|_2 |b|_2 in every bin (a margin of
      * 4 on the usual eps sqrt(log n) for the packing and the peaks) */
-    *lnoise = log(4.0 * 1.1e-16 * log2((double)n) * sqrt(nrm[0] * nrm[1]) + 1e-300) +
+    *lnoise = hush_log(4.0 * 1.1e-16 * (double)hush__pld_pow2_exp((double)n) * sqrt(nrm[0] * nrm[1]) + 1e-300) +
               (double)(ex[0] + ex[1]) * HUSH__DP_LN2;
     size_t n2 = n / 2;
     if (square) {
@@ -468,7 +510,7 @@ static void conv_add(hush__pld_comp *acc, size_t room, const hush__pld_term *A, 
                     double v = ln_[k] - th_[k] * h * (double)i;
                     if (v < env) env = v;
                 }
-                if (mine < env) out[i] = tl[i] * exp(lt - th * h * (double)i);
+                if (mine < env) out[i] = tl[i] * hush_exp(lt - th * h * (double)i);
             }
             ln_[nl] = c;
             th_[nl] = th;
@@ -483,14 +525,14 @@ static void conv_add(hush__pld_comp *acc, size_t room, const hush__pld_term *A, 
                     double v = ln_[k] - th_[k] * h * (double)i;
                     if (v < env) env = v;
                 }
-                if (log(fabs(out[i]) + 1e-300) < env + log(1e8)) {
+                if (hush_log(fabs(out[i]) + 1e-300) < env + hush_log(1e8)) {
                     i1 = i;
                     break;
                 }
             }
             if (i1 >= nout || i1 <= ip) break;
             size_t m = (i1 - ip) / 4 > 0 ? (i1 - ip) / 4 : 1;
-            double th = (log(fabs(out[i1 - m]) + 1e-300) - log(fabs(out[i1]) + 1e-300)) / ((double)m * h);
+            double th = (hush_log(fabs(out[i1 - m]) + 1e-300) - hush_log(fabs(out[i1]) + 1e-300)) / ((double)m * h);
             if (!(th > th_[nl - 1])) th = 2.0 * th_[nl - 1] + 1.0 / (h * (double)nout);
             size_t kt;
             double *tl = w->y2, lnt, lt = fft_conv(tl, &lnt, &kt, A, na, alo, la, B, nb, blo, lb, square, th, h, w);
@@ -501,7 +543,7 @@ static void conv_add(hush__pld_comp *acc, size_t room, const hush__pld_term *A, 
                     double v = ln_[k] - th_[k] * h * (double)i;
                     if (v < env) env = v;
                 }
-                if (mine < env) out[i] = tl[i] * exp(lt - th * h * (double)i);
+                if (mine < env) out[i] = tl[i] * hush_exp(lt - th * h * (double)i);
             }
             ln_[nl] = c;
             th_[nl] = th;

@@ -50,11 +50,11 @@ void hush__pld_sweep_atom(hush__pld_sweep *s, double m, int64_t idx, double frac
         }
         double d = (double)(idx - s->j * s->f) * s->h + frac; /* loss - target */
         if (d <= 0.0) {
-            s->ex += m * expm1(-d);
+            s->ex += m * hush_expm1(-d);
             s->m += m;
             return;
         }
-        double g = -expm1(-d);
+        double g = -hush_expm1(-d);
         if (m * g <= s->ex) {
             s->ex -= m * g;
             s->m += m;
@@ -117,9 +117,9 @@ double hush__pld_spike_phase(const hush__pld_comp *src, int e, int mode) {
     for (size_t i = best_i; i < best_i + win; i++) {
         double m = src->p[i] > 0.0 ? src->p[i] : 0.0;
         m0 += m;
-        y += m * exp(-(double)(i - best_i) * h);
+        y += m * hush_exp(-(double)(i - best_i) * h);
     }
-    double lam = ref - log(y / m0), H = ldexp(1.0, e);
+    double lam = ref - hush_log(y / m0), H = ldexp(1.0, e);
     double ph = lam - floor(lam / H) * H;
     return ph >= 0.0 && ph < H ? ph : 0.0;
 }
@@ -151,7 +151,7 @@ void hush__pld_coarsen(hush__pld_comp *dst, double *dst_p, const hush__pld_comp 
     size_t n = (size_t)(hi - lo) + 1;
     memset(dst_p, 0, n * sizeof(double));
     if (mode == HUSH__PLD_PESSIMISTIC) {
-        double den = -expm1(-H);
+        double den = -hush_expm1(-H);
         for (size_t i = 0; i < src->len; i++) {
             double m = src->p[i];
             if (m == 0.0) continue;
@@ -160,7 +160,7 @@ void hush__pld_coarsen(hush__pld_comp *dst, double *dst_p, const hush__pld_comp 
                 dst_p[j - lo] += m;
                 continue;
             }
-            double u = -expm1(-((double)r * h + fr)) / den;
+            double u = -hush_expm1(-((double)r * h + fr)) / den;
             dst_p[j - lo] += m * (1.0 - u);
             dst_p[j - lo + 1] += m * u;
         }

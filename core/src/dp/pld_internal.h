@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "dp/pld.h"
+#include "hush/mathf.h"
 
 #define HUSH__PLD_TAU_OP 1e-18 /* truncated mass per truncation, for a distribution of all T steps */
 #define HUSH__PLD_E_MIN (-1060) /* the range of grid exponents */

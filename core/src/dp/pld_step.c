@@ -23,19 +23,19 @@ typedef struct step {
 static double lr_of(const step *st, double x) {
     double u = (2.0 * x - 1.0) / (2.0 * st->s2);
     if (st->q == 1.0) return u;
-    if (u < 30.0) return log1p(st->q * expm1(u));
-    return hush__dp_log_add(log1p(-st->q), log(st->q) + u);
+    if (u < 30.0) return hush_log1p(st->q * hush_expm1(u));
+    return hush__dp_log_add(hush_log1p(-st->q), hush_log(st->q) + u);
 }
 
 /* inverse of lr_of; -inf below its range */
 static double x_of_lr(const step *st, double l) {
     if (st->q == 1.0) return st->s2 * l + 0.5;
-    double t = -expm1(log1p(-st->q) - l);
+    double t = -hush_expm1(hush_log1p(-st->q) - l);
     if (!(t > 0.0)) return -INFINITY;
-    return st->s2 * (l + log(t) - log(st->q)) + 0.5;
+    return st->s2 * (l + hush_log(t) - hush_log(st->q)) + 0.5;
 }
 
-static double npdf(double z) { return 0.39894228040143267794 * exp(-0.5 * z * z); }
+static double npdf(double z) { return 0.39894228040143267794 * hush_exp(-0.5 * z * z); }
 
 static double loss_at(const step *st, double x) {
     if (st->kind == HUSH__PLD_LAPLACE) return (1.0 - 2.0 * x) / st->s;
@@ -43,19 +43,19 @@ static double loss_at(const step *st, double x) {
 }
 
 static double pdf_at(const step *st, double x) {
-    if (st->kind == HUSH__PLD_LAPLACE) return exp(-x / st->s) / (2.0 * st->s);
+    if (st->kind == HUSH__PLD_LAPLACE) return hush_exp(-x / st->s) / (2.0 * st->s);
     if (!st->remove) return npdf(x / st->s) / st->s;
     if (st->q == 1.0) return npdf((x - 1.0) / st->s) / st->s;
     return ((1.0 - st->q) * npdf(x / st->s) + st->q * npdf((x - 1.0) / st->s)) / st->s;
 }
 
 static double log_pdf_at(const step *st, double x) {
-    const double lc = -0.91893853320467274178 - log(st->s); /* log(1 / (sqrt(2 pi) s)) */
+    const double lc = -0.91893853320467274178 - hush_log(st->s); /* hush_log(1 / (sqrt(2 pi) s)) */
     double z0 = x / st->s, z1 = (x - 1.0) / st->s;
-    if (st->kind == HUSH__PLD_LAPLACE) return -x / st->s - log(2.0 * st->s);
+    if (st->kind == HUSH__PLD_LAPLACE) return -x / st->s - hush_log(2.0 * st->s);
     if (!st->remove) return lc - 0.5 * z0 * z0;
     if (st->q == 1.0) return lc - 0.5 * z1 * z1;
-    return lc + hush__dp_log_add(log1p(-st->q) - 0.5 * z0 * z0, log(st->q) - 0.5 * z1 * z1);
+    return lc + hush__dp_log_add(hush_log1p(-st->q) - 0.5 * z0 * z0, hush_log(st->q) - 0.5 * z1 * z1);
 }
 
 /* P-mass of x < v (upper = 0) or x > v (upper = 1), for the Gaussian kinds */
@@ -100,12 +100,12 @@ static void interval(const step *st, double la, double h, double *mass, double *
     double n = ceil((x1 - x0) / piece);
     if (n < 1.0) n = 1.0;
     if (n > 4096.0) n = 4096.0;
-    double w = (x1 - x0) / n, a = 0.0, u = 0.0, den = -expm1(-h);
+    double w = (x1 - x0) / n, a = 0.0, u = 0.0, den = -hush_expm1(-h);
     for (long i = 0; i < (long)n; i++) {
         double c = x0 + w * ((double)i + 0.5);
         for (int j = 0; j < 5; j++) {
             double x = c + 0.5 * w * GL_X[j], pw = GL_W[j] * pdf_at(st, x);
-            double r = -expm1(la - loss_at(st, x)) / den;
+            double r = -hush_expm1(la - loss_at(st, x)) / den;
             a += pw;
             u += pw * (r < 0.0 ? 0.0 : r > 1.0 ? 1.0 : r);
         }
@@ -133,7 +133,7 @@ static void loss_moments(const step *st, double *mean, double *var) {
             }
         }
         if (st->kind == HUSH__PLD_LAPLACE) {
-            double b = st->s, pa = 0.5, pb = 0.5 * exp(-1.0 / b), la = 1.0 / b - c0, lb = -1.0 / b - c0;
+            double b = st->s, pa = 0.5, pb = 0.5 * hush_exp(-1.0 / b), la = 1.0 / b - c0, lb = -1.0 / b - c0;
             s0 += pa + pb;
             s1 += pa * la + pb * lb;
             s2 += pa * la * la + pb * lb * lb;
@@ -168,28 +168,28 @@ static double log_mgf_step(const step *st, double t) {
         for (long i = 0; i < (long)n; i++) {
             double c = x0 + w * ((double)i + 0.5);
             for (int j = 0; j < 5; j++) {
-                double x = c + 0.5 * w * GL_X[j], v = log(0.5 * w * GL_W[j]) + log_pdf_at(st, x) + t * loss_at(st, x);
+                double x = c + 0.5 * w * GL_X[j], v = hush_log(0.5 * w * GL_W[j]) + log_pdf_at(st, x) + t * loss_at(st, x);
                 if (pass == 0) {
                     if (v > m) m = v;
                 } else {
-                    acc += exp(v - m);
+                    acc += hush_exp(v - m);
                 }
             }
         }
         if (pass == 0 && st->kind == HUSH__PLD_LAPLACE) {
             double b = st->s;
-            if (log(0.5) + t / b > m) m = log(0.5) + t / b;
+            if (hush_log(0.5) + t / b > m) m = hush_log(0.5) + t / b;
         }
     }
-    if (st->kind == HUSH__PLD_LAPLACE) acc += 0.5 * exp(t / st->s - m) + 0.5 * exp(-1.0 / st->s - t / st->s - m);
-    return m + log(acc);
+    if (st->kind == HUSH__PLD_LAPLACE) acc += 0.5 * hush_exp(t / st->s - m) + 0.5 * hush_exp(-1.0 / st->s - t / st->s - m);
+    return m + hush_log(acc);
 }
 
 /* ---- one step ---- */
 
 /* z with P[N(0,1) > z] = p */
 static double normal_quantile_upper(double p) {
-    double lo = 0.0, hi = 40.0, lp = log(p);
+    double lo = 0.0, hi = 40.0, lp = hush_log(p);
     for (int it = 0; it < 100; it++) {
         double mid = 0.5 * (lo + hi);
         if (hush__dp_log_erfc(mid / HUSH__DP_SQRT2) - HUSH__DP_LN2 > lp)
@@ -232,7 +232,7 @@ static void put_atom_pess(hush__pld_comp *c, double l, double m) {
         c->p[k] += m;
         return;
     }
-    double u = -expm1(-d) / -expm1(-h);
+    double u = -hush_expm1(-d) / -hush_expm1(-h);
     c->p[k] += m * (1.0 - u);
     c->p[k + 1] += m * u;
 }
@@ -241,7 +241,7 @@ static void put_atom_pess(hush__pld_comp *c, double l, double m) {
  * phase 0, covering k0 .. k1); optimistic, each interval's mass as one atom at its conditional
  * mean of e^{-L}, appended to atoms (mass, loss) in increasing loss. Returns the atoms written. */
 static size_t discretise(const step *st, hush__pld_comp *c, int e, int64_t k0, int64_t k1, int mode, double *atoms) {
-    double h = ldexp(1.0, e), em = expm1(-h);
+    double h = ldexp(1.0, e), em = hush_expm1(-h);
     size_t na = 0;
     for (int64_t k = k0; k < k1; k++) {
         double p, g, la = (double)k * h;
@@ -251,7 +251,7 @@ static size_t discretise(const step *st, hush__pld_comp *c, int e, int64_t k0, i
             c->p[k - c->off] += p * (1.0 - g);
             c->p[k - c->off + 1] += p * g;
         } else {
-            double frac = -log1p(em * g);
+            double frac = -hush_log1p(em * g);
             if (!(frac >= 0.0)) frac = 0.0;
             if (frac > h) frac = h;
             atoms[2 * na] = p;
@@ -278,10 +278,10 @@ static void group_atoms(hush__pld_comp *c, double *buf, const double *atoms, siz
     if (na && best >= HUSH__PLD_SPIKE_SHARE * tot && e <= 0) {
         double l0 = atoms[2 * bi + 1], y = atoms[2 * bi], m0 = atoms[2 * bi];
         if (bi + 1 < na && atoms[2 * bi + 3] - l0 <= 2.0 * h) {
-            y += atoms[2 * bi + 2] * exp(-(atoms[2 * bi + 3] - l0));
+            y += atoms[2 * bi + 2] * hush_exp(-(atoms[2 * bi + 3] - l0));
             m0 += atoms[2 * bi + 2];
         }
-        double lam = l0 - log(y / m0);
+        double lam = l0 - hush_log(y / m0);
         ph = lam - floor(lam / h) * h;
         if (!(ph >= 0.0 && ph < h)) ph = 0.0;
     }
@@ -363,7 +363,7 @@ void hush__pld_step_build(hush__pld *d, const hush__pld_event *ev, int remove, i
             qlo[0] = lmin;
             qhi[0] = lmax;
             for (int k = 1; k < NPSI; k++) {
-                psi[k] = pow(10.0, -0.5 * (double)(k + 1));
+                psi[k] = hush_exp(-1.15129254649702284201 * (double)(k + 1)); /* 10^(-(k+1)/2) */
                 qlo[k] = loss_quantile(&st, psi[k], 0);
                 qhi[k] = loss_quantile(&st, psi[k], 1);
             }
@@ -416,7 +416,7 @@ void hush__pld_step_build(hush__pld *d, const hush__pld_event *ev, int remove, i
         *F = (hush__pld_comp){F->p, nf, k0, ef, 0.0};
         if (ev->kind == HUSH__PLD_LAPLACE) {
             double b = ev->s;
-            put_atom_pess(F, -1.0 / b, 0.5 * exp(-1.0 / b));
+            put_atom_pess(F, -1.0 / b, 0.5 * hush_exp(-1.0 / b));
             put_atom_pess(F, 1.0 / b, 0.5);
         }
         discretise(&st, F, ef, k0, k1, mode, NULL);
@@ -434,7 +434,7 @@ void hush__pld_step_build(hush__pld *d, const hush__pld_event *ev, int remove, i
         double *at = w->z;
         size_t na = 0;
         if (ev->kind == HUSH__PLD_LAPLACE) {
-            at[0] = 0.5 * exp(-1.0 / ev->s);
+            at[0] = 0.5 * hush_exp(-1.0 / ev->s);
             at[1] = -1.0 / ev->s;
             na = 1;
         }
@@ -487,7 +487,7 @@ void hush__pld_step_build(hush__pld *d, const hush__pld_event *ev, int remove, i
  * probability TAU_FLOOR (log M(t) >= 0 for t >= 0 since E[L] >= 0, so the whole composition's
  * bound covers every part of it); the floor is -U. */
 double hush__pld_step_floor(const hush__pld_event *ev, size_t n, int remove) {
-    double hard = 0.0, lt = -log(TAU_FLOOR), var = 0.0, cnt = 0.0;
+    double hard = 0.0, lt = -hush_log(TAU_FLOOR), var = 0.0, cnt = 0.0;
     for (size_t i = 0; i < n; i++) {
         const hush__pld_event *e = &ev[i];
         if (!e->count || (e->kind == HUSH__PLD_SGM && e->q == 0.0)) continue;
@@ -496,7 +496,7 @@ double hush__pld_step_floor(const hush__pld_event *ev, size_t n, int remove) {
         if (e->kind == HUSH__PLD_LAPLACE)
             b = 1.0 / e->s;
         else if (!remove && e->q < 1.0)
-            b = -log1p(-e->q);
+            b = -hush_log1p(-e->q);
         else
             b = INFINITY;
         hard += c * b;
@@ -506,7 +506,7 @@ double hush__pld_step_floor(const hush__pld_event *ev, size_t n, int remove) {
     }
     if (cnt == 0.0) return -INFINITY;
     /* scan t around the Gaussian optimum sqrt(2 lt / var) */
-    int j0 = (int)floor(log2(sqrt(2.0 * lt / (var > 1e-300 ? var : 1e-300))));
+    int j0 = hush__pld_pow2_exp(sqrt(2.0 * lt / (var > 1e-300 ? var : 1e-300))); /* floor(log2) */
     double best = hard;
     for (int j = j0 - 6; j <= j0 + 6; j++) {
         if (j > 6 || j < -200) continue;
