@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "dp/dpmath.h"
+#include "dp/pld_internal.h"
 #include "hush.h"
 #include "kat.h"
 #include "pld_ref.h"
@@ -500,8 +502,51 @@ static void test_accountant_alloc_failure(void) {
     }
 }
 
+/* The accountants' own erfc and FFT twiddles (no libm, so every build gets the same bits) against
+ * long double libm: a mistyped coefficient or a wrong octant shows as errors far above these. */
+static void test_dp_math_own_functions(void) {
+    double worst = 0.0;
+    for (int i = 0; i <= 4000; i++) {
+        double x = -12.0 + 24.0 * (double)i / 4000.0 + 1e-3; /* also off the interval ends */
+        double a = -x / HUSH__DP_SQRT2, b = x / HUSH__DP_SQRT2;
+        long double ra = 0.5L * erfcl((long double)a), rb = 0.5L * erfcl((long double)b);
+        double ea = (double)fabsl(((long double)hush__dp_ndtr(x) - ra) / ra);
+        double eb = (double)fabsl(((long double)hush__dp_ndtr_upper(x) - rb) / rb);
+        if (ea > worst) worst = ea;
+        if (eb > worst) worst = eb;
+    }
+    printf("  own erfc: worst relative error %.2e over [-12, 12]\n", worst);
+    CHECK(worst < 2e-15);
+    worst = 0.0;
+    for (int i = 0; i < 1000; i++) { /* log erfc below 25, where it is log of the own erfc */
+        double x = 0.5 + 24.5 * (double)i / 1000.0;
+        long double r = logl(erfcl((long double)x));
+        double e = (double)fabsl(((long double)hush__dp_log_erfc(x) - r) / r);
+        if (e > worst) worst = e;
+    }
+    CHECK(worst < 2e-15);
+    enum { N = 1 << 12 };
+    static double tw[2 * N];
+    hush__pld_fft_twiddles(tw, N);
+    const double *base = tw + (N - 2);
+    double terr = 0.0;
+    for (size_t k = 0; k < N / 2; k++) {
+        long double a = 6.283185307179586476925286766559L * (long double)k / (long double)N;
+        double ec = (double)fabsl((long double)base[2 * k] - cosl(a));
+        double es = (double)fabsl((long double)base[2 * k + 1] + sinl(a));
+        if (ec > terr) terr = ec;
+        if (es > terr) terr = es;
+    }
+    printf("  own twiddles: worst absolute error %.2e (n = %d)\n", terr, N);
+    CHECK(terr < 3e-16);
+    CHECK(base[0] == 1.0 && base[1] == 0.0 && base[N / 2] == 0.0 && base[N / 2 + 1] == -1.0);
+    /* every stage's table samples the largest: len 8 at complex offset 3 */
+    CHECK(tw[6] == base[0] && tw[8] == base[2 * (N / 8)] && tw[11] == base[2 * (N / 4) + 1]);
+}
+
 int main(void) {
     if (hush_init() != HUSH_OK) return 1;
+    test_dp_math_own_functions();
     test_rdp_kat();
     test_fractional_vs_integration();
     test_rdp_basics();

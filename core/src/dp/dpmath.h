@@ -1,5 +1,5 @@
-/* Double-precision helpers shared by the DP calibration and accounting code (reporting
- * computations: libm is allowed here, bit parity across builds is not promised). */
+/* Double-precision helpers shared by the DP calibration and accounting code. They use no libm
+ * function that rounds (only hush/mathf.h and an own erfc), so every build returns the same bits. */
 #ifndef HUSH__DP_DPMATH_H
 #define HUSH__DP_DPMATH_H
 

@@ -21,7 +21,7 @@ typedef struct hush__pld_comp {
 /* A distribution: a fine component f and, for multi-scale losses, a coarse component c (c.len == 0:
  * f alone), plus the mass at +infinity; `steps` is how many single steps it composes (it scales
  * the tail budget of every truncation); lmf[k] and lmc[k] are upper bounds on log E[e^{t_k L}]
- * over f and over c, free of FFT round-off (they set the tail windows, see pld.c). */
+ * over f and over c, free of FFT round-off (they set the tail windows, see pld_conv.c). */
 typedef struct hush__pld {
     hush__pld_comp f, c;
     double inf, steps;
