@@ -385,7 +385,8 @@ static double fft_conv(double *out, double *lnoise, size_t *k0, const hush__pld_
             double res[2][2];
             for (int side = 0; side < 2; side++) {
                 size_t j = side ? m : k;
-                double ar = side ? ym_r : yk_r, ai = side ? ym_i : yk_i, br = side ? yk_r : ym_r, bi = side ? -yk_i : -ym_i;
+                double ar = side ? ym_r : yk_r, ai = side ? ym_i : yk_i;
+                double br = side ? yk_r : ym_r, bi = side ? -yk_i : -ym_i;
                 double er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);     /* E_j */
                 double or_ = 0.5 * (ai - bi), oi = -0.5 * (ar - br);   /* O_j = (Y_j - conj Y_{n2-j}) / 2i */
                 double wr = t[2 * j], wi = t[2 * j + 1];
@@ -477,28 +478,21 @@ static void conv_add(hush__pld_comp *acc, size_t room, const hush__pld_term *A, 
         size_t k0;
         fft_conv(out, &lnp, &k0, A, na, alo, la, B, nb, blo, lb, square, 0.0, h, w);
         /* The round-off is about 1e-16 of the peak in every bin, while delta at 1e-12 depends on
-         * upper-tail bins 1e-15 below it. So, where the product falls within 1e8 of its round-off
-         * (a relative error of 1e-8), it is computed again tilted, from a_i e^{th l_i} and
-         * b_j e^{th l_j} with th the log-slope of the product there: the tilted product peaks
-         * about there and its round-off is relative to that. Repeated from the tilted product
-         * until the top of the window; each bin is taken from the transform whose round-off (a
-         * line in log scale: the transform's peak, untilted) is the lowest there. All are the
-         * same exact product. */
+         * upper-tail bins 1e-15 below it. So the product is computed again tilted, from
+         * a_i e^{th l_i} and b_j e^{th l_j} with th the caller's Chernoff parameter of the tail
+         * (theta[j]): the tilted product peaks there and its round-off is relative to that. Each
+         * bin is taken from the transform whose round-off (a line in log scale: the transform's
+         * peak, untilted) is the lowest there. Both are the same exact product. */
         double ln_[NTILT + 1], th_[NTILT + 1], pk = 0.0;
-        size_t ip = 0;
         for (size_t i = 0; i < nout; i++)
-            if (fabs(out[i]) > pk) {
-                pk = fabs(out[i]);
-                ip = i;
-            }
+            if (fabs(out[i]) > pk) pk = fabs(out[i]);
         int nl = 0;
         if (pk > 0.0) {
             ln_[0] = lnp; /* log of the round-off per bin */
             th_[0] = 0.0;
             nl = 1;
         }
-        int adaptive = 0;
-        for (int j = 0; !adaptive && j < NTILT && nl; j++) {
+        for (int j = 0; j < NTILT && nl; j++) {
             double th = theta[j];
             if (!(th > 1.25 * th_[nl - 1]) || th * h * (double)nout < 1.0) continue;
             size_t kt;
@@ -515,40 +509,6 @@ static void conv_add(hush__pld_comp *acc, size_t room, const hush__pld_term *A, 
             ln_[nl] = c;
             th_[nl] = th;
             nl++;
-        }
-        while (adaptive && nl && nl <= NTILT) {
-            /* the first bin above the peak within 1e8 of the round-off envelope */
-            size_t i1 = nout;
-            for (size_t i = ip; i < nout; i++) {
-                double env = INFINITY;
-                for (int k = 0; k < nl; k++) {
-                    double v = ln_[k] - th_[k] * h * (double)i;
-                    if (v < env) env = v;
-                }
-                if (hush_log(fabs(out[i]) + 1e-300) < env + hush_log(1e8)) {
-                    i1 = i;
-                    break;
-                }
-            }
-            if (i1 >= nout || i1 <= ip) break;
-            size_t m = (i1 - ip) / 4 > 0 ? (i1 - ip) / 4 : 1;
-            double th = (hush_log(fabs(out[i1 - m]) + 1e-300) - hush_log(fabs(out[i1]) + 1e-300)) / ((double)m * h);
-            if (!(th > th_[nl - 1])) th = 2.0 * th_[nl - 1] + 1.0 / (h * (double)nout);
-            size_t kt;
-            double *tl = w->y2, lnt, lt = fft_conv(tl, &lnt, &kt, A, na, alo, la, B, nb, blo, lb, square, th, h, w);
-            double c = lnt + lt;
-            for (size_t i = kt; i < nout; i++) {
-                double mine = c - th * h * (double)i, env = INFINITY;
-                for (int k = 0; k < nl; k++) {
-                    double v = ln_[k] - th_[k] * h * (double)i;
-                    if (v < env) env = v;
-                }
-                if (mine < env) out[i] = tl[i] * hush_exp(lt - th * h * (double)i);
-            }
-            ln_[nl] = c;
-            th_[nl] = th;
-            nl++;
-            ip = i1;
         }
     }
     /* the window in output indices */

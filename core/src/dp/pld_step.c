@@ -168,7 +168,8 @@ static double log_mgf_step(const step *st, double t) {
         for (long i = 0; i < (long)n; i++) {
             double c = x0 + w * ((double)i + 0.5);
             for (int j = 0; j < 5; j++) {
-                double x = c + 0.5 * w * GL_X[j], v = hush_log(0.5 * w * GL_W[j]) + log_pdf_at(st, x) + t * loss_at(st, x);
+                double x = c + 0.5 * w * GL_X[j];
+                double v = hush_log(0.5 * w * GL_W[j]) + log_pdf_at(st, x) + t * loss_at(st, x);
                 if (pass == 0) {
                     if (v > m) m = v;
                 } else {
@@ -181,7 +182,8 @@ static double log_mgf_step(const step *st, double t) {
             if (hush_log(0.5) + t / b > m) m = hush_log(0.5) + t / b;
         }
     }
-    if (st->kind == HUSH__PLD_LAPLACE) acc += 0.5 * hush_exp(t / st->s - m) + 0.5 * hush_exp(-1.0 / st->s - t / st->s - m);
+    if (st->kind == HUSH__PLD_LAPLACE)
+        acc += 0.5 * hush_exp(t / st->s - m) + 0.5 * hush_exp(-1.0 / st->s - t / st->s - m);
     return m + hush_log(acc);
 }
 
