@@ -17,6 +17,10 @@
  *       the same initial parameters trained on the union of the participants' training rows for
  *       R x local-epochs epochs (same optimiser, lr and batch). One JSON line at the end.
  *
+ *   build/bench/fl cost --rounds R --params P --train-rows N [task options]
+ *       the epsilon R rounds cost one participant with N training rows, for a model of P
+ *       parameters (to choose a noise multiplier for a budget).
+ *
  * Task options mirror `hush-server task create --kind fedavg`: --privacy none|record|user, --lr,
  * --local-epochs, --local-batch, --optimizer sgd|momentum|adam, --server-optimizer fedavg|fedadam,
  * --server-lr, --clip, --noise-multiplier, --metric-noise, --delta, --validation-fraction,
@@ -39,6 +43,13 @@
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of this process: on a shared machine they move less than wall time. */
+static double cpu(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -195,8 +206,9 @@ static int cmd_round(cli_args *a) {
     size_t np = hush_federated_server_params(srv), dim = hush_federated_dim(np);
     uint32_t *x = malloc((size_t)s.n * dim * 4), *plain = malloc(dim * 4), *sum = malloc(dim * 4);
     if (!x || !plain || !sum) return CLI_EXIT_FAIL;
-    double train_s, train_max, norm_max;
+    double train_s, train_max, norm_max, c0 = cpu();
     contribute_all(&s, 1, s.model, s.model_len, x, dim, &train_s, &train_max, &norm_max);
+    double train_cpu = cpu() - c0;
     uint32_t mask = s.t.bits == 32 ? 0xffffffffu : (1u << s.t.bits) - 1;
     /* without secure aggregation: the plaintext sum and the server step */
     double t0 = now();
@@ -213,20 +225,21 @@ static int cmd_round(cli_args *a) {
     secagg_config(&s, &cfg, (uint32_t)dim);
     hush_secagg_stats st;
     hush_secagg_clock clk = {secagg_clock, NULL};
+    c0 = cpu();
     t0 = now();
     TRY(hush_secagg_run(&cfg, NULL, &st, sum, dim, NULL, 0, x, (size_t)s.n * dim, NULL, 0, &clk, NULL));
     double sa_s = now() - t0;
     t0 = now();
     TRY(hush_federated_server_apply(srv, &m, sum, dim, st.survivors));
-    double apply_s = now() - t0;
+    double apply_s = now() - t0, secagg_cpu = cpu() - c0;
     int same = memcmp(sum, plain, dim * 4) == 0;
     hush_federated_server_free(srv);
     printf("{\"participants\":%u,\"params\":%zu,\"dim\":%zu,\"bits\":%u,\"neighbours\":%u,\"threshold\":%u,"
-           "\"train_rows\":%zu,\"train_seconds\":%.4f,\"train_max\":%.5f,\"update_norm_max\":%.4g,"
+           "\"train_rows\":%zu,\"train_cpu\":%.4f,\"secagg_cpu\":%.4f,\"train_seconds\":%.4f,\"train_max\":%.5f,\"update_norm_max\":%.4g,"
            "\"plain_seconds\":%.4f,\"secagg_seconds\":%.4f,\"apply_seconds\":%.4f,\"secagg_client_max\":%.4f,"
            "\"secagg_server\":%.4f,\"bytes_up_per_client\":%.0f,\"bytes_down_per_client\":%.0f,"
            "\"model_file_bytes\":%zu,\"sum_equal\":%s,\"validation_accuracy\":%.4f}\n",
-           s.n, np, dim, s.t.bits, s.neighbours, s.threshold, hush_dataset_rows(s.train[0]), train_s, train_max,
+           s.n, np, dim, s.t.bits, s.neighbours, s.threshold, hush_dataset_rows(s.train[0]), train_cpu, secagg_cpu, train_s, train_max,
            norm_max, plain_s, sa_s, apply_s, st.client_seconds_max, st.server_seconds,
            (double)st.bytes_up / s.n, (double)st.bytes_down / s.n, s.model_len, same ? "true" : "false",
            m.validation_accuracy);
@@ -375,6 +388,32 @@ static int cmd_quality(cli_args *a) {
     return 0;
 }
 
+/* What R rounds cost one participant (its odometer, charged as hush fl join charges it). */
+static int cmd_cost(cli_args *a) {
+    setup s;
+    memset(&s, 0, sizeof s);
+    uint64_t rounds, np, rows;
+    if (parse_task(a, &s) || cli_u64(a, "rounds", 10, 1, 100000, &rounds) || cli_u64(a, "params", 0, 1, 1u << 30, &np) ||
+        cli_u64(a, "train-rows", 0, 1, 1u << 30, &rows) || cli_done(a))
+        return CLI_EXIT_USAGE;
+    hush_odometer_config oc;
+    TRY(hush_odometer_config_init(&oc, 1e9, s.t.delta));
+    hush_odometer *od = NULL;
+    TRY(hush_odometer_create(&od, &oc, NULL));
+    for (uint32_t r = 1; r <= rounds && s.t.privacy != HUSH_FEDERATED_PRIVACY_NONE; r++) {
+        hush_odometer_event ev[2];
+        size_t ne = 0, charged = 0;
+        TRY(hush_federated_cost(ev, 2, &ne, &s.t, (size_t)rows, (size_t)np, (const uint8_t *)&r, sizeof r));
+        TRY(hush_odometer_charge_all(od, &charged, ev, ne));
+    }
+    double lo = 0, hi = 0;
+    if (s.t.privacy != HUSH_FEDERATED_PRIVACY_NONE) TRY(hush_odometer_spent(od, &lo, &hi, s.t.delta));
+    printf("{\"rounds\":%llu,\"epsilon\":%.4f,\"epsilon_lower\":%.4f,\"delta\":%g}\n", (unsigned long long)rounds, hi, lo,
+           s.t.delta);
+    hush_odometer_free(od);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     static const char *const flags[] = {"centralised", NULL};
     cli_prog = "fl";
@@ -386,6 +425,7 @@ int main(int argc, char **argv) {
     if (cli_parse(&a, argc - 2, argv + 2, flags)) return CLI_EXIT_USAGE;
     if (!strcmp(argv[1], "round")) return cmd_round(&a);
     if (!strcmp(argv[1], "quality")) return cmd_quality(&a);
+    if (!strcmp(argv[1], "cost")) return cmd_cost(&a);
     fprintf(stderr, "usage: fl round|quality [options] (see bench/fl.c)\n");
     return CLI_EXIT_USAGE;
 }

@@ -8,7 +8,8 @@
 // Each participant is a hush.net Connection running the round handler of hush.FederatedClient
 // (split once, charge, contribute) without a ledger (privacy none), so local training can be
 // timed apart from the protocol. Prints one JSON line like hush-swarm's: seconds, train_seconds
-// (sum over participants), bytes per participant (WebSocket payloads), cpu_seconds, peak RSS.
+// (sum over participants), bytes per participant (WebSocket payloads), cpu_seconds (the process's,
+// cpu_load_seconds of it before the first connection), peak RSS.
 import { readFile } from 'node:fs/promises';
 import { WebSocket as WsSocket } from 'ws';
 import { load } from '../web/index.js';
@@ -40,6 +41,7 @@ async function loadData(path, format) {
   return hush.data.parse(new Uint8Array(await readFile(path)), f);
 }
 const data = await loadData(dataFile, opt('format'));
+const cpuLoad = process.cpuUsage(); // loading wasm and the data, apart from the rounds
 
 // WebSocket payload bytes, both ways, per participant (as hush-swarm counts them)
 const bytes = { in: 0, out: 0 };
@@ -56,7 +58,6 @@ class Counting extends WsSocket {
 
 let trainSeconds = 0, trainMax = 0, contributions = 0, finished = 0, failed = 0, committedMin = Infinity, committedMax = 0;
 const t0 = performance.now();
-const cpu0 = process.cpuUsage();
 const timer = setTimeout(() => {
   console.error(`fl_node: timed out after ${timeout} s (${finished} of ${n} finished)`);
   process.exit(1);
@@ -108,10 +109,11 @@ for (let k = 0; k < n; k += WAVE) {
 }
 await Promise.all(conns.map((c, i) => participant(i, c)));
 clearTimeout(timer);
-const cpu = process.cpuUsage(cpu0);
+const cpu = process.cpuUsage();
 data.free();
 console.log(JSON.stringify({
   train_seconds: +trainSeconds.toFixed(3), train_max: +trainMax.toFixed(4), contributions,
+  cpu_load_seconds: +((cpuLoad.user + cpuLoad.system) / 1e6).toFixed(3),
   participants: n, finished: finished - failed, cpu_seconds: +((cpu.user + cpu.system) / 1e6).toFixed(3),
   committed_min: committedMin, committed_max: committedMax, seconds: +((performance.now() - t0) / 1000).toFixed(3),
   bytes_in_per_client: Math.round(bytes.in / n), bytes_out_per_client: Math.round(bytes.out / n),

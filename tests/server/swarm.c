@@ -47,6 +47,13 @@
 #include "hush/train.h"
 #include "netclient.h"
 
+static double cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
 static double mono(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -351,6 +358,7 @@ int main(int argc, char **argv) {
     }
     if (hush_init() != HUSH_OK) return CLI_EXIT_FAIL;
     if (fed.on && cli_load_dataset(&fed.data, data, format)) return CLI_EXIT_FAIL;
+    double cpu_load = cpu_seconds(); /* reading the data, apart from the rounds */
     size_t len;
     char *text = (char *)cli_read_file(tokens, &len);
     if (!text) return CLI_EXIT_FAIL;
@@ -427,13 +435,10 @@ int main(int argc, char **argv) {
         hush_dataset_free(parts[i].train);
         hush_dataset_free(parts[i].validation);
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-                 (double)ru.ru_stime.tv_usec * 1e-6;
+    double cpu = cpu_seconds();
     if (json && fed.on) {
-        printf("{\"train_seconds\":%.3f,\"train_max\":%.4f,\"contributions\":%llu", fed.train_seconds, fed.train_max,
-               (unsigned long long)fed.contributions);
+        printf("{\"train_seconds\":%.3f,\"train_max\":%.4f,\"contributions\":%llu,\"cpu_load_seconds\":%.3f",
+               fed.train_seconds, fed.train_max, (unsigned long long)fed.contributions, cpu_load);
         if (fed.v.on)
             printf(",\"verify_rounds\":%u,\"verify_max_error\":%.3g,\"verify_bound\":%.3g,\"verify_max_update\":%.3g,"
                    "\"verify_ok\":%s",
