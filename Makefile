@@ -2,8 +2,8 @@
 # $(shell), target-specific variables), no autotools.
 #   make            build native, Emscripten and WASI
 #   make demo       bootstrap, build, serve the demo and print its URL
-#   make test       every test suite (C under ASan+UBSan, fuzz corpora, generated tables, Node,
-#                   browser)
+#   make test       every test suite (the C vocabulary lint, C under ASan+UBSan, fuzz corpora,
+#                   generated tables, Node, browser)
 #   make bench      benchmarks (not tests; bench/bench.mk), make bench-size the bundle size
 #   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each
 # CFLAGS and LDFLAGS are appended to the fixed flags of the native, sanitizer and fuzz builds
@@ -20,7 +20,9 @@ export NODE_PATH := /usr/share/nodejs
 CC      ?= cc
 CLANG   ?= clang
 # -ffp-contract=off: no fused multiply-add anywhere, so every build rounds identically.
-CSTD    := -std=c11 -Wall -Wextra -Werror -ffp-contract=off -fno-math-errno
+# -Wconversion -Wsign-conversion: every narrowing, sign change or int-to-float rounding is written
+# as a cast, so the ones that matter on wasm32 (32-bit size_t) cannot hide among intended ones.
+CSTD    := -std=c11 -Wall -Wextra -Wconversion -Wsign-conversion -Werror -ffp-contract=off -fno-math-errno
 CINC    := -Icore/include -Icore/src
 CFLAGS_NATIVE = $(CSTD) $(CINC) -O2 -fPIC $(CFLAGS)
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -30,7 +32,7 @@ CFLAGS_TSAN = $(CSTD) $(CINC) -O1 -g -fsanitize=thread $(CFLAGS)
 CORE_SRC := $(sort $(wildcard core/src/*/*.c))
 CLI_SRC  := $(sort $(wildcard core/cli/*.c))
 # The network commands need sockets (libwebsockets): native only, never in the WASI CLI.
-CLI_NET_SRC      := core/cli/agg.c core/cli/fl.c core/cli/netclient.c
+CLI_NET_SRC      := core/cli/agg.c core/cli/fl.c core/cli/netclient.c core/cli/mpcnet.c
 CLI_PORTABLE_SRC := $(filter-out $(CLI_NET_SRC),$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -51,7 +53,7 @@ WASI_TEST_BIN := $(WASI_TESTS:%=build/wasi/tests/%.wasm)
 include server/server.mk
 .DEFAULT_GOAL := all
 
-.PHONY: all native wasm bootstrap demo test test-build test-c test-wasi test-fuzz test-accuracy test-server test-e2e test-examples fuzz clean
+.PHONY: all native wasm bootstrap demo test test-build test-api test-c test-wasi test-fuzz test-accuracy test-server test-e2e test-examples fuzz clean
 
 all: native wasm
 
@@ -121,7 +123,7 @@ demo: bootstrap
 # Every suite runs even when an earlier one fails (-k); make still exits non-zero on any failure.
 test: bootstrap
 	@$(MAKE) --no-print-directory -j$$(nproc) test-build
-	@$(MAKE) --no-print-directory -k test-c test-wasi test-fuzz test-gen test-accuracy test-node test-server test-e2e test-examples
+	@$(MAKE) --no-print-directory -k test-api test-c test-wasi test-fuzz test-gen test-accuracy test-node test-server test-e2e test-examples
 
 # Everything the suites need, built in parallel; the suites themselves run one after another.
 test-build: $(TEST_BIN) $(SERVER_TEST_BIN) $(TSAN_BIN) $(WASI_TEST_BIN) $(FUZZ_BIN) native wasm $(SERVER_TEST_DEPS)

@@ -98,6 +98,12 @@ build/bench/secagg: bench/secagg.c build/native/libhush.a
 bench-secagg: build/bench/secagg
 	./build/bench/secagg
 
+# Encrypted credit decisions over hush-server (dealer, native bank, native and Node applicants) at
+# 1, 10 and 100 sessions in flight, next to the in-process `hush mpc predict` (bench/mpc_net.mjs).
+.PHONY: bench-mpc-net
+bench-mpc-net: build/native/hush-server build/native/hush web
+	node bench/mpc_net.mjs
+
 # hush-server over loopback next to the in-process round of the same configuration (bench/server.mjs).
 .PHONY: bench-server
 bench-server: build/native/hush-server build/native/hush-swarm build/native/hush

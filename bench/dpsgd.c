@@ -72,10 +72,10 @@ static hush_dataset *load(const char *which) {
 }
 
 static hush_model *make_model(const char *spec, hush_shape in, uint32_t max_batch, const hush_rng *master) {
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl;
     hush_model *m;
-    OK(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &nl, spec, NULL));
+    OK(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL));
     OK(hush_model_create(&m, ls, nl, in, max_batch, NULL));
     hush_rng r;
     OK(hush_rng_derive(&r, master, "init"));
@@ -101,7 +101,7 @@ static double time_loop(int (*fn)(void *), void *ctx, double seconds) {
             fn(ctx);
             it++;
         } while ((t = now_s() - t0) < seconds / 3);
-        if (t / it < best) best = t / it;
+        if (t / (double)it < best) best = t / (double)it;
     }
     return best;
 }
@@ -164,7 +164,7 @@ static void speed(double seconds) {
         uint32_t max_batch = c->batch + (uint32_t)ceil(4.0 * sqrt((double)c->batch)) + 1;
         hush_model *m = make_model(c->spec, in, max_batch, &master);
         hush_optim_config oc;
-        hush_optim_config_default(&oc, HUSH_OPTIM_SGD, 0.01f);
+        OK(hush_optim_config_init(&oc, HUSH_OPTIM_SGD, 0.01f));
         hush_optim *o;
         OK(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
         step_ctx sc = {m, o, NULL, hush_dataset_x(d), hush_dataset_labels(d), c->batch};
@@ -178,7 +178,7 @@ static void speed(double seconds) {
             OK(hush_dpsgd_config_init(&cfg, pois ? HUSH_DPSGD_POISSON : HUSH_DPSGD_SHUFFLE, (double)c->batch / (double)n,
                                       1.0, v == 0 ? 0.0 : 1.0));
             if (v >= 5) cfg.noise = HUSH_DPSGD_NOISE_SECURE;
-            OK(hush_dpsgd_create(&sc.dp, m, &cfg, NULL, NULL));
+            OK(hush_dpsgd_create(&sc.dp, NULL, m, &cfg, NULL));
             sc.n = pois ? n : c->batch;
             hush_prefetcher pf;
             if (pre) hush_prefetcher_start(&pf, sc.dp);
@@ -226,9 +226,9 @@ static dp_run train_eval(const hush_dataset *data, const hush_dataset *test, uin
     memset(&r, 0, sizeof r);
     hush_rng master;
     OK(hush_rng_init_u64(&master, seed));
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl;
-    OK(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &nl, spec, NULL));
+    OK(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL));
     hush_train_config c;
     OK(hush_train_config_init(&c, okind, lr));
     c.format = format;

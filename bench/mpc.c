@@ -39,7 +39,7 @@ static hush_dataset *train_set, *test_set;
 static hush_rng master;
 
 static hush_model *make_model(const char *spec, uint32_t okind, float lr, float wd, int epochs, double *secs) {
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = 0, in = hush_dataset_dim(train_set), n = hush_dataset_rows(train_set);
     hush_model *m = NULL;
     hush_optim *o = NULL;
@@ -47,19 +47,20 @@ static hush_model *make_model(const char *spec, uint32_t okind, float lr, float 
     hush_rng init, shuf;
     float *st = malloc(2 * in * sizeof *st), loss;
     uint32_t *perm = malloc(n * sizeof *perm);
-    TRY(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &nl, spec, NULL));
+    TRY(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL));
     TRY(hush_model_create(&m, ls, nl, hush_dataset_shape(train_set), 32, NULL));
     TRY(hush_dataset_norm_stats(train_set, st, st + in, in));
     TRY(hush_model_set_input_norm(m, st, st + in, in));
     TRY(hush_rng_derive(&init, &master, "init"));
     TRY(hush_rng_derive(&shuf, &master, "shuffle"));
     TRY(hush_model_init_params(m, &init));
-    hush_optim_config_default(&oc, okind, lr);
+    TRY(hush_optim_config_init(&oc, okind, lr));
     oc.weight_decay = wd;
     TRY(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
     double t0 = now_s();
     for (int e = 0; e < epochs; e++)
-        TRY(hush_model_fit_epoch(m, o, &shuf, perm, &loss, hush_dataset_x(train_set), hush_dataset_labels(train_set), n, 32));
+        TRY(hush_model_fit_epoch(m, &shuf, o, perm, &loss, hush_dataset_x(train_set), hush_dataset_labels(train_set), n,
+                                 32));
     if (secs) *secs = (now_s() - t0) / (epochs ? epochs : 1);
     hush_optim_free(o);
     free(st);
@@ -88,7 +89,8 @@ static void bench_predict(const char *name, hush_model *m, uint32_t batch) {
     for (size_t i = 0; i < n; i++) agree += dec[i] == pdec[i];
     int reps = 200;
     t0 = now_s();
-    for (int i = 0; i < reps; i++) TRY(hush_model_forward(m, pl, k, x + (size_t)(i % n) * hush_dataset_dim(test_set), 1));
+    for (int i = 0; i < reps; i++)
+        TRY(hush_model_forward(m, pl, k, x + (size_t)i % n * hush_dataset_dim(test_set), 1));
     double plain = (now_s() - t0) / reps;
     printf("{\"bench\":\"mpc-predict\",\"model\":\"%s\",\"applicants_per_session\":%u,\"ms_per_prediction\":%.4f,"
            "\"plaintext_ms_per_prediction\":%.5f,\"bytes_per_prediction\":%.0f,\"dealer_bytes_per_prediction\":%.0f,"
@@ -151,7 +153,7 @@ static void bench_train(const char *name, const char *spec, float lr, int epochs
     memset(&st, 0, sizeof st);
     double t0 = now_s();
     /* raw features: the client standardises them with the model's norm before sharing */
-    TRY(hush_mpc_train_run(e, &cfg, NULL, &st, hush_dataset_x(train_set), n * in, hush_dataset_labels(train_set), n,
+    TRY(hush_mpc_train_run(&cfg, NULL, &st, e, hush_dataset_x(train_set), n * in, hush_dataset_labels(train_set), n,
                            NULL));
     double enc_s = (now_s() - t0) / epochs;
     float l1, a1, l2, a2;
@@ -182,7 +184,7 @@ int main(int argc, char **argv) {
     free(text);
     TRY(hush_rng_init_u64(&master, 1));
     TRY(hush_rng_derive(&split, &master, "split"));
-    TRY(hush_dataset_split(&train_set, &test_set, all, 0.2, &split, NULL));
+    TRY(hush_dataset_split(&train_set, &test_set, &split, all, 0.2, NULL));
     hush_model *mlp = make_model("dense:32,relu,dense:16,relu,dense:2", HUSH_OPTIM_ADAM, 0.003f, 1.0f, 10, NULL);
     hush_model *lr = make_model("dense:2", HUSH_OPTIM_SGD, 0.1f, 0, 10, NULL);
     bench_channel();

@@ -74,7 +74,8 @@ static size_t shifts(float *out, uint32_t *oy, const float *x, const uint32_t *y
                 for (int r = 0; r < 8; r++)
                     for (int c = 0; c < 8; c++) {
                         int sr = r - dy, sc = c - dx;
-                        out[k * 64 + r * 8 + c] = sr < 0 || sr > 7 || sc < 0 || sc > 7 ? 0.0f : x[i * 64 + sr * 8 + sc];
+                        out[k * 64 + (size_t)(r * 8 + c)] =
+                            sr < 0 || sr > 7 || sc < 0 || sc > 7 ? 0.0f : x[i * 64 + (size_t)(sr * 8 + sc)];
                     }
                 oy[k] = y[i];
             }
@@ -88,7 +89,7 @@ static void fit(hush_model *m, hush_rng *master, const char *name, const float *
     x = ax;
     y = ay;
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, lr);
+    OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, lr));
     hush_optim *o;
     OK(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
     hush_rng sh;
@@ -96,7 +97,7 @@ static void fit(hush_model *m, hush_rng *master, const char *name, const float *
     uint32_t *perm = malloc(n * sizeof *perm);
     for (uint32_t e = 0; e < epochs; e++) {
         float l;
-        OK(hush_model_fit_epoch(m, o, &sh, perm, &l, x, y, n, batch < n ? batch : n));
+        OK(hush_model_fit_epoch(m, &sh, o, perm, &l, x, y, n, batch < n ? batch : n));
     }
     free(perm);
     hush_rng_clear(&sh);
@@ -117,7 +118,7 @@ static void tta_add(hush_model *m, double *p, const float *x, size_t n) {
             for (int c = 1; c < 10; c++) mx = l[c] > mx ? l[c] : mx;
             double z = 0, e[10];
             for (int c = 0; c < 10; c++) z += e[c] = exp((double)(l[c] - mx));
-            for (int c = 0; c < 10; c++) p[(s + v / 9) * 10 + c] += e[c] / z;
+            for (size_t c = 0; c < 10; c++) p[(s + v / 9) * 10 + c] += e[c] / z;
         }
     }
 }
@@ -183,7 +184,7 @@ static int run_seed(seed_result *res, const hush_dataset *all, size_t T, size_t 
     hush_rng master, split;
     OK(hush_rng_init_u64(&master, seed));
     OK(hush_rng_derive(&split, &master, "split"));
-    OK(hush_dataset_split(&train, &test, all, 0.2, &split, NULL));
+    OK(hush_dataset_split(&train, &test, &split, all, 0.2, NULL));
     size_t D = hush_dataset_dim(train), N = hush_dataset_rows(train), NT = hush_dataset_rows(test);
     const float *x = hush_dataset_x(train), *xt = hush_dataset_x(test);
     const uint32_t *y = hush_dataset_labels(train), *yt = hush_dataset_labels(test);
@@ -240,6 +241,7 @@ static int run_seed(seed_result *res, const hush_dataset *all, size_t T, size_t 
     hush_model_free(ref);
     printf("student on the TRUE pool labels (no privacy): test accuracy %.3f\n\n", accuracy_of(pt, yt, NT));
 
+    const double tn = (double)T; /* noise scales are fractions of the teacher count */
     typedef struct row {
         const char *label;
         hush_pate_config cfg;
@@ -251,20 +253,20 @@ static int run_seed(seed_result *res, const hush_dataset *all, size_t T, size_t 
         {"GNMax s 10", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_GNMAX, .noise_eps = 0, .sigma = 10, .threshold = 0, .sigma1 = 0}},
         {"GNMax s 20", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_GNMAX, .noise_eps = 0, .sigma = 20, .threshold = 0, .sigma1 = 0}},
         {"GNMax s 40", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_GNMAX, .noise_eps = 0, .sigma = 40, .threshold = 0, .sigma1 = 0}},
-        {"GNMax s .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_GNMAX, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0, .sigma1 = 0}},
-        {"Conf T.5N s1 .2N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0.5 * T, .sigma1 = 0.2 * T}},
-        {"Conf T.6N s1 .2N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0.6 * T, .sigma1 = 0.2 * T}},
-        {"Conf T.7N s1 .2N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0.7 * T, .sigma1 = 0.2 * T}},
-        {"Conf T.6N s1 .3N s2 .15N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.15 * T, .threshold = 0.6 * T, .sigma1 = 0.3 * T}},
-        {"Conf T.7N s1 .3N s2 .2N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.2 * T, .threshold = 0.7 * T, .sigma1 = 0.3 * T}},
-        {"Conf T.6N s1 .5N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0.6 * T, .sigma1 = 0.5 * T}},
-        {"Conf T.7N s1 .5N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0.7 * T, .sigma1 = 0.5 * T}},
-        {"Conf T.8N s1 .5N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0.8 * T, .sigma1 = 0.5 * T}},
-        {"Conf T.9N s1 .5N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0.9 * T, .sigma1 = 0.5 * T}},
-        {"Conf T.9N s1 .4N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 0.9 * T, .sigma1 = 0.4 * T}},
-        {"Conf T1N s1 .4N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 1.0 * T, .sigma1 = 0.4 * T}},
-        {"Conf T1N s1 .55N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * T, .threshold = 1.0 * T, .sigma1 = 0.55 * T}},
-        {"Conf T1N s1 .7N s2 .15N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.15 * T, .threshold = 1.0 * T, .sigma1 = 0.7 * T}},
+        {"GNMax s .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_GNMAX, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0, .sigma1 = 0}},
+        {"Conf T.5N s1 .2N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0.5 * tn, .sigma1 = 0.2 * tn}},
+        {"Conf T.6N s1 .2N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0.6 * tn, .sigma1 = 0.2 * tn}},
+        {"Conf T.7N s1 .2N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0.7 * tn, .sigma1 = 0.2 * tn}},
+        {"Conf T.6N s1 .3N s2 .15N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.15 * tn, .threshold = 0.6 * tn, .sigma1 = 0.3 * tn}},
+        {"Conf T.7N s1 .3N s2 .2N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.2 * tn, .threshold = 0.7 * tn, .sigma1 = 0.3 * tn}},
+        {"Conf T.6N s1 .5N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0.6 * tn, .sigma1 = 0.5 * tn}},
+        {"Conf T.7N s1 .5N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0.7 * tn, .sigma1 = 0.5 * tn}},
+        {"Conf T.8N s1 .5N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0.8 * tn, .sigma1 = 0.5 * tn}},
+        {"Conf T.9N s1 .5N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0.9 * tn, .sigma1 = 0.5 * tn}},
+        {"Conf T.9N s1 .4N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 0.9 * tn, .sigma1 = 0.4 * tn}},
+        {"Conf T1N s1 .4N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 1.0 * tn, .sigma1 = 0.4 * tn}},
+        {"Conf T1N s1 .55N s2 .1N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.1 * tn, .threshold = 1.0 * tn, .sigma1 = 0.55 * tn}},
+        {"Conf T1N s1 .7N s2 .15N", {.version = HUSH_PATE_CONFIG_VERSION, .mechanism = HUSH_PATE_CONFIDENT, .noise_eps = 0, .sigma = 0.15 * tn, .threshold = 1.0 * tn, .sigma1 = 0.7 * tn}},
     };
     printf("%-26s %8s %9s %6s %8s %24s %12s\n", "", "", "", "", "", "data-dependent eps", "");
     printf("%-26s %8s %9s %6s %8s %12s %11s %12s\n", "aggregator", "answered", "label acc", "self", "student", "classic",

@@ -26,7 +26,7 @@ static double now(void *ud) {
     (void)ud;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static double chacha_gbps(void) {
@@ -35,7 +35,7 @@ static double chacha_gbps(void) {
     double t0 = now(NULL), bytes = 0;
     while (now(NULL) - t0 < 0.5) {
         crypto_stream_chacha20_ietf(buf, len, nonce, key);
-        bytes += len;
+        bytes += (double)len;
     }
     double r = bytes / (now(NULL) - t0) / 1e9;
     free(buf);
@@ -80,9 +80,9 @@ static int bench(const char *name, uint32_t n, uint32_t dim, uint32_t t, uint32_
            "(unmask %.1f ms) | up %.1f KB down %.1f KB per client | expansion vs 16-bit: up %.2fx, up+down %.2fx "
            "| mask expansion %.2f GB/s = %.0f%% of raw ChaCha20\n",
            name, n, dim, m, t, c, bits, t_all, st.client_seconds_max * 1e3, st.server_seconds * 1e3,
-           st.unmask_seconds * 1e3, st.max_client_bytes_up / 1e3, st.max_client_bytes_down / 1e3,
-           st.max_client_bytes_up / plain, (st.max_client_bytes_up + st.max_client_bytes_down) / plain, mask_gbps,
-           100 * mask_gbps / raw);
+           st.unmask_seconds * 1e3, (double)st.max_client_bytes_up / 1e3, (double)st.max_client_bytes_down / 1e3,
+           (double)st.max_client_bytes_up / plain, (double)(st.max_client_bytes_up + st.max_client_bytes_down) / plain,
+           mask_gbps, 100 * mask_gbps / raw);
     free(x);
     free(sum);
     free(drop);

@@ -127,13 +127,13 @@ static void print_rates(const timing *t, int repeats) {
 }
 
 static int bench(const char *engine, const bench_case *bc, double seconds, int repeats, double warm, int breakdown) {
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t n_layers = 0, err_pos = 0;
     ctx c = {0};
     hush_rng master, init_rng, data_rng;
     int rc;
     c.batch = bc->batch;
-    if ((rc = hush_model_spec_parse(layers, HUSH_MAX_LAYERS, &n_layers, bc->spec, &err_pos)) != HUSH_OK) {
+    if ((rc = hush_model_spec_parse(layers, HUSH_MODEL_MAX_LAYERS, &n_layers, bc->spec, &err_pos)) != HUSH_OK) {
         fprintf(stderr, "train_native: %s: bad spec at %zu: %s\n", bc->name, err_pos, hush_strerror(rc));
         return rc;
     }
@@ -143,7 +143,7 @@ static int bench(const char *engine, const bench_case *bc, double seconds, int r
     if ((rc = hush_rng_derive(&data_rng, &master, "data")) != HUSH_OK) goto out;
     if ((rc = hush_model_init_params(c.m, &init_rng)) != HUSH_OK) goto out;
     hush_optim_config cfg;
-    hush_optim_config_default(&cfg, HUSH_OPTIM_SGD, 0.01f);
+    if ((rc = hush_optim_config_init(&cfg, HUSH_OPTIM_SGD, 0.01f)) != HUSH_OK) goto out;
     if ((rc = hush_optim_create(&c.o, &cfg, hush_model_param_count(c.m), NULL)) != HUSH_OK) goto out;
 
     size_t in = hush_model_input_size(c.m), out_n = hush_model_output_size(c.m);

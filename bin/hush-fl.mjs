@@ -73,7 +73,8 @@ async function main() {
     if (o.out && r.model && r.rounds) await writeFile(o.out, r.model).catch((e) => fail(`cannot save the global model to '${o.out}': ${e.code}`));
     if (o.json) {
       const out = { name: o.name, task: o.task, rounds: r.rounds, aborted: r.aborted, declined: r.declined,
-        contributed: r.contributed, last_round: r.lastRound, status: 0, privacy: r.privacy ?? 'unknown', private: r.private, noise: r.noise };
+        contributed: r.contributed, last_round: r.lastRound, status: 0, train_rows: r.trainRows,
+        validation_rows: r.validationRows, privacy: r.privacy ?? 'unknown', private: r.private, noise: r.noise };
       if (ledger) Object.assign(out, { epsilon: r.epsilon, delta: r.delta, budget_epsilon: r.budgetEpsilon });
       console.log(JSON.stringify(out));
     }

@@ -2,6 +2,9 @@
 // Two stacked panels instead of one chart with two y axes, because loss and accuracy have
 // unrelated scales and a dual axis invites reading crossings that mean nothing. Colours come from
 // the page's CSS custom properties so the chart follows light/dark mode. No libraries.
+// Options (all optional) let the federated demo plot model versions instead of epochs: xKey and
+// xLabel, xMin (the first x, 1 by default), lossKey (null: no loss panel) and lossTitle, and
+// accuracy: the accuracy series as [key, CSS colour property, fallback colour].
 
 const PAD = { left: 58, right: 18, top: 10, bottom: 34 };
 const GAP = 34; // between the two panels, room for the accuracy panel's title
@@ -29,9 +32,15 @@ function niceMax(v) {
   return [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * mag).find((s) => s >= v);
 }
 
+const DEFAULTS = {
+  xKey: 'epoch', xLabel: 'epoch', xMin: 1, lossKey: 'loss', lossTitle: 'Training loss (cross-entropy)',
+  accuracy: [['trainAccuracy', '--c-train', '#0072b2'], ['testAccuracy', '--c-test', '#009e73']],
+};
+
 export class TrainingChart {
-  constructor(canvas) {
+  constructor(canvas, options = {}) {
     this.canvas = canvas;
+    this.opts = { ...DEFAULTS, ...options };
     this.state = { epochs: 10, points: [], baseline: null };
     this.observer = new ResizeObserver(() => this.draw());
     this.observer.observe(canvas);
@@ -44,6 +53,12 @@ export class TrainingChart {
 
   push(point) {
     this.state.points.push(point);
+    this.draw();
+  }
+
+  // Replaces every point at once (the federated demo redraws from the server's record).
+  setPoints(epochs, points, baseline) {
+    this.state = { epochs, points: points.slice(), baseline };
     this.draw();
   }
 
@@ -60,12 +75,11 @@ export class TrainingChart {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
 
+    const o = this.opts;
     const colors = {
       text: css(canvas, '--muted', '#57606a'),
       grid: css(canvas, '--grid', '#e4e7eb'),
       loss: css(canvas, '--c-loss', '#d55e00'),
-      train: css(canvas, '--c-train', '#0072b2'),
-      test: css(canvas, '--c-test', '#009e73'),
       base: css(canvas, '--c-base', '#8c959f'),
     };
     const font = css(document.documentElement, 'font-family', 'sans-serif');
@@ -74,18 +88,20 @@ export class TrainingChart {
     const { epochs, points, baseline } = this.state;
     const x0 = PAD.left;
     const x1 = w - PAD.right;
-    const plotH = (h - PAD.top - PAD.bottom - GAP) / 2;
+    // lossKey null: the accuracy panel alone, over the whole height
+    const plotH = o.lossKey ? (h - PAD.top - PAD.bottom - GAP) / 2 : 0;
     const lossBox = { top: PAD.top + 16, bottom: PAD.top + plotH };
-    const accBox = { top: PAD.top + plotH + GAP + 16, bottom: h - PAD.bottom };
+    const accBox = o.lossKey ? { top: PAD.top + plotH + GAP + 16, bottom: h - PAD.bottom } : { top: PAD.top + 16, bottom: h - PAD.bottom };
 
-    const xMax = Math.max(2, epochs);
-    const xOf = (e) => x0 + ((e - 1) / (xMax - 1)) * (x1 - x0);
+    const xMin = o.xMin;
+    const xMax = Math.max(xMin + 1, epochs);
+    const xOf = (e) => x0 + ((e - xMin) / (xMax - xMin)) * (x1 - x0);
 
-    const maxLoss = Math.max(0, ...points.map((p) => p.loss).filter(Number.isFinite));
+    const maxLoss = Math.max(0, ...points.map((p) => p[o.lossKey]).filter(Number.isFinite));
     const lossHi = niceMax(maxLoss || 1);
-    const accValues = points.flatMap((p) => [p.trainAccuracy, p.testAccuracy]).filter(Number.isFinite);
+    const accValues = points.flatMap((p) => o.accuracy.map(([k]) => p[k])).filter(Number.isFinite);
     if (baseline != null) accValues.push(baseline);
-    const accLo = Math.min(0.5, Math.floor(Math.min(1, ...accValues) * 10) / 10);
+    const accLo = Math.max(0, Math.min(0.5, Math.floor(Math.min(1, ...accValues) * 10) / 10));
 
     const panel = (box, lo, hi, title, fmt) => {
       const yOf = (v) => box.bottom - ((v - lo) / (hi - lo)) * (box.bottom - box.top);
@@ -108,8 +124,9 @@ export class TrainingChart {
       return yOf;
     };
 
-    const line = (yOf, key, color, dashed = false) => {
-      const pts = points.filter((p) => Number.isFinite(p[key]));
+    const line = (yOf, key, color, dashed = false, [lo, hi] = [-Infinity, Infinity]) => {
+      const pts = points.filter((p) => Number.isFinite(p[key]) && Number.isFinite(p[o.xKey]));
+      const y = (p) => yOf(Math.min(hi, Math.max(lo, p[key]))); // noisy (private) accuracies may leave [0, 1]
       if (!pts.length) return;
       ctx.strokeStyle = color;
       ctx.fillStyle = color;
@@ -117,20 +134,22 @@ export class TrainingChart {
       ctx.lineJoin = 'round';
       ctx.setLineDash(dashed ? [7, 4] : []);
       ctx.beginPath();
-      pts.forEach((p, i) => (i ? ctx.lineTo(xOf(p.epoch), yOf(p[key])) : ctx.moveTo(xOf(p.epoch), yOf(p[key]))));
+      pts.forEach((p, i) => (i ? ctx.lineTo(xOf(p[o.xKey]), y(p)) : ctx.moveTo(xOf(p[o.xKey]), y(p))));
       ctx.stroke();
       ctx.setLineDash([]);
       if (xMax <= 60) {
         for (const p of pts) {
           ctx.beginPath();
-          ctx.arc(xOf(p.epoch), yOf(p[key]), 2.6, 0, 2 * Math.PI);
+          ctx.arc(xOf(p[o.xKey]), y(p), 2.6, 0, 2 * Math.PI);
           ctx.fill();
         }
       }
     };
 
-    const yLoss = panel(lossBox, 0, lossHi, 'Training loss (cross-entropy)', (v) => String(+v.toFixed(3)));
-    line(yLoss, 'loss', colors.loss);
+    if (o.lossKey) {
+      const yLoss = panel(lossBox, 0, lossHi, o.lossTitle, (v) => String(+v.toFixed(3)));
+      line(yLoss, o.lossKey, colors.loss);
+    }
 
     const yAcc = panel(accBox, accLo, 1, 'Accuracy', (v) => `${Math.round(v * 100)}%`);
     if (baseline != null) {
@@ -143,15 +162,14 @@ export class TrainingChart {
       ctx.stroke();
       ctx.setLineDash([]);
     }
-    line(yAcc, 'trainAccuracy', colors.train);
-    line(yAcc, 'testAccuracy', colors.test);
+    for (const [key, prop, fallback] of o.accuracy) line(yAcc, key, css(canvas, prop, fallback), false, [accLo, 1]);
 
     // Shared epoch axis under the accuracy panel.
     ctx.fillStyle = colors.text;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    const xt = ticks(1, xMax, Math.max(2, Math.floor((x1 - x0) / 60))).filter((t) => Number.isInteger(t) && t >= 1);
+    const xt = ticks(xMin, xMax, Math.max(2, Math.floor((x1 - x0) / 60))).filter((t) => Number.isInteger(t) && t >= xMin);
     for (const t of xt) ctx.fillText(String(t), xOf(t), accBox.bottom + 6);
-    ctx.fillText('epoch', (x0 + x1) / 2, accBox.bottom + 20);
+    ctx.fillText(o.xLabel, (x0 + x1) / 2, accBox.bottom + 20);
   }
 }

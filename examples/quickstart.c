@@ -18,7 +18,7 @@ int main(void) {
     if (!rc) rc = hush_train_config_init(&cfg, HUSH_OPTIM_ADAM, 0.01);
     cfg.format = HUSH_TRAIN_FORMAT_CSV, cfg.epochs = 50, cfg.batch = 16, cfg.test_fraction = 0.3;
     if (!rc) rc = hush_rng_init_u64(&seed, 1); /* split, initialisation and minibatch order */
-    if (!rc) rc = hush_train_run(&seed, NULL, &res, &cfg, layers, n_layers, all, NULL, NULL, NULL, NULL);
+    if (!rc) rc = hush_train_run(&cfg, &seed, NULL, &res, layers, n_layers, all, NULL, NULL, NULL, NULL);
     printf("iris test accuracy %.3f (%s)\n", rc ? 0 : res.test_accuracy, hush_strerror(rc));
     hush_dataset_free(all), hush_rng_clear(&seed);
     return rc || res.test_accuracy < 0.9f;

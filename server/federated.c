@@ -10,13 +10,18 @@
 #include "hush/train.h"
 #include "io/netwire.h"
 
-int srv_fed_model_frame(srv_store *st, const srv_task *t, uint32_t round, uint8_t **frame, size_t *len) {
+int srv_fed_model_frame(srv_store *st, const srv_task *t, uint32_t round, const uint8_t *session, uint8_t *bound,
+                        uint8_t **frame, size_t *len) {
     uint8_t *model = NULL, *state = NULL;
     size_t ml = 0, sl = 0;
     *frame = NULL;
     int rc = srv_store_model_get(st, t->name, -1, &model, &ml, &state, &sl, NULL);
     if (rc) return rc;
     free(state);
+    if (session && (rc = hush_federated_session(bound, session, t->fl, model, ml)) != HUSH_OK) {
+        free(model);
+        return rc;
+    }
     size_t cap = hush__nw_model_size(t->name, ml);
     uint8_t *f = malloc(cap);
     if (!f) rc = HUSH_ENOMEM;
@@ -32,10 +37,10 @@ int srv_fed_model_frame(srv_store *st, const srv_task *t, uint32_t round, uint8_
 
 int srv_fed_initial_model(const char *spec, uint32_t input_size, uint32_t classes, const uint64_t *seed,
                           const double *bounds, size_t n_bounds, uint8_t **model, size_t *len, size_t *np) {
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t nl = 0;
     *model = NULL;
-    int rc = hush_model_spec_parse(layers, HUSH_MAX_LAYERS, &nl, spec, NULL);
+    int rc = hush_model_spec_parse(layers, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL);
     if (rc) return rc;
     hush_shape shape = {input_size, 1, 1};
     hush_model *m = NULL;
@@ -102,11 +107,11 @@ int srv_fed_apply(srv_store *st, const srv_task *t, const uint32_t *sum, uint32_
         out->model = malloc(need);
         rc = out->model ? hush_federated_server_model(s, out->model, need, &out->model_len) : HUSH_ENOMEM;
     }
-    if (rc == HUSH_OK && (rc = hush_federated_server_state(s, NULL, 0, &need)) == HUSH_ERANGE) rc = HUSH_OK;
+    if (rc == HUSH_OK && (rc = hush_federated_server_moments(s, NULL, 0, &need)) == HUSH_ERANGE) rc = HUSH_OK;
     if (rc == HUSH_OK) {
         if (need) {
             out->state = malloc(need);
-            rc = out->state ? hush_federated_server_state(s, out->state, need, &out->state_len) : HUSH_ENOMEM;
+            rc = out->state ? hush_federated_server_moments(s, out->state, need, &out->state_len) : HUSH_ENOMEM;
         }
     }
     hush_federated_server_free(s);

@@ -11,8 +11,11 @@
 
 #include "store.h"
 
-/* The MODEL frame of `round` for task t (its latest model version). *frame is malloc'ed. */
-int srv_fed_model_frame(srv_store *st, const srv_task *t, uint32_t round, uint8_t **frame, size_t *len);
+/* The MODEL frame of `round` for task t (its latest model version). *frame is malloc'ed. With a
+ * session (the round's fresh one), bound gets the secure-aggregation session bound to this model
+ * and the terms (hush_federated_session): what every participant sent this frame derives. */
+int srv_fed_model_frame(srv_store *st, const srv_task *t, uint32_t round, const uint8_t *session, uint8_t *bound,
+                        uint8_t **frame, size_t *len);
 
 typedef struct srv_fed_result {
     uint8_t *model, *state; /* malloc'ed; free with srv_fed_result_free */

@@ -39,7 +39,23 @@ static int inside(const char *root, const char *p) {
     return !strncmp(p, root, n) && (p[n] == '/' || p[n] == 0);
 }
 
-int srv_files_resolve(const char *root, const char *url_path, char *out, size_t cap, size_t *size) {
+/* dec (decoded) is under one of allow's comma-separated prefixes; a directory prefix "/demo/"
+ * also admits "/demo" (which then redirects to the slash form). */
+static int allowed(const char *allow, const char *dec) {
+    if (!allow) return 1;
+    size_t dl = strlen(dec);
+    for (const char *p = allow; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n && p[0] == '/' &&
+            ((dl >= n && !memcmp(dec, p, n)) || (p[n - 1] == '/' && dl == n - 1 && !memcmp(dec, p, dl))))
+            return 1;
+        p += n + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+int srv_files_resolve(const char *root, const char *allow, const char *url_path, char *out, size_t cap, size_t *size) {
     char dec[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
     if (!root || !url_path || !out || url_path[0] != '/') return 400;
     const char *q = strchr(url_path, '?');
@@ -49,6 +65,7 @@ int srv_files_resolve(const char *root, const char *url_path, char *out, size_t 
     memcpy(raw, url_path, rl);
     raw[rl] = 0;
     if (!decode(raw, dec, sizeof dec)) return 400;
+    if (!allowed(allow, dec)) return 404;
     /* every segment: not "..", not a dot-file */
     for (const char *s = dec; *s;) {
         while (*s == '/') s++;

@@ -8,8 +8,10 @@
 #include <sodium.h>
 
 #include "federated.h"
+#include "hush/p2p.h"
 #include "hush/secagg.h"
 #include "io/netwire.h"
+#include "p2p.h"
 
 enum { CONN_CHALLENGED = 0, CONN_READY = 1, CONN_CLOSING = 2 };
 
@@ -27,6 +29,7 @@ typedef struct conn {
     int64_t member; /* id in the task's running round, -1 if none */
     int waiting;    /* in the task's waiting list */
     uint32_t model_round; /* federated: the round whose global model this connection holds */
+    double p2p_bucket, p2p_bucket_at; /* p2p frames' own rate allowance */
 } conn;
 
 struct task_rt {
@@ -46,6 +49,8 @@ struct task_rt {
     uint8_t *active, *sent, *declined;
     uint8_t *buf;
     size_t buf_cap;
+    uint64_t bytes_in, bytes_out; /* the running attempt's frames from and to its members */
+    double ended_at;              /* when the last attempt ended (0: none since the hub started) */
 };
 
 static int is_fed(const task_rt *t) { return !strcmp(t->def.kind, "fedavg"); }
@@ -59,6 +64,7 @@ struct srv_hub {
     uint32_t n_conns, n_unauth;
     task_rt *tasks;
     uint8_t scratch[1024];
+    srv_p2p *p2p; /* p2p sessions: banks, relay, signalling, dealer */
 };
 
 static conn tombstone;
@@ -70,6 +76,9 @@ void srv_limits_default(srv_limits *l) {
     l->handshake_timeout = 10.0;
     l->rate = 50.0;
     l->burst = 200.0;
+    l->p2p_rate = 100000.0;
+    l->p2p_burst = 100000.0;
+    l->max_queue = l->max_message;
 }
 
 /* ---- connection table ---- */
@@ -116,9 +125,17 @@ static void audit(srv_hub *h, double now, const conn *c, const char *event, cons
     srv_store_audit(h->store, now, c ? who : "server", event, detail);
 }
 
-static void send_frame(srv_hub *h, conn *c, const uint8_t *f, size_t len) {
-    if (c->state == CONN_CLOSING) return;
-    if (h->io.send(h->io.ud, c->id, f, len) != 0) c->state = CONN_CLOSING; /* the transport closes it */
+/* 1 if the frame was queued. */
+static int send_frame(srv_hub *h, conn *c, const uint8_t *f, size_t len) {
+    if (c->state == CONN_CLOSING) return 0;
+    if (h->io.send(h->io.ud, c->id, f, len) == 0) return 1;
+    c->state = CONN_CLOSING; /* the transport closes it */
+    return 0;
+}
+
+/* A frame of t's running attempt to one of its members: counted in the attempt's traffic. */
+static void send_member(srv_hub *h, task_rt *t, conn *c, const uint8_t *f, size_t len) {
+    if (send_frame(h, c, f, len)) t->bytes_out += len;
 }
 
 static void forget_round_member(srv_hub *h, conn *c, double now);
@@ -213,7 +230,7 @@ static void flush(srv_hub *h, task_rt *t) {
         conn *c = to < t->n && t->member[to] ? find(h, t->member[to]) : NULL;
         if (!c) continue;
         hush__nw_secagg_header(t->buf, t->def.round, len);
-        send_frame(h, c, t->buf, len + HUSH__NW_SECAGG_PREFIX);
+        send_member(h, t, c, t->buf, len + HUSH__NW_SECAGG_PREFIX);
     }
 }
 
@@ -248,22 +265,48 @@ static void finish_round(srv_hub *h, task_rt *t, uint32_t status, const uint32_t
     if (f && hush__nw_result(f, cap, &len, t->def.name, round, status, flags, sum, dim) != HUSH_OK) len = 0;
     /* ... and the model it made, which the next round starts from (or the final one) */
     if (is_fed(t) && status == HUSH_NET_ROUND_COMMITTED &&
-        srv_fed_model_frame(h->store, &t->def, t->def.round, &mframe, &mlen) != HUSH_OK)
+        srv_fed_model_frame(h->store, &t->def, t->def.round, NULL, NULL, &mframe, &mlen) != HUSH_OK)
         mframe = NULL;
     for (uint32_t i = 0; i < t->n; i++) {
         conn *c = t->member[i] ? find(h, t->member[i]) : NULL;
         if (!c) continue;
         c->member = -1;
         if (mframe) {
-            send_frame(h, c, mframe, mlen);
+            send_member(h, t, c, mframe, mlen);
             c->model_round = t->def.round;
         }
-        if (len) send_frame(h, c, f, len);
+        if (len) send_member(h, t, c, f, len);
         if (!flags && c->state == CONN_READY && waiting_add(t, c->id, now) == HUSH_OK) c->waiting = 1;
     }
     free(f);
     free(mframe);
+    /* the attempt's traffic, once its last frames are out (statistics: not part of the commit) */
+    if (srv_store_round_traffic(h->store, t->session, t->bytes_in, t->bytes_out) != HUSH_OK) {
+        char d[HUSH_NET_NAME_MAX + 64];
+        snprintf(d, sizeof d, "task %s round %u: traffic not recorded", t->def.name, round);
+        audit(h, now, NULL, "store-failed", d);
+    }
+    t->ended_at = now;
     round_free(t);
+}
+
+/* The participants that declined the running round, newline-separated (malloc'ed; NULL when out
+ * of memory), and how many. */
+static char *declined_names(const task_rt *t, uint32_t *count) {
+    char *decl = malloc((size_t)t->n * (HUSH_NET_NAME_MAX + 1) + 1);
+    size_t dl = 0;
+    *count = 0;
+    if (!decl) return NULL;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->declined[i]) {
+            size_t l = strlen(t->names[i]);
+            if (dl) decl[dl++] = '\n';
+            memcpy(decl + dl, t->names[i], l);
+            dl += l;
+            (*count)++;
+        }
+    decl[dl] = 0;
+    return decl;
 }
 
 static void commit_round(srv_hub *h, task_rt *t, double now) {
@@ -291,18 +334,7 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
         char *decl = NULL;
         if (is_fed(t)) {
             uint32_t nd = 0;
-            size_t dl = 0;
-            if ((decl = malloc((size_t)n * (HUSH_NET_NAME_MAX + 1) + 1))) {
-                for (uint32_t i = 0; i < n; i++)
-                    if (t->declined[i]) {
-                        size_t l = strlen(t->names[i]);
-                        if (dl) decl[dl++] = '\n';
-                        memcpy(decl + dl, t->names[i], l);
-                        dl += l;
-                        nd++;
-                    }
-                decl[dl] = 0;
-            }
+            decl = declined_names(t, &nd);
             rc = decl ? srv_fed_apply(h->store, &t->def, sum, count, nd, &fr) : HUSH_ENOMEM;
             x.model = fr.model;
             x.model_len = fr.model_len;
@@ -324,7 +356,7 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
     if (rc == HUSH_OK) {
         finish_round(h, t, HUSH_NET_ROUND_COMMITTED, sum, now);
     } else {
-        (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, "commit failed", now);
+        (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, "commit failed", NULL, now);
         finish_round(h, t, HUSH_NET_ROUND_ABORTED, NULL, now);
     }
     free(sum);
@@ -334,11 +366,14 @@ static void commit_round(srv_hub *h, task_rt *t, double now) {
 
 static void abort_round(srv_hub *h, task_rt *t, int rc, double now) {
     char why[160];
-    uint32_t alive = 0;
+    uint32_t alive = 0, nd = 0;
     for (uint32_t i = 0; i < t->n; i++) alive += t->active[i];
-    snprintf(why, sizeof why, "stage %u: %s (%u of %u participants left, threshold %u)", t->stage,
-             hush_strerror(rc), alive, t->n, t->def.threshold);
-    (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, why, now);
+    /* a round everyone declined (budgets spent) aborts too: its record says who declined */
+    char *decl = declined_names(t, &nd);
+    snprintf(why, sizeof why, "stage %u: %s (%u of %u participants left, %u declined, threshold %u)", t->stage,
+             hush_strerror(rc), alive, t->n, nd, t->def.threshold);
+    (void)srv_store_round_abort(h->store, t->def.name, t->def.round, t->session, why, nd ? decl : NULL, now);
+    free(decl);
     char d[sizeof why + HUSH_NET_NAME_MAX + 48];
     snprintf(d, sizeof d, "task %s round %u aborted at %s", t->def.name, t->def.round, why);
     audit(h, now, NULL, "round-aborted", d);
@@ -403,7 +438,10 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     t->declined = calloc(n, 1);
     uint8_t *mframe = NULL;
     size_t mlen = 0;
-    if (is_fed(t) && (rc = srv_fed_model_frame(h->store, &t->def, t->def.round, &mframe, &mlen)) != HUSH_OK) {
+    /* a federated round's secure aggregation runs under the session bound to the model sent */
+    hush_secagg_config sa_cfg = cfg;
+    if (is_fed(t) && (rc = srv_fed_model_frame(h->store, &t->def, t->def.round, cfg.session, sa_cfg.session, &mframe,
+                                               &mlen)) != HUSH_OK) {
         round_free(t);
         return rc;
     }
@@ -425,7 +463,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         plen += l;
     }
     if (plist) plist[plen] = 0;
-    if (rc == HUSH_OK) rc = hush_secagg_server_create(&t->sa, &cfg, NULL);
+    if (rc == HUSH_OK) rc = hush_secagg_server_create(&t->sa, &sa_cfg, NULL);
     /* With the PKI the server checks the round-0 keys' and round-3 signatures itself, so one
      * participant with bad keys cannot stall everyone else. */
     if (rc == HUSH_OK) rc = hush_secagg_server_set_identities(t->sa, pks, (size_t)n * 32);
@@ -450,6 +488,7 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     t->n = n;
     t->stage = 0;
     t->running = 1;
+    t->bytes_in = t->bytes_out = 0;
     t->stage_deadline = now + t->def.deadline;
     for (uint32_t i = 0; i < n; i++) {
         conn *c = find(h, t->member[i]);
@@ -459,10 +498,10 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
                                   cfg.neighbours, t->def.max_corrupt, 0, i};
         size_t len;
         if (mframe && c->model_round != t->def.round) { /* the global model once, then the round */
-            send_frame(h, c, mframe, mlen);
+            send_member(h, t, c, mframe, mlen);
             c->model_round = t->def.round;
         }
-        if (hush__nw_round(t->buf, t->buf_cap, &len, &ri, pki, pki_len) == HUSH_OK) send_frame(h, c, t->buf, len);
+        if (hush__nw_round(t->buf, t->buf_cap, &len, &ri, pki, pki_len) == HUSH_OK) send_member(h, t, c, t->buf, len);
     }
     free(mframe);
     memmove(t->waiting, t->waiting + n, (t->n_waiting - n) * sizeof *t->waiting);
@@ -477,9 +516,11 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
 }
 
 /* Starts the next round when the task has its full complement of participants, or when the
- * gathering deadline has passed and those present make a valid configuration. */
+ * gathering deadline has passed and those present make a valid configuration; never sooner than
+ * the task's interval after the last attempt ended. */
 static void try_start(srv_hub *h, task_rt *t, double now) {
     if (t->running || strcmp(t->def.state, "open") || t->n_waiting < 2) return;
+    if (t->ended_at > 0 && now - t->ended_at < t->def.interval) return;
     uint32_t n = t->n_waiting < t->def.clients ? (uint32_t)t->n_waiting : t->def.clients;
     if (n < t->def.clients && now - t->gather_since < t->def.deadline) return;
     if (n < t->def.threshold) return;
@@ -558,7 +599,7 @@ static void on_join(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
     try_start(h, t, now);
 }
 
-static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
+static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, size_t len, double now) {
     task_rt *t = c->task;
     if (c->state != CONN_READY || !t) {
         refuse(h, c, HUSH_NET_E_STATE, "not in a task", now);
@@ -568,8 +609,9 @@ static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
         audit(h, now, c, "ignored", "secure-aggregation message outside its round"); /* late: harmless */
         return;
     }
+    t->bytes_in += len;
     uint32_t stage, sender, recipient;
-    int rc = hush_secagg_message_route(m->payload, m->payload_len, &stage, &sender, &recipient);
+    int rc = hush_secagg_message_route(&stage, &sender, &recipient, m->payload, m->payload_len);
     if (rc != HUSH_OK || sender != (uint32_t)c->member || recipient != HUSH_SECAGG_SERVER_ID) {
         /* Sending as someone else would let one participant spoil another's contribution. */
         refuse(h, c, HUSH_NET_E_ROUND, "secure-aggregation message with a wrong sender", now);
@@ -590,7 +632,7 @@ static void on_secagg(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
     if (stage_complete(t)) advance(h, t, now);
 }
 
-static void on_decline(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
+static void on_decline(srv_hub *h, conn *c, const hush__nw_msg *m, size_t len, double now) {
     task_rt *t = c->task;
     if (c->state != CONN_READY || !t || !is_fed(t) || m->name.len != strlen(t->def.name) ||
         memcmp(m->name.p, t->def.name, m->name.len)) {
@@ -602,6 +644,7 @@ static void on_decline(srv_hub *h, conn *c, const hush__nw_msg *m, double now) {
         return;
     }
     /* Not a drop-out: it never enters the secure aggregation, and the round record says why. */
+    t->bytes_in += len;
     t->declined[c->member] = 1;
     t->active[c->member] = 0;
     audit(h, now, c, "declined", m->reason == HUSH_NET_DECLINE_BUDGET ? "privacy budget" : "could not take part");
@@ -622,6 +665,7 @@ int srv_hub_create(srv_hub **out, srv_store *store, const srv_limits *limits, co
     while (h->cap < 2 * (size_t)limits->max_connections + 2) h->cap *= 2;
     h->slots = calloc(h->cap, sizeof *h->slots);
     int rc = h->slots ? srv_store_task_each(store, task_add, h) : HUSH_ENOMEM;
+    if (rc == HUSH_OK) rc = srv_p2p_create(&h->p2p, store, io, limits);
     if (rc) {
         srv_hub_free(h);
         return rc;
@@ -633,6 +677,7 @@ int srv_hub_create(srv_hub **out, srv_store *store, const srv_limits *limits, co
 
 void srv_hub_free(srv_hub *h) {
     if (!h) return;
+    srv_p2p_free(h->p2p);
     for (size_t i = 0; h->slots && i < h->cap; i++)
         if (h->slots[i] && h->slots[i] != &tombstone) free(h->slots[i]);
     free(h->slots);
@@ -661,6 +706,8 @@ int srv_hub_open(srv_hub *h, uint64_t id, const char *peer, double now) {
     c->opened = now;
     c->bucket = h->lim.burst;
     c->bucket_at = now;
+    c->p2p_bucket = h->lim.p2p_burst;
+    c->p2p_bucket_at = now;
     c->member = -1;
     snprintf(c->peer, sizeof c->peer, "%s", peer ? peer : "?");
     if (insert(h, c) != HUSH_OK) {
@@ -678,14 +725,18 @@ int srv_hub_open(srv_hub *h, uint64_t id, const char *peer, double now) {
 void srv_hub_message(srv_hub *h, uint64_t id, const uint8_t *msg, size_t len, double now) {
     conn *c = h ? find(h, id) : NULL;
     if (!c || c->state == CONN_CLOSING) return; /* after a refusal nothing more is read */
-    c->bucket += (now - c->bucket_at) * h->lim.rate;
-    if (c->bucket > h->lim.burst) c->bucket = h->lim.burst;
-    c->bucket_at = now;
-    if (c->bucket < 1.0) {
+    /* p2p frames (types 16..31) draw on their own, larger allowance */
+    int p2p = len >= 4 && msg[3] >= HUSH_P2P_MSG_FIRST && msg[3] <= HUSH_P2P_MSG_LAST;
+    double *bucket = p2p ? &c->p2p_bucket : &c->bucket, *at = p2p ? &c->p2p_bucket_at : &c->bucket_at;
+    double rate = p2p ? h->lim.p2p_rate : h->lim.rate, burst = p2p ? h->lim.p2p_burst : h->lim.burst;
+    *bucket += (now - *at) * rate;
+    if (*bucket > burst) *bucket = burst;
+    *at = now;
+    if (*bucket < 1.0) {
         refuse(h, c, HUSH_NET_E_RATE, "too many messages", now);
         return;
     }
-    c->bucket -= 1.0;
+    *bucket -= 1.0;
     hush__nw_msg m;
     int rc = hush__nw_decode(&m, msg, len, h->lim.max_message);
     if (rc != HUSH_OK) {
@@ -701,9 +752,17 @@ void srv_hub_message(srv_hub *h, uint64_t id, const uint8_t *msg, size_t len, do
     switch (m.type) {
     case HUSH_NET_AUTH: on_auth(h, c, &m, now); break;
     case HUSH_NET_JOIN: on_join(h, c, &m, now); break;
-    case HUSH_NET_SECAGG: on_secagg(h, c, &m, now); break;
-    case HUSH_NET_DECLINE: on_decline(h, c, &m, now); break;
-    default: refuse(h, c, HUSH_NET_E_STATE, "not a client message", now); break;
+    case HUSH_NET_SECAGG: on_secagg(h, c, &m, len, now); break;
+    case HUSH_NET_DECLINE: on_decline(h, c, &m, len, now); break;
+    default:
+        if (p2p) {
+            const char *why = NULL;
+            int code = srv_p2p_message(h->p2p, c->id, c->name, c->pk, msg, len, now, &why);
+            if (code) refuse(h, c, (uint16_t)code, why ? why : "p2p message refused", now);
+            break;
+        }
+        refuse(h, c, HUSH_NET_E_STATE, "not a client message", now);
+        break;
     }
 }
 
@@ -713,6 +772,7 @@ void srv_hub_closed(srv_hub *h, uint64_t id, double now) {
     if (c->state == CONN_CHALLENGED) h->n_unauth--;
     c->state = CONN_CLOSING;
     forget_round_member(h, c, now);
+    srv_p2p_closed(h->p2p, c->id, now);
     erase(h, c);
     h->n_conns--;
     free(c);
@@ -732,6 +792,7 @@ void srv_hub_tick(srv_hub *h, double now) {
         if (c && c != &tombstone && c->state == CONN_CHALLENGED && now - c->opened > h->lim.handshake_timeout)
             refuse(h, c, HUSH_NET_E_TIMEOUT, "no authentication in time", now);
     }
+    srv_p2p_tick(h->p2p, now);
     for (task_rt *t = h->tasks; t; t = t->next) {
         if (t->running && now >= t->stage_deadline)
             advance(h, t, now);
@@ -759,7 +820,34 @@ uint32_t srv_hub_connections(const srv_hub *h) { return h ? h->n_conns : 0; }
 
 int srv_hub_status_json(srv_hub *h, char **json, size_t *len) {
     if (!h) return HUSH_EARG;
-    return srv_store_status_json(h->store, h->n_conns, json, len);
+    int rc = srv_store_status_json(h->store, h->n_conns, json, len);
+    /* the p2p part goes before the closing brace: {"version",...,"dealer":{...},"banks":[...]} */
+    char *p2p = NULL;
+    size_t pl = 0;
+    if (rc == HUSH_OK && *len && (*json)[*len - 1] == '}' && srv_p2p_status_json(h->p2p, &p2p, &pl) == HUSH_OK) {
+        char *j = realloc(*json, *len + pl + 2);
+        if (j) {
+            j[*len - 1] = ',';
+            memcpy(j + *len, p2p, pl);
+            j[*len + pl] = '}';
+            j[*len + pl + 1] = 0;
+            *json = j;
+            *len += pl + 1;
+        }
+    }
+    free(p2p);
+    return rc;
+}
+
+/* ---- p2p sessions ---- */
+
+int srv_hub_enable_dealer(srv_hub *h, const uint8_t sk[64]) {
+    if (!h) return HUSH_EARG;
+    return srv_p2p_set_dealer(h->p2p, sk);
+}
+
+void srv_hub_drained(srv_hub *h, uint64_t conn, double now) {
+    if (h) srv_p2p_drained(h->p2p, conn, now);
 }
 
 int srv_hub_rounds_json(srv_hub *h, const char *task, char **json, size_t *len) {

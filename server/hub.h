@@ -28,6 +28,8 @@ typedef struct srv_io {
     int (*send)(void *ud, uint64_t conn, const uint8_t *frame, size_t len);
     /* Close conn once what is queued is sent, with a WebSocket close code and a short reason. */
     void (*close)(void *ud, uint64_t conn, uint16_t code, const char *reason);
+    /* p2p (optional, NULL: 0): bytes queued for conn and not yet written (flow control). */
+    size_t (*queued)(void *ud, uint64_t conn);
 } srv_io;
 
 typedef struct srv_limits {
@@ -36,6 +38,10 @@ typedef struct srv_limits {
     uint32_t max_unauthenticated; /* connections that have not authenticated yet */
     double handshake_timeout;     /* seconds to authenticate */
     double rate, burst;           /* frames per second sustained, and the burst allowance */
+    /* p2p (server/p2p.h): its frames have their own allowance (a session is dozens of frames),
+     * and a relayed frame for a peer behind by more than max_queue / 2 is refused. */
+    double p2p_rate, p2p_burst;
+    size_t max_queue;
 } srv_limits;
 
 void srv_limits_default(srv_limits *l);
@@ -60,6 +66,12 @@ void srv_hub_tick(srv_hub *h, double now);
 void srv_hub_shutdown(srv_hub *h, double now);
 
 uint32_t srv_hub_connections(const srv_hub *h);
+
+/* ---- p2p sessions (server/p2p.h) ---- */
+/* Dealer mode: p2p sessions can start, dealt with this identity (published in /api/status). */
+int srv_hub_enable_dealer(srv_hub *h, const uint8_t sk[64]);
+/* conn's send queue emptied (the transport calls it; dealing resumes). */
+void srv_hub_drained(srv_hub *h, uint64_t conn, double now);
 /* /api/status: the store's status with the live connection count. Caller frees *json. */
 int srv_hub_status_json(srv_hub *h, char **json, size_t *len);
 /* /api/tasks/NAME/rounds: every attempt at the task's rounds, with their metrics. HUSH_EARG for a

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "federated.h"
 #include "hush/secagg.h"
@@ -22,20 +24,23 @@
 static const char usage[] =
     "usage: hush-server <command> [options]\n"
     "\n"
-    "  serve   --db FILE --port P [--host ADDR] [--static DIR] [--tls-cert F --tls-key F]\n"
+    "  serve   --db FILE --port P [--host ADDR] [--static DIR [--static-allow /A/,/B/...]] [--tls-cert F --tls-key F]\n"
     "          [--max-message BYTES] [--max-connections N] [--idle-timeout S] [--log-level L]\n"
     "          [--max-queue BYTES] (a client behind by more than this is dropped; default --max-message)\n"
     "          ws(s)://HOST:P/ws (subprotocol hush.v1), GET /api/status, files under --static\n"
+    "          [--dealer [--identity FILE]] the MPC dealer of p2p sessions (hush/p2p.h) with this\n"
+    "          identity (created, mode 0600, if missing; without --identity a fresh one per run)\n"
     "  enroll  --db FILE --name NAME [--expires SECONDS] [--count N]   prints a one-time enrolment token\n"
     "          (--count: tokens for NAME-0 .. NAME-(N-1), a \"name token\" line each)\n"
     "  revoke  --db FILE --name NAME\n"
     "  task create --db FILE --name TASK --kind sum --dim D --clients N --threshold T [--bits K]\n"
-    "          [--neighbours DEG] [--max-corrupt C] [--rounds R] [--deadline SECONDS]\n"
+    "          [--neighbours DEG] [--max-corrupt C] [--rounds R] [--deadline SECONDS] [--interval SECONDS]\n"
     "  task create --db FILE --name TASK --kind fedavg --model SPEC --input-size N --classes C --rounds R\n"
     "          --clients N --threshold T [--neighbours DEG] --local-epochs E --local-batch B --lr LR\n"
     "          [--optimizer sgd|momentum|adam] [--server-optimizer fedavg|fedadam] [--server-lr LR]\n"
     "          [--privacy none|record|user] [--clip C --noise-multiplier Z] [--metric-noise M]\n"
-    "          [--delta D] [--bounds FILE] [--seed S] [--deadline SECONDS]\n"
+    "          [--delta D] [--bounds FILE] [--seed S] [--deadline SECONDS] [--interval SECONDS]\n"
+    "          (--deadline: seconds per stage and to gather; --interval: least seconds between rounds)\n"
     "  model   --db FILE --task TASK [--round R] --out FILE   a global model version (default latest)\n"
     "  status  --db FILE [--json]\n"
     "  result  --db FILE --task TASK --round R --out FILE.csv\n"
@@ -78,10 +83,40 @@ static void on_ready(int port, void *ud) {
     fflush(stdout);
 }
 
+/* The dealer's identity file: loaded, or created (mode 0600, never overwritten) when missing. */
+static int dealer_identity(const char *path, uint8_t sk[HUSH_NET_SECRET_KEY_BYTES]) {
+    uint8_t file[HUSH_NET_IDENTITY_FILE_BYTES];
+    size_t len = 0;
+    if (!path) return hush_net_identity_generate(sk) == HUSH_OK ? 0 : CLI_EXIT_FAIL;
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, file, sizeof file);
+        char extra;
+        int more = n == (ssize_t)sizeof file && read(fd, &extra, 1) > 0;
+        close(fd);
+        int rc = n < 0 || more ? HUSH_EFORMAT : hush_net_identity_load(sk, file, (size_t)n);
+        sodium_memzero(file, sizeof file);
+        if (rc) cli_error("%s: not a usable identity file: %s", path, hush_strerror(rc));
+        return rc ? CLI_EXIT_FAIL : 0;
+    }
+    int rc = hush_net_identity_generate(sk);
+    if (rc == HUSH_OK) rc = hush_net_identity_save(file, sizeof file, &len, sk);
+    fd = rc == HUSH_OK ? open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+    int ok = fd >= 0 && write(fd, file, len) == (ssize_t)len && fsync(fd) == 0;
+    if (fd >= 0 && close(fd) != 0) ok = 0;
+    sodium_memzero(file, sizeof file);
+    if (!ok) cli_error("cannot write the identity file '%s'", path);
+    return ok ? 0 : CLI_EXIT_FAIL;
+}
+
 static int cmd_serve(int argc, char **argv) {
+    static const char *const serve_flags[] = {"dealer", NULL};
     cli_args a;
-    int rc = cli_parse(&a, argc, argv, NULL);
+    int rc = cli_parse(&a, argc, argv, serve_flags);
     if (rc) return rc;
+    int dealer = cli_flag(&a, "dealer");
+    const char *identity = cli_str(&a, "identity", NULL);
+    uint8_t dealer_sk[HUSH_NET_SECRET_KEY_BYTES];
     srv_net_config cfg;
     memset(&cfg, 0, sizeof cfg);
     srv_limits lim;
@@ -89,6 +124,11 @@ static int cmd_serve(int argc, char **argv) {
     uint64_t port, max_message, max_conn, idle, level, max_queue;
     cfg.host = cli_str(&a, "host", "127.0.0.1");
     cfg.static_root = cli_str(&a, "static", NULL);
+    cfg.static_allow = cli_str(&a, "static-allow", NULL);
+    if (cfg.static_allow && !cfg.static_root) {
+        cli_error("--static-allow goes with --static DIR");
+        return CLI_EXIT_USAGE;
+    }
     cfg.tls_cert = cli_str(&a, "tls-cert", NULL);
     cfg.tls_key = cli_str(&a, "tls-key", NULL);
     if ((rc = cli_u64(&a, "port", 8080, 0, 65535, &port)) ||
@@ -97,6 +137,10 @@ static int cmd_serve(int argc, char **argv) {
         (rc = cli_u64(&a, "idle-timeout", 60, 1, 65535, &idle)) || (rc = cli_u64(&a, "log-level", 1, 0, 3, &level)) ||
         (rc = cli_u64(&a, "max-queue", 0, 0, 1ull << 34, &max_queue)))
         return rc;
+    if (identity && !dealer) {
+        cli_error("--identity is the dealer's: it goes with --dealer");
+        return CLI_EXIT_USAGE;
+    }
     if (!!cfg.tls_cert != !!cfg.tls_key) {
         cli_error("--tls-cert and --tls-key go together");
         return CLI_EXIT_USAGE;
@@ -116,6 +160,7 @@ static int cmd_serve(int argc, char **argv) {
     cfg.log_level = (int)level;
     cfg.max_queue = max_queue ? (size_t)max_queue : cfg.max_message;
     lim.max_message = cfg.max_message;
+    lim.max_queue = cfg.max_queue;
     lim.max_connections = cfg.max_connections;
     if (lim.max_unauthenticated > lim.max_connections) lim.max_unauthenticated = lim.max_connections;
     srv_store *st;
@@ -145,7 +190,21 @@ static int cmd_serve(int argc, char **argv) {
         rl.rlim_cur = rl.rlim_max < max_conn + 64 ? rl.rlim_max : max_conn + 64;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
-    rc = srv_net_run(&cfg, st, &lim, on_ready, NULL);
+    if (dealer && (rc = dealer_identity(identity, dealer_sk))) {
+        close(lock);
+        srv_store_close(st);
+        return rc;
+    }
+    if (dealer) {
+        uint8_t pk[HUSH_NET_PUBLIC_KEY_BYTES];
+        char hexpk[2 * sizeof pk + 1];
+        if (hush_net_identity_public(pk, dealer_sk) == HUSH_OK) {
+            sodium_bin2hex(hexpk, sizeof hexpk, pk, sizeof pk);
+            srv_store_audit(st, wall_now(), "server", "dealer", hexpk);
+        }
+    }
+    rc = srv_net_run(&cfg, st, &lim, dealer ? dealer_sk : NULL, on_ready, NULL);
+    sodium_memzero(dealer_sk, sizeof dealer_sk);
     srv_store_close(st);
     close(lock);
     return rc ? CLI_EXIT_FAIL : 0;
@@ -232,7 +291,7 @@ static int fed_terms(cli_args *a, hush_federated_task *ft, uint32_t clients, uin
     uint64_t epochs, batch, bits, max_rows;
     ft->optimizer = o;
     ft->server_optimizer = so;
-    if ((rc = cli_u64(a, "local-epochs", 1, 1, 1000, &epochs)) || (rc = cli_u64(a, "local-batch", 32, 1, HUSH_MAX_BATCH, &batch)) ||
+    if ((rc = cli_u64(a, "local-epochs", 1, 1, 1000, &epochs)) || (rc = cli_u64(a, "local-batch", 32, 1, HUSH_MODEL_MAX_BATCH, &batch)) ||
         (rc = cli_f64(a, "server-lr", so == HUSH_FEDERATED_FEDADAM ? 0.01 : 1.0, 1e-9, 1e6, &ft->server_lr)) ||
         (rc = cli_f64(a, "clip", ft->clip, 1e-9, 1e6, &ft->clip)) ||
         (rc = cli_f64(a, "noise-multiplier", ft->noise_multiplier, 0, 1e4, &ft->noise_multiplier)) ||
@@ -265,7 +324,7 @@ static int cmd_task(int argc, char **argv) {
     memset(&t, 0, sizeof t);
     const char *name = cli_str(&a, "name", NULL), *kind = cli_str(&a, "kind", NULL);
     uint64_t dim = 0, clients, thr, bits = 32, nb, mc, rounds, in = 0, classes = 0, seed = 0;
-    double deadline;
+    double deadline, interval;
     if (!valid_name("name", name)) return CLI_EXIT_USAGE;
     int fed = kind && !strcmp(kind, "fedavg");
     if (!kind || (strcmp(kind, "sum") && !fed)) {
@@ -277,7 +336,8 @@ static int cmd_task(int argc, char **argv) {
         (rc = cli_u64(&a, "neighbours", 0, 0, HUSH_SECAGG_MAX_CLIENTS, &nb)) ||
         (rc = cli_u64(&a, "max-corrupt", 0, 0, HUSH_SECAGG_MAX_CLIENTS, &mc)) ||
         (rc = cli_u64(&a, "rounds", 0, 0, UINT32_MAX, &rounds)) ||
-        (rc = cli_f64(&a, "deadline", 30.0, 0.05, 86400.0, &deadline)))
+        (rc = cli_f64(&a, "deadline", 30.0, 0.05, 86400.0, &deadline)) ||
+        (rc = cli_f64(&a, "interval", 0.0, 0.0, 86400.0, &interval)))
         return rc;
     if (!clients || !thr) {
         cli_error("--clients and --threshold are required");
@@ -369,6 +429,7 @@ static int cmd_task(int argc, char **argv) {
     t.max_corrupt = (uint32_t)mc;
     t.rounds = (uint32_t)rounds;
     t.deadline = deadline;
+    t.interval = interval;
     srv_store *st;
     if ((rc = open_store(&st, &a)) || (rc = cli_done(&a))) {
         if (rc != CLI_EXIT_FAIL) srv_store_close(st);

@@ -127,6 +127,13 @@ static int io_send(void *ud, uint64_t id, const uint8_t *f, size_t len) {
     return 0;
 }
 
+/* p2p flow control: what waits for this connection. */
+static size_t io_queued(void *ud, uint64_t id) {
+    srv_net *n = ud;
+    ws_pss *p = lookup(n, id);
+    return p ? p->queued : 0;
+}
+
 static void io_close(void *ud, uint64_t id, uint16_t code, const char *reason) {
     srv_net *n = ud;
     ws_pss *p = lookup(n, id);
@@ -228,6 +235,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             p->queued -= f->len;
             free(f);
             if (w < 0) return -1;
+            if (!p->head && !p->closing) srv_hub_drained(n->hub, p->id, now_s()); /* p2p: deal on */
             if (p->head || p->closing) lws_callback_on_writable(wsi);
             return 0;
         }
@@ -327,7 +335,7 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
         char path[4096];
         size_t size = 0;
-        int st = !strcmp(uri, "/") ? 302 : srv_files_resolve(n->cfg->static_root, uri, path, sizeof path, &size);
+        int st = !strcmp(uri, "/") ? 302 : srv_files_resolve(n->cfg->static_root, n->cfg->static_allow, uri, path, sizeof path, &size);
         if (st == 301 || st == 302) {
             const char *loc = st == 302 ? "/demo/" : path;
             if (lws_http_redirect(wsi, st, (const unsigned char *)loc, (int)strlen(loc), &p, end) < 0) return -1;
@@ -382,14 +390,16 @@ static const struct lws_protocol_vhost_options hdr_coop = {&hdr_ref, NULL, "cros
 static const struct lws_protocol_vhost_options hdr_nosniff = {&hdr_coop, NULL, "x-content-type-options:", "nosniff"};
 static const struct lws_protocol_vhost_options hdr_csp = {&hdr_nosniff, NULL, "content-security-policy:", SRV_CSP};
 
-int srv_net_run(const srv_net_config *cfg, srv_store *store, const srv_limits *limits,
+int srv_net_run(const srv_net_config *cfg, srv_store *store, const srv_limits *limits, const uint8_t *dealer_sk,
                 void (*ready)(int port, void *ud), void *ud) {
     srv_net *n = calloc(1, sizeof *n);
     if (!n) return HUSH_ENOMEM;
     n->cfg = cfg;
-    srv_io io = {n, io_send, io_close};
+    srv_io io = {n, io_send, io_close, io_queued};
     int rc = srv_hub_create(&n->hub, store, limits, &io, now_s());
+    if (rc == HUSH_OK && dealer_sk) rc = srv_hub_enable_dealer(n->hub, dealer_sk);
     if (rc) {
+        srv_hub_free(n->hub);
         free(n);
         return rc;
     }

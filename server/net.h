@@ -18,6 +18,7 @@ typedef struct srv_net_config {
     const char *host;        /* listen address; NULL: 127.0.0.1 */
     int port;                /* 0: a free port (printed) */
     const char *static_root; /* NULL: no static files */
+    const char *static_allow; /* URL path prefixes served under it (comma-separated); NULL: all */
     const char *tls_cert, *tls_key;
     size_t max_message;
     uint32_t max_connections;
@@ -26,8 +27,9 @@ typedef struct srv_net_config {
     int log_level;           /* 0 errors, 1 warnings, 2 info, 3 debug */
 } srv_net_config;
 
-/* Runs until SIGINT or SIGTERM. `ready` (may be NULL) is called once listening, with the port. */
-int srv_net_run(const srv_net_config *cfg, srv_store *store, const srv_limits *limits,
+/* Runs until SIGINT or SIGTERM. `ready` (may be NULL) is called once listening, with the port.
+ * dealer_sk (NULL: no dealer): the identity of hush-server --dealer (p2p sessions). */
+int srv_net_run(const srv_net_config *cfg, srv_store *store, const srv_limits *limits, const uint8_t *dealer_sk,
                 void (*ready)(int port, void *ud), void *ud);
 
 #endif

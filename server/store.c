@@ -37,7 +37,13 @@ struct srv_store {
      * entries since the last flush, never committed state. */
     audit_row *audit;
     size_t n_audit, cap_audit;
+    /* p2p sessions (see the section at the end), written by srv_store_flush like the audit */
+    srv_p2p_record *p2p;
+    size_t n_p2p, cap_p2p;
+    int p2p_schema;
 };
+
+static int p2p_flush(srv_store *s);
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -55,7 +61,8 @@ static const char schema[] =
     " rounds INTEGER NOT NULL, deadline REAL NOT NULL, created_at REAL NOT NULL,"
     " round INTEGER NOT NULL DEFAULT 1, committed INTEGER NOT NULL DEFAULT 0,"
     " last_result INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'open',"
-    " fl BLOB, spec TEXT, input_size INTEGER NOT NULL DEFAULT 0, classes INTEGER NOT NULL DEFAULT 0);"
+    " fl BLOB, spec TEXT, input_size INTEGER NOT NULL DEFAULT 0, classes INTEGER NOT NULL DEFAULT 0,"
+    " round_interval REAL NOT NULL DEFAULT 0);"
     /* Every global model version of a federated task: 0 is the initial model, r the result of
      * round r, written in the round's commit transaction. */
     "CREATE TABLE IF NOT EXISTS models(task TEXT NOT NULL, version INTEGER NOT NULL, model BLOB NOT NULL,"
@@ -63,11 +70,20 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS rounds(id INTEGER PRIMARY KEY AUTOINCREMENT, task TEXT NOT NULL,"
     " round INTEGER NOT NULL, session BLOB NOT NULL UNIQUE, state TEXT NOT NULL,"
     " started_at REAL NOT NULL, ended_at REAL, participants TEXT NOT NULL, survivors TEXT,"
-    " dim INTEGER, result BLOB, detail TEXT, declined TEXT, metrics TEXT);"
+    " dim INTEGER, result BLOB, detail TEXT, declined TEXT, metrics TEXT, bytes_in INTEGER, bytes_out INTEGER);"
     "CREATE INDEX IF NOT EXISTS rounds_task ON rounds(task, round);"
     "CREATE TABLE IF NOT EXISTS sessions(session BLOB PRIMARY KEY);"
     "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,"
     " who TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL);";
+
+/* Columns added after the first release: a database made before them gets them on open (the
+ * default fills existing rows). One transaction, so the CLI and a running server may both open
+ * an old database at once. */
+static const char *const added_columns[][3] = {
+    {"tasks", "round_interval", "REAL NOT NULL DEFAULT 0"},
+    {"rounds", "bytes_in", "INTEGER"},
+    {"rounds", "bytes_out", "INTEGER"},
+};
 
 const char *srv_store_errmsg(const srv_store *s) { return s && s->db ? sqlite3_errmsg(s->db) : "no database"; }
 
@@ -97,6 +113,34 @@ static int step_done(sqlite3_stmt *st) {
     return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;
 }
 
+static int add_columns(srv_store *s) {
+    if (exec(s, "BEGIN IMMEDIATE")) return HUSH_EIO;
+    int rc = HUSH_OK;
+    for (size_t i = 0; rc == HUSH_OK && i < sizeof added_columns / sizeof added_columns[0]; i++) {
+        sqlite3_stmt *st = prep(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2");
+        if (!st) {
+            rc = HUSH_EIO;
+            break;
+        }
+        sqlite3_bind_text(st, 1, added_columns[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, added_columns[i][1], -1, SQLITE_STATIC);
+        int r = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (r == SQLITE_ROW) continue;
+        if (r != SQLITE_DONE) {
+            rc = HUSH_EIO;
+            break;
+        }
+        char sql[160]; /* constant names only, never anything from outside */
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", added_columns[i][0], added_columns[i][1],
+                 added_columns[i][2]);
+        rc = exec(s, sql);
+    }
+    if (rc == HUSH_OK && exec(s, "COMMIT") == HUSH_OK) return HUSH_OK;
+    (void)exec(s, "ROLLBACK");
+    return HUSH_EIO;
+}
+
 int srv_store_open(srv_store **out, const char *path) {
     if (!out || !path) return HUSH_EARG;
     *out = NULL;
@@ -109,7 +153,7 @@ int srv_store_open(srv_store **out, const char *path) {
         return HUSH_EIO;
     }
     sqlite3_busy_timeout(s->db, 5000); /* the CLI may read while the server writes */
-    if (exec(s, schema)) {
+    if (exec(s, schema) || add_columns(s)) {
         srv_store_close(s);
         return HUSH_EIO;
     }
@@ -137,6 +181,7 @@ void srv_store_close(srv_store *s) {
         free(s->audit[i].detail);
     }
     free(s->audit);
+    free(s->p2p);
     if (s->db) sqlite3_close(s->db);
     free(s);
 }
@@ -247,8 +292,8 @@ int srv_store_task_create(srv_store *s, const srv_task *t, const uint8_t *model,
     if (!s || !t || (fed && (!model || !model_len))) return HUSH_EARG;
     if (exec(s, "BEGIN IMMEDIATE")) return HUSH_EIO;
     sqlite3_stmt *st = prep(s, "INSERT INTO tasks(name, kind, dim, clients, threshold, bits, neighbours,"
-                               " max_corrupt, rounds, deadline, created_at, fl, spec, input_size, classes)"
-                               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+                               " max_corrupt, rounds, deadline, created_at, fl, spec, input_size, classes,"
+                               " round_interval) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)");
     int rc = HUSH_EIO;
     if (st) {
         sqlite3_bind_text(st, 1, t->name, -1, SQLITE_TRANSIENT);
@@ -268,6 +313,7 @@ int srv_store_task_create(srv_store *s, const srv_task *t, const uint8_t *model,
         }
         sqlite3_bind_int64(st, 14, t->input_size);
         sqlite3_bind_int64(st, 15, t->classes);
+        sqlite3_bind_double(st, 16, t->interval);
         int r = sqlite3_step(st);
         sqlite3_finalize(st);
         rc = r == SQLITE_DONE ? HUSH_OK : r == SQLITE_CONSTRAINT ? HUSH_EARG : HUSH_EIO;
@@ -335,7 +381,7 @@ int srv_store_model_get(srv_store *s, const char *task, int64_t version, uint8_t
 
 static const char task_cols[] = "name, kind, dim, clients, threshold, bits, neighbours, max_corrupt, rounds,"
                                 " deadline, round, committed, last_result, state, fl, COALESCE(spec, ''),"
-                                " input_size, classes";
+                                " input_size, classes, round_interval";
 
 static void read_task(sqlite3_stmt *st, srv_task *t) {
     memset(t, 0, sizeof *t);
@@ -358,6 +404,7 @@ static void read_task(sqlite3_stmt *st, srv_task *t) {
     snprintf(t->spec, sizeof t->spec, "%s", (const char *)sqlite3_column_text(st, 15));
     t->input_size = (uint32_t)sqlite3_column_int64(st, 16);
     t->classes = (uint32_t)sqlite3_column_int64(st, 17);
+    t->interval = sqlite3_column_double(st, 18);
 }
 
 int srv_store_task_get(srv_store *s, const char *name, srv_task *t) {
@@ -500,9 +547,25 @@ int srv_store_round_commit(srv_store *s, const char *task, uint32_t round, const
 }
 
 int srv_store_round_abort(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
-                          const char *why, double now) {
+                          const char *why, const char *declined, double now) {
     if (!s || !task || !session) return HUSH_EARG;
-    return end_round(s, task, round, session, 0, NULL, NULL, 0, NULL, why, now);
+    srv_round_extra x;
+    memset(&x, 0, sizeof x);
+    x.declined = declined;
+    return end_round(s, task, round, session, 0, NULL, NULL, 0, &x, why, now);
+}
+
+int srv_store_round_traffic(srv_store *s, const uint8_t session[16], uint64_t bytes_in, uint64_t bytes_out) {
+    if (!s || !session || bytes_in > INT64_MAX || bytes_out > INT64_MAX) return HUSH_EARG;
+    sqlite3_stmt *st = prep(s, "UPDATE rounds SET bytes_in=?2, bytes_out=?3 WHERE session=?1");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_blob(st, 1, session, 16, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)bytes_in);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)bytes_out);
+    int r = sqlite3_step(st);
+    int changed = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    return r != SQLITE_DONE ? HUSH_EIO : changed == 1 ? HUSH_OK : HUSH_EARG;
 }
 
 int srv_store_result(srv_store *s, const char *task, uint32_t round, uint32_t *sum, uint32_t cap, uint32_t *dim) {
@@ -560,6 +623,7 @@ void srv_store_audit(srv_store *s, double now, const char *who, const char *even
 }
 
 int srv_store_flush(srv_store *s) {
+    if (s && s->n_p2p) (void)p2p_flush(s);
     if (!s || !s->n_audit) return HUSH_OK;
     int rc = exec(s, "BEGIN IMMEDIATE");
     sqlite3_stmt *st = rc ? NULL : prep(s, "INSERT INTO audit(at, who, event, detail) VALUES(?1, ?2, ?3, ?4)");
@@ -648,6 +712,9 @@ static int status_task(void *ud, const srv_task *t) {
     jb_fmt(b, ",\"threshold\":%llu", t->threshold);
     jb_fmt(b, ",\"dim\":%llu", t->dim);
     jb_fmt(b, ",\"rounds\":%llu", t->rounds);
+    char iv[96];
+    snprintf(iv, sizeof iv, ",\"deadline\":%.6g,\"interval\":%.6g", t->deadline, t->interval);
+    jb_str(b, iv);
     if (!strcmp(t->kind, "fedavg")) {
         /* the published terms (what a round costs a participant) and the latest model's metrics */
         char terms[640];
@@ -684,8 +751,8 @@ static uint64_t count_lines(const unsigned char *t) {
 int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *len) {
     if (!s || !task || !json || !len) return HUSH_EARG;
     sqlite3_stmt *st = prep(s, "SELECT round, state, session, participants, survivors, COALESCE(detail, ''),"
-                               " declined, COALESCE(metrics, 'null'), started_at, COALESCE(ended_at, 0)"
-                               " FROM rounds WHERE task=?1 ORDER BY id");
+                               " declined, COALESCE(metrics, 'null'), started_at, COALESCE(ended_at, 0),"
+                               " bytes_in, bytes_out FROM rounds WHERE task=?1 ORDER BY id");
     if (!st) return HUSH_EIO;
     sqlite3_bind_text(st, 1, task, -1, SQLITE_TRANSIENT);
     jbuf b = {0};
@@ -705,8 +772,14 @@ int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *l
         jb_str(&b, (const char *)sqlite3_column_text(st, 7)); /* our own JSON object, or null */
         double secs = sqlite3_column_double(st, 9) - sqlite3_column_double(st, 8);
         char d[48];
-        snprintf(d, sizeof d, ",\"seconds\":%.3f}", secs > 0 ? secs : 0);
+        snprintf(d, sizeof d, ",\"seconds\":%.3f", secs > 0 ? secs : 0);
         jb_str(&b, d);
+        for (int k = 0; k < 2; k++) {
+            jb_str(&b, k ? ",\"bytes_out\":" : ",\"bytes_in\":");
+            if (sqlite3_column_type(st, 10 + k) == SQLITE_NULL) jb_str(&b, "null");
+            else jb_fmt(&b, "%llu", (unsigned long long)sqlite3_column_int64(st, 10 + k));
+        }
+        jb_str(&b, "}");
     }
     sqlite3_finalize(st);
     jb_str(&b, "]");
@@ -776,4 +849,106 @@ int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_
     *json = b.p;
     *len = b.len;
     return HUSH_OK;
+}
+
+/* ---- p2p sessions (server/p2p.c) ----
+ * One row per session: "running" once issued, then its outcome: who, when, rows, link, bytes. Rows
+ * wait in memory
+ * and are written by srv_store_flush (every tick): a commit per session would cost an fsync on
+ * the event loop. The session ids also go into `sessions`, which secure-aggregation rounds use
+ * too, so no id is ever issued twice by either. */
+static const char p2p_schema[] =
+    "CREATE TABLE IF NOT EXISTS p2p_sessions(session BLOB PRIMARY KEY, applicant TEXT NOT NULL,"
+    " bank TEXT NOT NULL, rows INTEGER NOT NULL, link TEXT NOT NULL, state TEXT NOT NULL, detail TEXT NOT NULL,"
+    " started_at REAL NOT NULL, ended_at REAL NOT NULL, relay_bytes INTEGER NOT NULL,"
+    " signal_bytes INTEGER NOT NULL, dealer_bytes INTEGER NOT NULL);";
+
+static int p2p_ready(srv_store *s) {
+    if (!s->p2p_schema && exec(s, p2p_schema) == HUSH_OK) s->p2p_schema = 1;
+    return s->p2p_schema ? HUSH_OK : HUSH_EIO;
+}
+
+int srv_store_p2p_used(srv_store *s, const uint8_t session[16]) {
+    if (!s || !session) return 1;
+    for (size_t i = 0; i < s->n_p2p; i++)
+        if (!memcmp(s->p2p[i].session, session, 16)) return 1;
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM sessions WHERE session=?1");
+    if (!st) return 1;
+    sqlite3_bind_blob(st, 1, session, 16, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc != SQLITE_DONE; /* a row, or an error: treat it as used */
+}
+
+void srv_store_p2p_record(srv_store *s, const srv_p2p_record *r) {
+    if (!s || !r) return;
+    if (s->n_p2p == s->cap_p2p) {
+        size_t cap = s->cap_p2p ? 2 * s->cap_p2p : 64;
+        srv_p2p_record *n = realloc(s->p2p, cap * sizeof *n);
+        if (!n) {
+            fprintf(stderr, "hush-server: p2p session record lost (out of memory)\n");
+            return;
+        }
+        s->p2p = n;
+        s->cap_p2p = cap;
+    }
+    s->p2p[s->n_p2p++] = *r;
+}
+
+static int p2p_flush(srv_store *s) {
+    int rc = p2p_ready(s);
+    if (rc == HUSH_OK) rc = exec(s, "BEGIN IMMEDIATE");
+    sqlite3_stmt *a = rc ? NULL : prep(s, "INSERT OR IGNORE INTO sessions(session) VALUES(?1)");
+    sqlite3_stmt *b = rc ? NULL
+                         : prep(s, "INSERT OR REPLACE INTO p2p_sessions(session, applicant, bank, rows, link, state,"
+                                   " detail, started_at, ended_at, relay_bytes, signal_bytes, dealer_bytes)"
+                                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+    if (!a || !b) rc = HUSH_EIO;
+    for (size_t i = 0; i < s->n_p2p && rc == HUSH_OK; i++) {
+        const srv_p2p_record *r = &s->p2p[i];
+        sqlite3_bind_blob(a, 1, r->session, 16, SQLITE_STATIC);
+        if (sqlite3_step(a) != SQLITE_DONE) rc = HUSH_EIO;
+        sqlite3_reset(a);
+        sqlite3_bind_blob(b, 1, r->session, 16, SQLITE_STATIC);
+        sqlite3_bind_text(b, 2, r->applicant, -1, SQLITE_STATIC);
+        sqlite3_bind_text(b, 3, r->bank, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(b, 4, r->rows);
+        sqlite3_bind_text(b, 5, r->link, -1, SQLITE_STATIC);
+        sqlite3_bind_text(b, 6, r->state, -1, SQLITE_STATIC);
+        sqlite3_bind_text(b, 7, r->detail, -1, SQLITE_STATIC);
+        sqlite3_bind_double(b, 8, r->started);
+        sqlite3_bind_double(b, 9, r->ended);
+        sqlite3_bind_int64(b, 10, (sqlite3_int64)r->relay_bytes);
+        sqlite3_bind_int64(b, 11, (sqlite3_int64)r->signal_bytes);
+        sqlite3_bind_int64(b, 12, (sqlite3_int64)r->dealer_bytes);
+        if (sqlite3_step(b) != SQLITE_DONE) rc = HUSH_EIO;
+        sqlite3_reset(b);
+    }
+    if (a) sqlite3_finalize(a);
+    if (b) sqlite3_finalize(b);
+    s->n_p2p = 0;
+    if (rc == HUSH_OK) rc = exec(s, "COMMIT");
+    if (rc != HUSH_OK) {
+        (void)exec(s, "ROLLBACK");
+        fprintf(stderr, "hush-server: p2p session records lost: %s\n", sqlite3_errmsg(s->db));
+    }
+    return rc;
+}
+
+int srv_store_p2p_count(srv_store *s, const char *bank, uint64_t *done, uint64_t *failed) {
+    if (!s || !bank || !done || !failed) return HUSH_EARG;
+    *done = *failed = 0;
+    if (p2p_ready(s) != HUSH_OK) return HUSH_EIO;
+    sqlite3_stmt *st = prep(s, "SELECT state, COUNT(*) FROM p2p_sessions WHERE bank=?1 GROUP BY state");
+    if (!st) return HUSH_EIO;
+    sqlite3_bind_text(st, 1, bank, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(st, 0);
+        uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
+        if (state && !strcmp(state, "done")) *done += n;
+        else if (state && !strcmp(state, "failed")) *failed += n; /* "running": not over yet */
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? HUSH_OK : HUSH_EIO;
 }

@@ -31,6 +31,7 @@ typedef struct srv_task {
     uint32_t dim, clients, threshold, bits, neighbours, max_corrupt;
     uint32_t rounds;          /* committed rounds wanted; 0 = no limit */
     double deadline;          /* seconds per stage */
+    double interval;          /* least seconds from the end of one attempt to the start of the next */
     /* progress */
     uint32_t round;           /* the round being run or next to run (from 1) */
     uint32_t committed;       /* committed rounds so far */
@@ -86,9 +87,14 @@ typedef struct srv_round_extra {
 int srv_store_round_commit(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
                            const char *survivors, const uint32_t *sum, uint32_t dim, const srv_round_extra *extra,
                            double now);
-/* Records the attempt as aborted (the round number is used; the next round is round + 1). */
+/* Records the attempt as aborted (the round number is used; the next round is round + 1), with
+ * the participants that declined it (newline-separated, may be NULL). */
 int srv_store_round_abort(srv_store *s, const char *task, uint32_t round, const uint8_t session[16],
-                          const char *why, double now);
+                          const char *why, const char *declined, double now);
+/* The hush.v1 bytes (frames, without WebSocket framing) the attempt with this session received
+ * from and sent to its participants, from its ROUND to its RESULT and the model it made.
+ * HUSH_EARG if there is no such attempt. */
+int srv_store_round_traffic(srv_store *s, const uint8_t session[16], uint64_t bytes_in, uint64_t bytes_out);
 /* The committed sum of a round: HUSH_EARG if there is none. sum gets dim words (cap words). */
 int srv_store_result(srv_store *s, const char *task, uint32_t round, uint32_t *sum, uint32_t cap, uint32_t *dim);
 
@@ -98,7 +104,8 @@ void srv_store_audit(srv_store *s, double now, const char *who, const char *even
 int srv_store_flush(srv_store *s);
 
 /* Every attempt at a task's rounds, oldest first, as a JSON array of {"round","state","session"
- * (hex),"participants","survivors","detail"}; and PRAGMA integrity_check ("ok" when sound). */
+ * (hex),"participants","survivors","detail","declined","metrics","seconds","bytes_in","bytes_out"
+ * (null until the attempt ends)}; and PRAGMA integrity_check ("ok" when sound). */
 int srv_store_rounds_json(srv_store *s, const char *task, char **json, size_t *len);
 int srv_store_integrity(srv_store *s, char *out, size_t cap);
 /* Audit entries with id > since, oldest first, one JSON object per line
@@ -107,5 +114,23 @@ int srv_store_audit_each(srv_store *s, int64_t since, void (*fn)(void *ud, const
 
 /* The status document (also GET /api/status): {"version","connections","tasks":[...]}. */
 int srv_store_status_json(srv_store *s, uint32_t connections, char **json, size_t *len);
+
+/* ---- p2p sessions (server/p2p.c) ----
+ * Buffered like the audit log and written by srv_store_flush (one transaction per tick): the
+ * session's id joins `sessions`, its record `p2p_sessions`. */
+typedef struct srv_p2p_record {
+    uint8_t session[16];
+    char applicant[HUSH_NET_NAME_MAX + 1], bank[HUSH_NET_NAME_MAX + 1];
+    uint32_t rows;
+    const char *link, *state; /* static strings: "relay"/"direct"/"none", "running"/"done"/"failed" */
+    char detail[160];
+    double started, ended;
+    uint64_t relay_bytes, signal_bytes, dealer_bytes;
+} srv_p2p_record;
+/* 1 if the id was ever issued (a p2p session or a secure-aggregation round) or cannot be checked. */
+int srv_store_p2p_used(srv_store *s, const uint8_t session[16]);
+void srv_store_p2p_record(srv_store *s, const srv_p2p_record *r);
+/* Sessions a bank has served to the end, and those that failed, from the table. */
+int srv_store_p2p_count(srv_store *s, const char *bank, uint64_t *done, uint64_t *failed);
 
 #endif

@@ -10,6 +10,13 @@ test-node: $(TEST_NODE_DEPS)
 # Generated tables and known-answer files (tests/gen/check.sh): each generator under tests/gen/
 # must reproduce its committed file byte for byte.
 .PHONY: test-node test-gen
+
+# The C vocabulary of STYLE.md ("Names") on every public header: prefixes, configs, _BYTES,
+# *written, _max_message, Start here (wasm/check-api.sh; the preprocessor is the only tool it needs),
+# and the lint's own self-test: each rule broken on a copy must fail it (tests/api/selftest.sh).
+test-api:
+	@sh wasm/check-api.sh "$(CC)" && echo "api: every public header follows STYLE.md's names"
+	@sh tests/api/selftest.sh "$(CC)"
 test-gen: build/gen/secagg_wire_kat build/gen/channel_kat
 	@sh tests/gen/check.sh
 

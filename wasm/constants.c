@@ -18,6 +18,7 @@
 #include "hush/mpc.h"
 #include "hush/net.h"
 #include "hush/nn.h"
+#include "hush/p2p.h"
 #include "hush/rng.h"
 #include "hush/secagg.h"
 #include "hush/train.h"
@@ -73,12 +74,13 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     HUSH_STATUS_LIST(HUSH__STATUS_FIELD)
 #undef HUSH__STATUS_FIELD
 #define F(name) field(&o, #name, (int64_t)(name));
-    F(HUSH_MAX_LAYERS) F(HUSH_MAX_UNITS) F(HUSH_MAX_KERNEL) F(HUSH_MAX_BATCH) F(HUSH_MAX_PARAMS)
+    F(HUSH_MODEL_MAX_LAYERS) F(HUSH_MODEL_MAX_UNITS) F(HUSH_MODEL_MAX_KERNEL) F(HUSH_MODEL_MAX_BATCH)
+    F(HUSH_MODEL_MAX_PARAMS)
     F(HUSH_LAYER_DENSE) F(HUSH_LAYER_CONV2D) F(HUSH_LAYER_MAXPOOL) F(HUSH_LAYER_RELU)
     F(HUSH_LAYER_TANH) F(HUSH_LAYER_SIGMOID) F(HUSH_PAD_VALID) F(HUSH_PAD_SAME)
     F(HUSH_OPTIM_SGD) F(HUSH_OPTIM_MOMENTUM) F(HUSH_OPTIM_ADAM)
     F(HUSH_DATA_MAX_ROWS) F(HUSH_DATA_MAX_COLS) F(HUSH_DATA_MAX_CLASSES)
-    F(HUSH_RNG_SEEDBYTES) F(HUSH_RNG_NONCEBYTES) F(HUSH_RNG_BUFBYTES)
+    F(HUSH_RNG_SEED_BYTES) F(HUSH_RNG_NONCE_BYTES) F(HUSH_RNG_BUF_BYTES)
     F(HUSH_SECAGG_SESSION_BYTES) F(HUSH_SECAGG_SEED_BYTES) F(HUSH_SECAGG_MAX_CLIENTS) F(HUSH_SECAGG_MAX_DIM)
     F(HUSH_SECAGG_MAX_BITS) F(HUSH_SECAGG_HEADER_BYTES) F(HUSH_SECAGG_WIRE_VERSION) F(HUSH_SECAGG_CONFIG_VERSION)
     F(HUSH_SECAGG_ROUND_ADVERTISE) F(HUSH_SECAGG_ROUND_SHARE) F(HUSH_SECAGG_ROUND_MASKED_INPUT)
@@ -116,10 +118,19 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     F(HUSH_NET_EV_MODEL) F(HUSH_NET_TASK_SUM) F(HUSH_NET_TASK_FEDAVG) F(HUSH_NET_DECLINE_BUDGET) F(HUSH_NET_DECLINE_ERROR)
     F(HUSH_FEDERATED_PRIVACY_NONE) F(HUSH_FEDERATED_PRIVACY_RECORD) F(HUSH_FEDERATED_PRIVACY_USER)
     F(HUSH_FEDERATED_FEDAVG) F(HUSH_FEDERATED_FEDADAM)
-    F(HUSH_NET_ROUND_COMMITTED) F(HUSH_NET_ROUND_ABORTED) F(HUSH_NET_SECAGG)
+    F(HUSH_NET_ROUND_COMMITTED) F(HUSH_NET_ROUND_ABORTED) F(HUSH_NET_SECAGG) F(HUSH_NET_ROUND) F(HUSH_NET_MODEL)
     F(HUSH_NET_E_MALFORMED) F(HUSH_NET_E_STATE) F(HUSH_NET_E_AUTH) F(HUSH_NET_E_TOKEN) F(HUSH_NET_E_REVOKED)
     F(HUSH_NET_E_TASK) F(HUSH_NET_E_TOO_BIG) F(HUSH_NET_E_RATE) F(HUSH_NET_E_TIMEOUT) F(HUSH_NET_E_FULL)
     F(HUSH_NET_E_SLOW) F(HUSH_NET_E_ROUND) F(HUSH_NET_E_REPLACED) F(HUSH_NET_E_SHUTDOWN)
+    /* p2p (hush/p2p.h) */
+    F(HUSH_P2P_CONFIG_VERSION) F(HUSH_P2P_BANK) F(HUSH_P2P_APPLICANT) F(HUSH_P2P_LINK_NONE) F(HUSH_P2P_LINK_RELAY)
+    F(HUSH_P2P_LINK_DIRECT) F(HUSH_P2P_SIGNAL_OFFER) F(HUSH_P2P_SIGNAL_ANSWER) F(HUSH_P2P_SIGNAL_CANDIDATE)
+    F(HUSH_P2P_SIGNAL_BYE) F(HUSH_P2P_EV_NONE) F(HUSH_P2P_EV_READY) F(HUSH_P2P_EV_MODEL) F(HUSH_P2P_EV_SESSION)
+    F(HUSH_P2P_EV_SIGNAL) F(HUSH_P2P_EV_DONE) F(HUSH_P2P_EV_FAILED) F(HUSH_P2P_EV_ERROR) F(HUSH_P2P_E_PEER_GONE)
+    F(HUSH_P2P_E_REFUSED) F(HUSH_P2P_E_NO_BANK) F(HUSH_P2P_E_NO_DEALER) F(HUSH_P2P_E_SESSION) F(HUSH_P2P_E_BUSY)
+    F(HUSH_P2P_E_TIMEOUT) F(HUSH_P2P_E_PROTOCOL) F(HUSH_P2P_E_IDENTITY) F(HUSH_P2P_DESC_MAX) F(HUSH_P2P_SCHEMA_MAX)
+    F(HUSH_P2P_SIGNAL_MAX) F(HUSH_P2P_MAX_SESSIONS) F(HUSH_P2P_MAX_ROWS) F(HUSH_P2P_DEFAULT_FRAME_MAX)
+    F(HUSH_P2P_DEFAULT_LINK_MAX)
 #undef F
     /* Struct layouts JS allocates or reads in the wasm heap. */
     field(&o, "sizeof_hush_rng", (int64_t)sizeof(hush_rng));
@@ -176,6 +187,15 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     field(&o, "sizeof_hush_federated_report", (int64_t)sizeof(hush_federated_report));
     FR(train_rows) FR(validation_rows) FR(validation_loss) FR(validation_accuracy) FR(update_norm) FR(steps)
 #undef FR
+#define PC(f) field(&o, "offsetof_hush_p2p_config_" #f, (int64_t)offsetof(hush_p2p_config, f));
+    field(&o, "sizeof_hush_p2p_config", (int64_t)sizeof(hush_p2p_config));
+    PC(version) PC(role) PC(max_sessions) PC(max_rows) PC(frame_max) PC(link_max) PC(guard_capacity) PC(direct)
+#undef PC
+#define PE(f) field(&o, "offsetof_hush_p2p_event_" #f, (int64_t)offsetof(hush_p2p_event, f));
+    field(&o, "sizeof_hush_p2p_event", (int64_t)sizeof(hush_p2p_event));
+    PE(kind) PE(slot) PE(rows) PE(link) PE(signal) PE(flags) PE(code) PE(data_len) PE(bytes_out) PE(bytes_in)
+    PE(session) PE(peer) PE(text)
+#undef PE
     field(&o, "sizeof_hush_pate_config", (int64_t)sizeof(hush_pate_config));
     field(&o, "sizeof_hush_odometer_event", (int64_t)sizeof(hush_odometer_event));
     field(&o, "offsetof_hush_odometer_event_kind", (int64_t)offsetof(hush_odometer_event, kind));

@@ -5,9 +5,9 @@
 
 #include "wasm_exports.h"
 
-int hush_wasm_dpsgd_create(hush_dpsgd **out, hush_model *m, double l2_norm_clip, double noise_multiplier,
-                           uint32_t sampling, double sampling_rate, uint32_t batch_size, uint32_t microbatches,
-                           double delta, uint32_t noise, const hush_rng *rng) {
+int hush_wasm_dpsgd_create(hush_dpsgd **out, const hush_rng *rng, hush_model *m, double l2_norm_clip,
+                           double noise_multiplier, uint32_t sampling, double sampling_rate, uint32_t batch_size,
+                           uint32_t microbatches, double delta, uint32_t noise) {
     if (out) *out = NULL;
     hush_dpsgd_config c;
     int rc = hush_dpsgd_config_init(&c, sampling, sampling_rate, l2_norm_clip, noise_multiplier);
@@ -16,7 +16,7 @@ int hush_wasm_dpsgd_create(hush_dpsgd **out, hush_model *m, double l2_norm_clip,
     c.num_microbatches = microbatches;
     c.delta = delta;
     c.noise = noise;
-    return hush_dpsgd_create(out, m, &c, rng, NULL);
+    return hush_dpsgd_create(out, rng, m, &c, NULL);
 }
 
 double hush_wasm_dpsgd_steps(const hush_dpsgd *dp) { return (double)hush_dpsgd_steps(dp); }

@@ -21,9 +21,9 @@ int hush_wasm_train_create(hush_train **out, const hush_rng *master, const hush_
                            const hush_dataset *data, const hush_dataset *test, size_t *err_pos) {
     if (!out || !spec) return HUSH_EARG;
     *out = NULL;
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t n = 0;
-    int rc = hush_model_spec_parse(layers, HUSH_MAX_LAYERS, &n, spec, err_pos);
+    int rc = hush_model_spec_parse(layers, HUSH_MODEL_MAX_LAYERS, &n, spec, err_pos);
     if (rc != HUSH_OK) return rc;
     return hush_train_create(out, master, cfg, layers, n, data, test, NULL);
 }
@@ -34,9 +34,9 @@ int hush_wasm_model_create(hush_model **out, const char *spec, uint32_t c, uint3
                            uint32_t max_batch, size_t *err_pos) {
     if (!out || !spec) return HUSH_EARG;
     *out = NULL;
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t n = 0;
-    int rc = hush_model_spec_parse(layers, HUSH_MAX_LAYERS, &n, spec, err_pos);
+    int rc = hush_model_spec_parse(layers, HUSH_MODEL_MAX_LAYERS, &n, spec, err_pos);
     if (rc != HUSH_OK) return rc;
     hush_shape shape = {c, h, w};
     return hush_model_create(out, layers, n, shape, max_batch, NULL);
@@ -63,7 +63,8 @@ int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float lr, float weig
     if (!out) return HUSH_EARG;
     *out = NULL;
     hush_optim_config cfg;
-    hush_optim_config_default(&cfg, kind, lr);
+    int rc = hush_optim_config_init(&cfg, kind, lr);
+    if (rc != HUSH_OK) return rc;
     cfg.weight_decay = weight_decay;
     return hush_optim_create(out, &cfg, n_params, NULL);
 }

@@ -1,5 +1,9 @@
 /* Wasm-only entry points (hush_wasm_*) that JS calls beside the public API.
  *
+ * Start here: web/ calls these as M._hush_wasm_... (wasm/exports.txt lists every function JS
+ * reaches); hush_wasm_constants is the table of every number C owns, the others wrap a few public
+ * calls each (exports.c, dp_exports.c).
+ *
  * They exist only where the public API is awkward across the (ptr, len) boundary: structs passed
  * by value (hush_shape), 64-bit seeds (split into two u32 so the glue needs no BigInt), the
  * canonical seed derivation, and option structs whose layout JS should not know. Each is a few
@@ -42,16 +46,16 @@ HUSH_NODISCARD int hush_wasm_model_spec(const hush_model *m, char *out, size_t c
 void hush_wasm_model_input_shape(const hush_model *m, uint32_t shape[3]);
 void hush_wasm_dataset_shape(const hush_dataset *d, uint32_t shape[3]);
 
-/* hush_optim_config_default(kind, lr) + hush_optim_create. */
+/* hush_optim_config_init(kind, lr) + hush_optim_create. */
 HUSH_NODISCARD int hush_wasm_optim_create(hush_optim **out, uint32_t kind, float lr, float weight_decay, size_t n_params);
 
 /* Bytes currently allocated by malloc (tests use it to prove nothing leaks). */
 size_t hush_wasm_heap_in_use(void);
 
 /* DP (wasm/dp_exports.c): the option structs as scalars, 64-bit counts as doubles (exact to 2^53). */
-HUSH_NODISCARD int hush_wasm_dpsgd_create(hush_dpsgd **out, hush_model *m, double l2_norm_clip, double noise_multiplier,
-                                          uint32_t sampling, double sampling_rate, uint32_t batch_size,
-                                          uint32_t microbatches, double delta, uint32_t noise, const hush_rng *rng);
+HUSH_NODISCARD int hush_wasm_dpsgd_create(hush_dpsgd **out, const hush_rng *rng, hush_model *m, double l2_norm_clip,
+                                          double noise_multiplier, uint32_t sampling, double sampling_rate,
+                                          uint32_t batch_size, uint32_t microbatches, double delta, uint32_t noise);
 double hush_wasm_dpsgd_steps(const hush_dpsgd *dp);
 HUSH_NODISCARD int hush_wasm_dpsgd_noise_for_epsilon(double *noise_multiplier, double target_epsilon, double delta,
                                                      double q, double steps);

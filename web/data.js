@@ -72,7 +72,7 @@ export function defineData(rt) {
         const test = s.alloc(4);
         try {
           rt.seedStream(rng, seed, C.HUSH_TRAIN_STREAM_SPLIT, s);
-          rt.check(M._hush_dataset_split(train, test, d, testFraction, rng, 0), 'split');
+          rt.check(M._hush_dataset_split(train, test, rng, d, testFraction, 0), 'split');
         } finally {
           M._hush_rng_clear(rng);
         }
@@ -92,7 +92,7 @@ export function defineData(rt) {
         const rng = s.alloc(C.sizeof_hush_rng), out = s.alloc(4);
         try {
           rt.seedStream(rng, seed, 'shard', s);
-          rt.check(M._hush_dataset_shard(out, d, parts, part, labelsPerPart, rng, 0), 'shard');
+          rt.check(M._hush_dataset_shard(out, rng, d, parts, part, labelsPerPart, 0), 'shard');
         } finally {
           M._hush_rng_clear(rng);
         }

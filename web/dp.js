@@ -149,8 +149,8 @@ export function defineDP(rt, { Model, isDataset }) {
       rt.with((s) => {
         const out = s.alloc(4);
         // rng 0: the handle seeds itself from the OS
-        rt.check(M._hush_wasm_dpsgd_create(out, this.#model.handle, o.l2NormClip, o.noiseMultiplier, o.sampling, q,
-          batch, o.microbatches, o.delta, o.noise, cell.rng), 'DPSGD');
+        rt.check(M._hush_wasm_dpsgd_create(out, cell.rng, this.#model.handle, o.l2NormClip, o.noiseMultiplier,
+          o.sampling, q, batch, o.microbatches, o.delta, o.noise), 'DPSGD');
         cell.dp = rt.u32At(out);
       });
       // the handle copied the stream; the JS copy is no longer needed
@@ -469,7 +469,7 @@ export function defineDP(rt, { Model, isDataset }) {
     save() {
       const p = handleOf(this.#cell, 'odometer');
       return rt.with((s) => {
-        const n = M._hush_odometer_saved_bytes(p) >>> 0, buf = s.alloc(n), w = s.alloc(C.sizeof_size_t);
+        const n = M._hush_odometer_save_size(p) >>> 0, buf = s.alloc(n), w = s.alloc(C.sizeof_size_t);
         rt.check(M._hush_odometer_save(p, buf, n, w), 'save');
         return new Uint8Array(rt.buffer.slice(buf, buf + n));
       });

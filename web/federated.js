@@ -42,8 +42,9 @@ export function defineFederated(rt, { net, isDataset }) {
     }
 
     // Takes part until the task ends or opts.rounds rounds have committed, or the budget would be
-    // exceeded. Resolves with { rounds, aborted, declined, contributed, lastRound, model (the
-    // final global model file, or null), epsilon, budgetEpsilon, privacy, private, noise }.
+    // exceeded. Resolves with { rounds, aborted, declined, contributed, lastRound, trainRows,
+    // validationRows, model (the final global model file, or null), epsilon, budgetEpsilon,
+    // privacy, private, noise }.
     async run() {
       if (this.#conn) throw rt.fail('HUSH_ESTATE', 'run() was already called');
       const o = this.#opts;
@@ -111,6 +112,7 @@ export function defineFederated(rt, { net, isDataset }) {
       const seeded = this.#opts.seed !== undefined && this.#opts.seed !== null;
       return {
         ...this.#stats, model: this.#last, ...this.#spent(), privacy: this.#privacy,
+        trainRows: this.#train ? this.#train.rows : 0, validationRows: this.#validation ? this.#validation.rows : 0,
         private: !seeded && this.#privacy !== null && this.#privacy !== 'none',
         noise: seeded ? 'reproducible' : 'os',
       };

@@ -110,7 +110,7 @@ export function defineFl(rt) {
     return rt.with((s) => {
       const p = s.copy(x);
       const np = s.alloc(8);
-      rt.check(M._hush_fl_clip_l2(p, x.length, num(maxNorm, 'maxNorm'), np), 'clipL2');
+      rt.check(M._hush_fl_clip_l2(p, x.length, np, num(maxNorm, 'maxNorm')), 'clipL2');
       x.set(rt.f32(p, x.length));
       return new DataView(rt.buffer).getFloat64(np, true);
     });
@@ -122,7 +122,7 @@ export function defineFl(rt) {
     return rt.with((s) => {
       const p = s.copy(x);
       const kp = s.alloc(C.sizeof_size_t);
-      rt.check(M._hush_fl_clip_range(p, x.length, num(lo, 'lo'), num(hi, 'hi'), kp), 'clipRange');
+      rt.check(M._hush_fl_clip_range(p, x.length, kp, num(lo, 'lo'), num(hi, 'hi')), 'clipRange');
       x.set(rt.f32(p, x.length));
       return rt.u32At(kp);
     });
@@ -175,7 +175,7 @@ export function defineFl(rt) {
       const n = v.length - 1;
       const avg = s.alloc(4 * n);
       const tw = s.alloc(8);
-      rt.check(M._hush_fl_fedavg_decode(writeQuant(s, q), avg, s.copy(v), n, tw), 'fedavgDecode');
+      rt.check(M._hush_fl_fedavg_decode(writeQuant(s, q), avg, tw, s.copy(v), n), 'fedavgDecode');
       return { avg: rt.f32(avg, n).slice(), totalWeight: new DataView(rt.buffer).getFloat64(tw, true) };
     });
   }
@@ -197,7 +197,7 @@ export function defineFl(rt) {
     const xv = toFloat32(rt, x);
     return withRng(opts, (s, r) => {
       const out = s.alloc(4 * xv.length);
-      rt.check(M._hush_fl_ddp_encode(writeDdp(s, ddp), writeQuant(s, q), r, out, s.copy(xv), xv.length), 'ddpEncode');
+      rt.check(M._hush_fl_ddp_encode(writeDdp(s, ddp), r, writeQuant(s, q), out, s.copy(xv), xv.length), 'ddpEncode');
       return rt.u32(out, xv.length).slice();
     });
   }
@@ -206,7 +206,7 @@ export function defineFl(rt) {
   function ddpEpsilon(ddp, survivors, delta) {
     return rt.with((s) => {
       const e = s.alloc(8);
-      rt.check(M._hush_fl_ddp_epsilon(writeDdp(s, ddp), uint(survivors, 'survivors'), num(delta, 'delta'), e), 'ddpEpsilon');
+      rt.check(M._hush_fl_ddp_epsilon(writeDdp(s, ddp), e, uint(survivors, 'survivors'), num(delta, 'delta')), 'ddpEpsilon');
       return new DataView(rt.buffer).getFloat64(e, true);
     });
   }

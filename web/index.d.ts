@@ -143,6 +143,9 @@ export declare class Dataset {
   readonly freed: boolean;
   /** Seeded shuffled split (canonical "split" stream): [train, test]; test has round(rows * testFraction) rows. */
   split(opts?: { testFraction?: number; seed?: Seed }): [Dataset, Dataset];
+  /** Part `part` of `parts` disjoint shards (IID, or label-skewed with labelsPerPart classes each,
+   * McMahan et al. 2017), to simulate silos; the same seed gives every part of one partition. */
+  shard(parts: number, part: number, opts?: { labelsPerPart?: number; seed?: Seed }): Dataset;
   /** Standardises numeric columns of this (training) set and of `test` with this set's mean/std. */
   standardize(test?: Dataset): this;
   /** The map standardize() applies, for model.setInputNorm(): one-hot columns get shift 0, scale 1. */
@@ -641,6 +644,71 @@ export interface NetConnection extends EventTarget {
   close(): void;
 }
 
+/** A participant's privacy ledger (an Odometer) kept where it survives reloads. */
+export interface NetLedger {
+  readonly odometer: Odometer;
+  /** Writes the ledger back (file: temp file + fsync + rename; browsers: one IndexedDB transaction). */
+  save(): Promise<void>;
+  free(): void;
+}
+
+/** The terms of a federated task as the server sent them (core/include/hush/federated.h). */
+export interface FederatedTerms {
+  privacy: 'none' | 'record' | 'user';
+  localEpochs: number; localBatch: number; lr: number;
+  serverOptimizer: 'fedavg' | 'fedadam'; serverLr: number;
+  clip: number; noiseMultiplier: number; metricNoise: number; delta: number; validationFraction: number;
+  bits: number; maxParticipants: number; minSurvivors: number; maxRows: number;
+}
+
+export interface FederatedRoundDetail {
+  round: number; n: number; trainRows: number; validationRows: number;
+  /** Of the global model on this participant's validation rows, before training. */
+  validationAccuracy: number; validationLoss: number; updateNorm: number; steps: number;
+  privacy: FederatedTerms['privacy'];
+  /** Spent so far (the ledger's upper bound at its delta); budgetEpsilon null without a ledger. */
+  epsilon: number; budgetEpsilon: number | null; delta?: number;
+}
+
+export interface FederatedSummary {
+  rounds: number; aborted: number; declined: number; contributed: number; lastRound: number;
+  trainRows: number; validationRows: number;
+  /** The final global model file (null if none arrived). */
+  model: Uint8Array | null;
+  epsilon: number; budgetEpsilon: number | null; delta?: number;
+  privacy: FederatedTerms['privacy'] | null;
+  /** False with privacy 'none' or a test seed. */
+  private: boolean;
+  noise: 'os' | 'reproducible';
+}
+
+export interface FederatedClientOptions {
+  url: string;
+  identity: NetIdentity;
+  /** The one-time enrolment token (first connection only). */
+  token?: string | Uint8Array;
+  task: string;
+  /** The participant's own rows: they never leave this process. */
+  data: Dataset;
+  /** Omit to keep no budget (then every round is taken). */
+  ledger?: NetLedger;
+  /** Committed rounds to take part in; default: until the task ends. */
+  rounds?: number;
+  pins?: string | { name: string; publicKey: Uint8Array }[];
+  WebSocket?: unknown;
+  /** Tests only: reproducible noise, so the update is NOT private. */
+  seed?: Seed;
+}
+
+/** One participant of a hush-server federated task. Events: 'model' {round, model}, 'round'
+ * (FederatedRoundDetail), 'declined' {round, epsilon, budgetEpsilon}, 'result' {round, status}, 'close'. */
+export declare class FederatedClient extends EventTarget {
+  constructor(opts: FederatedClientOptions);
+  /** Takes part until the task ends, opts.rounds rounds commit, or the budget would be exceeded. */
+  run(): Promise<FederatedSummary>;
+  close(): void;
+}
+
 export interface NetApi {
   readonly Identity: { generate(name: string): NetIdentity };
   /** Created on first use: IndexedDB in browsers, or the key file `opts.file` (mode 0600) in Node. */
@@ -652,6 +720,85 @@ export interface NetApi {
     pins?: string | { name: string; publicKey: Uint8Array }[];
     WebSocket?: unknown;
   }): Promise<NetConnection>;
+  readonly Ledger: unknown;
+  /** The ledger `name`: opts.file (Node), IndexedDB (browsers) or opts.memory (this process only).
+   * A new ledger needs budgetEpsilon; on an existing one a budget can only be lowered. */
+  openLedger(name: string, opts?: { file?: string; memory?: boolean; budgetEpsilon?: number; budgetDelta?: number }): Promise<NetLedger>;
+}
+
+// ---- hush.p2p: encrypted predictions between an applicant and a bank (core/include/hush/p2p.h) ----
+
+/** A bank's signed public description: its model file without weights and its input schema. */
+export interface P2PDescription {
+  readonly bank: string;
+  /** A Hush model file: architecture and input standardisation, every parameter zero. */
+  readonly model: Uint8Array;
+  /** The ARFF header the bank's raw inputs follow (may be empty). */
+  readonly schema: string;
+  /** The bank makes direct (WebRTC) links. */
+  readonly direct: boolean;
+}
+
+export interface P2PResult {
+  /** One class index per row; only this side ever learns them. */
+  decisions: Uint32Array;
+  rows: number;
+  link: 'direct' | 'relay';
+  /** From apply() to the decision, in this process. */
+  ms: number;
+  /** This side's frames and direct-link messages of the session. */
+  bytes: number;
+  /** The 128-bit session id, hex. */
+  session: string;
+}
+
+export interface P2PSessionEvent extends Event {
+  detail: { slot: number; peer: string; rows: number; link: 'direct' | 'relay' | 'none'; session: string; bytes?: number; code?: number; text?: string };
+}
+
+/** One participant of p2p sessions: a bank that serves, or an applicant that applies. Events:
+ *  'ready', 'session', 'done', 'failed' (P2PSessionEvent), 'refused', 'warning', 'close'. */
+export interface P2PConnection extends EventTarget {
+  readonly role: 'bank' | 'applicant';
+  readonly name: string;
+  readonly publicKey: Uint8Array;
+  /** This connection opens WebRTC data channels (browsers). */
+  readonly direct: boolean;
+  readonly connects: number;
+  /** Bank: sessions served and failed, rows decided, bytes. */
+  readonly stats: { served: number; failed: number; rows: number; bytes: number };
+  /** Sessions in progress. */
+  readonly sessions: number;
+  /** Bank: serve a model file (dense layers) with the ARFF header its inputs follow. */
+  serve(model: Uint8Array | ArrayBuffer, schema?: string): void;
+  /** Applicant: the bank's signed description (refused with HUSH_P2P_E_IDENTITY if pinned otherwise). */
+  describe(bank: string): Promise<P2PDescription>;
+  description(bank: string): P2PDescription | null;
+  /** Applicant: one session for `rows` applicants' raw features (rows x the model's inputs).
+   *  Rejects with the reason (and no output) if the session fails. */
+  apply(bank: string, features: Float32Array | ArrayLike<number>, opts?: { rows?: number; link?: 'direct' | 'relay' }): Promise<P2PResult>;
+  close(): void;
+}
+
+export interface P2PApi {
+  /** Connects to ws(s)://HOST:PORT/ws and authenticates (enrols with `token` the first time). */
+  connect(url: string, opts: {
+    identity: NetIdentity; token?: string | Uint8Array;
+    role?: 'bank' | 'applicant';
+    /** Applicant: the banks it accepts, and the dealer's key. */
+    pins?: { name: string; publicKey: Uint8Array | string }[];
+    dealerKey?: Uint8Array | string;
+    /** Open WebRTC data channels (default: where RTCPeerConnection exists). */
+    direct?: boolean;
+    maxSessions?: number; maxRows?: number; frameMax?: number;
+    /** Reconnect with backoff (default: banks). */
+    reconnect?: boolean;
+    /** ms before a direct link falls back to the relay (default 5000); ICE servers (default none). */
+    rtc?: { timeout?: number; iceServers?: unknown[] };
+    WebSocket?: unknown;
+  }): Promise<P2PConnection>;
+  /** RTCPeerConnection exists here. */
+  directAvailable(): boolean;
 }
 
 export interface Hush {
@@ -679,8 +826,12 @@ export interface Hush {
   readonly secagg: SecAggApi;
   /** Clipping, quantisation, FedAvg and distributed DP for secure aggregation (core/include/hush/fl.h). */
   readonly fl: FlApi;
-  /** Participants of hush-server tasks (identities, authenticated connections, secure sums). */
+  /** Participants of hush-server tasks (identities, authenticated connections, secure sums, ledgers). */
   readonly net: NetApi;
+  /** A participant of a federated task on hush-server (FedAvg over secure aggregation, with DP). */
+  readonly FederatedClient: typeof FederatedClient;
+  /** Encrypted predictions between an applicant and a bank over hush-server (core/include/hush/p2p.h). */
+  readonly p2p: P2PApi;
   statusName(status: number): string;
   strerror(status: number): string;
   /** Bytes currently malloc'ed in this instance's heap. */
@@ -708,6 +859,15 @@ export interface HushWorker {
   train(opts: TrainOptions & { data: Exclude<TrainOptions['data'], Dataset> }): Promise<WorkerTrainResult>;
   evaluate(args: { model: Uint8Array; x: Features; y: Labels } | { model: Uint8Array; data: string | Bytes | { images: Bytes; labels: Bytes }; format: DataFormat }): Promise<Evaluation>;
   predict(args: { model: Uint8Array; x: Features }): Promise<Uint32Array>;
+  /** A federated participant inside the worker (identity and ledger from IndexedDB, or files in Node). */
+  federate(args: {
+    url: string; name: string; identityFile?: string; token?: string; task: string;
+    data: string | Bytes | { images: Bytes; labels: Bytes }; format: DataFormat;
+    shard?: { parts: number; part: number; labelsPerPart?: number; seed?: Seed };
+    ledger?: { name?: string; file?: string; budgetEpsilon?: number; budgetDelta?: number };
+    rounds?: number; pins?: string; seed?: Seed;
+    onEvent?: (e: { event: 'rows' | 'model' | 'round' | 'declined' | 'result' } & Record<string, unknown>) => void;
+  }): Promise<FederatedSummary>;
   terminate(): Promise<number> | void;
 }
 

@@ -21,6 +21,7 @@ import { defineSecAgg } from './secagg.js';
 import { defineFl } from './fl.js';
 import { defineNet } from './net.js';
 import { defineFederated } from './federated.js';
+import { defineP2P } from './p2p.js';
 
 export { HushError, HushParseError };
 export { createWorker } from './worker-client.js';
@@ -104,6 +105,7 @@ export async function load(opts = {}) {
   const fl = defineFl(rt);
   const net = defineNet(rt, { wrapDataset: wrap, Odometer: dp.Odometer });
   const FederatedClient = defineFederated(rt, { net, isDataset: data.isDataset });
+  const p2p = defineP2P(rt, { net });
   rt.check(module._hush_init(), 'hush_init');
   return Object.freeze({
     simd,
@@ -123,6 +125,7 @@ export async function load(opts = {}) {
     fl,
     net,
     FederatedClient,
+    p2p,
     statusName: (status) => rt.statusName(status),
     strerror: (status) => rt.strerror(status),
     // Bytes currently malloc'ed in the wasm heap, and the heap's size (for leak checks).

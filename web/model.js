@@ -142,7 +142,7 @@ export function defineModel(rt, { isDataset }) {
     get spec() {
       const p = this.#ptr;
       return rt.with((s) => {
-        const cap = 64 + 32 * C.HUSH_MAX_LAYERS;
+        const cap = 64 + 32 * C.HUSH_MODEL_MAX_LAYERS;
         const out = s.alloc(cap);
         const written = s.alloc(4);
         rt.check(M._hush_wasm_model_spec(p, out, cap, written), 'spec');
@@ -294,7 +294,7 @@ export function defineModel(rt, { isDataset }) {
         rt.seedStream(rng, opts.seed, C.HUSH_TRAIN_STREAM_SHUFFLE, s);
         for (let epoch = 1; epoch <= epochs; epoch++) {
           if (this.#pendingFree) break;
-          const rc = M._hush_model_fit_epoch(this.#cell.model, this.#cell.optim, rng, perm, loss, xp, yp, rows, batchSize);
+          const rc = M._hush_model_fit_epoch(this.#cell.model, rng, this.#cell.optim, perm, loss, xp, yp, rows, batchSize);
           if (rc !== 0) throw rt.error(rc, `fit epoch ${epoch}`);
           const entry = { epoch, loss: rt.f32At(loss) };
           history.push(entry);

@@ -486,7 +486,7 @@ export function defineMpc(rt, { Model, channel }) {
       const st = s.alloc(C.sizeof_hush_mpc_stats);
       const rng = noise(s, opts);
       try {
-        rt.check(M._hush_mpc_train_run(m, cfg, rng, st, s.copy(xs), xs.length, s.copy(ys), ys.length, 0), 'trainRun');
+        rt.check(M._hush_mpc_train_run(cfg, rng, st, m, s.copy(xs), xs.length, s.copy(ys), ys.length, 0), 'trainRun');
       } finally {
         clearRng(rng);
       }
@@ -505,7 +505,7 @@ export function defineMpc(rt, { Model, channel }) {
       const rep = s.alloc(C.sizeof_hush_mpc_report);
       const rng = noise(s, opts);
       try {
-        rt.check(M._hush_mpc_train_eval(m, cfg, rng, rep, s.copy(xs), xs.length, s.copy(ys), ys.length, s.copy(ts),
+        rt.check(M._hush_mpc_train_eval(cfg, rng, rep, m, s.copy(xs), xs.length, s.copy(ys), ys.length, s.copy(ts),
           ts.length, s.copy(tys), tys.length, 0), 'trainEval');
       } finally {
         clearRng(rng);

@@ -486,7 +486,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
         // true if the round was declined (over budget): the odometer is unchanged then
         charge: (odometer, trainRows) => rt.with((s) => {
           const d = s.alloc(4);
-          rt.check(M._hush_net_client_fl_charge(h(), odometer ? odometer.handle : 0, trainRows, d), 'charge');
+          rt.check(M._hush_net_client_fl_charge(h(), odometer ? odometer.handle : 0, d, trainRows), 'charge');
           return rt.u32At(d) === 1;
         }),
         contribute: (train, validation, seed) => rt.with((s) => {

@@ -322,7 +322,7 @@ export function defineSecAgg(rt) {
       if (!m) rt.check(M._hush_secagg_config_check(cfg), 'neighbourhood');
       const out = s.alloc(4 * m);
       const w = s.alloc(C.sizeof_size_t);
-      rt.check(M._hush_secagg_neighbourhood(cfg, u32(client, 'client'), out, m, w, 0), 'neighbourhood');
+      rt.check(M._hush_secagg_neighbourhood(cfg, out, m, w, u32(client, 'client'), 0), 'neighbourhood');
       return rt.u32(out, m).slice();
     });
   }

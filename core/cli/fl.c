@@ -59,7 +59,7 @@ static int fl_round(cli_peer *p, const hush_net_event *ev, fl_state *s) {
     }
     int declined = 0;
     size_t before = s->ledger.od ? hush_odometer_count(s->ledger.od) : 0;
-    rc = hush_net_client_fl_charge(p->client, s->ledger.od, hush_dataset_rows(s->train), &declined);
+    rc = hush_net_client_fl_charge(p->client, s->ledger.od, &declined, hush_dataset_rows(s->train));
     if (rc) {
         cli_error("round %u: cannot charge the privacy cost: %s", ev->round, hush_strerror(rc));
         return rc;

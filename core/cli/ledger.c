@@ -64,27 +64,32 @@ int cli_ledger_open(cli_ledger *l, const char *path, double budget_eps, double b
     return 0;
 }
 
-int cli_ledger_charge(cli_ledger *l, const hush_odometer_event *ev) {
-    int charged = 0;
-    int st = hush_odometer_charge(l->od, &charged, ev);
+int cli_ledger_charge(cli_ledger *l, const hush_odometer_event *ev, size_t n) {
+    size_t charged = 0;
+    int st = hush_odometer_charge_all(l->od, &charged, ev, n);
     if (st == HUSH_EBUDGET) {
-        double lo = 0, hi = 0;
-        if (hush_odometer_would_spend(l->od, &lo, &hi, ev) != HUSH_OK) hi = NAN;
-        cli_error("privacy budget exceeded: %s would spend epsilon %.4g of the budget %g (delta %g); nothing was "
-                  "charged",
-                  l->path, hi, hush_odometer_budget_epsilon(l->od), hush_odometer_budget_delta(l->od));
+        double lo = 0, hi = NAN;
+        if (n != 1 || hush_odometer_would_spend(l->od, &lo, &hi, ev) != HUSH_OK) hi = NAN;
+        if (isnan(hi))
+            cli_error("privacy budget exceeded: %s cannot pay for this (budget epsilon %g, delta %g); nothing was "
+                      "charged",
+                      l->path, hush_odometer_budget_epsilon(l->od), hush_odometer_budget_delta(l->od));
+        else
+            cli_error("privacy budget exceeded: %s would spend epsilon %.4g of the budget %g (delta %g); nothing was "
+                      "charged",
+                      l->path, hi, hush_odometer_budget_epsilon(l->od), hush_odometer_budget_delta(l->od));
         return CLI_EXIT_FAIL;
     }
     if (st != HUSH_OK) {
         cli_error("%s: cannot charge the event: %s (%s)", l->path, hush_strerror(st), hush_status_name(st));
         return st == HUSH_EARG ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
-    if (!charged) fprintf(stderr, "hush: %s: this id was already charged; not charged again\n", l->path);
+    if (charged < n) fprintf(stderr, "hush: %s: this id was already charged; not charged again\n", l->path);
     return 0;
 }
 
 int cli_ledger_commit(cli_ledger *l) {
-    size_t n = hush_odometer_saved_bytes(l->od), w = 0;
+    size_t n = hush_odometer_save_size(l->od), w = 0;
     uint8_t *buf = malloc(n);
     size_t plen = strlen(l->path);
     char *tmp = malloc(plen + 8);
@@ -343,7 +348,7 @@ int cmd_ledger(int argc, char **argv) {
         return 0;
     }
     size_t before = hush_odometer_count(l.od);
-    if (!(rc = cli_ledger_charge(&l, &ev))) {
+    if (!(rc = cli_ledger_charge(&l, &ev, 1))) {
         rc = cli_ledger_commit(&l);
         if (!rc) print_state(&l, json, "charge", hush_odometer_count(l.od) > before, hush_odometer_budget_delta(l.od));
     }

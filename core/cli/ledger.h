@@ -8,7 +8,7 @@
  *     if ((rc = cli_ledger_open(&led, path, budget_eps, budget_delta))) return rc; // NAN: keep stored
  *     hush_odometer_event ev;
  *     cli_ledger_sampled_gaussian(&ev, q, noise_multiplier, steps, NULL);          // before training
- *     if ((rc = cli_ledger_charge(&led, &ev))) { cli_ledger_close(&led); return rc; }  // refuses: exit 1
+ *     if ((rc = cli_ledger_charge(&led, &ev, 1))) { cli_ledger_close(&led); return rc; }  // refuses: exit 1
  *     ... train ...
  *     rc = cli_ledger_commit(&led);   // only after the work happened; then cli_ledger_close
  *
@@ -29,9 +29,9 @@ typedef struct cli_ledger {
  * may lower the stored budget, never raise it (that is `hush ledger budget`). Prints its errors;
  * returns 0, CLI_EXIT_USAGE or CLI_EXIT_FAIL. */
 int cli_ledger_open(cli_ledger *l, const char *path, double budget_eps, double budget_delta);
-/* Charges ev; over budget prints "privacy budget exceeded ..." and returns CLI_EXIT_FAIL. An id
- * already in the ledger is not charged again (a note on stderr). */
-int cli_ledger_charge(cli_ledger *l, const hush_odometer_event *ev);
+/* Charges the n events together (all or none); over budget prints "privacy budget exceeded ..."
+ * and returns CLI_EXIT_FAIL. An id already in the ledger is not charged again (a note on stderr). */
+int cli_ledger_charge(cli_ledger *l, const hush_odometer_event *ev, size_t n);
 int cli_ledger_commit(cli_ledger *l);
 void cli_ledger_close(cli_ledger *l);
 /* The DP-SGD event of `steps` Poisson-sampled steps; id may be NULL. */

@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "cli.h"
+#ifdef HUSH_CLI_NET
+#include "mpcnet.h"
+#endif
 
 static int fail(const char *what, int rc) {
     cli_error("%s: %s (%s)", what, hush_strerror(rc), hush_status_name(rc));
@@ -50,7 +53,8 @@ static int mpc_predict(int argc, char **argv) {
     double tf;
     if ((rc = cli_u64(&a, "parties", 2, 2, HUSH_MPC_MAX_PARTIES, &parties)) ||
         (rc = cli_u64(&a, "frac-bits", HUSH_MPC_DEFAULT_FRAC_BITS, 1, HUSH_MPC_MAX_FRAC_BITS, &frac)) ||
-        (rc = cli_u64(&a, "batch", 1, 1, HUSH_MAX_BATCH, &batch)) || (rc = cli_u64(&a, "seed", 1, 0, UINT64_MAX, &seed)) ||
+        (rc = cli_u64(&a, "batch", 1, 1, HUSH_MODEL_MAX_BATCH, &batch)) ||
+        (rc = cli_u64(&a, "seed", 1, 0, UINT64_MAX, &seed)) ||
         (rc = cli_f64(&a, "test-fraction", 0.2, 0.0, 0.99, &tf)) || (rc = cli_done(&a)))
         return rc;
     if (!mpath || !data) {
@@ -83,7 +87,7 @@ static int mpc_predict(int argc, char **argv) {
     if (test_split) {
         /* The canonical test split of `hush train --seed S`. */
         if ((st = hush_rng_derive(&split_rng, &master, "split")) ||
-            (st = hush_dataset_split(&train, &test, all, tf, &split_rng, NULL))) {
+            (st = hush_dataset_split(&train, &test, &split_rng, all, tf, NULL))) {
             exit_code = fail("split", st);
             goto done;
         }
@@ -153,7 +157,8 @@ static int mpc_train(int argc, char **argv) {
     double lr, tf;
     if ((rc = cli_u64(&a, "parties", 2, 2, HUSH_MPC_MAX_PARTIES, &parties)) ||
         (rc = cli_u64(&a, "frac-bits", HUSH_MPC_DEFAULT_FRAC_BITS, 1, HUSH_MPC_MAX_FRAC_BITS, &frac)) ||
-        (rc = cli_u64(&a, "epochs", 10, 1, 1000, &epochs)) || (rc = cli_u64(&a, "batch", 32, 1, HUSH_MAX_BATCH, &batch)) ||
+        (rc = cli_u64(&a, "epochs", 10, 1, 1000, &epochs)) ||
+        (rc = cli_u64(&a, "batch", 32, 1, HUSH_MODEL_MAX_BATCH, &batch)) ||
         (rc = cli_u64(&a, "seed", 1, 0, UINT64_MAX, &seed)) || (rc = cli_f64(&a, "lr", 0.01, 1e-9, 1e3, &lr)) ||
         (rc = cli_f64(&a, "test-fraction", 0.2, 0.0, 0.99, &tf)) || (rc = cli_done(&a)))
         return rc;
@@ -161,9 +166,9 @@ static int mpc_train(int argc, char **argv) {
         cli_error("mpc train needs --data FILE and --model SPEC");
         return CLI_EXIT_USAGE;
     }
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t n_layers = 0, err_pos = 0;
-    int st = hush_model_spec_parse(layers, HUSH_MAX_LAYERS, &n_layers, spec, &err_pos);
+    int st = hush_model_spec_parse(layers, HUSH_MODEL_MAX_LAYERS, &n_layers, spec, &err_pos);
     if (st != HUSH_OK) {
         cli_error("--model '%s': %s at offset %zu", spec, hush_strerror(st), err_pos);
         return CLI_EXIT_USAGE;
@@ -181,7 +186,7 @@ static int mpc_train(int argc, char **argv) {
         exit_code = fail("rng", st);
         goto done;
     }
-    if ((st = hush_dataset_split(&train, &test, all, tf, &split_rng, NULL))) {
+    if ((st = hush_dataset_split(&train, &test, &split_rng, all, tf, NULL))) {
         exit_code = fail("split", st);
         goto done;
     }
@@ -209,7 +214,7 @@ static int mpc_train(int argc, char **argv) {
     cfg.batch = (uint32_t)batch, cfg.lr = (float)lr, cfg.shuffle_seed = seed;
     hush_mpc_report rep;
     double t0 = cli_now();
-    st = hush_mpc_train_eval(m, &cfg, noise_rng(&mpc_rng, &master, reproducible), &rep, hush_dataset_x(train), n * in,
+    st = hush_mpc_train_eval(&cfg, noise_rng(&mpc_rng, &master, reproducible), &rep, m, hush_dataset_x(train), n * in,
                              hush_dataset_labels(train), n, hush_dataset_x(test), nt * in, hush_dataset_labels(test),
                              nt, NULL);
     double secs = cli_now() - t0;
@@ -255,6 +260,11 @@ done:
 int cmd_mpc(int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "predict")) return mpc_predict(argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "train")) return mpc_train(argc - 1, argv + 1);
-    cli_error("mpc needs a subcommand: predict or train");
+#ifdef HUSH_CLI_NET
+    /* the bank and the applicant over hush-server (mpcnet.c) */
+    if (argc >= 1 && !strcmp(argv[0], "serve")) return cmd_mpc_serve(argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "apply")) return cmd_mpc_apply(argc - 1, argv + 1);
+#endif
+    cli_error("mpc needs a subcommand: predict, train, serve or apply (serve and apply: native builds)");
     return CLI_EXIT_USAGE;
 }

@@ -97,17 +97,18 @@ static int parse_failed(const char *path, int st, const hush_parse_error *err) {
     return CLI_EXIT_FAIL;
 }
 
-/* Votes file -> row-major teachers x examples (parsed by hush_votes_parse, core/src/io/votes.c). */
+/* Votes file -> row-major teachers x examples (parsed by hush_pate_votes_parse, core/src/io/votes.c). */
 static int load_votes(const char *path, uint32_t **votes, size_t *teachers, size_t *examples, uint32_t *max_label) {
     size_t len = 0;
     char *buf = (char *)cli_read_file(path, &len);
     if (!buf) return CLI_EXIT_FAIL;
     hush_parse_error err;
-    int st = hush_votes_parse(NULL, 0, teachers, examples, max_label, buf, len, &err);
+    int st = hush_pate_votes_parse(NULL, 0, teachers, examples, max_label, buf, len, &err);
     uint32_t *v = NULL;
     if (st == HUSH_OK) {
         v = malloc(*teachers * *examples * sizeof *v);
-        st = v ? hush_votes_parse(v, *teachers * *examples, teachers, examples, max_label, buf, len, &err) : HUSH_ENOMEM;
+        st = v ? hush_pate_votes_parse(v, *teachers * *examples, teachers, examples, max_label, buf, len, &err)
+               : HUSH_ENOMEM;
     }
     free(buf);
     if (st != HUSH_OK) {
@@ -123,11 +124,11 @@ static int load_indices(const char *path, uint32_t **out, size_t *n_out, size_t 
     char *buf = (char *)cli_read_file(path, &len);
     if (!buf) return CLI_EXIT_FAIL;
     hush_parse_error err;
-    int st = hush_indices_parse(NULL, 0, n_out, examples, buf, len, &err);
+    int st = hush_pate_indices_parse(NULL, 0, n_out, examples, buf, len, &err);
     uint32_t *v = NULL;
     if (st == HUSH_OK) {
         v = malloc((*n_out ? *n_out : 1) * sizeof *v);
-        st = v ? hush_indices_parse(v, *n_out, n_out, examples, buf, len, &err) : HUSH_ENOMEM;
+        st = v ? hush_pate_indices_parse(v, *n_out, n_out, examples, buf, len, &err) : HUSH_ENOMEM;
     }
     free(buf);
     if (st != HUSH_OK) {
@@ -170,7 +171,7 @@ static int analyze_ss(cli_args *a, int json) {
         (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) || (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
         (rc = cli_f64(a, "beta", 0.0, 0.0, 1e3, &beta)) || (rc = cli_f64(a, "sigma-ss", 0.0, 0.0, 1e6, &sigma_ss)) ||
         (rc = cli_f64(a, "order", 0.0, 0.0, 1e6, &order)) || (rc = parse_noise(a, &ns)) ||
-        (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
+        (rc = cli_u64(a, "classes", 0, 0, HUSH_PATE_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
         return rc;
     if (!vpath || !(sigma > 0) || !(sigma_ss >= 0.01) || has_thr != has_s1 || (has_s1 && !(s1 > 0)) ||
         (order != 0.0 && !(order > 1.0))) {
@@ -305,7 +306,7 @@ static int aggregate(cli_args *a, int json) {
         (rc = cli_f64(a, "sigma", 0.0, 0.0, 1e7, &sigma)) ||
         (rc = cli_f64(a, "threshold", 0.0, -1e12, 1e12, &thr)) || (rc = cli_f64(a, "sigma1", 0.0, 0.0, 1e7, &s1)) ||
         (rc = cli_f64(a, "delta", 1e-5, 1e-300, 0.999999, &delta)) || (rc = parse_noise(a, &ns)) ||
-        (rc = cli_u64(a, "classes", 0, 0, HUSH_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
+        (rc = cli_u64(a, "classes", 0, 0, HUSH_PATE_VOTES_MAX_LABEL, &classes)) || (rc = cli_done(a)))
         return rc;
     if (!vpath || !mech) {
         cli_error("pate aggregate needs --votes FILE and --mechanism lnmax|gnmax|confident");

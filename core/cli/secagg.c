@@ -93,7 +93,7 @@ int cmd_secagg(int argc, char **argv) {
     }
     uint32_t *x = NULL, *sum = NULL;
     uint8_t *drop = NULL;
-    size_t n = clients, d = dim;
+    size_t n = (size_t)clients, d = (size_t)dim; /* at most the MAX_CLIENTS and MAX_DIM checked above */
     hush_rng master, g;
     if (hush_rng_init_u64(&master, seed) != HUSH_OK) return CLI_EXIT_FAIL;
     int exit_code = CLI_EXIT_FAIL;

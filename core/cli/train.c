@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ledger.h"
 
 #if !defined(__wasi__) && !defined(__EMSCRIPTEN__)
 #define CLI_PREFETCH 1
@@ -28,7 +29,8 @@
 static const char *const train_flags[] = {"json", "dp", "reproducible-noise", "secure-noise", NULL};
 
 typedef struct train_opts {
-    const char *data, *test_data, *format, *spec, *out, *bounds;
+    const char *data, *test_data, *format, *spec, *out, *bounds, *ledger;
+    double budget_eps, budget_delta;
     uint64_t seed, cv, epochs, batch, microbatches;
     int has_seed, json;
     hush_train_config cfg;
@@ -66,13 +68,14 @@ static int parse_train(train_opts *o, int argc, char **argv) {
     o->spec = cli_str(&a, "model", NULL);
     o->out = cli_str(&a, "out", NULL);
     o->bounds = cli_str(&a, "bounds", NULL);
+    o->ledger = cli_str(&a, "ledger", NULL);
     o->json = cli_flag(&a, "json");
     o->has_seed = cli_str(&a, "seed", NULL) != NULL;
     const char *optimizer = cli_str(&a, "optimizer", "sgd"), *scaling = cli_str(&a, "scaling", NULL);
     const char *sampling = cli_str(&a, "sampling", NULL);
     double lr, wd, tf, clip, noise, target, delta, scaling_noise;
     if ((rc = cli_u64(&a, "epochs", 10, 1, 1000000, &o->epochs)) ||
-        (rc = cli_u64(&a, "batch", 32, 1, HUSH_MAX_BATCH, &o->batch)) ||
+        (rc = cli_u64(&a, "batch", 32, 1, HUSH_MODEL_MAX_BATCH, &o->batch)) ||
         (rc = cli_u64(&a, "seed", 0, 0, UINT64_MAX, &o->seed)) || (rc = cli_u64(&a, "cv", 0, 0, 64, &o->cv)) ||
         (rc = cli_f64(&a, "lr", 0.01, 0.0, 1e6, &lr)) || (rc = cli_f64(&a, "weight-decay", 0.0, 0.0, 1e6, &wd)) ||
         (rc = cli_f64(&a, "test-fraction", 0.2, 0.0, 0.99, &tf)) ||
@@ -86,8 +89,13 @@ static int parse_train(train_opts *o, int argc, char **argv) {
         (rc = cli_f64(&a, "noise-multiplier", 1.0, 0.0, 1e6, &noise)) ||
         (rc = cli_f64(&a, "target-epsilon", 0.0, 1e-6, 1e6, &target)) ||
         (rc = cli_f64(&a, "delta", 1e-5, 1e-300, 0.999999, &delta)) ||
-        (rc = cli_u64(&a, "microbatches", 0, 0, HUSH_MAX_BATCH, &o->microbatches)) || (rc = cli_done(&a)))
+        (rc = cli_u64(&a, "microbatches", 0, 0, HUSH_MODEL_MAX_BATCH, &o->microbatches)) ||
+        (rc = cli_f64(&a, "budget-epsilon", NAN, 1e-9, 1e9, &o->budget_eps)) ||
+        (rc = cli_f64(&a, "budget-delta", NAN, 1e-300, 0.5, &o->budget_delta)) || (rc = cli_done(&a)))
         return rc;
+    if ((!isnan(o->budget_eps) || !isnan(o->budget_delta)) && !o->ledger)
+        return usage("--budget-epsilon and --budget-delta go with --ledger FILE");
+    if (o->ledger && !dp) return usage("--ledger charges a DP run's privacy: it needs --dp");
     if (!o->data || !o->spec) return usage("train needs --data FILE and --model SPEC");
     if (has_dp_opt && !dp)
         return usage("--l2-norm-clip, --noise-multiplier, --target-epsilon, --delta, --sampling, --microbatches, "
@@ -140,19 +148,39 @@ static int parse_train(train_opts *o, int argc, char **argv) {
     return 0;
 }
 
-/* Per training (fold): the clock, the epochs printed, and the noise prefetch thread. */
+/* Per training (fold): the clock, the epochs printed, the noise prefetch thread, and the ledger
+ * each training is charged to before its first step. */
 typedef struct progress {
     const train_opts *o;
     double t0, seconds;
+    cli_ledger *ledger;
 #ifdef CLI_PREFETCH
     hush_prefetcher pf;
     int prefetching;
 #endif
 } progress;
 
+/* One training's whole cost (its planned DP-SGD steps and the DP scaling histogram, if any),
+ * charged and written back before the first step: over budget, nothing is trained. */
+static int charge_training(cli_ledger *l, hush_train *t) {
+    hush_train_privacy pr;
+    int rc = hush_train_privacy_report(t, &pr);
+    if (rc) return rc;
+    hush_odometer_event ev[2];
+    size_t n = 0;
+    cli_ledger_sampled_gaussian(&ev[n++], pr.sampling_rate, pr.noise_multiplier, pr.planned_steps, NULL);
+    if (pr.scaling_noise > 0) {
+        if ((rc = hush_odometer_event_init(&ev[n], HUSH_DP_EVENT_GAUSSIAN, 1))) return rc;
+        ev[n++].noise_multiplier = pr.scaling_noise;
+    }
+    if (cli_ledger_charge(l, ev, n)) return HUSH_EBUDGET;
+    return cli_ledger_commit(l) ? HUSH_EIO : HUSH_OK;
+}
+
 static int on_progress(void *ud, hush_train *t, const hush_train_status *st) {
     progress *p = ud;
     int rc = HUSH_OK;
+    if (st->event == HUSH_TRAIN_START && p->ledger && (rc = charge_training(p->ledger, t))) return rc;
     if (st->event == HUSH_TRAIN_START) {
 #ifdef CLI_PREFETCH
         hush_dpsgd *dp = hush_train_dpsgd(t);
@@ -213,7 +241,7 @@ static int load_bounds(double **lo_hi, size_t *count, const char *path) {
     return CLI_EXIT_FAIL;
 }
 
-static void print_json(const train_opts *o, const hush_train_result *r, double seconds) {
+static void print_json(const train_opts *o, const hush_train_result *r, double seconds, cli_ledger *led) {
     const hush_train_config *c = &o->cfg;
     const hush_train_privacy *p = &r->privacy;
     double eps = seconds > 0 ? (double)r->train_rows * r->folds * (double)o->epochs / seconds : 0;
@@ -242,15 +270,23 @@ static void print_json(const train_opts *o, const hush_train_result *r, double s
     printf(",\"dp\":true,\"private\":%s,\"noise\":\"%s\",\"secure_noise\":%s,\"epsilon\":%s,\"delta\":%.9g,"
            "\"steps\":%llu,\"sampling_rate\":%.9g,\"noise_multiplier\":%.9g,\"l2_norm_clip\":%.9g,"
            "\"sampling\":\"%s\",\"microbatches\":%llu,\"scaling_noise_multiplier\":%.9g,\"scaling_epsilon\":%s,"
-           "\"runs\":%u}\n",
+           "\"runs\":%u",
            priv ? "true" : "false", p->noise_source == HUSH_TRAIN_NOISE_OS ? "os" : "seed",
            p->noise == HUSH_DPSGD_NOISE_SECURE ? "true" : "false", e, p->delta, (unsigned long long)p->steps,
            p->sampling_rate, p->noise_multiplier, p->l2_norm_clip,
            p->sampling == HUSH_DPSGD_POISSON ? "poisson" : "shuffle", (unsigned long long)o->microbatches,
            p->scaling_noise, se, p->runs);
+    double lo = 0, hi = NAN;
+    if (led && hush_odometer_spent(led->od, &lo, &hi, hush_odometer_budget_delta(led->od)) == HUSH_OK) {
+        char spent[40];
+        json_num(spent, sizeof spent, hi);
+        printf(",\"ledger\":{\"file\":\"%s\",\"epsilon_spent\":%s,\"budget_epsilon\":%.9g,\"budget_delta\":%.9g}",
+               led->path, spent, hush_odometer_budget_epsilon(led->od), hush_odometer_budget_delta(led->od));
+    }
+    printf("}\n");
 }
 
-static void print_text(const train_opts *o, const hush_train_result *r, double seconds) {
+static void print_text(const train_opts *o, const hush_train_result *r, double seconds, cli_ledger *led) {
     const hush_train_privacy *p = &r->privacy;
     double eps = seconds > 0 ? (double)r->train_rows * r->folds * (double)o->epochs / seconds : 0;
     if (o->cfg.dp)
@@ -269,15 +305,19 @@ static void print_text(const train_opts *o, const hush_train_result *r, double s
                                      p->scaling_epsilon);
     printf("; noise %s\n", p->noise_source == HUSH_TRAIN_NOISE_OS ? "from the OS (private)"
                                                                   : "from --seed (NOT private)");
+    double lo = 0, hi = NAN;
+    if (led && hush_odometer_spent(led->od, &lo, &hi, hush_odometer_budget_delta(led->od)) == HUSH_OK)
+        printf("ledger %s: epsilon %.4f spent of the budget %g (delta %g)\n", led->path, hi,
+               hush_odometer_budget_epsilon(led->od), hush_odometer_budget_delta(led->od));
 }
 
 int cmd_train(int argc, char **argv) {
     train_opts o;
     int rc = parse_train(&o, argc, argv);
     if (rc) return rc;
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t n_layers = 0, err_pos = 0;
-    int st = hush_model_spec_parse(layers, HUSH_MAX_LAYERS, &n_layers, o.spec, &err_pos);
+    int st = hush_model_spec_parse(layers, HUSH_MODEL_MAX_LAYERS, &n_layers, o.spec, &err_pos);
     if (st != HUSH_OK) {
         cli_error("--model '%s': %s at offset %zu", o.spec, hush_strerror(st), err_pos);
         return CLI_EXIT_USAGE;
@@ -288,6 +328,7 @@ int cmd_train(int argc, char **argv) {
     size_t n_bounds = 0;
     hush_rng master;
     memset(&master, 0, sizeof master);
+    cli_ledger led = {NULL, NULL};
     int exit_code = CLI_EXIT_FAIL;
     if (o.has_seed && (st = hush_rng_init_u64(&master, o.seed))) {
         exit_code = fail_status("rng", st);
@@ -307,12 +348,18 @@ int cmd_train(int argc, char **argv) {
     }
     o.cfg.bounds = bounds;
     o.cfg.n_bounds = n_bounds;
+    if (o.ledger && (rc = cli_ledger_open(&led, o.ledger, o.budget_eps, o.budget_delta))) {
+        exit_code = rc;
+        goto done;
+    }
     progress p;
     memset(&p, 0, sizeof p);
     p.o = &o;
+    p.ledger = o.ledger ? &led : NULL;
     hush_train_result res;
-    st = hush_train_run(o.has_seed ? &master : NULL, o.out ? &model : NULL, &res, &o.cfg, layers, n_layers, all, test,
+    st = hush_train_run(&o.cfg, o.has_seed ? &master : NULL, o.out ? &model : NULL, &res, layers, n_layers, all, test,
                         on_progress, &p, NULL);
+    if (st == HUSH_EBUDGET || (st == HUSH_EIO && o.ledger)) goto done; /* the ledger said why */
     if (st == HUSH_ESHAPE) {
         hush_shape s = hush_dataset_shape(all);
         cli_error("--model '%s' does not fit the data (%u classes, input %ux%ux%u): %s (%s)", o.spec,
@@ -340,10 +387,11 @@ int cmd_train(int argc, char **argv) {
             goto done;
         }
     }
-    if (o.json) print_json(&o, &res, p.seconds);
-    else print_text(&o, &res, p.seconds);
+    if (o.json) print_json(&o, &res, p.seconds, p.ledger);
+    else print_text(&o, &res, p.seconds, p.ledger);
     exit_code = 0;
 done:
+    cli_ledger_close(&led);
     hush_model_free(model);
     hush_dataset_free(all);
     hush_dataset_free(test);

@@ -26,15 +26,15 @@ static float train_eval(const hush_dataset *tr, const hush_dataset *va, const co
     float loss, acc = 0;
     size_t n = hush_dataset_rows(tr);
     uint32_t *perm = malloc(n * sizeof *perm);
-    hush_optim_config_default(&oc, c->optim, c->lr);
+    int rc = hush_optim_config_init(&oc, c->optim, c->lr);
     oc.weight_decay = c->wd;
-    int rc = hush_model_spec_parse(layers, 8, &n_layers, "dense:32,relu,dense:16,relu,dense:2", NULL);
+    if (!rc) rc = hush_model_spec_parse(layers, 8, &n_layers, "dense:32,relu,dense:16,relu,dense:2", NULL);
     if (!rc) rc = hush_model_create(&m, layers, n_layers, hush_dataset_shape(tr), 32, NULL);
     if (!rc) rc = hush_rng_init_u64(&rng, seed);
     if (!rc) rc = hush_model_init_params(m, &rng);
     if (!rc) rc = hush_optim_create(&o, &oc, hush_model_param_count(m), NULL);
     for (int e = 0; !rc && e < c->epochs; e++)
-        rc = hush_model_fit_epoch(m, o, &rng, perm, &loss, hush_dataset_x(tr), hush_dataset_labels(tr), n, 32);
+        rc = hush_model_fit_epoch(m, &rng, o, perm, &loss, hush_dataset_x(tr), hush_dataset_labels(tr), n, 32);
     if (!rc) rc = hush_model_evaluate(m, &loss, &acc, hush_dataset_x(va), hush_dataset_labels(va), hush_dataset_rows(va));
     if (rc) fprintf(stderr, "tune: %s\n", hush_strerror(rc));
     free(perm);
@@ -68,14 +68,14 @@ int main(void) {
     for (uint32_t outer = 0; outer < 5; outer++) {
         hush_rng split;
         hush_dataset *train = NULL, *test = NULL;
-        if (hush_rng_derive(&split, &master, "split") || hush_dataset_fold(&train, &test, all, 5, outer, &split, NULL))
+        if (hush_rng_derive(&split, &master, "split") || hush_dataset_fold(&train, &test, &split, all, 5, outer, NULL))
             return 1;
         for (uint32_t inner = 0; inner < 5; inner++) {
             hush_rng cv;
             hush_dataset *tr = NULL, *va = NULL;
             char name[16];
             snprintf(name, sizeof name, "cv%u", outer);
-            if (hush_rng_derive(&cv, &master, name) || hush_dataset_fold(&tr, &va, train, 5, inner, &cv, NULL) ||
+            if (hush_rng_derive(&cv, &master, name) || hush_dataset_fold(&tr, &va, &cv, train, 5, inner, NULL) ||
                 hush_dataset_standardize(tr, va))
                 return 1;
             for (size_t g = 0; g < ng; g++) score[g] += train_eval(tr, va, &grid[g], 100u * outer + inner);

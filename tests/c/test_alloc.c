@@ -31,7 +31,7 @@ static void refused(const hush_allocator *bad) {
     CHECK_RC(hush_model_load(&m2, file, written, 4, bad), HUSH_EARG);
 
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_SGD, 0.1f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_SGD, 0.1f));
     hush_optim *o = NULL;
     CHECK_RC(hush_optim_create(&o, &oc, 8, bad), HUSH_EARG);
 
@@ -47,7 +47,7 @@ static void refused(const hush_allocator *bad) {
     hush_dpsgd_config dc;
     CHECK_OK(hush_dpsgd_config_init(&dc, HUSH_DPSGD_POISSON, 0.5, 1.0, 1.0));
     hush_dpsgd *dp = NULL;
-    CHECK_RC(hush_dpsgd_create(&dp, m, &dc, &rng, bad), HUSH_EARG);
+    CHECK_RC(hush_dpsgd_create(&dp, &rng, m, &dc, bad), HUSH_EARG);
 
     const char csv[] = "1,2,3,0\n4,5,6,1\n";
     hush_dataset *ds = NULL, *tr = NULL, *te = NULL;
@@ -58,8 +58,8 @@ static void refused(const hush_allocator *bad) {
     uint8_t idx_lab[8] = {0, 0, 8, 1, 0, 0, 0, 0};
     CHECK_RC(hush_idx_parse(&ds, idx_img, sizeof idx_img, idx_lab, sizeof idx_lab, NULL, bad), HUSH_EARG);
     CHECK_OK(hush_csv_parse(&ds, csv, sizeof csv - 1, NULL, NULL));
-    CHECK_RC(hush_dataset_split(&tr, &te, ds, 0.5, &rng, bad), HUSH_EARG);
-    CHECK_RC(hush_dataset_fold(&tr, &te, ds, 2, 0, &rng, bad), HUSH_EARG);
+    CHECK_RC(hush_dataset_split(&tr, &te, &rng, ds, 0.5, bad), HUSH_EARG);
+    CHECK_RC(hush_dataset_fold(&tr, &te, &rng, ds, 2, 0, bad), HUSH_EARG);
 
     uint32_t votes[4] = {0, 1, 1, 1};
     int32_t labels[2];
@@ -78,7 +78,7 @@ static void refused(const hush_allocator *bad) {
     CHECK_RC(hush_secagg_server_create(&sv, &sc, bad), HUSH_EARG);
     uint32_t nb[3];
     size_t count;
-    CHECK_RC(hush_secagg_neighbourhood(&sc, 0, nb, 3, &count, bad), HUSH_EARG);
+    CHECK_RC(hush_secagg_neighbourhood(&sc, nb, 3, &count, 0, bad), HUSH_EARG);
     uint32_t sx[12] = {0}, ssum[4];
     hush_secagg_stats sst;
     CHECK_RC(hush_secagg_run(&sc, &rng, &sst, ssum, 4, NULL, 0, sx, 12, NULL, 0, NULL, bad), HUSH_EARG);

@@ -36,7 +36,7 @@ static void test_bernoulli_exp(void) {
         if (p == 1.0)
             CHECK(ones == n);
         else
-            CHECK_MSG(fabs(ones - n * p) < Z6 * sd, "gamma %llu/%llu: %ld ones, expect %.1f +- %.1f",
+            CHECK_MSG(fabs((double)ones - n * p) < Z6 * sd, "gamma %llu/%llu: %ld ones, expect %.1f +- %.1f",
                       (unsigned long long)g[c][0], (unsigned long long)g[c][1], ones, n * p, sd);
     }
     int b;
@@ -51,15 +51,15 @@ static double chi2_stat(const long *hist, int m, long n, pmf_fn pmf, const doubl
     /* cells -m..m plus the pooled tails |k| > m */
     double stat = 0, inner = 0;
     for (int k = -m; k <= m; k++) {
-        double e = n * pmf(k, par);
+        double e = (double)n * pmf(k, par), o = (double)hist[k + m];
         inner += pmf(k, par);
-        stat += (hist[k + m] - e) * (hist[k + m] - e) / e;
+        stat += (o - e) * (o - e) / e;
     }
-    double et = n * (1.0 - inner);
+    double et = (double)n * (1.0 - inner);
     long ot = n;
     for (int k = 0; k <= 2 * m; k++) ot -= hist[k];
     if (et > 5) {
-        stat += (ot - et) * (ot - et) / et;
+        stat += ((double)ot - et) * ((double)ot - et) / et;
         *df = 2 * m + 1;
     } else {
         *df = 2 * m;
@@ -73,14 +73,15 @@ static double dlap_pmf(long k, const double *t) { return tanh(0.5 / t[0]) * exp(
 /* Discrete Gaussian: p(k) = e^{-k^2/(2 s2)} / Z, Z by direct summation. */
 static double dg_norm(double s2) {
     double z = 1.0;
-    for (long k = 1; k < 40 * sqrt(s2) + 40; k++) z += 2.0 * exp(-(double)k * k / (2.0 * s2));
+    for (long k = 1; (double)k < 40 * sqrt(s2) + 40; k++) z += 2.0 * exp(-(double)(k * k) / (2.0 * s2));
     return z;
 }
-static double dg_pmf(long k, const double *par) { return exp(-(double)k * k / (2.0 * par[0])) / par[1]; }
+static double dg_pmf(long k, const double *par) { return exp(-(double)(k * k) / (2.0 * par[0])) / par[1]; }
 /* Exact variance sum k^2 p(k): slightly below sigma^2 (CKS 2020, Proposition 19). */
 static double dg_var(double s2) {
     double z = dg_norm(s2), v = 0;
-    for (long k = 1; k < 40 * sqrt(s2) + 40; k++) v += 2.0 * (double)k * k * exp(-(double)k * k / (2.0 * s2));
+    for (long k = 1; (double)k < 40 * sqrt(s2) + 40; k++)
+        v += 2.0 * (double)(k * k) * exp(-(double)(k * k) / (2.0 * s2));
     return v / z;
 }
 
@@ -99,9 +100,9 @@ static void sample_hist(hush_rng *r, int gaussian, uint64_t a, uint64_t b, long 
         s2 += d * d;
         s4 += d * d * d * d;
     }
-    *mean = s1 / n;
-    *var = s2 / n; /* about the true mean 0 */
-    *m4 = s4 / n;
+    *mean = s1 / (double)n;
+    *var = s2 / (double)n; /* about the true mean 0 */
+    *m4 = s4 / (double)n;
 }
 
 static void test_discrete_laplace(void) {
@@ -121,10 +122,10 @@ static void test_discrete_laplace(void) {
         CHECK_MSG(stat < chi2_crit(df), "dlap t=%g: chi2 %.1f df %d crit %.1f", t, stat, df, chi2_crit(df));
         /* exact variance 2 e^{-1/t} / (1 - e^{-1/t})^2 */
         double e = exp(-1.0 / t), v = 2 * e / ((1 - e) * (1 - e));
-        CHECK_MSG(fabs(mean) < Z6 * sqrt(v / n), "dlap t=%g mean %g", t, mean);
+        CHECK_MSG(fabs(mean) < Z6 * sqrt(v / (double)n), "dlap t=%g mean %g", t, mean);
         /* sd of the sample second moment is sqrt((E x^4 - v^2)/n); the sample fourth moment
          * stands in for E x^4 */
-        CHECK_MSG(fabs(var - v) < Z6 * sqrt((m4 - v * v) / n), "dlap t=%g var %g want %g", t, var, v);
+        CHECK_MSG(fabs(var - v) < Z6 * sqrt((m4 - v * v) / (double)n), "dlap t=%g var %g want %g", t, var, v);
     }
     int64_t x;
     CHECK_RC(hush_dp_discrete_laplace(&r, &x, 0, 1), HUSH_EARG);
@@ -150,9 +151,9 @@ static void test_discrete_gaussian(void) {
         CHECK_MSG(stat < chi2_crit(df), "dg s2=%g: chi2 %.1f df %d crit %.1f", s2, stat, df, chi2_crit(df));
         double v = dg_var(s2);
         CHECK(v <= s2 * (1 + 1e-12)); /* below sigma^2, by about e^{-2 pi^2 sigma^2} (invisible for large sigma) */
-        CHECK_MSG(fabs(mean) < Z6 * sqrt(v / n), "dg s2=%g mean %g", s2, mean);
-        CHECK_MSG(fabs(var - v) < Z6 * sqrt((m4 - v * v) / n), "dg s2=%g var %.5f want %.5f (sigma^2 %g)", s2, var,
-                  v, s2);
+        CHECK_MSG(fabs(mean) < Z6 * sqrt(v / (double)n), "dg s2=%g mean %g", s2, mean);
+        CHECK_MSG(fabs(var - v) < Z6 * sqrt((m4 - v * v) / (double)n), "dg s2=%g var %.5f want %.5f (sigma^2 %g)", s2,
+                  var, v, s2);
         printf("  discrete Gaussian sigma^2 = %-8g exact variance %.6f, empirical %.6f (n = %ld)\n", s2, v, var, n);
     }
     /* For sigma^2 = 1/4 the gap to sigma^2 is large (0.2150 vs 0.25), so the variance check above
@@ -169,8 +170,9 @@ static void test_discrete_gaussian(void) {
         s1 += (double)x;
         sq += (double)x * (double)x;
     }
-    CHECK(fabs(s1 / nb) < Z6 * sig / sqrt(nb));
-    CHECK(fabs(sq / nb / (sig * sig) - 1.0) < Z6 * sqrt(2.0 / nb));
+    const double nd = (double)nb;
+    CHECK(fabs(s1 / nd) < Z6 * sig / sqrt(nd));
+    CHECK(fabs(sq / nd / (sig * sig) - 1.0) < Z6 * sqrt(2.0 / nd));
     int64_t x;
     CHECK_RC(hush_dp_discrete_gaussian(&r, &x, (uint64_t)1 << 62, 1), HUSH_ERANGE); /* sigma 2^31 */
     CHECK_RC(hush_dp_discrete_gaussian(&r, &x, 0, 1), HUSH_EARG);
@@ -204,7 +206,7 @@ static double ks(const double *x, size_t n, double (*cdf)(double, double), doubl
     double d = 0;
     for (size_t i = 0; i < n; i++) {
         double f = cdf(x[i], s);
-        double a = fabs(f - (double)i / n), b = fabs((double)(i + 1) / n - f);
+        double a = fabs(f - (double)i / (double)n), b = fabs((double)(i + 1) / (double)n - f);
         if (a > d) d = a;
         if (b > d) d = b;
     }

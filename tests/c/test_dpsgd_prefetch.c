@@ -27,14 +27,14 @@ static void run_make(run *r, int sampling, uint32_t microbatches, uint32_t noise
     CHECK_OK(hush_rng_init_u64(&seed, 5));
     CHECK_OK(hush_model_init_params(r->m, &seed));
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, 0.01f));
     CHECK_OK(hush_optim_create(&r->o, &oc, hush_model_param_count(r->m), NULL));
     hush_dpsgd_config c;
     CHECK_OK(hush_dpsgd_config_init(&c, (uint32_t)sampling, 0.1, 1.0, 1.1));
     c.batch_size = 12;
     c.noise = noise;
     c.num_microbatches = microbatches;
-    CHECK_OK(hush_dpsgd_create(&r->dp, r->m, &c, &seed, NULL));
+    CHECK_OK(hush_dpsgd_create(&r->dp, &seed, r->m, &c, NULL));
     hush_rng_clear(&seed);
 }
 
@@ -95,7 +95,7 @@ static void test_no_noise_and_errors(void) {
     hush_dpsgd *z;
     hush_dpsgd_config c;
     CHECK_OK(hush_dpsgd_config_init(&c, HUSH_DPSGD_POISSON, 0.5, 1.0, 0.0));
-    CHECK_OK(hush_dpsgd_create(&z, r.m, &c, NULL, NULL));
+    CHECK_OK(hush_dpsgd_create(&z, NULL, r.m, &c, NULL));
     d = 7;
     CHECK_OK(hush_dpsgd_prefetch(z, &d));
     CHECK(d == 0); /* sigma 0: there is no noise to draw */

@@ -146,10 +146,10 @@ static void test_fedavg_exact(uint32_t server_opt) {
     if (server_opt == HUSH_FEDERATED_FEDADAM) {
         /* the state survives a restart: a server rebuilt from the model and state steps the same */
         size_t sl;
-        CHECK_RC(hush_federated_server_state(s, NULL, 0, &sl), HUSH_ERANGE); /* a size query */
+        CHECK_RC(hush_federated_server_moments(s, NULL, 0, &sl), HUSH_ERANGE); /* a size query */
         CHECK(sl == hush__fedstate_bytes(np));
         uint8_t *st = malloc(hush__fedstate_bytes(np));
-        CHECK_OK(hush_federated_server_state(s, st, hush__fedstate_bytes(np), &sl));
+        CHECK_OK(hush_federated_server_moments(s, st, hush__fedstate_bytes(np), &sl));
         hush_federated_server *s2;
         CHECK_OK(hush_federated_server_create(&s2, &t, nf, nlen, st, sl, NULL));
         CHECK_OK(hush_federated_server_apply(s, &mt, sum, dim, P_ROWS));

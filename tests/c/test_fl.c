@@ -11,16 +11,16 @@
 static void test_clip(void) {
     float x[4] = {3, 4, 0, 0};
     double nrm;
-    CHECK_OK(hush_fl_clip_l2(x, 4, 1.0, &nrm));
+    CHECK_OK(hush_fl_clip_l2(x, 4, &nrm, 1.0));
     CHECK_NEAR(nrm, 5.0, 1e-12);
     CHECK_NEAR(x[0], 0.6, 1e-6);
     CHECK_NEAR(x[1], 0.8, 1e-6);
     CHECK(sqrt((double)x[0] * x[0] + (double)x[1] * x[1]) <= 1.0);
     float y[3] = {-2, 0.5f, 9};
     size_t k;
-    CHECK_OK(hush_fl_clip_range(y, 3, -1, 1, &k));
+    CHECK_OK(hush_fl_clip_range(y, 3, &k, -1, 1));
     CHECK(k == 2 && y[0] == -1 && y[1] == 0.5f && y[2] == 1);
-    CHECK_RC(hush_fl_clip_l2(x, 4, 0, NULL), HUSH_EARG);
+    CHECK_RC(hush_fl_clip_l2(x, 4, NULL, 0), HUSH_EARG);
 }
 
 static void test_quant(void) {
@@ -97,7 +97,7 @@ static void test_fedavg_secagg(void) {
     CHECK(st.survivors == N);
     float avg[D];
     double tw;
-    CHECK_OK(hush_fl_fedavg_decode(&q, avg, sum, D, &tw));
+    CHECK_OK(hush_fl_fedavg_decode(&q, avg, &tw, sum, D));
     CHECK_NEAR(tw, den, N / q.scale);
     /* |sum(wu)_q - sum(wu)| < N/s and |W_q - W| < N/s, so the error of the ratio is bounded: */
     double e = N / q.scale, worst = 0, bound = 0;
@@ -123,7 +123,7 @@ static void test_ddp(void) {
     static float x[D];
     static uint32_t v[D];
     for (int i = 0; i < D; i++) x[i] = 0;
-    CHECK_OK(hush_fl_ddp_encode(&d, &q, &rng, v, x, D));
+    CHECK_OK(hush_fl_ddp_encode(&d, &rng, &q, v, x, D));
     double s2 = 0, mean = 0;
     for (int i = 0; i < D; i++) {
         double e = v[i] >= (1u << 19) ? (double)v[i] - (1 << 20) : (double)v[i];
@@ -135,14 +135,14 @@ static void test_ddp(void) {
     CHECK(fabs(mean / D) < 4 * d.sigma / sqrt((double)D));
     /* clipping happened: a long vector is scaled to norm 1 before quantisation */
     for (int i = 0; i < D; i++) x[i] = 1;
-    CHECK_OK(hush_fl_ddp_encode(&d, &q, &rng, v, x, D));
+    CHECK_OK(hush_fl_ddp_encode(&d, &rng, &q, v, x, D));
     double nrm = 0;
     for (int i = 0; i < D; i++) nrm += (double)x[i] * x[i];
     CHECK(sqrt(nrm) <= 1.0);
     /* epsilon: Gaussian mechanism with z = sigma sqrt(s) / Delta; more survivors, less epsilon */
     double e10, e20, ref;
-    CHECK_OK(hush_fl_ddp_epsilon(&d, 10, 1e-5, &e10));
-    CHECK_OK(hush_fl_ddp_epsilon(&d, 20, 1e-5, &e20));
+    CHECK_OK(hush_fl_ddp_epsilon(&d, &e10, 10, 1e-5));
+    CHECK_OK(hush_fl_ddp_epsilon(&d, &e20, 20, 1e-5));
     CHECK(e20 < e10);
     {
         double orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], rdp[HUSH_RDP_DEFAULT_ORDERS_COUNT] = {0};
@@ -152,7 +152,7 @@ static void test_ddp(void) {
     }
     CHECK_NEAR(e20, ref, 1e-12);
     CHECK(e20 > 0.5 && e20 < 2.0); /* z_eff = sqrt(20) ~ 4.5 gives epsilon about 1 at 1e-5 */
-    CHECK_RC(hush_fl_ddp_epsilon(&d, 0, 1e-5, &e10), HUSH_EARG);
+    CHECK_RC(hush_fl_ddp_epsilon(&d, &e10, 0, 1e-5), HUSH_EARG);
     CHECK_RC(hush_fl_ddp_init(&d, &q, 8, 1000, D, 1.0, 1.0), HUSH_ERANGE);
     hush_rng_clear(&rng);
 }

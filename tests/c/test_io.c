@@ -88,10 +88,10 @@ static void rehash(uint8_t *buf, size_t len) {
 
 static int decode(const uint8_t *buf, size_t len) {
     hush_shape in;
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t nl, np;
     const uint8_t *p, *norm_le_;
-    return hush__modelfile_decode(buf, len, &in, layers, HUSH_MAX_LAYERS, &nl, &p, &np, &norm_le_);
+    return hush__modelfile_decode(buf, len, &in, layers, HUSH_MODEL_MAX_LAYERS, &nl, &p, &np, &norm_le_);
 }
 
 static void test_kat(void) {
@@ -103,18 +103,18 @@ static void test_kat(void) {
     CHECK(k.n == 2);
     for (size_t ci = 0; ci < k.n; ci++) {
         const kat_case *c = &k.cases[ci];
-        double in[3], lv[4 * HUSH_MAX_LAYERS], pv[64];
+        double in[3], lv[4 * HUSH_MODEL_MAX_LAYERS], pv[64];
         size_t len = 0;
         const char *name = kat_get(c, "name");
         CHECK(name != NULL);
         CHECK(kat_numbers(kat_get(c, "input"), in, 3) == 3);
-        size_t nlv = kat_numbers(kat_get(c, "layers"), lv, 4 * HUSH_MAX_LAYERS);
+        size_t nlv = kat_numbers(kat_get(c, "layers"), lv, 4 * HUSH_MODEL_MAX_LAYERS);
         size_t npv = kat_numbers(kat_get(c, "params"), pv, 64);
         uint8_t *file = kat_hex(kat_get(c, "file"), &len);
         CHECK(file && nlv % 4 == 0 && npv != (size_t)-1);
         if (!file || nlv % 4 || npv == (size_t)-1) continue;
         hush_shape shape = {(uint32_t)in[0], (uint32_t)in[1], (uint32_t)in[2]};
-        hush_layer_spec layers[HUSH_MAX_LAYERS];
+        hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
         float params[64];
         for (size_t i = 0; i < nlv / 4; i++) {
             layers[i].kind = (uint32_t)lv[4 * i];
@@ -131,10 +131,10 @@ static void test_kat(void) {
         CHECK_MSG(written == len && memcmp(out, file, len) == 0, "encode != KAT for case %s", name);
 
         hush_shape din;
-        hush_layer_spec dl[HUSH_MAX_LAYERS];
+        hush_layer_spec dl[HUSH_MODEL_MAX_LAYERS];
         size_t dnl = 0, dnp = 0;
         const uint8_t *dp = NULL, *norm_le_ = NULL;
-        CHECK_OK(hush__modelfile_decode(file, len, &din, dl, HUSH_MAX_LAYERS, &dnl, &dp, &dnp, &norm_le_));
+        CHECK_OK(hush__modelfile_decode(file, len, &din, dl, HUSH_MODEL_MAX_LAYERS, &dnl, &dp, &dnp, &norm_le_));
         CHECK(din.c == shape.c && din.h == shape.h && din.w == shape.w);
         CHECK(dnl == nlv / 4 && memcmp(dl, layers, dnl * sizeof *dl) == 0);
         CHECK(dnp == npv && (const uint8_t *)dp == file + 40 + 16 * dnl);
@@ -231,7 +231,7 @@ static void test_errors(void) {
         CHECK_RC(decode(b, n), HUSH_ECHECKSUM); /* in range: only the checksum is now wrong */
     }
     memcpy(b, good, n);
-    set32(b, 28, HUSH_MAX_LAYERS + 1);
+    set32(b, 28, HUSH_MODEL_MAX_LAYERS + 1);
     CHECK_RC(decode(b, n), HUSH_ERANGE);
     set32(b, 28, 0xffffffffu);
     CHECK_RC(decode(b, n), HUSH_ERANGE);
@@ -239,7 +239,7 @@ static void test_errors(void) {
     CHECK(decode(b, n) != HUSH_OK);
     memcpy(b, good, n);
     size_t np_off = 32 + 16 * 8;
-    hush__store64_le(b + np_off, (uint64_t)HUSH_MAX_PARAMS + 1);
+    hush__store64_le(b + np_off, (uint64_t)HUSH_MODEL_MAX_PARAMS + 1);
     CHECK_RC(decode(b, n), HUSH_ERANGE);
     hush__store64_le(b + np_off, UINT64_MAX);
     CHECK_RC(decode(b, n), HUSH_ERANGE);
@@ -259,10 +259,10 @@ static void test_errors(void) {
         uint32_t kind, a, b, c;
     } bad[] = {{0, 0, 0, 0},          {7, 0, 0, 0},
                {0xffffffffu, 1, 1, 1}, {HUSH_LAYER_DENSE, 0, 0, 0},
-               {HUSH_LAYER_DENSE, HUSH_MAX_UNITS + 1, 0, 0},
+               {HUSH_LAYER_DENSE, HUSH_MODEL_MAX_UNITS + 1, 0, 0},
                {HUSH_LAYER_DENSE, 4, 1, 0}, {HUSH_LAYER_DENSE, 4, 0, 1},
-               {HUSH_LAYER_CONV2D, 0, 3, 0}, {HUSH_LAYER_CONV2D, HUSH_MAX_UNITS + 1, 3, 0},
-               {HUSH_LAYER_CONV2D, 4, 0, 0}, {HUSH_LAYER_CONV2D, 4, HUSH_MAX_KERNEL + 1, 0},
+               {HUSH_LAYER_CONV2D, 0, 3, 0}, {HUSH_LAYER_CONV2D, HUSH_MODEL_MAX_UNITS + 1, 3, 0},
+               {HUSH_LAYER_CONV2D, 4, 0, 0}, {HUSH_LAYER_CONV2D, 4, HUSH_MODEL_MAX_KERNEL + 1, 0},
                {HUSH_LAYER_CONV2D, 4, 3, 2}, {HUSH_LAYER_MAXPOOL, 1, 0, 0},
                {HUSH_LAYER_RELU, 0, 1, 0},  {HUSH_LAYER_TANH, 0, 0, 1},
                {HUSH_LAYER_SIGMOID, 2, 0, 0}};
@@ -316,9 +316,10 @@ static void test_encode_args(void) {
     hush_layer_spec l = {HUSH_LAYER_DENSE, 2, 0, 0};
     float p[8] = {0};
     CHECK(hush__modelfile_size(1, 8, 0) == 120);
-    CHECK(hush__modelfile_size(HUSH_MAX_LAYERS + 1, 0, 0) == 0);
-    CHECK(hush__modelfile_size(0, (size_t)HUSH_MAX_PARAMS + 1, 0) == 0);
-    CHECK(hush__modelfile_size(HUSH_MAX_LAYERS, HUSH_MAX_PARAMS, 0) == 72 + 16 * 32 + 4 * (size_t)HUSH_MAX_PARAMS);
+    CHECK(hush__modelfile_size(HUSH_MODEL_MAX_LAYERS + 1, 0, 0) == 0);
+    CHECK(hush__modelfile_size(0, (size_t)HUSH_MODEL_MAX_PARAMS + 1, 0) == 0);
+    CHECK(hush__modelfile_size(HUSH_MODEL_MAX_LAYERS, HUSH_MODEL_MAX_PARAMS, 0) ==
+          72 + 16 * 32 + 4 * (size_t)HUSH_MODEL_MAX_PARAMS);
     CHECK_RC(hush__modelfile_encode(b, 119, &w, in, &l, 1, p, 8, NULL, 0), HUSH_ERANGE);
     CHECK(w == 0);
     CHECK_OK(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8, NULL, 0));
@@ -334,7 +335,7 @@ static void test_encode_args(void) {
     CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &badl, 1, p, 8, NULL, 0), HUSH_EARG);
     p[5] = hush__bits_f32(0x7fc00000u);
     CHECK_RC(hush__modelfile_encode(b, 120, &w, in, &l, 1, p, 8, NULL, 0), HUSH_ENUMERIC);
-    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, HUSH_MAX_LAYERS + 1, p, 8, NULL, 0), HUSH_ERANGE);
+    CHECK_RC(hush__modelfile_encode(b, sizeof b, &w, in, &l, HUSH_MODEL_MAX_LAYERS + 1, p, 8, NULL, 0), HUSH_ERANGE);
 }
 
 /* The optional input-norm section (flags bit 0): round trip, and each way it can be malformed. */

@@ -337,7 +337,7 @@ static int run_arff(const hush_allocator *a, void *ctx) {
         hush_dataset *tr, *te;
         hush_rng rng;
         rc = hush_rng_init_u64(&rng, 1);
-        if (rc == HUSH_OK) rc = hush_dataset_split(&tr, &te, d, 0.5, &rng, a);
+        if (rc == HUSH_OK) rc = hush_dataset_split(&tr, &te, &rng, d, 0.5, a);
         if (rc == HUSH_OK) {
             hush_dataset_free(tr);
             hush_dataset_free(te);
@@ -405,7 +405,7 @@ static void test_split_standardize(void) {
     CHECK_OK(hush_csv_parse(&d, text, strlen(text), NULL, NULL));
     hush_rng rng;
     CHECK_OK(hush_rng_init_u64(&rng, 42));
-    CHECK_OK(hush_dataset_split(&tr, &te, d, 0.25, &rng, NULL)); /* round(2.5) = 3 */
+    CHECK_OK(hush_dataset_split(&tr, &te, &rng, d, 0.25, NULL)); /* round(2.5) = 3 */
     CHECK(hush_dataset_rows(te) == 3 && hush_dataset_rows(tr) == 7);
     CHECK(hush_dataset_classes(tr) == 3 && hush_dataset_classes(te) == 3);
     CHECK(strcmp(hush_dataset_class_name(te, 2), "2") == 0);
@@ -432,29 +432,29 @@ static void test_split_standardize(void) {
     CHECK(hush_dataset_x(tr)[0] == (float)perm[3]);
     /* same seed, same split; other seed, other split */
     CHECK_OK(hush_rng_init_u64(&r2, 42));
-    CHECK_OK(hush_dataset_split(&tr2, &te2, d, 0.25, &r2, NULL));
+    CHECK_OK(hush_dataset_split(&tr2, &te2, &r2, d, 0.25, NULL));
     CHECK(memcmp(hush_dataset_x(te), hush_dataset_x(te2), 9 * sizeof(float)) == 0);
     hush_dataset_free(tr2);
     hush_dataset_free(te2);
     CHECK_OK(hush_rng_init_u64(&r2, 43));
-    CHECK_OK(hush_dataset_split(&tr2, &te2, d, 0.25, &r2, NULL));
+    CHECK_OK(hush_dataset_split(&tr2, &te2, &r2, d, 0.25, NULL));
     CHECK(memcmp(hush_dataset_x(tr), hush_dataset_x(tr2), 21 * sizeof(float)) != 0);
     hush_dataset_free(tr2);
     hush_dataset_free(te2);
     /* edges and misuse */
-    CHECK_OK(hush_dataset_split(&tr2, &te2, d, 0.0, &rng, NULL));
+    CHECK_OK(hush_dataset_split(&tr2, &te2, &rng, d, 0.0, NULL));
     CHECK(hush_dataset_rows(te2) == 0 && hush_dataset_rows(tr2) == 10);
     hush_dataset_free(tr2);
     hush_dataset_free(te2);
-    CHECK_OK(hush_dataset_split(&tr2, &te2, d, 1.0, &rng, NULL));
+    CHECK_OK(hush_dataset_split(&tr2, &te2, &rng, d, 1.0, NULL));
     CHECK(hush_dataset_rows(te2) == 10 && hush_dataset_rows(tr2) == 0);
     CHECK_OK(hush_dataset_standardize(tr2, te2)); /* empty train: mean 0, std 1 */
     hush_dataset_free(tr2);
     hush_dataset_free(te2);
-    CHECK_RC(hush_dataset_split(&tr2, &te2, d, 1.5, &rng, NULL), HUSH_EARG);
-    CHECK_RC(hush_dataset_split(&tr2, &te2, d, NAN, &rng, NULL), HUSH_EARG);
-    CHECK_RC(hush_dataset_split(&tr2, &te2, d, -0.1, &rng, NULL), HUSH_EARG);
-    CHECK_RC(hush_dataset_split(&tr2, &te2, d, 0.5, NULL, NULL), HUSH_EARG);
+    CHECK_RC(hush_dataset_split(&tr2, &te2, &rng, d, 1.5, NULL), HUSH_EARG);
+    CHECK_RC(hush_dataset_split(&tr2, &te2, &rng, d, NAN, NULL), HUSH_EARG);
+    CHECK_RC(hush_dataset_split(&tr2, &te2, &rng, d, -0.1, NULL), HUSH_EARG);
+    CHECK_RC(hush_dataset_split(&tr2, &te2, NULL, d, 0.5, NULL), HUSH_EARG);
     CHECK(tr2 == NULL && te2 == NULL);
 
     /* standardize: train stats only, population std, constant column -> 0 */
@@ -524,7 +524,7 @@ static void test_real_data(void) {
         hush_dataset *tr, *te;
         hush_rng rng;
         CHECK_OK(hush_rng_init_u64(&rng, 7));
-        CHECK_OK(hush_dataset_split(&tr, &te, d, 0.2, &rng, NULL));
+        CHECK_OK(hush_dataset_split(&tr, &te, &rng, d, 0.2, NULL));
         CHECK(hush_dataset_rows(te) == 200 && hush_dataset_rows(tr) == 800);
         CHECK_OK(hush_dataset_standardize(tr, te));
         const float *tx = hush_dataset_x(tr);
@@ -575,7 +575,7 @@ static void test_real_data(void) {
         hush_dataset *tr, *te;
         hush_rng rng;
         CHECK_OK(hush_rng_init_u64(&rng, 1));
-        CHECK_OK(hush_dataset_split(&tr, &te, d, 0.2, &rng, NULL));
+        CHECK_OK(hush_dataset_split(&tr, &te, &rng, d, 0.2, NULL));
         CHECK(hush_dataset_rows(te) == 30);
         CHECK_OK(hush_dataset_standardize(tr, te));
         int ok = 1;
@@ -637,7 +637,7 @@ static void test_folds(void) {
         hush_rng r;
         hush_dataset *tr = NULL, *te = NULL;
         CHECK_OK(hush_rng_init_u64(&r, 77));
-        CHECK_OK(hush_dataset_fold(&tr, &te, d, 5, k, &r, NULL));
+        CHECK_OK(hush_dataset_fold(&tr, &te, &r, d, 5, k, NULL));
         if (!tr || !te) continue;
         size_t nt = hush_dataset_rows(te);
         CHECK(nt == 2 || nt == 3);
@@ -658,9 +658,9 @@ static void test_folds(void) {
     hush_rng r;
     hush_dataset *tr = NULL, *te = NULL;
     CHECK_OK(hush_rng_init_u64(&r, 1));
-    CHECK_RC(hush_dataset_fold(&tr, &te, d, 1, 0, &r, NULL), HUSH_ERANGE);
-    CHECK_RC(hush_dataset_fold(&tr, &te, d, 5, 5, &r, NULL), HUSH_ERANGE);
-    CHECK_RC(hush_dataset_fold(&tr, &te, d, 14, 0, &r, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_dataset_fold(&tr, &te, &r, d, 1, 0, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_dataset_fold(&tr, &te, &r, d, 5, 5, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_dataset_fold(&tr, &te, &r, d, 14, 0, NULL), HUSH_ERANGE);
     CHECK(tr == NULL && te == NULL);
     hush_dataset_free(d);
 }
@@ -682,7 +682,7 @@ static void test_shards(void) {
             hush_rng r;
             hush_dataset *s = NULL;
             CHECK_OK(hush_rng_init_u64(&r, 5));
-            CHECK_OK(hush_dataset_shard(&s, d, parts, p, k, &r, NULL));
+            CHECK_OK(hush_dataset_shard(&s, &r, d, parts, p, k, NULL));
             if (!s) continue;
             CHECK(hush_dataset_rows(s) == 100 / parts);
             int classes[10] = {0}, travel = 1;
@@ -710,9 +710,9 @@ static void test_shards(void) {
     hush_rng r;
     hush_dataset *s = NULL;
     CHECK_OK(hush_rng_init_u64(&r, 1));
-    CHECK_RC(hush_dataset_shard(&s, d, 4, 4, 0, &r, NULL), HUSH_ERANGE);
-    CHECK_RC(hush_dataset_shard(&s, d, 51, 0, 2, &r, NULL), HUSH_ERANGE);
-    CHECK_RC(hush_dataset_shard(&s, d, 0, 0, 0, &r, NULL), HUSH_EARG);
+    CHECK_RC(hush_dataset_shard(&s, &r, d, 4, 4, 0, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_dataset_shard(&s, &r, d, 51, 0, 2, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_dataset_shard(&s, &r, d, 0, 0, 0, NULL), HUSH_EARG);
     CHECK(s == NULL);
     hush_dataset_free(d);
 }

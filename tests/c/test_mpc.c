@@ -339,7 +339,7 @@ static void test_dcf_and_ltz(void) {
     for (size_t np = 2; np <= 3; np++) {
         CHECK_OK(hush_mpc_share_split(&r, xs, np, x, N));
         CHECK_OK(hush__ltz_gen(rr, off, K0, K1, np, N, &r));
-        for (int j = 0; j < N; j++) {
+        for (size_t j = 0; j < N; j++) {
             c[j] = 0;
             for (size_t i = 0; i < np; i++) c[j] += xs[i * N + j] + rr[i * N + j];
         }
@@ -411,10 +411,10 @@ static void test_activations(void) {
     uint32_t d5[R], want[R];
     for (int i = 0; i < R; i++) {
         for (int j = 0; j < 5; j++) xs[i * 5 + j] = (float)((int)(check_below(&r, 9)) - 4) * (i % 3 ? 1.0f : 0.01f);
-        uint32_t best = 0;
-        for (uint32_t j = 1; j < 5; j++)
+        int best = 0;
+        for (int j = 1; j < 5; j++)
             if (xs[i * 5 + j] > xs[i * 5 + best]) best = j;
-        want[i] = best;
+        want[i] = (uint32_t)best;
     }
     c = pcfg(3, HUSH_MPC_OUTPUT_DECISION, 7);
     hush_mpc_stats st;
@@ -618,7 +618,7 @@ static void eaves_hook(void *ctx, session *s, uint32_t from, uint32_t to, const 
     e->readable += hush__mpcwire_decode(&mr, rec, len) == HUSH_OK;
     if (hush__mpcwire_decode(&m, plain, plen) != HUSH_OK) return;
     /* no payload bytes of the message appear in the record */
-    if (m.n_words) e->leaked += contains(rec, len, m.payload, m.n_words * 8 < 16 ? m.n_words * 8 : 16);
+    if (m.n_words && contains(rec, len, m.payload, m.n_words * 8 < 16 ? m.n_words * 8 : 16)) e->leaked++;
     if (m.kind == HUSH_MPC_MSG_OUTPUT) e->output_words += m.n_words;
     if (m.kind != HUSH_MPC_MSG_INPUT || from != s->n + 1 || m.seq != 0) return;
     e->inputs++;
@@ -1148,7 +1148,7 @@ static void test_wiped(void) {
     hush_mpc_config t;
     CHECK_OK(hush_mpc_config_init(&t, HUSH_MPC_TRAIN));
     t.epochs = 1, t.batch = 2, t.lr = 0.1f;
-    CHECK_OK(hush_mpc_train_run(lin, &t, &r, NULL, x, 9, y, 3, &al));
+    CHECK_OK(hush_mpc_train_run(&t, &r, NULL, lin, x, 9, y, 3, &al));
     /* (hush_mpc_train_eval also builds a plaintext reference model, an nn object the nn module
      * frees: it is not checked here) */
     hush_mpc_guard *g = NULL;
@@ -1236,7 +1236,7 @@ static void test_fault_injection(void) {
         check_alloc ca = {0, k, 0, 0};
         hush_allocator al = CHECK_ALLOCATOR(ca);
         hush_rng r = seeded(43);
-        int rc = hush_mpc_train_run(m, &t, &r, NULL, xt, 12, yt, 4, &al);
+        int rc = hush_mpc_train_run(&t, &r, NULL, m, xt, 12, yt, 4, &al);
         if (rc == HUSH_OK) done = 1;
         else CHECK_MSG(rc == HUSH_ENOMEM, "allocation %ld: %s", k, hush_status_name(rc));
         CHECK(ca.live_blocks == 0 && ca.live_bytes == 0);

@@ -26,7 +26,7 @@ static int prepare(prepared *p) {
     free(text);
     CHECK_OK(hush_rng_init_u64(&p->master, 1));
     CHECK_OK(hush_rng_derive(&split, &p->master, "split"));
-    CHECK_OK(hush_dataset_split(&p->train, &p->test, all, 0.2, &split, NULL));
+    CHECK_OK(hush_dataset_split(&p->train, &p->test, &split, all, 0.2, NULL));
     hush_dataset_free(all);
     hush_rng_clear(&split);
     return p->train && p->test;
@@ -34,7 +34,7 @@ static int prepare(prepared *p) {
 
 /* The canonical pipeline of `hush train`: model-carried input norm, "init", "shuffle". */
 static hush_model *train_plain(prepared *p, const char *spec, uint32_t okind, float lr, float wd, int epochs) {
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = 0, in = hush_dataset_dim(p->train), n = hush_dataset_rows(p->train);
     hush_model *m = NULL;
     hush_optim *o = NULL;
@@ -43,18 +43,19 @@ static hush_model *train_plain(prepared *p, const char *spec, uint32_t okind, fl
     float stats[2 * 128], loss;
     uint32_t *perm = malloc(n * sizeof *perm);
     CHECK(in <= 128 && perm);
-    CHECK_OK(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &nl, spec, NULL));
+    CHECK_OK(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &nl, spec, NULL));
     CHECK_OK(hush_model_create(&m, ls, nl, hush_dataset_shape(p->train), 32, NULL));
     CHECK_OK(hush_dataset_norm_stats(p->train, stats, stats + in, in));
     CHECK_OK(hush_model_set_input_norm(m, stats, stats + in, in));
     CHECK_OK(hush_rng_derive(&init, &p->master, "init"));
     CHECK_OK(hush_rng_derive(&shuf, &p->master, "shuffle"));
     CHECK_OK(hush_model_init_params(m, &init));
-    hush_optim_config_default(&oc, okind, lr);
+    CHECK_OK(hush_optim_config_init(&oc, okind, lr));
     oc.weight_decay = wd;
     CHECK_OK(hush_optim_create(&o, &oc, hush_model_param_count(m), NULL));
     for (int e = 0; e < epochs; e++)
-        CHECK_OK(hush_model_fit_epoch(m, o, &shuf, perm, &loss, hush_dataset_x(p->train), hush_dataset_labels(p->train), n, 32));
+        CHECK_OK(hush_model_fit_epoch(m, &shuf, o, perm, &loss, hush_dataset_x(p->train), hush_dataset_labels(p->train),
+                                      n, 32));
     hush_optim_free(o);
     hush_rng_clear(&init);
     hush_rng_clear(&shuf);
@@ -103,7 +104,7 @@ static void test_credit_training(prepared *p, const char *spec, float lr, int ep
     CHECK_OK(hush_rng_derive(&r, &p->master, "mpc"));
     hush_mpc_report rep;
     /* raw features: the data owner standardises with the model's norm before sharing */
-    CHECK_OK(hush_mpc_train_eval(enc, &cfg, &r, &rep, hush_dataset_x(p->train), n * in, hush_dataset_labels(p->train),
+    CHECK_OK(hush_mpc_train_eval(&cfg, &r, &rep, enc, hush_dataset_x(p->train), n * in, hush_dataset_labels(p->train),
                                  n, hush_dataset_x(p->test), nt * in, hush_dataset_labels(p->test), nt, NULL));
     float pl, pa, el, ea;
     CHECK_OK(hush_model_evaluate(plain, &pl, &pa, hush_dataset_x(p->test), hush_dataset_labels(p->test), nt));

@@ -10,14 +10,14 @@
 /* ------------------------------------------------------------ spec strings */
 
 static void test_spec_good(void) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n, pos = 99;
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "dense:32,relu,dense:16,relu,dense:2", &pos));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "dense:32,relu,dense:16,relu,dense:2", &pos));
     CHECK(n == 5 && pos == 0);
     CHECK(L[0].kind == HUSH_LAYER_DENSE && L[0].a == 32 && L[0].b == 0 && L[0].c == 0);
     CHECK(L[1].kind == HUSH_LAYER_RELU && L[1].a == 0);
     CHECK(L[4].kind == HUSH_LAYER_DENSE && L[4].a == 2);
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n,
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n,
                                    "conv:16:5,relu,maxpool,conv:32:5:same,tanh,maxpool,conv:8:3:valid,sigmoid,dense:10",
                                    NULL));
     CHECK(n == 9);
@@ -33,22 +33,22 @@ static void test_spec_good(void) {
     CHECK(strcmp(buf, "conv:16:5,relu,maxpool,conv:32:5:same,tanh,maxpool,conv:8:3,sigmoid,dense:10") == 0);
     CHECK(w == strlen(buf));
     /* round trip: format(parse(format(x))) is stable */
-    hush_layer_spec L2[HUSH_MAX_LAYERS];
+    hush_layer_spec L2[HUSH_MODEL_MAX_LAYERS];
     size_t n2;
-    CHECK_OK(hush_model_spec_parse(L2, HUSH_MAX_LAYERS, &n2, buf, NULL));
+    CHECK_OK(hush_model_spec_parse(L2, HUSH_MODEL_MAX_LAYERS, &n2, buf, NULL));
     CHECK(n2 == n && memcmp(L, L2, n * sizeof *L) == 0);
     /* whitespace around tokens, leading zeros, limits */
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, " dense:007 ,\trelu , dense:65536", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, " dense:007 ,\trelu , dense:65536", NULL));
     CHECK(n == 3 && L[0].a == 7 && L[2].a == 65536);
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "conv:1:15", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "conv:1:15", NULL));
     CHECK(L[0].b == 15);
-    /* exactly HUSH_MAX_LAYERS layers fit */
-    char big[HUSH_MAX_LAYERS * 5 + 1] = "";
-    for (int i = 0; i < HUSH_MAX_LAYERS; i++) strcat(big, i ? ",relu" : "relu");
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, big, NULL));
-    CHECK(n == HUSH_MAX_LAYERS);
+    /* exactly HUSH_MODEL_MAX_LAYERS layers fit */
+    char big[HUSH_MODEL_MAX_LAYERS * 5 + 1] = "";
+    for (int i = 0; i < HUSH_MODEL_MAX_LAYERS; i++) strcat(big, i ? ",relu" : "relu");
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, big, NULL));
+    CHECK(n == HUSH_MODEL_MAX_LAYERS);
     /* format: exact fit, one short (needed length reported), size query */
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "dense:3,relu", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "dense:3,relu", NULL));
     CHECK_OK(hush_model_spec_format(buf, 13, &w, L, n));
     CHECK(w == 12 && strcmp(buf, "dense:3,relu") == 0);
     CHECK_RC(hush_model_spec_format(buf, 12, &w, L, n), HUSH_ERANGE);
@@ -87,20 +87,20 @@ static void test_spec_bad(void) {
         {"dense: 3", 0, HUSH_EFORMAT},
         {"relu relu", 0, HUSH_EFORMAT},
     };
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t n = 77, pos = 77;
-        int rc = hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, bad[i].s, &pos);
+        int rc = hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, bad[i].s, &pos);
         CHECK_MSG(rc == bad[i].rc && pos == bad[i].pos, "\"%s\": rc %d pos %zu, want %d at %zu", bad[i].s, rc, pos,
                   bad[i].rc, bad[i].pos);
         CHECK(n == 0);
     }
-    /* too many layers for HUSH_MAX_LAYERS; too many for the caller's array */
-    char big[(HUSH_MAX_LAYERS + 1) * 5 + 1] = "";
-    for (int i = 0; i <= HUSH_MAX_LAYERS; i++) strcat(big, i ? ",relu" : "relu");
+    /* too many layers for HUSH_MODEL_MAX_LAYERS; too many for the caller's array */
+    char big[(HUSH_MODEL_MAX_LAYERS + 1) * 5 + 1] = "";
+    for (int i = 0; i <= HUSH_MODEL_MAX_LAYERS; i++) strcat(big, i ? ",relu" : "relu");
     size_t n, pos;
-    CHECK_RC(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, big, &pos), HUSH_EFORMAT);
-    CHECK(pos == (size_t)HUSH_MAX_LAYERS * 5);
+    CHECK_RC(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, big, &pos), HUSH_EFORMAT);
+    CHECK(pos == (size_t)HUSH_MODEL_MAX_LAYERS * 5);
     CHECK_RC(hush_model_spec_parse(L, 2, &n, "relu,tanh,relu", &pos), HUSH_ERANGE);
     CHECK(pos == 10);
     CHECK_RC(hush_model_spec_parse(NULL, 2, &n, "relu", &pos), HUSH_EARG);
@@ -119,19 +119,19 @@ static void test_spec_bad(void) {
 /* ------------------------------------------------------------ create and validation */
 
 static hush_model *make(const char *spec, hush_shape in, uint32_t max_batch) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
     hush_model *m = NULL;
-    if (hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return NULL;
+    if (hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return NULL;
     if (hush_model_create(&m, L, n, in, max_batch, NULL) != HUSH_OK) return NULL;
     return m;
 }
 
 static int create_rc(const char *spec, hush_shape in, uint32_t max_batch) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
     hush_model *m = (hush_model *)&n; /* must be reset to NULL on failure */
-    if (hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return -999;
+    if (hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return -999;
     int rc = hush_model_create(&m, L, n, in, max_batch, NULL);
     if (rc != HUSH_OK) CHECK(m == NULL);
     hush_model_free(m);
@@ -176,16 +176,16 @@ static void test_create(void) {
     hush_shape zero = {0, 4, 4};
     CHECK(create_rc("dense:2", zero, 1) == HUSH_ESHAPE);
     CHECK(create_rc("dense:2", small, 0) == HUSH_ERANGE);
-    CHECK(create_rc("dense:2", small, HUSH_MAX_BATCH + 1) == HUSH_ERANGE);
-    CHECK(create_rc("dense:2", small, HUSH_MAX_BATCH) == HUSH_OK);
+    CHECK(create_rc("dense:2", small, HUSH_MODEL_MAX_BATCH + 1) == HUSH_ERANGE);
+    CHECK(create_rc("dense:2", small, HUSH_MODEL_MAX_BATCH) == HUSH_OK);
     hush_shape huge = {65536, 65536, 1};
-    CHECK(create_rc("dense:65536", huge, 1) == HUSH_ERANGE); /* > HUSH_MAX_PARAMS */
+    CHECK(create_rc("dense:65536", huge, 1) == HUSH_ERANGE); /* > HUSH_MODEL_MAX_PARAMS */
     hush_shape too_big = {65537, 1, 1};
     CHECK(create_rc("dense:2", too_big, 1) == HUSH_ERANGE);
 
     hush_layer_spec L[2] = {{HUSH_LAYER_DENSE, 3, 0, 0}, {HUSH_LAYER_RELU, 0, 0, 0}};
     CHECK_RC(hush_model_create(&m, L, 0, small, 1, NULL), HUSH_ERANGE);
-    CHECK_RC(hush_model_create(&m, L, HUSH_MAX_LAYERS + 1, small, 1, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_model_create(&m, L, HUSH_MODEL_MAX_LAYERS + 1, small, 1, NULL), HUSH_ERANGE);
     CHECK_RC(hush_model_create(NULL, L, 2, small, 1, NULL), HUSH_EARG);
     CHECK_RC(hush_model_create(&m, NULL, 2, small, 1, NULL), HUSH_EARG);
     L[1].a = 1; /* relu takes no argument */
@@ -284,7 +284,7 @@ static void test_optim(void) {
     hush_optim *o = NULL;
     float p[2], g[2];
     /* SGD: p = 1 - 0.1 * 0.5 = 0.95 */
-    hush_optim_config_default(&c, HUSH_OPTIM_SGD, 0.1f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_SGD, 0.1f));
     CHECK_OK(hush_optim_create(&o, &c, 2, NULL));
     p[0] = 1, p[1] = -2, g[0] = 0.5f, g[1] = -1;
     CHECK_OK(hush_optim_step(o, p, g, 2));
@@ -295,7 +295,7 @@ static void test_optim(void) {
     hush_optim_free(o);
     /* Momentum 0.9 (TF convention v = mu v + g; p -= lr v), lr 0.1, g = 0.5 twice:
      *   v1 = 0.5, p1 = 1 - 0.05 = 0.95;  v2 = 0.45 + 0.5 = 0.95, p2 = 0.95 - 0.095 = 0.855 */
-    hush_optim_config_default(&c, HUSH_OPTIM_MOMENTUM, 0.1f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_MOMENTUM, 0.1f));
     CHECK(c.momentum == 0.9f);
     CHECK_OK(hush_optim_create(&o, &c, 1, NULL));
     p[0] = 1, g[0] = 0.5f;
@@ -309,7 +309,7 @@ static void test_optim(void) {
      *   t=2: m = 0.045 - 0.1 = -0.055, v = 0.00024975 + 0.001 = 0.00124975,
      *        mh = -0.055/0.19 = -0.28947368, vh = 0.00124975/0.001999 = 0.62518759,
      *        p = 0.90000002 + 0.1*0.28947368/(0.79068805 + 1e-7) = 0.93661037 */
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.1f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.1f));
     CHECK(c.beta1 == 0.9f && c.beta2 == 0.999f && c.eps == 1e-7f);
     CHECK_OK(hush_optim_create(&o, &c, 1, NULL));
     p[0] = 1, g[0] = 0.5f;
@@ -326,16 +326,32 @@ static void test_optim(void) {
     CHECK(o == NULL);
     c.kind = 7;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, -1.0f);
+    /* config_init refuses a bad kind or learning rate and leaves a config create refuses too */
+    CHECK_RC(hush_optim_config_init(&c, 3, 0.1f), HUSH_EARG);
+    CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
+    CHECK_RC(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, -1.0f), HUSH_EARG);
+    CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
+    CHECK_RC(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, NAN), HUSH_EARG);
+    CHECK_RC(hush_optim_config_init(NULL, HUSH_OPTIM_ADAM, 0.1f), HUSH_EARG);
+    /* a zeroed config (SGD at lr 0 if it were read) and a wrong version are refused */
+    memset(&c, 0, sizeof c);
+    CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_SGD, 0.1f));
+    c.version++;
+    CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_EARG);
+    /* a valid config changed afterwards is still checked by create */
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.1f));
+    c.lr = -1.0f;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, NAN);
+    c.lr = NAN;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.1f);
+    CHECK(o == NULL);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.1f));
     c.beta2 = 1.0f;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
     c.beta2 = 0.999f, c.eps = 0;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
-    hush_optim_config_default(&c, HUSH_OPTIM_MOMENTUM, 0.1f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_MOMENTUM, 0.1f));
     c.momentum = -0.5f;
     CHECK_RC(hush_optim_create(&o, &c, 1, NULL), HUSH_ERANGE);
     hush_optim_free(NULL);
@@ -343,7 +359,7 @@ static void test_optim(void) {
     /* model_step = backward + optimiser step; mismatched optimiser size is refused */
     hush_shape in = {2, 1, 1};
     hush_model *m = make("dense:2", in, 2);
-    hush_optim_config_default(&c, HUSH_OPTIM_SGD, 0.5f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_SGD, 0.5f));
     CHECK_OK(hush_optim_create(&o, &c, 5, NULL));
     float x[2] = {1, -1}, loss;
     uint32_t y = 0;
@@ -364,9 +380,9 @@ static void test_optim(void) {
 /* ------------------------------------------------------------ fault injection */
 
 static void test_fault_injection(void) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "conv:2:3,relu,maxpool,dense:3", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "conv:2:3,relu,maxpool,dense:3", NULL));
     hush_shape in = {1, 8, 8};
     int created = 0;
     for (long k = 1; k < 50 && !created; k++) {
@@ -390,7 +406,7 @@ static void test_fault_injection(void) {
             check_alloc ca = {0, k, 0, 0};
             hush_allocator a = CHECK_ALLOCATOR(ca);
             hush_optim_config c;
-            hush_optim_config_default(&c, kind, 0.1f);
+            CHECK_OK(hush_optim_config_init(&c, kind, 0.1f));
             hush_optim *o = (hush_optim *)&ca;
             int rc = hush_optim_create(&o, &c, 100, &a);
             if (rc == HUSH_OK) {
@@ -433,14 +449,15 @@ static void test_fault_injection(void) {
 static void test_no_allocation_after_create(void) {
     check_alloc ca = {0, 0, 0, 0};
     hush_allocator a = CHECK_ALLOCATOR(ca);
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, "conv:2:3:same,relu,maxpool,dense:4,tanh,dense:3", NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "conv:2:3:same,relu,maxpool,dense:4,tanh,dense:3",
+                                   NULL));
     hush_shape in = {1, 6, 6};
     hush_model *m = NULL;
     hush_optim *o = NULL;
     hush_optim_config c;
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.01f));
     CHECK_OK(hush_model_create(&m, L, n, in, 4, &a));
     if (!m) return;
     CHECK_OK(hush_optim_create(&o, &c, hush_model_param_count(m), &a));
@@ -452,7 +469,7 @@ static void test_no_allocation_after_create(void) {
     uint32_t y[10], perm[10], pred[10];
     for (int i = 0; i < 360; i++) x[i] = (float)hush_rng_uniform(&rng);
     for (int i = 0; i < 10; i++) y[i] = (uint32_t)(i % 3);
-    CHECK_OK(hush_model_fit_epoch(m, o, &rng, perm, &loss, x, y, 10, 4));
+    CHECK_OK(hush_model_fit_epoch(m, &rng, o, perm, &loss, x, y, 10, 4));
     CHECK_OK(hush_model_step(m, o, &loss, x, y, 4));
     CHECK_OK(hush_model_backward_examples(m, &loss, norms, x, y, 4));
     CHECK_OK(hush_model_grad_weighted(m, norms, 4));
@@ -581,7 +598,7 @@ static void test_input_norm(void) {
     CHECK(memcmp(la, lb, sizeof la) == 0);
     hush_optim_config oc;
     hush_optim *oa = NULL, *ob = NULL;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, 0.01f));
     CHECK_OK(hush_optim_create(&oa, &oc, hush_model_param_count(a), NULL));
     CHECK_OK(hush_optim_create(&ob, &oc, hush_model_param_count(b), NULL));
     uint32_t perm[8];
@@ -589,8 +606,8 @@ static void test_input_norm(void) {
     CHECK_OK(hush_rng_init_u64(&r1, 9));
     r2 = r1;
     for (int e = 0; e < 3; e++) {
-        CHECK_OK(hush_model_fit_epoch(a, oa, &r1, perm, &loss_a, raw, y, 8, 3));
-        CHECK_OK(hush_model_fit_epoch(b, ob, &r2, perm, &loss_b, std, y, 8, 3));
+        CHECK_OK(hush_model_fit_epoch(a, &r1, oa, perm, &loss_a, raw, y, 8, 3));
+        CHECK_OK(hush_model_fit_epoch(b, &r2, ob, perm, &loss_b, std, y, 8, 3));
     }
     CHECK(loss_a == loss_b);
     CHECK(memcmp(hush_model_params(a), hush_model_params(b), hush_model_param_count(a) * sizeof(float)) == 0);

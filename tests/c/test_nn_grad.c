@@ -74,8 +74,8 @@ static size_t ref_forward(const hush_layer_spec *L, size_t n, hush_shape in, con
                 for (size_t oy = 0; oy < t.h; oy++)
                     for (size_t ox = 0; ox < t.w; ox++) {
                         double v = -INFINITY;
-                        for (int dy = 0; dy < 2; dy++)
-                            for (int dx = 0; dx < 2; dx++) {
+                        for (size_t dy = 0; dy < 2; dy++)
+                            for (size_t dx = 0; dx < 2; dx++) {
                                 double u = a[(c * s.h + 2 * oy + dy) * s.w + 2 * ox + dx];
                                 if (u > v) v = u;
                             }
@@ -140,9 +140,9 @@ static const netcase cases[] = {
 };
 
 static void test_case(const netcase *nc, uint64_t seed) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
-    CHECK_OK(hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, nc->spec, NULL));
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, nc->spec, NULL));
     const size_t B = 5;
     hush_model *m = NULL;
     CHECK_OK(hush_model_create(&m, L, n, nc->in, (uint32_t)B, NULL));

@@ -51,7 +51,7 @@ static dataset bars(hush_rng *r, size_t n) {
         uint32_t c = (uint32_t)check_below(r, 2), at = (uint32_t)check_below(r, 6);
         float *img = d.x + i * 36;
         for (int k = 0; k < 36; k++) img[k] = 0.3f * (float)hush_rng_uniform(r);
-        for (int k = 0; k < 6; k++) img[c ? at * 6 + k : k * 6 + at] += 1.0f;
+        for (uint32_t k = 0; k < 6; k++) img[c ? at * 6 + k : k * 6 + at] += 1.0f;
         d.y[i] = c;
     }
     return d;
@@ -63,10 +63,10 @@ static void ds_free(dataset *d) {
 }
 
 static hush_model *make(const char *spec, hush_shape in, uint32_t max_batch, hush_rng *r) {
-    hush_layer_spec L[HUSH_MAX_LAYERS];
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
     size_t n;
     hush_model *m = NULL;
-    if (hush_model_spec_parse(L, HUSH_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return NULL;
+    if (hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, spec, NULL) != HUSH_OK) return NULL;
     if (hush_model_create(&m, L, n, in, max_batch, NULL) != HUSH_OK) return NULL;
     if (hush_model_init_params(m, r) != HUSH_OK) {
         hush_model_free(m);
@@ -83,14 +83,14 @@ static float train(const char *what, const char *spec, hush_shape in, dataset *t
     hush_model *m = make(spec, in, 64, &r);
     hush_optim_config c;
     hush_optim *o = NULL;
-    hush_optim_config_default(&c, kind, lr);
+    CHECK_OK(hush_optim_config_init(&c, kind, lr));
     CHECK(m != NULL);
     if (!m) return 0;
     CHECK_OK(hush_optim_create(&o, &c, hush_model_param_count(m), NULL));
     uint32_t *perm = malloc(tr->n * sizeof(uint32_t));
     float first = 0, last = 0, loss, acc = 0;
     CHECK_OK(hush_model_evaluate(m, &first, &acc, tr->x, tr->y, tr->n));
-    for (int e = 0; e < epochs; e++) CHECK_OK(hush_model_fit_epoch(m, o, &r, perm, &last, tr->x, tr->y, tr->n, batch));
+    for (int e = 0; e < epochs; e++) CHECK_OK(hush_model_fit_epoch(m, &r, o, perm, &last, tr->x, tr->y, tr->n, batch));
     CHECK_OK(hush_model_evaluate(m, &loss, &acc, te->x, te->y, te->n));
     printf("  %-28s loss %.4f -> %.4f (last epoch), test loss %.4f, accuracy %.4f\n", what, first, last, loss, acc);
     if (must_fit) CHECK_MSG(last < 0.5f * first, "%s: loss %g -> %g", what, first, last);
@@ -144,13 +144,13 @@ static void test_fit_epoch_semantics(void) {
     }
     hush_optim_config c;
     hush_optim *oa, *ob;
-    hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.01f));
     CHECK_OK(hush_optim_create(&oa, &c, hush_model_param_count(a), NULL));
     CHECK_OK(hush_optim_create(&ob, &c, hush_model_param_count(b), NULL));
     uint32_t perm[23], perm2[23];
     memset(perm, 0xff, sizeof perm); /* prior contents must not matter */
     float mean;
-    CHECK_OK(hush_model_fit_epoch(a, oa, &r1, perm, &mean, d.x, d.y, 23, 8));
+    CHECK_OK(hush_model_fit_epoch(a, &r1, oa, perm, &mean, d.x, d.y, 23, 8));
     /* by hand */
     for (uint32_t i = 0; i < 23; i++) perm2[i] = i;
     CHECK_OK(hush_rng_shuffle_u32(&r2, perm2, 23));
@@ -182,18 +182,18 @@ static void test_fit_epoch_semantics(void) {
     CHECK(memcmp(hush_model_grads(b), g, hush_model_param_count(a) * sizeof(float)) == 0);
     free(g);
     /* argument checks */
-    CHECK_RC(hush_model_fit_epoch(a, oa, &r1, perm, &mean, d.x, d.y, 0, 8), HUSH_ERANGE);
-    CHECK_RC(hush_model_fit_epoch(a, oa, &r1, perm, &mean, d.x, d.y, 23, 0), HUSH_ERANGE);
-    CHECK_RC(hush_model_fit_epoch(a, oa, &r1, perm, &mean, d.x, d.y, 23, 9), HUSH_ERANGE);
-    CHECK_RC(hush_model_fit_epoch(a, oa, &r1, NULL, &mean, d.x, d.y, 23, 8), HUSH_EARG);
-    CHECK_RC(hush_model_fit_epoch(a, oa, NULL, perm, &mean, d.x, d.y, 23, 8), HUSH_EARG);
+    CHECK_RC(hush_model_fit_epoch(a, &r1, oa, perm, &mean, d.x, d.y, 0, 8), HUSH_ERANGE);
+    CHECK_RC(hush_model_fit_epoch(a, &r1, oa, perm, &mean, d.x, d.y, 23, 0), HUSH_ERANGE);
+    CHECK_RC(hush_model_fit_epoch(a, &r1, oa, perm, &mean, d.x, d.y, 23, 9), HUSH_ERANGE);
+    CHECK_RC(hush_model_fit_epoch(a, &r1, oa, NULL, &mean, d.x, d.y, 23, 8), HUSH_EARG);
+    CHECK_RC(hush_model_fit_epoch(a, NULL, oa, perm, &mean, d.x, d.y, 23, 8), HUSH_EARG);
     uint32_t saved = d.y[22];
     d.y[22] = 3;
-    CHECK_RC(hush_model_fit_epoch(a, oa, &r1, perm, &mean, d.x, d.y, 23, 8), HUSH_ERANGE);
+    CHECK_RC(hush_model_fit_epoch(a, &r1, oa, perm, &mean, d.x, d.y, 23, 8), HUSH_ERANGE);
     d.y[22] = saved;
     hush_optim *small;
     CHECK_OK(hush_optim_create(&small, &c, 3, NULL));
-    CHECK_RC(hush_model_fit_epoch(a, small, &r1, perm, &mean, d.x, d.y, 23, 8), HUSH_ESHAPE);
+    CHECK_RC(hush_model_fit_epoch(a, &r1, small, perm, &mean, d.x, d.y, 23, 8), HUSH_ESHAPE);
     hush_optim_free(small);
     hush_optim_free(oa), hush_optim_free(ob);
     hush_model_free(a), hush_model_free(b);
@@ -221,11 +221,11 @@ static void test_reproducible(void) {
         hush_model *m = make("conv:3:3:same,relu,maxpool,conv:2:2,tanh,dense:6,sigmoid,dense:2", img, 16, &r);
         hush_optim_config c;
         hush_optim *o = NULL;
-        hush_optim_config_default(&c, HUSH_OPTIM_ADAM, 0.01f);
+        CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.01f));
         CHECK_OK(hush_optim_create(&o, &c, hush_model_param_count(m), NULL));
         uint32_t perm[64];
         float loss;
-        for (int e = 0; e < 3; e++) CHECK_OK(hush_model_fit_epoch(m, o, &r, perm, &loss, d.x, d.y, 64, 10));
+        for (int e = 0; e < 3; e++) CHECK_OK(hush_model_fit_epoch(m, &r, o, perm, &loss, d.x, d.y, 64, 10));
         float norms[16];
         CHECK_OK(hush_model_backward_examples(m, &loss, norms, d.x, d.y, 16));
         uint64_t h = 0xcbf29ce484222325ull;

@@ -76,7 +76,7 @@ static void test_compose_and_budget(void) {
     CHECK(hi <= 3.0);
     CHECK_OK(hush_odometer_would_spend(od, &wlo, &whi, &run));
     CHECK(whi > 3.0);
-    size_t nb = hush_odometer_saved_bytes(od), w;
+    size_t nb = hush_odometer_save_size(od), w;
     uint8_t *a = malloc(nb), *b = malloc(nb);
     CHECK_OK(hush_odometer_save(od, a, nb, &w));
     CHECK_RC(hush_odometer_charge(od, &charged, &run), HUSH_EBUDGET);
@@ -113,7 +113,7 @@ static void test_ids(void) {
     CHECK_OK(hush_odometer_spent(od, &c, &d, 1e-6));
     CHECK(b == d);
     /* across a reload */
-    size_t n = hush_odometer_saved_bytes(od), w;
+    size_t n = hush_odometer_save_size(od), w;
     uint8_t *buf = malloc(n);
     CHECK_OK(hush_odometer_save(od, buf, n, &w));
     CHECK(w == n);
@@ -222,7 +222,7 @@ static void test_bytes(void) {
     e2.rdp[1] = 0.3;
     CHECK_OK(hush_odometer_charge(od, &ch, &e1));
     CHECK_OK(hush_odometer_charge(od, &ch, &e2));
-    size_t n = hush_odometer_saved_bytes(od), w = 0;
+    size_t n = hush_odometer_save_size(od), w = 0;
     uint8_t *buf = malloc(n), *again = malloc(n);
     CHECK_RC(hush_odometer_save(od, buf, n - 1, &w), HUSH_ERANGE);
     CHECK(w == n);
@@ -283,7 +283,7 @@ static void test_alloc_failure(void) {
     int ch;
     hush_odometer_event e = sgm(0.02, 1.5, 50, "a");
     CHECK_OK(hush_odometer_charge(od, &ch, &e));
-    size_t n = hush_odometer_saved_bytes(od), w;
+    size_t n = hush_odometer_save_size(od), w;
     uint8_t *buf = malloc(n);
     CHECK_OK(hush_odometer_save(od, buf, n, &w));
     hush_odometer_free(od);

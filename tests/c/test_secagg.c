@@ -147,16 +147,16 @@ static void test_secagg_plus(void) {
     size_t cnt;
     int sym = 1;
     for (uint32_t u = 0; u < 40; u++) {
-        CHECK_OK(hush_secagg_neighbourhood(&cfg, u, row, 9, &cnt, NULL));
+        CHECK_OK(hush_secagg_neighbourhood(&cfg, row, 9, &cnt, u, NULL));
         for (size_t j = 0; j < cnt; j++) {
-            CHECK_OK(hush_secagg_neighbourhood(&cfg, row[j], row2, 9, &cnt, NULL));
+            CHECK_OK(hush_secagg_neighbourhood(&cfg, row2, 9, &cnt, row[j], NULL));
             int found = 0;
             for (size_t k = 0; k < cnt; k++) found |= row2[k] == u;
             sym &= found;
         }
     }
     CHECK(sym);
-    CHECK_RC(hush_secagg_neighbourhood(&cfg, 0, row, 8, &cnt, NULL), HUSH_ERANGE);
+    CHECK_RC(hush_secagg_neighbourhood(&cfg, row, 8, &cnt, 0, NULL), HUSH_ERANGE);
     CHECK_OK(round_ok(&cfg, NULL, "secagg+"));
     uint8_t drop[40];
     for (int u = 0; u < 40; u++) drop[u] = u % 10 == 2 ? 3 : u % 13 == 5 ? 1 : NEVER;

@@ -47,7 +47,7 @@ static hush_dataset *make_data(double row0) {
 
 static size_t parse_spec(hush_layer_spec *ls, const char *spec) {
     size_t n = 0;
-    CHECK_OK(hush_model_spec_parse(ls, HUSH_MAX_LAYERS, &n, spec, NULL));
+    CHECK_OK(hush_model_spec_parse(ls, HUSH_MODEL_MAX_LAYERS, &n, spec, NULL));
     return n;
 }
 
@@ -60,7 +60,7 @@ static size_t save(const hush_model *m, uint8_t *buf, size_t cap) {
 /* hush_train_run = the canonical pipeline written out with the lower-level API. */
 static void test_run_is_the_pipeline(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_rng master;
     CHECK_OK(hush_rng_init_u64(&master, 7));
@@ -71,14 +71,14 @@ static void test_run_is_the_pipeline(void) {
     c.batch = 16;
     hush_model *a = NULL;
     hush_train_result res;
-    CHECK_OK(hush_train_run(&master, &a, &res, &c, ls, nl, all, NULL, NULL, NULL, NULL));
+    CHECK_OK(hush_train_run(&c, &master, &a, &res, ls, nl, all, NULL, NULL, NULL, NULL));
     CHECK(res.train_rows == 320 && res.test_rows == 80 && res.folds == 1 && !res.privacy.dp);
     CHECK(res.privacy.scaling == HUSH_TRAIN_SCALING_STATS);
 
     hush_rng split, init, shuffle;
     hush_dataset *tr, *te;
     CHECK_OK(hush_rng_derive(&split, &master, HUSH_TRAIN_STREAM_SPLIT));
-    CHECK_OK(hush_dataset_split(&tr, &te, all, 0.2, &split, NULL));
+    CHECK_OK(hush_dataset_split(&tr, &te, &split, all, 0.2, NULL));
     hush_model *b;
     CHECK_OK(hush_model_create(&b, ls, nl, hush_dataset_shape(tr), 16, NULL));
     float norm[2 * DIM];
@@ -88,14 +88,15 @@ static void test_run_is_the_pipeline(void) {
     CHECK_OK(hush_rng_derive(&init, &master, HUSH_TRAIN_STREAM_INIT));
     CHECK_OK(hush_model_init_params(b, &init));
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, 0.01f));
     hush_optim *o;
     CHECK_OK(hush_optim_create(&o, &oc, hush_model_param_count(b), NULL));
     CHECK_OK(hush_rng_derive(&shuffle, &master, HUSH_TRAIN_STREAM_SHUFFLE));
     uint32_t perm[320];
     float loss = 0, acc = 0, tl;
     for (int e = 0; e < 3; e++)
-        CHECK_OK(hush_model_fit_epoch(b, o, &shuffle, perm, &loss, hush_dataset_x(tr), hush_dataset_labels(tr), 320, 16));
+        CHECK_OK(
+            hush_model_fit_epoch(b, &shuffle, o, perm, &loss, hush_dataset_x(tr), hush_dataset_labels(tr), 320, 16));
     CHECK_OK(hush_model_evaluate(b, &tl, &acc, hush_dataset_x(te), hush_dataset_labels(te), 80));
     static uint8_t fa[8192], fb[8192];
     size_t na = save(a, fa, sizeof fa), nb = save(b, fb, sizeof fb);
@@ -140,7 +141,7 @@ static const double BOUNDS[2 * DIM] = {0, 100, 1000, 3000, -5, 5, 0.5, 1};
 /* Issue 11, point 1: the noise is secret unless asked otherwise, whatever the seed. */
 static void test_secret_noise(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_rng master;
     CHECK_OK(hush_rng_init_u64(&master, 3));
@@ -153,7 +154,7 @@ static void test_secret_noise(void) {
         c.n_bounds = DIM;
         hush_model *m;
         hush_train_result r;
-        CHECK_OK(hush_train_run(&master, &m, &r, &c, ls, nl, all, NULL, NULL, NULL, NULL));
+        CHECK_OK(hush_train_run(&c, &master, &m, &r, ls, nl, all, NULL, NULL, NULL, NULL));
         CHECK(isnan(r.final_loss) && isnan(r.train_accuracy)); /* withheld */
         CHECK(r.privacy.dp && r.privacy.noise_source == c.noise_source && r.privacy.scaling == HUSH_TRAIN_SCALING_BOUNDS);
         CHECK(r.privacy.scaling_noise == 0.0 && r.privacy.scaling_epsilon == 0.0 && r.privacy.epsilon > 0);
@@ -186,7 +187,7 @@ static float stored_shift1(const uint8_t *file, size_t len) {
 static void test_one_record(void) {
     hush_dataset *d0 = make_data(1500), *d1 = make_data(2900);
     hush_dataset *t0 = make_data(1500); /* a test set, so row 0 stays row 0 of the training set */
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,tanh,dense:2");
     hush_rng master;
     CHECK_OK(hush_rng_init_u64(&master, 11));
@@ -198,8 +199,8 @@ static void test_one_record(void) {
     c.epochs = 1;
     hush_model *ma, *mb;
     hush_train_result r;
-    CHECK_OK(hush_train_run(&master, &ma, &r, &c, ls, nl, d0, t0, NULL, NULL, NULL));
-    CHECK_OK(hush_train_run(&master, &mb, &r, &c, ls, nl, d1, t0, NULL, NULL, NULL));
+    CHECK_OK(hush_train_run(&c, &master, &ma, &r, ls, nl, d0, t0, NULL, NULL, NULL));
+    CHECK_OK(hush_train_run(&c, &master, &mb, &r, ls, nl, d1, t0, NULL, NULL, NULL));
     size_t na = save(ma, fa, sizeof fa), nb = save(mb, fb, sizeof fb);
     double recovered = ((double)stored_shift1(fb, nb) - (double)stored_shift1(fa, na)) * ROWS;
     CHECK_MSG(fabs(recovered - (2900 - 1500)) < 1.0, "the attack should recover the change from exact statistics: %g",
@@ -216,9 +217,9 @@ static void test_one_record(void) {
         c.bounds = BOUNDS;
         c.n_bounds = scaling == HUSH_TRAIN_SCALING_BOUNDS ? DIM : 0;
         c.scaling_noise = 2.0;
-        CHECK_OK(hush_train_run(&master, &ma, &r, &c, ls, nl, d0, t0, NULL, NULL, NULL));
+        CHECK_OK(hush_train_run(&c, &master, &ma, &r, ls, nl, d0, t0, NULL, NULL, NULL));
         CHECK(r.privacy.steps == 1 && r.privacy.sampling_rate == 1.0);
-        CHECK_OK(hush_train_run(&master, &mb, &r, &c, ls, nl, d1, t0, NULL, NULL, NULL));
+        CHECK_OK(hush_train_run(&c, &master, &mb, &r, ls, nl, d1, t0, NULL, NULL, NULL));
         na = save(ma, fa, sizeof fa);
         nb = save(mb, fb, sizeof fb);
         size_t P = hush_model_param_count(ma), off = na - 32 - 2 * DIM * 4;
@@ -244,15 +245,15 @@ static void test_one_record(void) {
  * hush_train_privacy_compose charges exactly those events; target_epsilon is met with them. */
 static void test_accounting(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_train_config c;
     dp_config(&c, HUSH_TRAIN_SCALING_AUTO, HUSH_TRAIN_NOISE_OS); /* CSV under DP: the histogram */
     hush_train_result r, r0;
-    CHECK_OK(hush_train_run(NULL, NULL, &r, &c, ls, nl, all, NULL, NULL, NULL, NULL));
+    CHECK_OK(hush_train_run(&c, NULL, NULL, &r, ls, nl, all, NULL, NULL, NULL, NULL));
     CHECK(r.privacy.scaling == HUSH_TRAIN_SCALING_DP && r.privacy.scaling_noise == 8.0);
     c.scaling = HUSH_TRAIN_SCALING_NONE;
-    CHECK_OK(hush_train_run(NULL, NULL, &r0, &c, ls, nl, all, NULL, NULL, NULL, NULL));
+    CHECK_OK(hush_train_run(&c, NULL, NULL, &r0, ls, nl, all, NULL, NULL, NULL, NULL));
     CHECK(r.privacy.epsilon > r0.privacy.epsilon && r0.privacy.scaling_epsilon == 0);
     CHECK(r.privacy.steps == 20 && r.privacy.steps == r0.privacy.steps); /* round(320 / 32) x 2 */
     for (int k = 0; k < 2; k++) {
@@ -276,16 +277,16 @@ static void test_accounting(void) {
     /* a target is met with the scaling included, to the calibration's 1e-4 in sigma */
     c.scaling = HUSH_TRAIN_SCALING_DP;
     c.target_epsilon = 2.0;
-    CHECK_OK(hush_train_run(NULL, NULL, &r, &c, ls, nl, all, NULL, NULL, NULL, NULL));
+    CHECK_OK(hush_train_run(&c, NULL, NULL, &r, ls, nl, all, NULL, NULL, NULL, NULL));
     CHECK_MSG(r.privacy.epsilon <= 2.0 && r.privacy.epsilon > 1.99, "target 2: epsilon %g", r.privacy.epsilon);
     /* K = 4 folds compose: the same as four runs' events */
     c.folds = 4;
-    CHECK_OK(hush_train_run(NULL, NULL, &r, &c, ls, nl, all, NULL, NULL, NULL, NULL));
+    CHECK_OK(hush_train_run(&c, NULL, NULL, &r, ls, nl, all, NULL, NULL, NULL, NULL));
     CHECK(r.folds == 4 && r.privacy.runs == 4 && r.cv_test_rows == ROWS);
     CHECK_MSG(r.privacy.epsilon <= 2.0 && r.privacy.epsilon > 1.98, "4 folds, target 2: epsilon %g", r.privacy.epsilon);
     c.target_epsilon = 0;
     c.dpsgd.noise_multiplier = 1.1;
-    CHECK_OK(hush_train_run(NULL, NULL, &r, &c, ls, nl, all, NULL, NULL, NULL, NULL));
+    CHECK_OK(hush_train_run(&c, NULL, NULL, &r, ls, nl, all, NULL, NULL, NULL, NULL));
     /* each fold trains on 300 rows: q = 32/300 (rounded up to 2^-32), round(300/32) = 9 steps an epoch */
     double q = ceil(32.0 / 300.0 * 4294967296.0) / 4294967296.0;
     CHECK(r.privacy.steps == 18 && r.privacy.sampling_rate == q);
@@ -304,14 +305,14 @@ static void test_accounting(void) {
 /* Calls the driver refuses, and the handle API directly. */
 static void test_handle_and_errors(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_train_config c, zero;
     memset(&zero, 0, sizeof zero);
     hush_train *t = NULL;
     hush_train_result r;
     CHECK_RC(hush_train_create(&t, NULL, &zero, ls, nl, all, NULL, NULL), HUSH_EARG);
-    CHECK_RC(hush_train_run(NULL, NULL, &r, &zero, ls, nl, all, NULL, NULL, NULL, NULL), HUSH_EARG);
+    CHECK_RC(hush_train_run(&zero, NULL, NULL, &r, ls, nl, all, NULL, NULL, NULL, NULL), HUSH_EARG);
     CHECK_RC(hush_train_config_init(&c, 9, 0.1), HUSH_EARG);
     CHECK_RC(hush_train_config_init(&c, HUSH_OPTIM_SGD, -1), HUSH_EARG);
     dp_config(&c, HUSH_TRAIN_SCALING_STATS, HUSH_TRAIN_NOISE_OS);
@@ -326,7 +327,7 @@ static void test_handle_and_errors(void) {
     dp_config(&c, HUSH_TRAIN_SCALING_NONE, HUSH_TRAIN_NOISE_OS);
     c.batch = 321;
     CHECK_RC(hush_train_create(&t, NULL, &c, ls, nl, all, NULL, NULL), HUSH_ERANGE); /* above the 320 rows */
-    hush_layer_spec one[HUSH_MAX_LAYERS];
+    hush_layer_spec one[HUSH_MODEL_MAX_LAYERS];
     size_t n1 = parse_spec(one, "dense:1");
     dp_config(&c, HUSH_TRAIN_SCALING_NONE, HUSH_TRAIN_NOISE_OS);
     CHECK_RC(hush_train_create(&t, NULL, &c, one, n1, all, NULL, NULL), HUSH_ESHAPE); /* 1 output, 2 classes */
@@ -399,14 +400,14 @@ static int count_events(void *ud, hush_train *t, const hush_train_status *st) {
 
 static void test_callback(void) {
     hush_dataset *all = make_data(1500);
-    hush_layer_spec ls[HUSH_MAX_LAYERS];
+    hush_layer_spec ls[HUSH_MODEL_MAX_LAYERS];
     size_t nl = parse_spec(ls, "dense:8,relu,dense:2");
     hush_train_config c;
     CHECK_OK(hush_train_config_init(&c, HUSH_OPTIM_SGD, 0.1));
     c.epochs = 5;
     hush_train_result r;
     hush_model *m = (hush_model *)&r;
-    CHECK_RC(hush_train_run(NULL, &m, &r, &c, ls, nl, all, NULL, count_events, NULL, NULL), HUSH_EBUDGET);
+    CHECK_RC(hush_train_run(&c, NULL, &m, &r, ls, nl, all, NULL, count_events, NULL, NULL), HUSH_EBUDGET);
     CHECK(m == NULL && events[HUSH_TRAIN_START] == 1 && events[HUSH_TRAIN_EPOCH] == 2 && events[HUSH_TRAIN_END] == 1);
     hush_dataset_free(all);
 }

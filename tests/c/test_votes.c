@@ -5,7 +5,7 @@
 
 static int votes(const char *text, uint32_t *out, size_t cap, size_t *t, size_t *e, uint32_t *mx,
                  hush_parse_error *err) {
-    return hush_votes_parse(out, cap, t, e, mx, text, strlen(text), err);
+    return hush_pate_votes_parse(out, cap, t, e, mx, text, strlen(text), err);
 }
 
 static void test_votes_good(void) {
@@ -21,9 +21,9 @@ static void test_votes_good(void) {
     /* A length that cuts the text short is honoured: the unterminated copy is never read past. */
     char *copy = malloc(5);
     memcpy(copy, "7,8,9", 5);
-    CHECK_OK(hush_votes_parse(v, 9, &t, &e, &mx, copy, 5, NULL));
+    CHECK_OK(hush_pate_votes_parse(v, 9, &t, &e, &mx, copy, 5, NULL));
     CHECK(t == 1 && e == 3 && mx == 9 && v[2] == 9);
-    CHECK_OK(hush_votes_parse(v, 9, &t, &e, &mx, copy, 3, NULL));
+    CHECK_OK(hush_pate_votes_parse(v, 9, &t, &e, &mx, copy, 3, NULL));
     CHECK(t == 1 && e == 2 && v[1] == 8);
     free(copy);
 }
@@ -58,8 +58,8 @@ static void test_votes_bad(void) {
     }
     size_t t, e;
     uint32_t mx;
-    CHECK_RC(hush_votes_parse(NULL, 0, NULL, &e, &mx, "0", 1, NULL), HUSH_EARG);
-    CHECK_RC(hush_votes_parse(NULL, 0, &t, &e, &mx, NULL, 1, NULL), HUSH_EARG);
+    CHECK_RC(hush_pate_votes_parse(NULL, 0, NULL, &e, &mx, "0", 1, NULL), HUSH_EARG);
+    CHECK_RC(hush_pate_votes_parse(NULL, 0, &t, &e, &mx, NULL, 1, NULL), HUSH_EARG);
 }
 
 static void test_indices(void) {
@@ -67,16 +67,16 @@ static void test_indices(void) {
     size_t n = 0;
     hush_parse_error err;
     const char *text = "0, 3\n4\t1,,\n";
-    CHECK_OK(hush_indices_parse(NULL, 0, &n, 5, text, strlen(text), NULL));
+    CHECK_OK(hush_pate_indices_parse(NULL, 0, &n, 5, text, strlen(text), NULL));
     CHECK(n == 4);
-    CHECK_OK(hush_indices_parse(v, 8, &n, 5, text, strlen(text), NULL));
+    CHECK_OK(hush_pate_indices_parse(v, 8, &n, 5, text, strlen(text), NULL));
     CHECK(v[0] == 0 && v[1] == 3 && v[2] == 4 && v[3] == 1);
-    CHECK_RC(hush_indices_parse(v, 3, &n, 5, text, strlen(text), NULL), HUSH_ERANGE);
-    CHECK_RC(hush_indices_parse(v, 8, &n, 4, text, strlen(text), &err), HUSH_EFORMAT); /* 4 >= 4 */
+    CHECK_RC(hush_pate_indices_parse(v, 3, &n, 5, text, strlen(text), NULL), HUSH_ERANGE);
+    CHECK_RC(hush_pate_indices_parse(v, 8, &n, 4, text, strlen(text), &err), HUSH_EFORMAT); /* 4 >= 4 */
     CHECK(err.line == 2 && strstr(err.msg, "below the example count"));
-    CHECK_RC(hush_indices_parse(v, 8, &n, 5, "1x", 2, &err), HUSH_EFORMAT);
+    CHECK_RC(hush_pate_indices_parse(v, 8, &n, 5, "1x", 2, &err), HUSH_EFORMAT);
     CHECK(err.line == 1 && strstr(err.msg, "unexpected character"));
-    CHECK_OK(hush_indices_parse(v, 8, &n, 5, "", 0, NULL));
+    CHECK_OK(hush_pate_indices_parse(v, 8, &n, 5, "", 0, NULL));
     CHECK(n == 0);
 }
 

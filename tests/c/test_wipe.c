@@ -31,7 +31,7 @@ static void test_model_and_optimiser(void) {
     for (int i = 0; i < 16; i++) shift[i] = 0.5f, scale[i] = 2.0f;
     CHECK_OK(hush_model_set_input_norm(m, shift, scale, 16));
     hush_optim_config oc;
-    hush_optim_config_default(&oc, HUSH_OPTIM_ADAM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_ADAM, 0.01f));
     hush_optim *o = NULL;
     CHECK_OK(hush_optim_create(&o, &oc, hush_model_param_count(m), &al));
     CHECK_OK(hush_model_step(m, o, &loss, x, y, 4));
@@ -49,7 +49,7 @@ static void test_model_and_optimiser(void) {
     /* momentum state too, and a create that fails half-way (out of memory) */
     check_wipe cw2 = {0, 0};
     hush_allocator al2 = CHECK_WIPE_ALLOCATOR(cw2);
-    hush_optim_config_default(&oc, HUSH_OPTIM_MOMENTUM, 0.01f);
+    CHECK_OK(hush_optim_config_init(&oc, HUSH_OPTIM_MOMENTUM, 0.01f));
     CHECK_OK(hush_optim_create(&o, &oc, 10, &al2));
     float p[10] = {1, 2, 3}, g[10] = {4, 5, 6};
     CHECK_OK(hush_optim_step(o, p, g, 10));
@@ -64,11 +64,11 @@ static void test_datasets(void) {
     CHECK_OK(hush_csv_parse(&d, CSV, sizeof CSV - 1, NULL, &al));
     hush_rng rng;
     CHECK_OK(hush_rng_init_u64(&rng, 5));
-    CHECK_OK(hush_dataset_split(&tr, &te, d, 0.34, &rng, &al));
+    CHECK_OK(hush_dataset_split(&tr, &te, &rng, d, 0.34, &al));
     CHECK_OK(hush_dataset_standardize(tr, te));
     hush_dataset_free(tr);
     hush_dataset_free(te);
-    CHECK_OK(hush_dataset_fold(&tr, &te, d, 3, 1, &rng, &al));
+    CHECK_OK(hush_dataset_fold(&tr, &te, &rng, d, 3, 1, &al));
     hush_dataset_free(tr);
     hush_dataset_free(te);
     hush_dataset_free(d);

@@ -23,7 +23,7 @@ export const CHROMIUM_ARGS = [
 let servers = 0;
 export const URL_LINE = /^Hush demo: (http:\/\/127\.0\.0\.1:(\d+)\/demo\/)$/;
 
-// Resolves to {url, origin, port, line, output(), stop()} once the server printed its one line.
+// Resolves to {url, origin, port, db, line, output(), stop()} once the server printed its one line.
 // port null: no --port argument (then env.PORT or the default applies).
 // Each server gets its own database: one hush-server per database at a time.
 export function startServer({ port = 0, env = {} } = {}) {
@@ -40,6 +40,7 @@ export function startServer({ port = 0, env = {} } = {}) {
     new Promise((resolve) => {
       const clean = () => {
         for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+        rmSync(`${db}.demo`, { recursive: true, force: true }); // the encrypted-prediction demo's files
         resolve();
       };
       if (child.exitCode !== null || child.signalCode !== null) return clean();
@@ -65,9 +66,11 @@ export function startServer({ port = 0, env = {} } = {}) {
         return;
       }
       resolve({
+        db,
         url: m[1],
         origin: new URL(m[1]).origin,
         port: Number(m[2]),
+        db,
         line,
         output: () => ({ stdout, stderr }),
         stop,

@@ -5,7 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
-import { startServer } from './helpers.mjs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ROOT, startServer } from './helpers.mjs';
 
 let server;
 before(async () => {
@@ -42,9 +44,9 @@ test('serves files with the right MIME types and a strict CSP', async () => {
     ['/web/worker.js', 'text/javascript'],
     ['/demo/style.css', 'text/css'],
     ['/demo/favicon.svg', 'image/svg+xml'],
-    ['/scripts/serve.mjs', 'text/javascript'],
+    ['/scripts/credit.mjs', 'text/javascript'],
     ['/api/status', 'application/json'],
-    ['/package.json', 'application/json'],
+    ['/data/credit-g.arff', 'text/plain'],
   ];
   for (const [p, type] of cases) {
     const r = await fetch(server.origin + p);
@@ -90,11 +92,29 @@ test('stays inside the repository root and hides dot-files', async () => {
   // A NUL in a URL: libwebsockets refuses it while parsing the request line, by closing.
   const nul = await rawGet(server.port, '/a%00b').catch((e) => ({ status: e.code }));
   assert.ok(nul.status === 400 || nul.status === 'ECONNRESET', `NUL -> ${nul.status}`);
-  assert.equal((await rawGet(server.port, '/package.json', 'POST')).status, 405);
-  const head = await rawGet(server.port, '/package.json', 'HEAD');
+  assert.equal((await rawGet(server.port, '/demo/index.html', 'POST')).status, 405);
+  const head = await rawGet(server.port, '/demo/index.html', 'HEAD');
   assert.equal(head.status, 200);
   assert.equal(head.body.length, 0);
   assert.ok(Number(head.headers['content-length']) > 0);
+});
+
+test('serves only what the pages load: never the demo keys, database or model, nor the rest of the repository', async () => {
+  // files that exist (so a 404 means refused, not missing)
+  const probe = path.join(ROOT, 'build/demo-private/probe.key');
+  mkdirSync(path.dirname(probe), { recursive: true });
+  writeFileSync(probe, 'secret');
+  try {
+    for (const p of ['/build/demo-private/probe.key', '/package.json', '/build/native/hush-server', '/scripts/serve.mjs',
+      '/core/include/hush.h', '/tests/e2e/helpers.mjs']) {
+      assert.equal((await rawGet(server.port, p)).status, 404, p);
+    }
+  } finally {
+    rmSync(probe, { force: true });
+  }
+  for (const p of ['/demo/index.html', '/web/index.js', '/data/credit-g.arff', '/scripts/credit.mjs']) {
+    assert.equal((await rawGet(server.port, p, 'HEAD')).status, 200, p);
+  }
 });
 
 test('redirects / and directories without a slash to the demo', async () => {

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     hush_rng rng;
     hush_dataset *tr, *te;
     if (hush_rng_init_u64(&rng, size) != HUSH_OK) abort();
-    if (hush_dataset_split(&tr, &te, d, 0.3, &rng, NULL) != HUSH_OK) abort();
+    if (hush_dataset_split(&tr, &te, &rng, d, 0.3, NULL) != HUSH_OK) abort();
     if (hush_dataset_standardize(tr, te) != HUSH_OK) abort();
     /* after standardising, every value is finite (missing values are gone) */
     for (size_t i = 0; i < hush_dataset_rows(tr) * dim; i++) {

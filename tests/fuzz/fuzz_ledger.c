@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(buf, data, size);
     hush_odometer *od = NULL;
     if (hush_odometer_load(&od, buf, size, NULL) == HUSH_OK) {
-        size_t n = hush_odometer_saved_bytes(od), w = 0;
+        size_t n = hush_odometer_save_size(od), w = 0;
         uint8_t *again = malloc(n);
         if (!again || n != size || hush_odometer_save(od, again, n, &w) != HUSH_OK || w != n ||
             memcmp(again, buf, n) != 0)

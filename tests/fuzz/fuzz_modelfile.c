@@ -14,10 +14,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_one(const uint8_t *data, size_t size) {
     hush_shape in;
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t nl = 0, np = 0;
     const uint8_t *p = NULL, *norm_le = NULL;
-    if (hush__modelfile_decode(data, size, &in, layers, HUSH_MAX_LAYERS, &nl, &p, &np, &norm_le) != HUSH_OK) return;
+    if (hush__modelfile_decode(data, size, &in, layers, HUSH_MODEL_MAX_LAYERS, &nl, &p, &np, &norm_le) != HUSH_OK)
+        return;
     size_t nn = norm_le ? 2 * (size_t)in.c * in.h * in.w : 0;
     float *params = malloc(np ? np * sizeof(float) : 1);
     float *norm = malloc(nn ? nn * sizeof(float) : 1);

@@ -7,7 +7,6 @@ import os
 import struct
 
 DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fuzz', 'corpus', 'fuzz_fedtask')
-os.makedirs(DIR, exist_ok=True)
 
 
 def task(privacy, bits, noise, metric, server_opt=1):
@@ -16,15 +15,21 @@ def task(privacy, bits, noise, metric, server_opt=1):
     return u + f
 
 
-seeds = {
-    'none': task(1, 32, 0.0, 0.0),
-    'record': task(2, 32, 1.1, 4.0),
-    'user_fedadam': task(3, 24, 1.0, 4.0, 2),
-    'nan': task(2, 32, float('nan'), 4.0),
-    'short': task(1, 32, 0.0, 0.0)[:50],
-    'state': struct.pack('<3IQ', 0x44414648, 1, 3, 7) + struct.pack('<6f', 0.1, -0.2, 0.3, 0.01, 0.04, 0.09),
-    'state_negative_v': struct.pack('<3IQ', 0x44414648, 1, 3, 7) + struct.pack('<6f', 0.1, -0.2, 0.3, 0.01, -1, 0.09),
-}
-for k, v in seeds.items():
-    with open(os.path.join(DIR, k + '.seed'), 'wb') as fh:
-        fh.write(v)
+def main():
+    os.makedirs(DIR, exist_ok=True)
+    seeds = {
+        'none': task(1, 32, 0.0, 0.0),
+        'record': task(2, 32, 1.1, 4.0),
+        'user_fedadam': task(3, 24, 1.0, 4.0, 2),
+        'nan': task(2, 32, float('nan'), 4.0),
+        'short': task(1, 32, 0.0, 0.0)[:50],
+        'state': struct.pack('<3IQ', 0x44414648, 1, 3, 7) + struct.pack('<6f', 0.1, -0.2, 0.3, 0.01, 0.04, 0.09),
+        'state_negative_v': struct.pack('<3IQ', 0x44414648, 1, 3, 7) + struct.pack('<6f', 0.1, -0.2, 0.3, 0.01, -1, 0.09),
+    }
+    for k, v in seeds.items():
+        with open(os.path.join(DIR, k + '.seed'), 'wb') as fh:
+            fh.write(v)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of tests/fuzz/fuzz_netwire.c: one valid hush.v1 frame of every type
-(format in core/src/io/netwire.h) behind selector byte 0, and identity files (format in
+(format in core/src/io/netwire.h; MODEL carries a task from fedtask_corpus.py) behind selector byte 0, and identity files (format in
 core/include/hush/net.h: "hush-id\\0" | u32 version | seed[32] | BLAKE2b-128) behind selector
 byte 1: a valid one, one with a wrong checksum, a truncated one; pin files behind byte 2.
 Standard library only.
@@ -8,6 +8,10 @@ Run: python3 tests/gen/netwire_corpus.py"""
 import hashlib
 import os
 import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fedtask_corpus import task as fl_task  # noqa: E402
 
 DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fuzz', 'corpus', 'fuzz_netwire')
 os.makedirs(DIR, exist_ok=True)
@@ -36,6 +40,9 @@ seeds = {
     'secagg': frame(7, u32(1), fill(40, 0)),
     'result': frame(8, name('task'), u32(1), b'\x01', u32(1), u32(2), u32(5), u32(6)),
     'result_aborted': frame(8, name('task'), u32(2), b'\x02', u32(0), u32(0)),
+    'model': frame(9, name('task'), u32(1), fl_task(2, 32, 1.1, 4.0), u32(24), fill(24, 9)),
+    'model_bad_task': frame(9, name('task'), u32(1), fl_task(2, 32, float('nan'), 4.0), u32(4), fill(4, 9)),
+    'decline': frame(10, name('task'), u32(3), u32(1)),
 }
 for k, v in seeds.items():
     with open(os.path.join(DIR, k + '.seed'), 'wb') as f:

@@ -235,3 +235,33 @@ test('a gzip-compressed data file is named as such, in one line', async () => {
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `hush: ${gz}: the file is gzip-compressed: decompress it first (gunzip) (HUSH_EFORMAT)\n`);
 });
+
+test('train --dp --ledger charges each training before its first step and refuses one over budget', () => {
+  const led = join(dir, 'train.ledger');
+  const fresh = join(dir, 'fresh.ledger');
+  const base = CREDIT.filter((a, i) => a !== '--epochs' && CREDIT[i - 1] !== '--epochs');
+  const dp = [...base, '--dp', '--noise-multiplier', '1.1', '--scaling', 'none'];
+  const r = json(['train', ...dp, '--epochs', '3', '--ledger', led, '--budget-epsilon', '4']);
+  // exactly the run's planned DP-SGD event: what `hush ledger spend` prices on an empty ledger
+  assert.equal(json(['ledger', 'show', led]).events, 1);
+  assert.equal(run(['ledger', 'create', fresh, '--budget-epsilon', '4']).code, 0);
+  const price = json(['ledger', 'spend', fresh, '--sampling-rate', String(r.sampling_rate), '--noise-multiplier', '1.1',
+    '--steps', String(r.steps)]);
+  assert.ok(Math.abs(r.ledger.epsilon_spent - price.epsilon) < 1e-8, `${r.ledger.epsilon_spent} vs ${price.epsilon}`);
+  assert.ok(Math.abs(json(['ledger', 'show', led]).epsilon - price.epsilon) < 1e-8);
+  // a second run does not fit a budget lowered to 2.1: refused whole
+  const before = readFileSync(led);
+  const out = join(dir, 'refused.model');
+  const big = run(['train', ...dp, '--epochs', '3', '--ledger', led, '--budget-epsilon', '2.1', '--out', out]);
+  assert.equal(big.code, 1);
+  assert.match(big.stderr, /privacy budget exceeded/);
+  assert.deepEqual(readFileSync(led), before, 'nothing charged');
+  assert.throws(() => readFileSync(out), 'nothing trained');
+  // --cv 2 is two trainings: two charges
+  const cv = json(['train', ...dp, '--epochs', '1', '--cv', '2', '--ledger', led]);
+  assert.equal(json(['ledger', 'show', led]).events, 3);
+  assert.ok(cv.ledger.epsilon_spent > r.ledger.epsilon_spent);
+  // a budget flag may lower a ledger's budget, never raise it; --ledger needs --dp
+  assert.equal(run(['train', ...CREDIT, '--ledger', led]).code, 2);
+  assert.equal(run(['train', ...CREDIT, '--budget-epsilon', '1']).code, 2);
+});

@@ -31,12 +31,12 @@ for (const b of builds) {
       if (k !== 'HUSH_OK') assert.ok(C[k] < 0);
     }
     assert.equal(hush.statusName(-12345), 'HUSH_EUNKNOWN');
-    for (const k of ['HUSH_MAX_LAYERS', 'HUSH_MAX_BATCH', 'HUSH_OPTIM_ADAM', 'HUSH_LAYER_DENSE',
-      'HUSH_RNG_SEEDBYTES', 'sizeof_hush_rng', 'sizeof_hush_parse_error']) {
+    for (const k of ['HUSH_MODEL_MAX_LAYERS', 'HUSH_MODEL_MAX_BATCH', 'HUSH_OPTIM_ADAM', 'HUSH_LAYER_DENSE',
+      'HUSH_RNG_SEED_BYTES', 'sizeof_hush_rng', 'sizeof_hush_parse_error']) {
       assert.equal(typeof C[k], 'number', k);
     }
     assert.equal(C.sizeof_pointer, 4);
-    assert.equal(C.HUSH_RNG_SEEDBYTES, 32);
+    assert.equal(C.HUSH_RNG_SEED_BYTES, 32);
   });
 }
 

@@ -95,7 +95,8 @@ export function join(kind, args) {
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => {
+    // 'close', not 'exit': 'exit' may come before the last stdout chunk, and with it the JSON line.
+    p.on('close', (code) => {
       let json = null;
       try { json = JSON.parse(out.trim().split('\n').pop()); } catch {}
       resolve({ code, json, stdout: out, stderr: err });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { load } from '../../web/index.js';
-import { tempDir, createTask, enroll, startServer, admin, status, until, sleep } from './helpers.mjs';
+import { ROOT, tempDir, createTask, enroll, startServer, admin, status, until, sleep } from './helpers.mjs';
 
 const hush = await load();
 
@@ -174,4 +174,21 @@ test('every hostile input is refused with a close code and an audit entry; an ho
   assert.ok(st.tasks.length === 2);
   await sleep(10);
   await srv.stop();
+});
+
+test('--static-allow serves only the listed prefixes, whatever the encoding', async (t) => {
+  const dir = tempDir(t);
+  const db = path.join(dir, 'hub.db');
+  const srv = await startServer(t, db, ['--static', ROOT, '--static-allow', '/demo/,/web/index.js']);
+  const get = async (p) => (await fetch(srv.http + p, { redirect: 'manual' })).status;
+  assert.equal(await get('/demo/index.html'), 200);
+  assert.equal(await get('/demo'), 301);
+  assert.equal(await get('/web/index.js'), 200);
+  for (const p of ['/package.json', '/web/net.js', '/webx/', '/demo/%2e%2e/package.json', '/demo/../package.json',
+    '/%64emo/../package.json', '/build/native/hush', '/tests/server/helpers.mjs']) {
+    assert.equal(await get(p), 404, p);
+  }
+  // without the list, the same server would serve them
+  const open = await startServer(t, path.join(dir, 'open.db'), ['--static', ROOT]);
+  assert.equal((await fetch(open.http + '/package.json')).status, 200);
 });

@@ -13,7 +13,7 @@ function swarm(args) {
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => resolve({ code, json: JSON.parse(out.trim() || 'null'), stderr: err }));
+    p.on('close', (code) => resolve({ code, json: JSON.parse(out.trim() || 'null'), stderr: err })); // all of stdout
   });
 }
 

@@ -49,7 +49,8 @@ typedef struct sim_part {
     uint32_t models; /* MODEL events seen */
 } sim_part;
 
-typedef struct sim {
+typedef struct sim sim;
+struct sim {
     char db_path[64];
     srv_store *store;
     srv_hub *hub;
@@ -60,16 +61,28 @@ typedef struct sim {
     sim_part parts[SIM_MAX];
     size_t n_parts;
     uint32_t dim;
-} sim;
+    /* a hostile server: may replace a frame the hub sends (returns 1 and a malloc'ed frame) */
+    int (*tamper)(sim *s, uint64_t id, const uint8_t *f, size_t len, uint8_t **out, size_t *out_len);
+    /* bytes of the frames queued by the hub and handed to it, by hush.v1 frame type */
+    uint64_t from_hub[256], to_hub[256];
+};
 
 static int sim_send(void *ud, uint64_t id, const uint8_t *f, size_t len) {
     sim *s = ud;
     sim_conn *c = &s->conns[id];
     if (!c->open || c->close_requested) return 1;
+    if (len > 3) s->from_hub[f[3]] += len;
     sim_frame *fr = malloc(sizeof *fr);
-    fr->p = malloc(len);
-    memcpy(fr->p, f, len);
-    fr->len = len;
+    uint8_t *swapped = NULL;
+    size_t swapped_len = 0;
+    if (s->tamper && s->tamper(s, id, f, len, &swapped, &swapped_len)) {
+        fr->p = swapped;
+        fr->len = swapped_len;
+    } else {
+        fr->p = malloc(len);
+        memcpy(fr->p, f, len);
+        fr->len = len;
+    }
     fr->next = NULL;
     if (c->tail)
         c->tail->next = fr;
@@ -101,7 +114,7 @@ static void sim_init(sim *s, const srv_limits *lim) {
     else
         srv_limits_default(&s->lim);
     CHECK_OK(srv_store_open(&s->store, s->db_path));
-    srv_io io = {s, sim_send, sim_close};
+    srv_io io = {s, sim_send, sim_close, NULL};
     CHECK_OK(srv_hub_create(&s->hub, s->store, &s->lim, &io, s->now));
     s->next_conn = 1;
 }
@@ -121,7 +134,7 @@ static void sim_restart_hub(sim *s) {
     srv_store_close(s->store);
     CHECK_OK(srv_store_open(&s->store, s->db_path));
     CHECK_OK(srv_store_recover(s->store, s->now));
-    srv_io io = {s, sim_send, sim_close};
+    srv_io io = {s, sim_send, sim_close, NULL};
     CHECK_OK(srv_hub_create(&s->hub, s->store, &s->lim, &io, s->now));
 }
 
@@ -246,6 +259,7 @@ static size_t sim_pump(sim *s) {
                     }
                     p->sent_in_round++;
                 }
+                s->to_hub[buf[3]] += len;
                 srv_hub_message(s->hub, p->conn, buf, len, s->now);
                 round_moved++;
             }

@@ -4,7 +4,11 @@
  * the vectors the participants computed, each stored model version must be exactly the server
  * step applied to the previous version, every participant must hold the final version, a
  * participant over budget must decline (not drop) and never be charged twice, and a killed
- * server must resume from the last committed version, bytes identical. */
+ * server must resume from the last committed version, bytes identical. Each attempt's recorded
+ * traffic must be exactly the frames that passed, a task's interval must hold between rounds, and
+ * a database made before those columns existed must open and read. */
+#include <sqlite3.h>
+
 #include "federated.h"
 #include "hush/federated.h"
 #include "sim.h"
@@ -37,7 +41,7 @@ static hush_dataset *make_data(uint64_t seed, size_t rows) {
     return d;
 }
 
-static void create_task(sim *s, const char *name, uint32_t privacy, uint32_t rounds) {
+static void create_task(sim *s, const char *name, uint32_t privacy, uint32_t rounds, double interval) {
     hush_federated_task ft;
     CHECK_OK(hush_federated_task_init(&ft, privacy, PARTS, 3, 0.2));
     ft.local_batch = 8;
@@ -57,6 +61,7 @@ static void create_task(sim *s, const char *name, uint32_t privacy, uint32_t rou
     d.bits = ft.bits;
     d.rounds = rounds;
     d.deadline = 5.0;
+    d.interval = interval;
     size_t w;
     CHECK_OK(hush_federated_task_encode(d.fl, sizeof d.fl, &w, &ft));
     snprintf(d.spec, sizeof d.spec, "dense:6,relu,dense:2");
@@ -81,21 +86,21 @@ static void fed_round(sim_part *p, const hush_net_event *ev) {
     CHECK(ev->task_kind == HUSH_NET_TASK_FEDAVG && ev->dim == f->dim);
     if (!f->train) CHECK_OK(hush_net_client_fl_split(p->c, &f->train, &f->val, f->data, NULL));
     int declined = 0;
-    CHECK_OK(hush_net_client_fl_charge(p->c, f->od, hush_dataset_rows(f->train), &declined));
+    CHECK_OK(hush_net_client_fl_charge(p->c, f->od, &declined, hush_dataset_rows(f->train)));
     if (declined) {
         f->declined++;
         return;
     }
     f->charged_rounds++;
     if (f->recharge) {
-        size_t cap = hush_odometer_saved_bytes(f->od), w = 0;
+        size_t cap = hush_odometer_save_size(f->od), w = 0;
         uint8_t *b = malloc(cap);
         CHECK_OK(hush_odometer_save(f->od, b, cap, &w));
         hush_odometer *od = NULL;
         CHECK_OK(hush_odometer_load(&od, b, w, NULL));
         free(b);
         size_t n = hush_odometer_count(od);
-        CHECK_OK(hush_net_client_fl_charge(p->c, od, hush_dataset_rows(f->train), &declined));
+        CHECK_OK(hush_net_client_fl_charge(p->c, od, &declined, hush_dataset_rows(f->train)));
         CHECK(!declined && hush_odometer_count(od) == n);
         f->recharged++;
         hush_odometer_free(f->od);
@@ -195,12 +200,44 @@ static void check_round(sim *s, const char *task, uint32_t round, uint32_t prev,
     free(st1);
 }
 
+/* The traffic the task's attempts recorded (/api/tasks/NAME/rounds) is exactly what passed between
+ * the hub and the participants after they joined: every ROUND, SECAGG, RESULT and MODEL frame the
+ * hub queued, every SECAGG and DECLINE frame it was handed (the sim counts them as they pass).
+ * Every attempt carries some of it. Returns the number of attempts. */
+static size_t check_traffic(sim *s, const char *task) {
+    char *json = NULL;
+    size_t len, attempts = 0;
+    CHECK_OK(srv_store_rounds_json(s->store, task, &json, &len));
+    uint64_t in = 0, out = 0;
+    int each = 1;
+    for (const char *p = json; (p = strstr(p, "\"bytes_in\":")); attempts++) {
+        char *end;
+        uint64_t i = strtoull(p + 11, &end, 10);
+        CHECK_MSG(!strncmp(end, ",\"bytes_out\":", 13), "no bytes_out after bytes_in: %s", json);
+        uint64_t o = strtoull(end + 13, &end, 10);
+        each &= i > 0 && o > 0;
+        in += i;
+        out += o;
+        p = end;
+    }
+    uint64_t want_out = s->from_hub[HUSH_NET_ROUND] + s->from_hub[HUSH_NET_SECAGG] + s->from_hub[HUSH_NET_RESULT] +
+                        s->from_hub[HUSH_NET_MODEL];
+    uint64_t want_in = s->to_hub[HUSH_NET_SECAGG] + s->to_hub[HUSH_NET_DECLINE];
+    CHECK_MSG(in == want_in && out == want_out, "recorded %llu in, %llu out; %llu in, %llu out passed",
+              (unsigned long long)in, (unsigned long long)out, (unsigned long long)want_in,
+              (unsigned long long)want_out);
+    CHECK_MSG(each && attempts > 0, "an attempt without traffic: %s", json);
+    CHECK(s->from_hub[HUSH_NET_ERROR] == 0);
+    free(json);
+    return attempts;
+}
+
 /* Three rounds without noise: sums, versions, and every participant ends with the final model
  * (each version sent to each participant once: 1 before the first round + 1 per commit). */
 static void test_rounds(void) {
     sim s;
     sim_init(&s, NULL);
-    create_task(&s, "credit", HUSH_FEDERATED_PRIVACY_NONE, ROUNDS);
+    create_task(&s, "credit", HUSH_FEDERATED_PRIVACY_NONE, ROUNDS, 0);
     for (int i = 0; i < PARTS; i++) {
         char name[24];
         snprintf(name, sizeof name, "bank-%d", i);
@@ -233,6 +270,7 @@ static void test_rounds(void) {
     CHECK_OK(srv_hub_status_json(s.hub, &json, &len));
     CHECK(json && strstr(json, "\"model_version\":3") && strstr(json, "\"validation_accuracy\":"));
     free(json);
+    CHECK(check_traffic(&s, "credit") == ROUNDS);
     free(last);
     free(st);
     free_fed(&s);
@@ -245,7 +283,7 @@ static void test_rounds(void) {
 static void test_decline(void) {
     sim s;
     sim_init(&s, NULL);
-    create_task(&s, "dp", HUSH_FEDERATED_PRIVACY_RECORD, 2);
+    create_task(&s, "dp", HUSH_FEDERATED_PRIVACY_RECORD, 2, 0);
     fedp *f[PARTS];
     for (int i = 0; i < PARTS; i++) {
         char name[24];
@@ -274,6 +312,42 @@ static void test_decline(void) {
     CHECK_MSG(rounds && strstr(rounds, "\"declined\":1,"), "round 2 does not record the decline: %s",
               rounds ? rounds : "");
     free(rounds);
+    CHECK(check_traffic(&s, "dp") == 2); /* the DECLINE frame included */
+    CHECK(s.to_hub[HUSH_NET_DECLINE] > 0);
+    free_fed(&s);
+    sim_done(&s);
+}
+
+static int any_aborted(sim *s) {
+    char *json = NULL;
+    size_t len;
+    CHECK_OK(srv_store_rounds_json(s->store, until_task, &json, &len));
+    int found = json && strstr(json, "\"state\":\"aborted\"") != NULL;
+    free(json);
+    return found;
+}
+
+/* Every participant over budget: the round aborts below the threshold, and its record says they
+ * all declined (none dropped out), in the declined count and in the reason. */
+static void test_all_decline(void) {
+    sim s;
+    sim_init(&s, NULL);
+    create_task(&s, "spent", HUSH_FEDERATED_PRIVACY_RECORD, 2, 0);
+    for (int i = 0; i < PARTS; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "bank-%d", i);
+        add_fed(&s, name, "spent", (uint64_t)i + 51, 60, 1e-3); /* less than one round costs */
+    }
+    until_task = "spent";
+    sim_run(&s, any_aborted, 1.0, 50);
+    char *json = NULL;
+    size_t len;
+    CHECK_OK(srv_store_rounds_json(s.store, "spent", &json, &len));
+    const char *ab = json ? strstr(json, "\"state\":\"aborted\"") : NULL;
+    CHECK_MSG(ab && strstr(ab, "4 declined") && strstr(ab, "\"declined\":4,"), "the aborted round does not record its declines: %s",
+              json ? json : "");
+    free(json);
+    for (int i = 0; i < PARTS; i++) CHECK(((fedp *)s.parts[i].ud)->declined >= 1 && ((fedp *)s.parts[i].ud)->charged_rounds == 0);
     free_fed(&s);
     sim_done(&s);
 }
@@ -283,7 +357,7 @@ static void test_decline(void) {
 static void test_charge_once(void) {
     sim s;
     sim_init(&s, NULL);
-    create_task(&s, "once", HUSH_FEDERATED_PRIVACY_RECORD, 1);
+    create_task(&s, "once", HUSH_FEDERATED_PRIVACY_RECORD, 1, 0);
     fedp *f[PARTS];
     for (int i = 0; i < PARTS; i++) {
         char name[24];
@@ -307,7 +381,7 @@ static void test_charge_once(void) {
 static void test_restart(void) {
     sim s;
     sim_init(&s, NULL);
-    create_task(&s, "resume", HUSH_FEDERATED_PRIVACY_NONE, ROUNDS);
+    create_task(&s, "resume", HUSH_FEDERATED_PRIVACY_NONE, ROUNDS, 0);
     for (int i = 0; i < PARTS; i++) {
         char name[24];
         snprintf(name, sizeof name, "bank-%d", i);
@@ -371,17 +445,192 @@ static void test_restart(void) {
     CHECK_OK(srv_store_rounds_json(s.store, "resume", &rounds, &rl));
     CHECK_MSG(rounds && strstr(rounds, "\"round\":2,\"state\":\"abandoned\""), "no abandoned attempt: %s",
               rounds ? rounds : "");
+    /* the abandoned attempt never ended on a server: its traffic is unknown, not zero */
+    const char *ab = rounds ? strstr(rounds, "\"state\":\"abandoned\"") : NULL;
+    const char *abend = ab ? strchr(ab, '}') : NULL;
+    const char *abin = ab ? strstr(ab, "\"bytes_in\":null,\"bytes_out\":null") : NULL;
+    CHECK_MSG(abin && abin < abend, "abandoned attempt with traffic: %s", rounds ? rounds : "");
     free(rounds);
     free(v1);
     free_fed(&s);
     sim_done(&s);
 }
 
+/* A hostile server sends one participant a different global model (Pasquini et al., CCS 2022:
+ * with a crafted model per victim, the sum would expose the victim's update). The victim's
+ * secure-aggregation session is bound to the model it got, so its keys fail the checks: the
+ * round goes on without it and its update is in no sum. */
+static uint64_t victim_conn;
+static uint8_t *evil_model;
+static size_t evil_len;
+static int tampered;
+static int swap_model(sim *s, uint64_t id, const uint8_t *f, size_t len, uint8_t **out, size_t *out_len) {
+    (void)s;
+    if (id != victim_conn || len < HUSH__NW_HEADER_BYTES || f[3] != HUSH_NET_MODEL) return 0;
+    hush__nw_msg m;
+    if (hush__nw_decode(&m, f, len, len) != HUSH_OK) return 0;
+    char task[HUSH_NET_NAME_MAX + 1];
+    memcpy(task, m.name.p, m.name.len);
+    task[m.name.len] = 0;
+    size_t cap = hush__nw_model_size(task, evil_len);
+    *out = malloc(cap);
+    CHECK_OK(hush__nw_model(*out, cap, out_len, task, m.round, m.fl_task, evil_model, evil_len));
+    tampered++;
+    return 1;
+}
+
+static void test_model_inconsistency(void) {
+    sim s;
+    sim_init(&s, NULL);
+    create_task(&s, "split", HUSH_FEDERATED_PRIVACY_NONE, 1, 0);
+    size_t np;
+    uint64_t seed = 666;
+    CHECK_OK(srv_fed_initial_model("dense:6,relu,dense:2", 2, 2, &seed, NULL, 0, &evil_model, &evil_len, &np));
+    for (int i = 0; i < PARTS; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "bank-%d", i);
+        add_fed(&s, name, "split", (uint64_t)i + 41, 60, 1.0);
+    }
+    victim_conn = s.parts[3].conn;
+    s.tamper = swap_model;
+    until_task = "split";
+    until_committed = 1;
+    sim_run(&s, task_reached, 1.0, 60);
+    CHECK(tampered == 1);
+    srv_task d;
+    CHECK_OK(srv_store_task_get(s.store, "split", &d));
+    CHECK_MSG(d.committed == 1, "the round must go on without the victim");
+    int in[PARTS] = {1, 1, 1, 0};
+    check_round(&s, "split", 1, 0, in, PARTS - 1);
+    char *rounds = NULL;
+    size_t rl;
+    CHECK_OK(srv_store_rounds_json(s.store, "split", &rounds, &rl));
+    CHECK_MSG(rounds && strstr(rounds, "\"participants\":4,\"survivors\":3"), "%s", rounds ? rounds : "");
+    free(rounds);
+    free(evil_model);
+    free_fed(&s);
+    sim_done(&s);
+}
+
+/* Rounds run back to back (the next starts at the first tick after the last ended) unless the
+ * task has an interval: then never sooner than the interval after the last attempt ended, and
+ * at the first tick once it has passed. */
+static double gap_between_rounds(double interval) {
+    sim s;
+    sim_init(&s, NULL);
+    create_task(&s, "paced", HUSH_FEDERATED_PRIVACY_NONE, 2, interval);
+    for (int i = 0; i < PARTS; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "bank-%d", i);
+        add_fed(&s, name, "paced", (uint64_t)i + 41, 40, 1.0);
+    }
+    double ended = -1, started = -1;
+    for (int k = 0; k < 200 && started < 0; k++) {
+        sim_pump(&s);
+        srv_task d;
+        CHECK_OK(srv_store_task_get(s.store, "paced", &d));
+        if (ended < 0 && d.committed == 1) ended = s.now;
+        if (ended >= 0 && s.parts[0].last_round == 2) started = s.now;
+        s.now += 0.5;
+        srv_hub_tick(s.hub, s.now);
+    }
+    CHECK(ended > 0 && started > 0);
+    srv_task d;
+    CHECK_OK(srv_store_task_get(s.store, "paced", &d));
+    CHECK(d.interval == interval);
+    char *json = NULL;
+    size_t len;
+    char want[64];
+    snprintf(want, sizeof want, "\"interval\":%g", interval);
+    CHECK_OK(srv_hub_status_json(s.hub, &json, &len));
+    CHECK_MSG(json && strstr(json, want), "status without %s: %s", want, json ? json : "");
+    free(json);
+    free_fed(&s);
+    sim_done(&s);
+    return started - ended;
+}
+
+static void test_interval(void) {
+    double gap0 = gap_between_rounds(0), gap10 = gap_between_rounds(10);
+    CHECK_MSG(gap0 <= 0.5, "without an interval round 2 started %.1f s after round 1", gap0);
+    CHECK_MSG(gap10 >= 10 && gap10 <= 10.5, "with a 10 s interval round 2 started %.1f s after round 1", gap10);
+}
+
+/* A database made by a server without the interval and traffic columns: opening it adds them
+ * (existing rows get interval 0 and unknown traffic), twice is harmless, and they work. */
+static void test_old_database(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/hush-old-db-%d.db", (int)getpid());
+    unlink(path);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    static const char old[] =
+        "CREATE TABLE tasks(seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+        " kind TEXT NOT NULL, dim INTEGER NOT NULL, clients INTEGER NOT NULL, threshold INTEGER NOT NULL,"
+        " bits INTEGER NOT NULL, neighbours INTEGER NOT NULL, max_corrupt INTEGER NOT NULL,"
+        " rounds INTEGER NOT NULL, deadline REAL NOT NULL, created_at REAL NOT NULL,"
+        " round INTEGER NOT NULL DEFAULT 1, committed INTEGER NOT NULL DEFAULT 0,"
+        " last_result INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'open',"
+        " fl BLOB, spec TEXT, input_size INTEGER NOT NULL DEFAULT 0, classes INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE rounds(id INTEGER PRIMARY KEY AUTOINCREMENT, task TEXT NOT NULL,"
+        " round INTEGER NOT NULL, session BLOB NOT NULL UNIQUE, state TEXT NOT NULL,"
+        " started_at REAL NOT NULL, ended_at REAL, participants TEXT NOT NULL, survivors TEXT,"
+        " dim INTEGER, result BLOB, detail TEXT, declined TEXT, metrics TEXT);"
+        "INSERT INTO tasks(name, kind, dim, clients, threshold, bits, neighbours, max_corrupt, rounds, deadline,"
+        " created_at) VALUES('old', 'sum', 3, 3, 2, 32, 0, 0, 1, 5, 1);"
+        "INSERT INTO rounds(task, round, session, state, started_at, ended_at, participants, survivors)"
+        " VALUES('old', 1, x'000102030405060708090a0b0c0d0e0f', 'committed', 1, 2, 'a' || char(10) || 'b', 'a');";
+    CHECK(sqlite3_exec(db, old, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    for (int pass = 0; pass < 2; pass++) {
+        srv_store *st = NULL;
+        CHECK_OK(srv_store_open(&st, path));
+        srv_task t;
+        CHECK_OK(srv_store_task_get(st, "old", &t));
+        CHECK(t.dim == 3 && t.deadline == 5 && t.interval == 0);
+        char *json = NULL;
+        size_t len;
+        CHECK_OK(srv_store_rounds_json(st, "old", &json, &len));
+        CHECK_MSG(json && strstr(json, pass ? "\"bytes_in\":5,\"bytes_out\":7}" : "\"bytes_in\":null,\"bytes_out\":null}"),
+                  "pass %d: %s", pass, json ? json : "");
+        free(json);
+        const uint8_t session[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, other[16] = {1};
+        CHECK_OK(srv_store_round_traffic(st, session, 5, 7));
+        CHECK_RC(srv_store_round_traffic(st, other, 5, 7), HUSH_EARG);
+        if (pass) {
+            CHECK_OK(srv_store_task_get(st, "new", &t));
+            CHECK(t.interval == 2.5);
+        } else {
+            srv_task n;
+            memset(&n, 0, sizeof n);
+            snprintf(n.name, sizeof n.name, "new");
+            snprintf(n.kind, sizeof n.kind, "sum");
+            n.dim = n.clients = 3;
+            n.threshold = 2;
+            n.bits = 32;
+            n.deadline = 5;
+            n.interval = 2.5;
+            CHECK_OK(srv_store_task_create(st, &n, NULL, 0, 1.0));
+        }
+        srv_store_close(st);
+    }
+    char side[80];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 int main(void) {
     CHECK_OK(hush_init());
     test_rounds();
     test_decline();
+    test_all_decline();
     test_charge_once();
     test_restart();
+    test_model_inconsistency();
+    test_interval();
+    test_old_database();
     CHECK_SUMMARY();
 }

@@ -321,7 +321,7 @@ static void test_hostile(void) {
         snprintf(name, sizeof name, "h%d", i);
         sim_part *p = sim_add_part(&s, name, 1, "h");
         p->mute_at = i == 4 ? 0 : -1;
-        for (uint32_t j = 0; j < s.dim; j++) p->x[j] = (uint32_t)(37 * i + 11 * j + 5) & 0xff;
+        for (uint32_t j = 0; j < s.dim; j++) p->x[j] = (37 * (uint32_t)i + 11 * j + 5) & 0xff;
         sim_connect(&s, p);
         sim_pump(&s); /* one at a time: at most 4 unauthenticated connections here */
     }

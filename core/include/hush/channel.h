@@ -1,6 +1,6 @@
 /* hush channel: an authenticated, encrypted, ordered link between two peers.
  *
- * START HERE. Each side calls hush_channel_config_init (initiator or responder, the agreed 128-bit
+ * Start here: each side calls hush_channel_config_init (initiator or responder, the agreed 128-bit
  * session id, both roles) and hush_channel_create (its Ed25519 identity key, the peer's expected
  * public key), and moves handshake bytes (hush_channel_next_message out, hush_channel_receive in)
  * over any transport until hush_channel_state is OPEN; then hush_channel_seal each message out and

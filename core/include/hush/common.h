@@ -1,9 +1,9 @@
-/* Start here. Every Hush function that can fail returns HUSH_OK (0) or a negative HUSH_E* status
+/* Hush common definitions: status codes, allocator hook, attributes.
+ *
+ * Start here: every Hush function that can fail returns HUSH_OK (0) or a negative HUSH_E* status
  * (hush_strerror says what it means); every function that allocates takes an optional
  * hush_allocator (NULL: malloc). Then: rng.h for randomness, data.h to load a data set, nn.h to
  * train a model on it, dp.h / mpc.h / secagg.h / fl.h for the private variants.
- *
- * Hush common definitions: status codes, allocator hook, attributes.
  *
  * Every public function that can fail returns an int status: HUSH_OK (0) or a negative
  * HUSH_E* code. Misuse (NULL pointers, impossible sizes) returns HUSH_EARG; the library never

@@ -1,9 +1,9 @@
-/* Start here: hush_csv_parse / hush_arff_parse / hush_idx_parse turn untrusted bytes into a
+/* Data sets and their parsers: ARFF, CSV, IDX.
+ *
+ * Start here: hush_csv_parse / hush_arff_parse / hush_idx_parse turn untrusted bytes into a
  * hush_dataset (on error a hush_parse_error says where); hush_dataset_split (or _fold) makes
  * train/test parts, hush_dataset_standardize prepares them, and hush_dataset_x/_labels/_rows
  * feed hush_model_fit_epoch. hush_dataset_free wipes and frees.
- *
- * Data sets and their parsers: ARFF, CSV, IDX.
  *
  * Every parser takes untrusted bytes, trusts no length or count inside them, and on failure
  * returns a status plus a hush_parse_error telling where (1-based line for text formats, byte
@@ -65,14 +65,15 @@ HUSH_NODISCARD int hush_idx_parse(hush_dataset **out, const uint8_t *images, siz
                                   const hush_allocator *alloc);
 
 /* Seeded shuffled split; the test part has round(rows * test_fraction) rows. */
-HUSH_NODISCARD int hush_dataset_split(hush_dataset **train, hush_dataset **test, const hush_dataset *d,
-                                      double test_fraction, hush_rng *rng, const hush_allocator *alloc);
+HUSH_NODISCARD int hush_dataset_split(hush_dataset **train, hush_dataset **test, hush_rng *rng,
+                                      const hush_dataset *d, double test_fraction, const hush_allocator *alloc);
 /* Fold `fold` of a seeded k-fold partition: the rows are shuffled with rng and cut into `folds`
  * contiguous, near-equal parts; part `fold` is the test set, the rest the training set. Give every
  * fold an rng in the same state (for example one derived afresh from the same seed) so the k test
  * sets partition the rows: each row is tested exactly once. */
-HUSH_NODISCARD int hush_dataset_fold(hush_dataset **train, hush_dataset **test, const hush_dataset *d,
-                                     uint32_t folds, uint32_t fold, hush_rng *rng, const hush_allocator *alloc);
+HUSH_NODISCARD int hush_dataset_fold(hush_dataset **train, hush_dataset **test, hush_rng *rng,
+                                     const hush_dataset *d, uint32_t folds, uint32_t fold,
+                                     const hush_allocator *alloc);
 /* Part `part` (0-based) of `parts` disjoint shards of d, to simulate silos from one file (demos,
  * tests, benchmarks). labels_per_part 0: IID, the rows shuffled with rng and cut into near-equal
  * parts. labels_per_part K > 0: label skew as in McMahan et al., AISTATS 2017 ("pathological
@@ -80,8 +81,8 @@ HUSH_NODISCARD int hush_dataset_fold(hush_dataset **train, hush_dataset **test, 
  * pieces, and part p gets K pieces chosen by a second shuffle, so it holds about K classes. Give
  * every part an rng in the same state so the parts partition the rows. HUSH_ERANGE if part >=
  * parts or there are fewer rows than pieces. */
-HUSH_NODISCARD int hush_dataset_shard(hush_dataset **out, const hush_dataset *d, uint32_t parts, uint32_t part,
-                                      uint32_t labels_per_part, hush_rng *rng, const hush_allocator *alloc);
+HUSH_NODISCARD int hush_dataset_shard(hush_dataset **out, hush_rng *rng, const hush_dataset *d, uint32_t parts,
+                                      uint32_t part, uint32_t labels_per_part, const hush_allocator *alloc);
 /* Standardise numeric columns of `train` (and `test`, may be NULL) with train's mean and
  * population std (std 0 -> 1). Missing values are replaced by the train mean. */
 HUSH_NODISCARD int hush_dataset_standardize(hush_dataset *train, hush_dataset *test);

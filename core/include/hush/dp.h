@@ -209,9 +209,10 @@ HUSH_NODISCARD int hush_accountant_epsilon(hush_accountant *acc, double *epsilon
  * optimistic discretisation with its coupling correction; RDP has no lower bound (*lower = 0). */
 HUSH_NODISCARD int hush_accountant_epsilon_bounds(hush_accountant *acc, double *lower, double *upper, double delta);
 HUSH_NODISCARD int hush_accountant_delta(hush_accountant *acc, double *delta, double epsilon);
-/* Accumulated RDP curve: the orders and values, valid until free; HUSH_ESTATE for PLD. */
+/* Accumulated RDP curve: the orders and values (n_orders of each), valid until free; HUSH_ESTATE
+ * for PLD. */
 HUSH_NODISCARD int hush_accountant_rdp(const hush_accountant *acc, const double **orders, const double **rdp,
-                                       size_t *n);
+                                       size_t *n_orders);
 
 /* ---- privacy odometer ----
  * A data owner's (or a federated participant's) ledger of every DP event her data took part in,
@@ -294,7 +295,7 @@ HUSH_NODISCARD int hush_odometer_entry(const hush_odometer *od, hush_odometer_ev
 /* The owner changes her budget (a lower one may leave her over it: charges then fail). */
 HUSH_NODISCARD int hush_odometer_set_budget(hush_odometer *od, double budget_epsilon, double budget_delta);
 /* Exact size of the saved bytes. */
-size_t hush_odometer_saved_bytes(const hush_odometer *od);
+size_t hush_odometer_save_size(const hush_odometer *od);
 HUSH_NODISCARD int hush_odometer_save(const hush_odometer *od, uint8_t *out, size_t cap, size_t *written);
 /* Parses saved bytes (HUSH_EFORMAT, HUSH_EVERSION, HUSH_ETRUNC, HUSH_ECHECKSUM, HUSH_ERANGE). */
 HUSH_NODISCARD int hush_odometer_load(hush_odometer **out, const uint8_t *buf, size_t len,
@@ -372,8 +373,8 @@ typedef struct hush_dpsgd hush_dpsgd;
 /* The handle borrows the model (which must outlive it) and takes a copy of rng, from which it
  * derives the named streams "sample" and "noise". rng == NULL seeds it from the OS: the only
  * private choice (see above). Everything the steps need is allocated here. */
-HUSH_NODISCARD int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg,
-                                     const hush_rng *rng, const hush_allocator *alloc);
+HUSH_NODISCARD int hush_dpsgd_create(hush_dpsgd **out, const hush_rng *rng, hush_model *model,
+                                     const hush_dpsgd_config *cfg, const hush_allocator *alloc);
 void hush_dpsgd_free(hush_dpsgd *dp);
 /* One DP-SGD step (see above for what x/labels/n mean per sampling mode). *loss (may be NULL) gets
  * the mean loss of the sampled examples (0 if none), *batch (may be NULL) the sampled batch size;

@@ -1,12 +1,10 @@
 /* Federated learning rounds: FedAvg over secure aggregation, with differential privacy.
  *
- * Start here: the server and every participant agree on a hush_federated_task (it travels in the
- * round's MODEL message, hush/net.h). Each round a participant takes the global model file,
- * measures it on its own validation rows, trains it on its own training rows with the training
- * driver (hush/train.h), and turns (model update, weight, metrics) into the integer vector it
- * feeds to secure aggregation (hush_federated_contribute). The server turns the secure sum into
- * the next global model with FedAvg or FedAdam (hush_federated_server_apply). Files:
- * core/src/fl/federated.c, core/src/io/fedtask.c.
+ * Start here: server and participants agree on a hush_federated_task (sent with the MODEL of
+ * hush/net.h). Each round a participant evaluates the global model on its validation rows, trains
+ * it on its training rows (hush/train.h) and turns update, weight and metrics into one secure-
+ * aggregation input (hush_federated_contribute); the server steps the global model with the sum
+ * (hush_federated_server_apply). Files: core/src/fl/federated.c, core/src/io/fedtask.c.
  *
  * The vector (Z_2^bits, bits = the task's, 32 by default), for a model of P parameters:
  *   [0, P)  the update times its weight, quantised (hush/fl.h): w (new - global), the update
@@ -97,14 +95,24 @@ HUSH_NODISCARD int hush_federated_task_encode(uint8_t *out, size_t cap, size_t *
                                               const hush_federated_task *t);
 HUSH_NODISCARD int hush_federated_task_decode(hush_federated_task *t, const uint8_t *buf, size_t len);
 
+/* The secure-aggregation session of a federated round: BLAKE2b-128 of the server's fresh session,
+ * the encoded terms and the global model file. Every participant derives it from what it was sent
+ * and the server from what it sent, so a server that gives one participant a different model or
+ * different terms (to isolate its update in the sum: the model-inconsistency attack of Pasquini,
+ * Francati and Ateniese, CCS 2022) gives it a different session: its signed keys fail everyone
+ * else's checks and its input never enters the sum. */
+HUSH_NODISCARD int hush_federated_session(uint8_t out[16], const uint8_t session[16],
+                                          const uint8_t terms[HUSH_FEDERATED_TASK_BYTES], const uint8_t *model_file,
+                                          size_t model_len);
+
 /* Secure-aggregation vector length for a model of n_params parameters. */
 size_t hush_federated_dim(size_t n_params);
 
-/* What one round costs a participant with `train_rows` training rows (0..2 events, *count set):
+/* What one round costs a participant with `train_rows` training rows (0..2 events, *written set):
  * charge them to the participant's odometer (atomically, hush_odometer_charge_all) before
  * contributing. Each event's id is set to id_prefix + "/" + its index (id_prefix: e.g. the task,
- * round and session; at most HUSH_ODOMETER_ID_MAX - 3 bytes). NONE costs nothing (*count = 0). */
-HUSH_NODISCARD int hush_federated_cost(hush_odometer_event *events, size_t cap, size_t *count,
+ * round and session; at most HUSH_ODOMETER_ID_MAX - 3 bytes). NONE costs nothing (*written = 0). */
+HUSH_NODISCARD int hush_federated_cost(hush_odometer_event *events, size_t cap, size_t *written,
                                        const hush_federated_task *t, size_t train_rows, size_t n_params,
                                        const uint8_t *id_prefix, size_t id_len);
 
@@ -139,7 +147,7 @@ typedef struct hush_federated_metrics {
 } hush_federated_metrics;
 
 /* The server side of a task: the current global model (model file bytes) and, for FedAdam, its
- * state (state/state_len from hush_federated_server_state, or NULL/0 to start). */
+ * state (state/state_len from hush_federated_server_moments, or NULL/0 to start). */
 HUSH_NODISCARD int hush_federated_server_create(hush_federated_server **out, const hush_federated_task *t,
                                                 const uint8_t *model_file, size_t model_len, const uint8_t *state,
                                                 size_t state_len, const hush_allocator *alloc);
@@ -153,7 +161,7 @@ HUSH_NODISCARD int hush_federated_server_apply(hush_federated_server *s, hush_fe
 HUSH_NODISCARD int hush_federated_server_model(const hush_federated_server *s, uint8_t *out, size_t cap,
                                                size_t *written);
 /* The server optimiser's state (FedAdam moments; empty for FedAvg), to persist with the model. */
-HUSH_NODISCARD int hush_federated_server_state(const hush_federated_server *s, uint8_t *out, size_t cap,
+HUSH_NODISCARD int hush_federated_server_moments(const hush_federated_server *s, uint8_t *out, size_t cap,
                                                size_t *written);
 size_t hush_federated_server_params(const hush_federated_server *s);
 

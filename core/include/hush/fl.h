@@ -1,11 +1,11 @@
 /* What secure aggregation sums: clipped, quantised model updates, weighted FedAvg and
- * distributed differential privacy.
+ * distributed differential privacy (core/src/fl/: clip.c, quant.c, fedavg.c, ddp.c).
+ *
  * Start here: hush_fl_quant_init picks the scale for (k bits, clients, bound); each client clips
  * (hush_fl_clip_l2) and quantises (hush_fl_quantize, or hush_fl_fedavg_encode for a weighted
  * average, or hush_fl_ddp_encode to add its share of DP noise) into the input of its
  * hush_secagg_client; the server dequantises the secure sum (hush_fl_dequantize,
- * hush_fl_fedavg_decode) and accounts the noise (hush_fl_ddp_epsilon). Files: core/src/fl/
- * clip.c, quant.c, fedavg.c, ddp.c.
+ * hush_fl_fedavg_decode) and accounts the noise (hush_fl_ddp_epsilon).
  *
  * Clipping is explicit: hush_fl_clip_l2 scales a vector into an L2 ball, hush_fl_clip_range clamps
  * coordinates; quantisation then refuses (HUSH_ERANGE) any value outside the declared bound
@@ -45,9 +45,9 @@ extern "C" {
 #endif
 
 /* Scales x so its L2 norm is at most max_norm; *norm (may be NULL) gets the norm before. */
-HUSH_NODISCARD int hush_fl_clip_l2(float *x, size_t n, double max_norm, double *norm);
+HUSH_NODISCARD int hush_fl_clip_l2(float *x, size_t n, double *norm, double max_norm);
 /* Clamps every coordinate into [lo, hi]; *clipped (may be NULL) gets how many changed. */
-HUSH_NODISCARD int hush_fl_clip_range(float *x, size_t n, double lo, double hi, size_t *clipped);
+HUSH_NODISCARD int hush_fl_clip_range(float *x, size_t n, size_t *clipped, double lo, double hi);
 
 typedef struct hush_fl_quant {
     uint32_t bits;    /* k, 2..32 */
@@ -72,8 +72,8 @@ HUSH_NODISCARD int hush_fl_fedavg_encode(const hush_fl_quant *q, hush_rng *rng, 
                                          size_t n, double weight);
 /* avg = dequantised sum(w u) / sum(w); *total_weight (may be NULL) = dequantised sum(w).
  * HUSH_ERANGE if the total weight is not positive. */
-HUSH_NODISCARD int hush_fl_fedavg_decode(const hush_fl_quant *q, float *avg, const uint32_t *sum, size_t n,
-                                         double *total_weight);
+HUSH_NODISCARD int hush_fl_fedavg_decode(const hush_fl_quant *q, float *avg, double *total_weight, const uint32_t *sum,
+                                         size_t n);
 
 typedef struct hush_fl_ddp {
     double clip;             /* L2 norm C */
@@ -89,10 +89,10 @@ HUSH_NODISCARD int hush_fl_ddp_init(hush_fl_ddp *d, hush_fl_quant *q, uint32_t b
                                     double clip, double noise_multiplier);
 /* Clips x (in place) to C, quantises it into out and adds the client's discrete Gaussian noise
  * mod 2^bits. */
-HUSH_NODISCARD int hush_fl_ddp_encode(const hush_fl_ddp *d, const hush_fl_quant *q, hush_rng *rng, uint32_t *out,
+HUSH_NODISCARD int hush_fl_ddp_encode(const hush_fl_ddp *d, hush_rng *rng, const hush_fl_quant *q, uint32_t *out,
                                       float *x, size_t n);
 /* Epsilon of one round with `survivors` noise-adding clients, for delta. */
-HUSH_NODISCARD int hush_fl_ddp_epsilon(const hush_fl_ddp *d, uint32_t survivors, double delta, double *epsilon);
+HUSH_NODISCARD int hush_fl_ddp_epsilon(const hush_fl_ddp *d, double *epsilon, uint32_t survivors, double delta);
 
 #ifdef __cplusplus
 }

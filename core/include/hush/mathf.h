@@ -1,8 +1,8 @@
-/* Start here: use hush_expf/hush_logf/hush_tanhf (and the double versions) instead of libm
+/* Deterministic elementary functions.
+ *
+ * Start here: use hush_expf/hush_logf/hush_tanhf (and the double versions) instead of libm
  * wherever a result must be the same bits on every build (native, Emscripten, WASI); nn and the
  * samplers do. They take and return plain floats/doubles and never fail.
- *
- * Deterministic elementary functions.
  *
  * Results must not depend on which libm the build links (glibc, musl in wasi-libc, Emscripten's
  * musl), so Hush computes exp, log and tanh itself from +, -, *, / and exact scaling only. Each

@@ -1,6 +1,6 @@
 /* hush mpc: secret sharing and encrypted machine learning.
  *
- * START HERE. hush_mpc_predict_run makes encrypted decisions in one call (parties, dealer and
+ * Start here: hush_mpc_predict_run makes encrypted decisions in one call (parties, dealer and
  * applicant in-process, every link an authenticated channel); hush_mpc_train_run trains on shares.
  * For roles in separate processes: hush_mpc_config_init, hush_mpc_party_create per role, attach
  * an open hush_channel (hush/channel.h) per peer, then move records: hush_mpc_party_next_message
@@ -318,7 +318,7 @@ HUSH_NODISCARD int hush_mpc_predict_run(const hush_mpc_config *cfg, hush_rng *rn
 /* Encrypted SGD training of m (its current parameters are the initial ones; on success they
  * are replaced by the trained ones) on raw features x (rows x input_size, standardised by the
  * client with the model's input norm, if any) with labels in {0, 1}; rows = labels_len. */
-HUSH_NODISCARD int hush_mpc_train_run(hush_model *m, const hush_mpc_config *cfg, hush_rng *rng, hush_mpc_stats *stats,
+HUSH_NODISCARD int hush_mpc_train_run(const hush_mpc_config *cfg, hush_rng *rng, hush_mpc_stats *stats, hush_model *m,
                                       const float *x, size_t x_len, const uint32_t *labels, size_t labels_len,
                                       const hush_allocator *alloc);
 
@@ -341,8 +341,8 @@ HUSH_NODISCARD int hush_mpc_predict_eval(const hush_mpc_config *cfg, hush_rng *r
 /* hush_mpc_train_run of m, next to the same SGD schedule in plaintext (hush_model_fit_epoch
  * from the same initial parameters, shuffle stream of cfg->shuffle_seed), both evaluated on
  * the test rows. On success m holds the encrypted-trained parameters. */
-HUSH_NODISCARD int hush_mpc_train_eval(hush_model *m, const hush_mpc_config *cfg, hush_rng *rng,
-                                       hush_mpc_report *report, const float *x, size_t x_len, const uint32_t *labels,
+HUSH_NODISCARD int hush_mpc_train_eval(const hush_mpc_config *cfg, hush_rng *rng, hush_mpc_report *report,
+                                       hush_model *m, const float *x, size_t x_len, const uint32_t *labels,
                                        size_t labels_len, const float *test_x, size_t test_x_len,
                                        const uint32_t *test_labels, size_t test_labels_len,
                                        const hush_allocator *alloc);

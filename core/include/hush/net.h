@@ -20,7 +20,8 @@
  *             configuration, the participant's id in this round, and the round's PKI: name and
  *             identity key of every participant); then SECAGG messages both ways, the
  *             authenticated secure aggregation of hush/secagg.h with those keys; server -> RESULT
- *             (committed with the sum, or aborted). A participant may answer ROUND with DECLINE
+ *             (committed with the sum, or aborted; a federated task sends the new MODEL first and no
+ *             sum). A participant may answer ROUND with DECLINE
  *             instead (a federated participant whose privacy budget the round would exceed).
  *
  * Threat model. The operator is trusted for enrolment only: it decides which name is bound to
@@ -34,6 +35,11 @@
  * network attacker can relay a whole connection (the nonce is not bound to a TLS channel) and
  * sees what the server sees, but cannot read or alter masked inputs or shares, which secure
  * aggregation protects end to end. A participant learns the round's PKI and the result.
+ * Federated tasks: the secure aggregation of a round runs under a session bound to the model and
+ * terms each participant was sent (hush_federated_session), so a server that sends one
+ * participant a different model to isolate its update in the sum only excludes it from the
+ * round; the server learns the summed update, weight and metrics and each model version it made,
+ * never one participant's. A participant learns every global model version it takes part in.
  */
 #ifndef HUSH_NET_H
 #define HUSH_NET_H
@@ -185,7 +191,7 @@ HUSH_NODISCARD int hush_net_client_fl_split(const hush_net_client *c, hush_datas
  *     (HUSH_NET_DECLINE_BUDGET) and *declined = 1. od NULL: no budget is kept.
  *  2. hush_net_client_fl_contribute trains on the participant's rows from the round's global
  *     model and sets the secure-aggregation input (hush_federated_contribute). */
-HUSH_NODISCARD int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, size_t train_rows, int *declined);
+HUSH_NODISCARD int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, int *declined, size_t train_rows);
 HUSH_NODISCARD int hush_net_client_fl_contribute(hush_net_client *c, hush_rng *rng, hush_federated_report *report,
                                                  const hush_dataset *train, const hush_dataset *validation,
                                                  const hush_allocator *alloc);

@@ -1,9 +1,9 @@
-/* Start here: hush_model_spec_parse("dense:32,relu,dense:2") -> hush_model_create ->
+/* hush_model: small neural networks trained where the data lives.
+ *
+ * Start here: hush_model_spec_parse("dense:32,relu,dense:2") -> hush_model_create ->
  * hush_model_init_params, a hush_optim_create, then hush_model_fit_epoch per epoch (or
  * hush_model_step per batch) and hush_model_evaluate; hush_model_save/_load for files.
  * examples/quickstart.c does exactly that in 15 lines.
- *
- * hush_model: small neural networks trained where the data lives.
  *
  * A model is a sequence of layers over an input of shape (C, H, W) (a plain feature vector is
  * (features, 1, 1)); the last layer's outputs are logits scored with softmax cross-entropy
@@ -38,11 +38,11 @@
 extern "C" {
 #endif
 
-#define HUSH_MAX_LAYERS 32
-#define HUSH_MAX_UNITS 65536       /* per dense layer, per conv filter count */
-#define HUSH_MAX_KERNEL 15
-#define HUSH_MAX_BATCH 65536
-#define HUSH_MAX_PARAMS (64u * 1024u * 1024u)
+#define HUSH_MODEL_MAX_LAYERS 32
+#define HUSH_MODEL_MAX_UNITS 65536       /* per dense layer, per conv filter count */
+#define HUSH_MODEL_MAX_KERNEL 15
+#define HUSH_MODEL_MAX_BATCH 65536
+#define HUSH_MODEL_MAX_PARAMS (64u * 1024u * 1024u)
 
 enum hush_layer_kind {
     HUSH_LAYER_DENSE = 1,   /* a = units */
@@ -55,16 +55,18 @@ enum hush_layer_kind {
 enum hush_padding { HUSH_PAD_VALID = 0, HUSH_PAD_SAME = 1 };
 
 typedef struct hush_layer_spec {
-    uint32_t kind, a, b, c;
+    uint32_t kind;    /* enum hush_layer_kind */
+    uint32_t a, b, c; /* as the kind says */
 } hush_layer_spec;
 
 typedef struct hush_shape {
     uint32_t c, h, w;
 } hush_shape;
 
-/* Parse "dense:32,relu,dense:2" or "conv:16:5[:same|:valid],relu,maxpool,dense:10".
- * On error, *err_pos (if non-NULL) is the byte offset of the offending token. */
-HUSH_NODISCARD int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *n_layers,
+/* Parse "dense:32,relu,dense:2" or "conv:16:5[:same|:valid],relu,maxpool,dense:10" into layers;
+ * *written is the number of layers. On error, *err_pos (if non-NULL) is the byte offset of the
+ * offending token. */
+HUSH_NODISCARD int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *written,
                                          const char *spec, size_t *err_pos);
 /* Format layers back into the canonical spec string; *written excludes the NUL. */
 HUSH_NODISCARD int hush_model_spec_format(char *out, size_t cap, size_t *written,
@@ -139,8 +141,11 @@ HUSH_NODISCARD int hush_model_load(hush_model **out, const uint8_t *buf, size_t 
 /* ---- optimisers over a flat parameter block ---- */
 enum hush_optim_kind { HUSH_OPTIM_SGD = 0, HUSH_OPTIM_MOMENTUM = 1, HUSH_OPTIM_ADAM = 2 };
 
+#define HUSH_OPTIM_CONFIG_VERSION 1u
+
 typedef struct hush_optim_config {
-    uint32_t kind;
+    uint32_t version;          /* HUSH_OPTIM_CONFIG_VERSION, set by hush_optim_config_init */
+    uint32_t kind;             /* enum hush_optim_kind */
     float lr;
     float momentum;            /* MOMENTUM: default 0.9 */
     float beta1, beta2, eps;   /* ADAM: defaults 0.9, 0.999, 1e-7 (as Keras/TF.js) */
@@ -148,8 +153,10 @@ typedef struct hush_optim_config {
                                   for SGD this is L2 regularisation. Default 0 (off). */
 } hush_optim_config;
 
-/* Fills defaults for `kind` with learning rate lr. */
-void hush_optim_config_default(hush_optim_config *cfg, uint32_t kind, float lr);
+/* Fills every default for `kind` with learning rate lr; HUSH_EARG for an unknown kind or a negative
+ * or non-finite lr. hush_optim_create refuses a config whose version is not
+ * HUSH_OPTIM_CONFIG_VERSION (a zeroed struct). */
+HUSH_NODISCARD int hush_optim_config_init(hush_optim_config *cfg, uint32_t kind, float lr);
 
 typedef struct hush_optim hush_optim;
 HUSH_NODISCARD int hush_optim_create(hush_optim **out, const hush_optim_config *cfg, size_t n_params,
@@ -163,7 +170,7 @@ HUSH_NODISCARD int hush_model_step(hush_model *m, hush_optim *o, float *loss, co
 /* One epoch of minibatch training over n examples in an order shuffled by rng. perm is caller
  * workspace of n uint32 (so the epoch allocates nothing); the last partial batch is trained too.
  * *mean_loss is the example-weighted mean of the batch losses. */
-HUSH_NODISCARD int hush_model_fit_epoch(hush_model *m, hush_optim *o, hush_rng *rng, uint32_t *perm,
+HUSH_NODISCARD int hush_model_fit_epoch(hush_model *m, hush_rng *rng, hush_optim *o, uint32_t *perm,
                                         float *mean_loss, const float *x, const uint32_t *labels, size_t n,
                                         size_t batch);
 

@@ -1,7 +1,7 @@
 /* PATE (Papernot et al. 2017, 2018): teachers trained on disjoint parts of the private data
  * vote on public examples; noisy aggregation of the votes labels them for a student.
  *
- * Start here: parse a votes file (hush_votes_parse), fill a hush_pate_config
+ * Start here: parse a votes file (hush_pate_votes_parse), fill a hush_pate_config
  * (hush_pate_config_init) and call hush_pate_aggregate_report for noisy labels and their cost,
  * hush_pate_analyze_report for PySyft's 2017 analysis, or hush_pate_release_report for the
  * 2018 analysis with a publishable (smooth-sensitivity) data-dependent epsilon. The functions
@@ -39,12 +39,13 @@ enum hush_pate_mechanism {
  * first, blank lines skipped. Indices: example numbers separated by commas, blanks or newlines,
  * each below `examples`. Both write into caller buffers: with out == NULL (or cap too small:
  * HUSH_ERANGE) they only report the sizes. Errors are HUSH_EFORMAT with line and message in err. */
-#define HUSH_VOTES_MAX_LABEL (1u << 20)
-#define HUSH_VOTES_MAX (1u << 28) /* teachers x examples, or indices */
-HUSH_NODISCARD int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples,
-                                    uint32_t *max_label, const char *text, size_t len, hush_parse_error *err);
-HUSH_NODISCARD int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples, const char *text,
-                                      size_t len, hush_parse_error *err);
+#define HUSH_PATE_VOTES_MAX_LABEL (1u << 20)
+#define HUSH_PATE_VOTES_MAX (1u << 28) /* teachers x examples, or indices */
+HUSH_NODISCARD int hush_pate_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples,
+                                         uint32_t *max_label, const char *text, size_t len, hush_parse_error *err);
+/* *written: the number of indices (the size needed when out is NULL or cap too small). */
+HUSH_NODISCARD int hush_pate_indices_parse(uint32_t *out, size_t cap, size_t *written, size_t examples,
+                                           const char *text, size_t len, hush_parse_error *err);
 
 #define HUSH_PATE_CONFIG_VERSION 1
 
@@ -114,8 +115,8 @@ HUSH_NODISCARD int hush_pate_rdp_threshold(double *rdp, const double *orders, si
 HUSH_NODISCARD int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps,
                                            const uint32_t *votes, size_t n_teachers, size_t n_examples,
                                            uint32_t n_classes, const int32_t *labels, double threshold,
-                                           double sigma1, double sigma2, double delta, int conversion,
-                                           const hush_allocator *alloc);
+                                           double sigma1, double sigma2, double delta,
+                                           enum hush_dp_conversion conversion, const hush_allocator *alloc);
 
 /* ---- PATE 2018: smooth sensitivity of the data-dependent RDP (core/src/dp/pate_2018.c) ----
  * Papernot et al. 2018, Section 4.3 and Appendices B-C, with the semantics of

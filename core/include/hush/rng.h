@@ -1,9 +1,9 @@
-/* Start here: hush_rng_init_u64(&rng, seed) for reproducible runs or hush_rng_init_random(&rng)
+/* hush_rng: the only source of randomness in Hush.
+ *
+ * Start here: hush_rng_init_u64(&rng, seed) for reproducible runs or hush_rng_init_random(&rng)
  * for secrets, hush_rng_derive(&child, &rng, "name") for an independent named stream, then the
  * draws (hush_rng_below, _uniform, _normal, _shuffle_u32, ...), and hush_rng_clear when done.
  * A hush_rng is a plain struct: no allocation.
- *
- * hush_rng: the only source of randomness in Hush.
  *
  * A ChaCha20 (IETF, RFC 8439) keystream under a 32-byte key, read sequentially. Seeded either
  * explicitly (tests, reproducible training) or from the OS CSPRNG via libsodium's
@@ -26,28 +26,28 @@
 extern "C" {
 #endif
 
-#define HUSH_RNG_SEEDBYTES 32
-#define HUSH_RNG_NONCEBYTES 12
-#define HUSH_RNG_BUFBYTES 256 /* four ChaCha20 blocks per refill */
+#define HUSH_RNG_SEED_BYTES 32
+#define HUSH_RNG_NONCE_BYTES 12
+#define HUSH_RNG_BUF_BYTES 256 /* four ChaCha20 blocks per refill */
 
 typedef struct hush_rng {
-    uint8_t key[HUSH_RNG_SEEDBYTES];
-    uint8_t nonce[HUSH_RNG_NONCEBYTES];
+    uint8_t key[HUSH_RNG_SEED_BYTES];
+    uint8_t nonce[HUSH_RNG_NONCE_BYTES];
     uint64_t counter;          /* next ChaCha20 block counter (64-bit so exhaustion is detectable) */
     uint32_t pos;              /* read position in buf */
     uint32_t exhausted;        /* sticky: a draw needed keystream past block 2^32 */
-    uint8_t buf[HUSH_RNG_BUFBYTES];
+    uint8_t buf[HUSH_RNG_BUF_BYTES];
 } hush_rng;
 
 /* Seed from 32 bytes. Nonce 0, counter 0. */
-HUSH_NODISCARD int hush_rng_init(hush_rng *rng, const uint8_t seed[HUSH_RNG_SEEDBYTES]);
+HUSH_NODISCARD int hush_rng_init(hush_rng *rng, const uint8_t seed[HUSH_RNG_SEED_BYTES]);
 /* Seed from a 64-bit integer (the CLI's --seed): key = BLAKE2b-256("hush.seed" || le64(seed)). */
 HUSH_NODISCARD int hush_rng_init_u64(hush_rng *rng, uint64_t seed);
 /* Seed from the OS CSPRNG. */
 HUSH_NODISCARD int hush_rng_init_random(hush_rng *rng);
 /* Raw keystream position: exactly RFC 8439's ChaCha20 block function output from `counter`. */
-HUSH_NODISCARD int hush_rng_init_stream(hush_rng *rng, const uint8_t key[HUSH_RNG_SEEDBYTES],
-                                        const uint8_t nonce[HUSH_RNG_NONCEBYTES], uint32_t counter);
+HUSH_NODISCARD int hush_rng_init_stream(hush_rng *rng, const uint8_t key[HUSH_RNG_SEED_BYTES],
+                                        const uint8_t nonce[HUSH_RNG_NONCE_BYTES], uint32_t counter);
 /* Independent named child stream; does not advance the parent. */
 HUSH_NODISCARD int hush_rng_derive(hush_rng *child, const hush_rng *parent, const char *name);
 /* Wipe the state (sodium_memzero). */

@@ -1,5 +1,6 @@
 /* Secure aggregation: n clients each hold a vector in Z_2^k; a server learns the sum of the
  * survivors' vectors and nothing else, even when clients drop out in the middle of the round.
+ *
  * Start here: hush_secagg_config_init + hush_secagg_session_random give a configuration; each
  * client runs a hush_secagg_client (set_input, then next_message / receive until DONE), the server
  * a hush_secagg_server (receive, end_round at each deadline, next_message), over any transport.
@@ -168,8 +169,8 @@ HUSH_NODISCARD int hush_secagg_session_random(uint8_t out[HUSH_SECAGG_SESSION_BY
 uint32_t hush_secagg_neighbourhood_size(const hush_secagg_config *cfg);
 /* The public graph: sorted ids of M(client), self included, into out[0..m); *written = m.
  * HUSH_ERANGE if cap < m. Allocates a temporary permutation through alloc. */
-HUSH_NODISCARD int hush_secagg_neighbourhood(const hush_secagg_config *cfg, uint32_t client, uint32_t *out,
-                                             size_t cap, size_t *written, const hush_allocator *alloc);
+HUSH_NODISCARD int hush_secagg_neighbourhood(const hush_secagg_config *cfg, uint32_t *out, size_t cap,
+                                             size_t *written, uint32_t client, const hush_allocator *alloc);
 /* Bytes one client handle and the server handle take under cfg (the whole layout, computed in 64
  * bits). HUSH_ERANGE if a size does not fit 64 bits; _create fails with HUSH_ERANGE when it does
  * not fit size_t (32 bits on wasm32). Either output may be NULL. */
@@ -220,8 +221,8 @@ size_t hush_secagg_client_max_message(const hush_secagg_client *c);
 /* Reads a message's header only, for routing: its round (0..4), sender and recipient (the server
  * is HUSH_SECAGG_SERVER_ID). A transport that knows who sent a message checks the sender field
  * against it before the server state machine sees the message. */
-HUSH_NODISCARD int hush_secagg_message_route(const uint8_t *msg, size_t len, uint32_t *round, uint32_t *sender,
-                                             uint32_t *recipient);
+HUSH_NODISCARD int hush_secagg_message_route(uint32_t *round, uint32_t *sender, uint32_t *recipient,
+                                             const uint8_t *msg, size_t len);
 
 /* ---- server ---- */
 typedef struct hush_secagg_server hush_secagg_server;

@@ -1,5 +1,10 @@
 /* hush_train: the training workflow, one driver for every caller.
  *
+ * Start here: hush_train_data_parse reads the data, hush_train_config_init(&cfg, HUSH_OPTIM_ADAM,
+ * 0.01) sets every default (cfg.dp = 1 for DP-SGD), and hush_train_run(&cfg, master, &model, &res,
+ * layers, n_layers, data, NULL, NULL, NULL, NULL) does the rest. To drive it an epoch at a time (a
+ * progress bar, a worker): hush_train_create, hush_train_epoch, hush_train_evaluate, hush_train_free.
+ *
  * The CLI (`hush train`), the JS API (hush.train, the package's worker, the demo), the examples,
  * the tests and the benches all train through this module, so the pipeline exists once:
  *
@@ -93,10 +98,10 @@ size_t hush_train_numeric_columns(const hush_dataset *d);
 
 /* A bounds file: one line per numeric column, in column order, "[name] lo hi" (separated by blanks
  * or commas; the name is for the reader and ignored), lo < hi, both finite; '#' starts a comment,
- * blank lines are skipped. Writes count pairs (lo, hi) into lo_hi[2 * cap]; with lo_hi == NULL it
+ * blank lines are skipped. Writes *written pairs (lo, hi) into lo_hi[2 * cap]; with lo_hi == NULL it
  * only counts. HUSH_ERANGE if more than cap lines; HUSH_EFORMAT with line and message in err. */
 #define HUSH_TRAIN_MAX_BOUNDS HUSH_DATA_MAX_COLS
-HUSH_NODISCARD int hush_train_bounds_parse(double *lo_hi, size_t cap, size_t *count, const char *text, size_t len,
+HUSH_NODISCARD int hush_train_bounds_parse(double *lo_hi, size_t cap, size_t *written, const char *text, size_t len,
                                            hush_parse_error *err);
 
 /* The map x -> (x - shift) * scale that sends [lo, hi] of numeric column j to [-1, 1]; one-hot
@@ -244,8 +249,8 @@ typedef int (*hush_train_callback)(void *ud, hush_train *t, const hush_train_sta
 /* The whole workflow in one call: one training, or cfg.folds >= 2 trainings (folds 0..K-1; test
  * must be NULL) whose DP costs compose. *model (may be NULL) gets the trained model (NULL with
  * folds). cb may be NULL. */
-HUSH_NODISCARD int hush_train_run(const hush_rng *master, hush_model **model, hush_train_result *res,
-                                  const hush_train_config *cfg, const hush_layer_spec *layers, size_t n_layers,
+HUSH_NODISCARD int hush_train_run(const hush_train_config *cfg, const hush_rng *master, hush_model **model,
+                                  hush_train_result *res, const hush_layer_spec *layers, size_t n_layers,
                                   const hush_dataset *data, const hush_dataset *test, hush_train_callback cb,
                                   void *ud, const hush_allocator *alloc);
 

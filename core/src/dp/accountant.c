@@ -296,11 +296,11 @@ int hush_accountant_delta(hush_accountant *acc, double *delta, double epsilon) {
     return HUSH_OK;
 }
 
-int hush_accountant_rdp(const hush_accountant *acc, const double **orders, const double **rdp, size_t *n) {
-    if (!acc || !orders || !rdp || !n) return HUSH_EARG;
+int hush_accountant_rdp(const hush_accountant *acc, const double **orders, const double **rdp, size_t *n_orders) {
+    if (!acc || !orders || !rdp || !n_orders) return HUSH_EARG;
     if (acc->kind != HUSH_ACCOUNTANT_RDP) return HUSH_ESTATE;
     *orders = acc->orders;
     *rdp = acc->rdp;
-    *n = acc->n_orders;
+    *n_orders = acc->n_orders;
     return HUSH_OK;
 }

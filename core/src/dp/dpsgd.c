@@ -97,7 +97,7 @@ static void secure_normals(hush_rng *r, double *out, size_t n) {
 /* The noise of step t: its own ChaCha20 stream (the "noise" key, nonce le64(t)), so it is a pure
  * function of the key and t that any thread can draw. */
 static void draw_noise(const hush_dpsgd *dp, uint64_t t, void *out) {
-    uint8_t nonce[HUSH_RNG_NONCEBYTES] = {0};
+    uint8_t nonce[HUSH_RNG_NONCE_BYTES] = {0};
     for (int i = 0; i < 8; i++) nonce[i] = (uint8_t)(t >> 8 * i);
     hush_rng r;
     /* cannot fail: the key and nonce are given and no step needs 2^32 blocks */
@@ -181,7 +181,7 @@ uint64_t hush_dpsgd_steps_per_epoch(const hush_dpsgd_config *cfg, size_t n) {
     return cfg->batch_size ? (uint64_t)(n / cfg->batch_size) : 0;
 }
 
-int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_config *cfg, const hush_rng *rng,
+int hush_dpsgd_create(hush_dpsgd **out, const hush_rng *rng, hush_model *model, const hush_dpsgd_config *cfg,
                       const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
@@ -191,7 +191,7 @@ int hush_dpsgd_create(hush_dpsgd **out, hush_model *model, const hush_dpsgd_conf
     if (isinf(c.l2_norm_clip) && c.noise_multiplier > 0.0) return HUSH_EARG; /* infinite noise */
     if (c.noise != HUSH_DPSGD_NOISE_FAST && c.noise != HUSH_DPSGD_NOISE_SECURE) return HUSH_EARG;
     if (c.sampling == HUSH_DPSGD_POISSON && c.num_microbatches > 1) return HUSH_EUNSUPPORTED;
-    if (c.batch_size > HUSH_MAX_BATCH || c.num_microbatches > HUSH_MAX_BATCH) return HUSH_ERANGE;
+    if (c.batch_size > HUSH_MODEL_MAX_BATCH || c.num_microbatches > HUSH_MODEL_MAX_BATCH) return HUSH_ERANGE;
     if (c.delta == 0.0) c.delta = 1e-5;
     if (!(c.delta > 0.0 && c.delta < 1.0)) return HUSH_EARG;
 

@@ -293,7 +293,7 @@ int hush_odometer_charge_all(hush_odometer *od, size_t *charged, const hush_odom
     return HUSH_OK;
 }
 
-size_t hush_odometer_saved_bytes(const hush_odometer *od) {
+size_t hush_odometer_save_size(const hush_odometer *od) {
     if (!od) return 0;
     size_t n = HUSH__LEDGER_HEADER_BYTES + HUSH__LEDGER_HASH_BYTES;
     for (size_t i = 0; i < od->n; i++) n += hush__ledger_entry_bytes(&od->ev[i]);

@@ -91,8 +91,8 @@ int hush_pate_rdp_threshold(double *rdp, const double *orders, size_t n, double 
 
 int hush_pate_analyze_gnmax(double *data_dependent_eps, double *data_independent_eps, const uint32_t *votes,
                             size_t n_teachers, size_t n_examples, uint32_t n_classes, const int32_t *labels,
-                            double threshold, double sigma1, double sigma2, double delta, int conversion,
-                            const hush_allocator *alloc) {
+                            double threshold, double sigma1, double sigma2, double delta,
+                            enum hush_dp_conversion conversion, const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!data_dependent_eps || !data_independent_eps || !votes) return HUSH_EARG;
     if (conversion != HUSH_DP_CONVERSION_CLASSIC && conversion != HUSH_DP_CONVERSION_IMPROVED) return HUSH_EARG;

@@ -154,7 +154,7 @@ int hush_rdp_laplace(double *rdp, const double *orders, size_t n, double noise_m
  * Theorem 21): eps = rdp + log1p(-1/a) - (log delta + log a) / (a - 1). Like dp_accounting we
  * also use delta >= sqrt(1 - e^{-rdp}) => (0, delta)-DP, and skip orders <= 1.01 where the
  * formula is numerically unstable. */
-static double eps_of(double a, double r, double delta, int conv) {
+static double eps_of(double a, double r, double delta, enum hush_dp_conversion conv) {
     if (isinf(r) || isnan(r)) return INFINITY;
     if (conv == HUSH_DP_CONVERSION_CLASSIC) {
         if (isinf(a)) return r;
@@ -186,7 +186,7 @@ int hush_rdp_epsilon(double *epsilon, double *order, const double *orders, const
     return HUSH_OK;
 }
 
-static double log_delta_of(double a, double r, double eps, int conv) {
+static double log_delta_of(double a, double r, double eps, enum hush_dp_conversion conv) {
     if (isinf(r) || isnan(r)) return 0.0;
     if (isinf(a)) return r <= eps ? -INFINITY : 0.0;
     if (conv == HUSH_DP_CONVERSION_CLASSIC) return (a - 1.0) * (r - eps);

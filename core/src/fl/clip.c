@@ -4,7 +4,7 @@
 
 #include "hush/fl.h"
 
-int hush_fl_clip_l2(float *x, size_t n, double max_norm, double *norm) {
+int hush_fl_clip_l2(float *x, size_t n, double *norm, double max_norm) {
     if ((!x && n) || !(max_norm > 0) || !isfinite(max_norm)) return HUSH_EARG;
     double s = 0;
     for (size_t i = 0; i < n; i++) {
@@ -27,7 +27,7 @@ int hush_fl_clip_l2(float *x, size_t n, double max_norm, double *norm) {
     return HUSH_OK;
 }
 
-int hush_fl_clip_range(float *x, size_t n, double lo, double hi, size_t *clipped) {
+int hush_fl_clip_range(float *x, size_t n, size_t *clipped, double lo, double hi) {
     if ((!x && n) || !(lo <= hi) || !isfinite(lo) || !isfinite(hi)) return HUSH_EARG;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {

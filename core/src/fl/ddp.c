@@ -39,10 +39,10 @@ int hush_fl_ddp_init(hush_fl_ddp *d, hush_fl_quant *q, uint32_t bits, uint32_t c
     return hush_fl_quant_init(q, bits, clients, clip, TAIL * rc * (d->sigma + z));
 }
 
-int hush_fl_ddp_encode(const hush_fl_ddp *d, const hush_fl_quant *q, hush_rng *rng, uint32_t *out, float *x,
+int hush_fl_ddp_encode(const hush_fl_ddp *d, hush_rng *rng, const hush_fl_quant *q, uint32_t *out, float *x,
                        size_t n) {
     if (!d || !q || !rng || ((!out || !x) && n)) return HUSH_EARG;
-    int rc = hush_fl_clip_l2(x, n, d->clip, NULL);
+    int rc = hush_fl_clip_l2(x, n, NULL, d->clip);
     if (rc) return rc;
     if ((rc = hush_fl_quantize(q, rng, out, x, n)) != HUSH_OK) return rc;
     uint32_t m = hush__fl_mask(q->bits);
@@ -54,7 +54,7 @@ int hush_fl_ddp_encode(const hush_fl_ddp *d, const hush_fl_quant *q, hush_rng *r
     return HUSH_OK;
 }
 
-int hush_fl_ddp_epsilon(const hush_fl_ddp *d, uint32_t survivors, double delta, double *epsilon) {
+int hush_fl_ddp_epsilon(const hush_fl_ddp *d, double *epsilon, uint32_t survivors, double delta) {
     if (!d || !epsilon || survivors < 1 || !(delta > 0 && delta < 1)) return HUSH_EARG;
     double orders[HUSH_RDP_DEFAULT_ORDERS_COUNT], rdp[HUSH_RDP_DEFAULT_ORDERS_COUNT];
     size_t k = hush_rdp_default_orders(orders, HUSH_RDP_DEFAULT_ORDERS_COUNT);

@@ -21,7 +21,7 @@ int hush_fl_fedavg_encode(const hush_fl_quant *q, hush_rng *rng, uint32_t *out, 
     return hush_fl_quantize(q, rng, out + n, &w, 1);
 }
 
-int hush_fl_fedavg_decode(const hush_fl_quant *q, float *avg, const uint32_t *sum, size_t n, double *total_weight) {
+int hush_fl_fedavg_decode(const hush_fl_quant *q, float *avg, double *total_weight, const uint32_t *sum, size_t n) {
     if (!q || !sum || (!avg && n) || q->scale <= 0) return HUSH_EARG;
     double w = hush__fl_signed(sum[n], q->bits) / q->scale;
     if (total_weight) *total_weight = w;

@@ -62,7 +62,7 @@ int hush_federated_task_check(const hush_federated_task *t) {
     if (t->server_optimizer != HUSH_FEDERATED_FEDAVG && t->server_optimizer != HUSH_FEDERATED_FEDADAM)
         return HUSH_EARG;
     if (t->optimizer > HUSH_OPTIM_ADAM) return HUSH_EARG;
-    if (t->local_epochs < 1 || t->local_epochs > 1000 || t->local_batch < 1 || t->local_batch > HUSH_MAX_BATCH)
+    if (t->local_epochs < 1 || t->local_epochs > 1000 || t->local_batch < 1 || t->local_batch > HUSH_MODEL_MAX_BATCH)
         return HUSH_ERANGE;
     if (!(t->lr >= 0 && t->lr <= 1e6) || !(t->server_lr > 0 && t->server_lr <= 1e6)) return HUSH_ERANGE;
     if (!(t->clip > 0 && t->clip <= 1e6) || !(t->delta > 0 && t->delta < 1)) return HUSH_ERANGE;
@@ -88,6 +88,21 @@ int hush_federated_task_check(const hush_federated_task *t) {
 
 size_t hush_federated_dim(size_t n_params) { return n_params + HUSH_FEDERATED_METRICS; }
 
+int hush_federated_session(uint8_t out[16], const uint8_t session[16], const uint8_t terms[HUSH_FEDERATED_TASK_BYTES],
+                           const uint8_t *model_file, size_t model_len) {
+    if (!out || !session || !terms || (!model_file && model_len)) return HUSH_EARG;
+    if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
+    static const uint8_t label[] = "hush.fl.session.v1";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 16);
+    crypto_generichash_update(&st, label, sizeof label);
+    crypto_generichash_update(&st, session, 16);
+    crypto_generichash_update(&st, terms, HUSH_FEDERATED_TASK_BYTES);
+    crypto_generichash_update(&st, model_file, model_len);
+    crypto_generichash_final(&st, out, 16);
+    return HUSH_OK;
+}
+
 /* The DP-SGD configuration a RECORD participant with `rows` training rows runs, as the training
  * driver sets it up (q = batch / rows, Poisson). */
 static void record_dpsgd(const hush_federated_task *t, size_t rows, hush_dpsgd_config *c) {
@@ -105,10 +120,10 @@ static int set_id(hush_odometer_event *e, const uint8_t *prefix, size_t len, uns
     return HUSH_OK;
 }
 
-int hush_federated_cost(hush_odometer_event *events, size_t cap, size_t *count, const hush_federated_task *t,
+int hush_federated_cost(hush_odometer_event *events, size_t cap, size_t *written, const hush_federated_task *t,
                         size_t train_rows, size_t n_params, const uint8_t *id_prefix, size_t id_len) {
-    if (!count || (!events && cap) || (!id_prefix && id_len)) return HUSH_EARG;
-    *count = 0;
+    if (!written || (!events && cap) || (!id_prefix && id_len)) return HUSH_EARG;
+    *written = 0;
     int rc = hush_federated_task_check(t);
     if (rc) return rc;
     if (t->privacy == HUSH_FEDERATED_PRIVACY_NONE) return HUSH_OK;
@@ -142,7 +157,7 @@ int hush_federated_cost(hush_odometer_event *events, size_t cap, size_t *count, 
     }
     for (unsigned k = 0; k < 2 && id_len; k++)
         if ((rc = set_id(&events[k], id_prefix, id_len, k))) return rc;
-    *count = 2;
+    *written = 2;
     return HUSH_OK;
 }
 
@@ -249,7 +264,7 @@ int hush_federated_contribute(hush_rng *rng, uint32_t *out, size_t out_len, hush
     const float *pn = hush_model_params(m), *pg = hush_model_params(g);
     for (size_t i = 0; i < np; i++) delta[i] = pn[i] - pg[i];
     double norm = 0;
-    if ((rc = hush_fl_clip_l2(delta, np, t->clip, &norm))) goto done;
+    if ((rc = hush_fl_clip_l2(delta, np, &norm, t->clip))) goto done;
     report->update_norm = (float)norm;
     /* 4. the vector */
     hush_fl_quant q;
@@ -257,7 +272,7 @@ int hush_federated_contribute(hush_rng *rng, uint32_t *out, size_t out_len, hush
     if ((rc = update_quant(t, np, &q, &d))) goto done;
     uint32_t mask = t->bits == 32 ? 0xffffffffu : ((1u << t->bits) - 1);
     if (t->privacy == HUSH_FEDERATED_PRIVACY_USER) {
-        if ((rc = hush_fl_ddp_encode(&d, &q, &r, out, delta, np))) goto done;
+        if ((rc = hush_fl_ddp_encode(&d, &r, &q, out, delta, np))) goto done;
         out[np] = 1;
     } else {
         size_t w = rows < t->max_rows ? rows : t->max_rows;
@@ -427,7 +442,7 @@ int hush_federated_server_model(const hush_federated_server *s, uint8_t *out, si
     return hush_model_save(s->model, out, cap, written);
 }
 
-int hush_federated_server_state(const hush_federated_server *s, uint8_t *out, size_t cap, size_t *written) {
+int hush_federated_server_moments(const hush_federated_server *s, uint8_t *out, size_t cap, size_t *written) {
     if (!s || !written || (!out && cap)) return HUSH_EARG;
     if (s->task.server_optimizer != HUSH_FEDERATED_FEDADAM) {
         *written = 0;

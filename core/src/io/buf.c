@@ -29,7 +29,7 @@ uint8_t hush__rd_u8(hush__rd *r) {
 }
 uint16_t hush__rd_u16(hush__rd *r) {
     const uint8_t *q = rd_take(r, 2);
-    return q ? (uint16_t)(q[0] | q[1] << 8) : 0;
+    return q ? (uint16_t)((unsigned)q[0] | (unsigned)q[1] << 8) : 0;
 }
 uint32_t hush__rd_u32(hush__rd *r) {
     const uint8_t *q = rd_take(r, 4);

@@ -12,7 +12,8 @@
 static int f32_bits_finite(uint32_t u) { return (u & 0x7f800000u) != 0x7f800000u; }
 
 size_t hush__modelfile_size(size_t n_layers, size_t n_params, size_t n_norm) {
-    if (n_layers > HUSH_MAX_LAYERS || n_params > HUSH_MAX_PARAMS || n_norm > 2u * HUSH_MAX_PARAMS) return 0;
+    if (n_layers > HUSH_MODEL_MAX_LAYERS || n_params > HUSH_MODEL_MAX_PARAMS || n_norm > 2u * HUSH_MODEL_MAX_PARAMS)
+        return 0;
     /* Every factor is bounded above, so this cannot overflow a 32-bit size_t: at most
      * 72 + 512 + 256 MiB + 512 MiB. */
     return HUSH__MODELFILE_MIN_SIZE + 16u * n_layers + 4u * n_params + 4u * n_norm;
@@ -21,7 +22,7 @@ size_t hush__modelfile_size(size_t n_layers, size_t n_params, size_t n_norm) {
 /* c*h*w, or 0 when it exceeds the limit for a norm section. */
 static size_t norm_count(hush_shape in) {
     uint64_t d = (uint64_t)in.c * in.h * in.w; /* each <= 2^16: no overflow */
-    return d > HUSH_MAX_PARAMS ? 0 : (size_t)(2 * d);
+    return d > HUSH_MODEL_MAX_PARAMS ? 0 : (size_t)(2 * d);
 }
 
 static int dim_ok(uint32_t d) { return d >= 1 && d <= HUSH__MODELFILE_MAX_DIM; }
@@ -65,7 +66,7 @@ int hush__modelfile_encode(uint8_t *out, size_t cap, size_t *written, hush_shape
     for (size_t i = 0; i < n_params; i++) hush__wr_f32(&w, params[i]);
     for (size_t i = 0; i < n_norm; i++) hush__wr_f32(&w, norm[i]);
     size_t body = w.pos;
-    uint8_t hash[HUSH__MODELFILE_HASHBYTES];
+    uint8_t hash[HUSH__MODELFILE_HASH_BYTES];
     if (w.err || crypto_generichash(hash, sizeof hash, out, body, NULL, 0) != 0) return HUSH_ECRYPTO;
     hush__wr_bytes(&w, hash, sizeof hash);
     if (w.err || w.pos != need) return HUSH_ECRYPTO; /* unreachable: sizes computed above */
@@ -99,7 +100,7 @@ int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hu
     uint32_t nl = hush__rd_u32(&r);
     if (r.err) return HUSH_ETRUNC; /* unreachable: len >= 72 > 32 */
     if (!dim_ok(in.c) || !dim_ok(in.h) || !dim_ok(in.w)) return HUSH_ERANGE;
-    if (nl > HUSH_MAX_LAYERS || nl > max_layers) return HUSH_ERANGE;
+    if (nl > HUSH_MODEL_MAX_LAYERS || nl > max_layers) return HUSH_ERANGE;
 
     /* n_layers is bounded, so the offset of n_params is too; the file length already covers
      * the fixed part, but not necessarily the layer table. */
@@ -107,7 +108,7 @@ int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hu
     const uint8_t *table = hush__rd_bytes(&r, 16u * nl);
     uint64_t np = hush__rd_u64(&r);
     if (r.err || !table) return HUSH_ETRUNC;
-    if (np > HUSH_MAX_PARAMS) return HUSH_ERANGE;
+    if (np > HUSH_MODEL_MAX_PARAMS) return HUSH_ERANGE;
     size_t n_norm = (flags & HUSH__MODELFILE_FLAG_NORM) ? norm_count(in) : 0;
     if ((flags & HUSH__MODELFILE_FLAG_NORM) && n_norm == 0) return HUSH_ERANGE;
     size_t total = hush__modelfile_size(nl, (size_t)np, n_norm);
@@ -115,8 +116,8 @@ int hush__modelfile_decode(const uint8_t *buf, size_t len, hush_shape *input, hu
     if (len > total) return HUSH_ERANGE;
 
     if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
-    size_t body = total - HUSH__MODELFILE_HASHBYTES;
-    uint8_t hash[HUSH__MODELFILE_HASHBYTES];
+    size_t body = total - HUSH__MODELFILE_HASH_BYTES;
+    uint8_t hash[HUSH__MODELFILE_HASH_BYTES];
     if (crypto_generichash(hash, sizeof hash, buf, body, NULL, 0) != 0) return HUSH_ECRYPTO;
     if (sodium_memcmp(hash, buf + body, sizeof hash) != 0) return HUSH_ECHECKSUM;
 

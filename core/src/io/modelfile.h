@@ -11,9 +11,9 @@
  *                             statistics, 2 public bounds, 3 a DP estimate), only with bit 0;
  *                             other bits must be 0
  *   16            12          u32 input c, h, w          (each 1..65536)
- *   28            4           u32 n_layers               (0..HUSH_MAX_LAYERS)
+ *   28            4           u32 n_layers               (0..HUSH_MODEL_MAX_LAYERS)
  *   32            16*L        L x (u32 kind, a, b, c)    (hush_layer_spec, see nn.h)
- *   32+16L        8           u64 n_params               (0..HUSH_MAX_PARAMS)
+ *   32+16L        8           u64 n_params               (0..HUSH_MODEL_MAX_PARAMS)
  *   40+16L        4*P         P x f32 parameters         (finite)
  *   40+16L+4P     4*N         only if flags bit 0: N = 2*c*h*w f32, the input standardisation
  *                             shift[c*h*w] then scale[c*h*w] (finite; see hush_model_set_input_norm)
@@ -22,8 +22,8 @@
  *
  *   total = 72 + 16*L + 4*P + 4*N bytes; the file is exactly that long (no trailing bytes).
  *
- * Layer fields: DENSE a = units (1..HUSH_MAX_UNITS), b = c = 0; CONV2D a = filters
- * (1..HUSH_MAX_UNITS), b = kernel (1..HUSH_MAX_KERNEL), c = padding (0 valid, 1 same);
+ * Layer fields: DENSE a = units (1..HUSH_MODEL_MAX_UNITS), b = c = 0; CONV2D a = filters
+ * (1..HUSH_MODEL_MAX_UNITS), b = kernel (1..HUSH_MODEL_MAX_KERNEL), c = padding (0 valid, 1 same);
  * MAXPOOL/RELU/TANH/SIGMOID a = b = c = 0: nn's rule (hush__nn_layer_check, nn/spec.h), which the
  * codec asks. Whether the layers fit the input shape and whether n_params matches the
  * architecture is checked by nn (hush_model_load), which knows the shapes.
@@ -34,8 +34,8 @@
  *   magic ............................................ HUSH_EFORMAT
  *   version != 1 ..................................... HUSH_EVERSION
  *   unknown flag bits, or scaling bits without bit 0 . HUSH_EFORMAT
- *   input dim 0 or > 65536, n_layers > HUSH_MAX_LAYERS or > max_layers,
- *   n_params > HUSH_MAX_PARAMS, norm with c*h*w > HUSH_MAX_PARAMS ... HUSH_ERANGE
+ *   input dim 0 or > 65536, n_layers > HUSH_MODEL_MAX_LAYERS or > max_layers,
+ *   n_params > HUSH_MODEL_MAX_PARAMS, norm with c*h*w > HUSH_MODEL_MAX_PARAMS ... HUSH_ERANGE
  *   file shorter than the sizes imply ................ HUSH_ETRUNC
  *   file longer than the sizes imply ................. HUSH_ERANGE
  *   checksum ......................................... HUSH_ECHECKSUM
@@ -52,15 +52,15 @@
 
 #define HUSH__MODELFILE_MAGIC "HUSHMDL\0"
 #define HUSH__MODELFILE_VERSION 1u
-#define HUSH__MODELFILE_HASHBYTES 32u
+#define HUSH__MODELFILE_HASH_BYTES 32u
 #define HUSH__MODELFILE_MAX_DIM 65536u
 #define HUSH__MODELFILE_MIN_SIZE 72u
 #define HUSH__MODELFILE_FLAG_NORM 1u
 #define HUSH__MODELFILE_SCALING_SHIFT 1u
 #define HUSH__MODELFILE_SCALING_MASK (3u << HUSH__MODELFILE_SCALING_SHIFT)
 
-/* Exact encoded size, or 0 if n_layers > HUSH_MAX_LAYERS, n_params > HUSH_MAX_PARAMS or
- * n_norm > 2 * HUSH_MAX_PARAMS. n_norm is 0 (no input norm) or 2*c*h*w. */
+/* Exact encoded size, or 0 if n_layers > HUSH_MODEL_MAX_LAYERS, n_params > HUSH_MODEL_MAX_PARAMS or
+ * n_norm > 2 * HUSH_MODEL_MAX_PARAMS. n_norm is 0 (no input norm) or 2*c*h*w. */
 size_t hush__modelfile_size(size_t n_layers, size_t n_params, size_t n_norm);
 
 /* Writes the file into out[0..cap). Returns HUSH_EARG for NULL pointers or invalid

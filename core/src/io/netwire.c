@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "hush/p2p.h"
 #include "io/buf.h"
 
 #define MAGIC0 'h'
@@ -151,6 +152,12 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
             return HUSH_EFORMAT;
         break;
     default:
+        /* p2p frames (hush/p2p.h): the header is checked here, the body by io/p2pwire.c */
+        if (m->type >= HUSH_P2P_MSG_FIRST && m->type <= HUSH_P2P_MSG_LAST) {
+            m->payload = p + HUSH__NW_HEADER_BYTES;
+            m->payload_len = body;
+            return HUSH_OK;
+        }
         return HUSH_EFORMAT;
     }
     if (r.err) return r.err;

@@ -17,6 +17,8 @@
  *                      (bit 0: the task has no further rounds) u32 dim, dim x u32 (committed only)
  *   9 MODEL      S->C  NAME(task) u32 round task[HUSH_FEDERATED_TASK_BYTES] u32 length, model file
  *  10 DECLINE    C->S  NAME(task) u32 round u32 reason (enum hush_net_decline_reason)
+ * Types 16..31 are the p2p frames (hush/p2p.h): the header is checked here and the body handed
+ * on unparsed (payload, payload_len) to io/p2pwire.c.
  * The body length must match the frame exactly (shorter: HUSH_ETRUNC; longer or inconsistent:
  * HUSH_EFORMAT); another version is HUSH_EVERSION; unknown types, bad names, flags with unknown
  * bits, zero or out-of-range configuration fields and ids >= n are HUSH_EFORMAT. The decoder is
@@ -54,7 +56,7 @@ typedef struct hush__nw_msg {
     size_t pki_len;
     uint32_t status;       /* RESULT */
     const uint8_t *values; /* RESULT: dim little-endian u32 */
-    const uint8_t *payload; /* SECAGG; MODEL: the model file */
+    const uint8_t *payload; /* SECAGG; MODEL: the model file; types 16..31: the whole body */
     size_t payload_len;
     const uint8_t *fl_task; /* MODEL: HUSH_FEDERATED_TASK_BYTES, decoded and checked */
     uint32_t reason;        /* DECLINE */

@@ -215,7 +215,7 @@ int hush__saw_decode(hush__saw_msg *m, const uint8_t *p, size_t len, const hush_
     return rc;
 }
 
-int hush_secagg_message_route(const uint8_t *msg, size_t len, uint32_t *round, uint32_t *sender, uint32_t *recipient) {
+int hush_secagg_message_route(uint32_t *round, uint32_t *sender, uint32_t *recipient, const uint8_t *msg, size_t len) {
     if (!msg || !round || !sender || !recipient) return HUSH_EARG;
     if (len < HUSH_SECAGG_HEADER_BYTES) return HUSH_ETRUNC;
     if (msg[0] != HUSH_SECAGG_WIRE_VERSION) return HUSH_EVERSION;

@@ -33,8 +33,7 @@
 
 #include "hush/secagg.h"
 
-#define HUSH__SAW_UP 0
-#define HUSH__SAW_DOWN 1
+enum hush__saw_direction { HUSH__SAW_UP = 0, HUSH__SAW_DOWN = 1 }; /* client -> server, server -> client */
 #define HUSH__SAW_HASH 32
 #define HUSH__SAW_CT 104 /* 8 + 2 * 40 plaintext bytes + 16 tag */
 

@@ -79,11 +79,11 @@ int hush_train_data_parse(hush_dataset **out, uint32_t format, const uint8_t *da
 
 static int is_sep(char c) { return hush__is_space(c) || c == ','; }
 
-int hush_train_bounds_parse(double *lo_hi, size_t cap, size_t *count, const char *text, size_t len,
+int hush_train_bounds_parse(double *lo_hi, size_t cap, size_t *written, const char *text, size_t len,
                             hush_parse_error *err) {
     hush__perr_clear(err);
-    if (!count || (!text && len)) return HUSH_EARG;
-    *count = 0;
+    if (!written || (!text && len)) return HUSH_EARG;
+    *written = 0;
     size_t line = 0, pos = 0, k = 0;
     while (pos < len) {
         size_t start = pos, end = pos;
@@ -127,6 +127,6 @@ int hush_train_bounds_parse(double *lo_hi, size_t cap, size_t *count, const char
         }
         k++;
     }
-    *count = k;
+    *written = k;
     return HUSH_OK;
 }

@@ -1,7 +1,7 @@
 /* PATE teacher votes and answered-example indices, as text (the `hush pate` input files).
  *
  * Votes: one line per teacher, one comma-separated column per example, each field a label
- * 0..HUSH_VOTES_MAX_LABEL-1 (spaces, tabs and a trailing CR allowed around fields; blank lines
+ * 0..HUSH_PATE_VOTES_MAX_LABEL-1 (spaces, tabs and a trailing CR allowed around fields; blank lines
  * skipped); every row has the first row's column count. Indices: example numbers separated by
  * commas, spaces or newlines, each below the example count.
  *
@@ -40,8 +40,8 @@ static int read_uint(const char **p, const char *end, uint64_t max, uint64_t *ou
     return 0;
 }
 
-int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples, uint32_t *max_label,
-                     const char *text, size_t len, hush_parse_error *err) {
+int hush_pate_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *examples, uint32_t *max_label,
+                          const char *text, size_t len, hush_parse_error *err) {
     if (err) memset(err, 0, sizeof *err);
     if (!teachers || !examples || !max_label || (!text && len)) return HUSH_EARG;
     size_t n = 0, cols = 0, rows = 0, line = 0;
@@ -60,7 +60,7 @@ int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *exampl
         size_t c = 0;
         for (q = p;;) {
             uint64_t x;
-            if (read_uint(&q, eol, HUSH_VOTES_MAX_LABEL - 1, &x)) {
+            if (read_uint(&q, eol, HUSH_PATE_VOTES_MAX_LABEL - 1, &x)) {
                 set_err(err, line, (size_t)(q - text), "expected a label 0..1048575", c + 1);
                 return HUSH_EFORMAT;
             }
@@ -70,7 +70,7 @@ int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *exampl
                 set_err(err, line, (size_t)(q - text), msg, 0);
                 return HUSH_EFORMAT;
             }
-            if (n >= HUSH_VOTES_MAX) {
+            if (n >= HUSH_PATE_VOTES_MAX) {
                 set_err(err, line, (size_t)(q - text), "too many votes", 0);
                 return HUSH_ERANGE;
             }
@@ -107,10 +107,10 @@ int hush_votes_parse(uint32_t *out, size_t cap, size_t *teachers, size_t *exampl
     return HUSH_OK;
 }
 
-int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples, const char *text, size_t len,
-                       hush_parse_error *err) {
+int hush_pate_indices_parse(uint32_t *out, size_t cap, size_t *written, size_t examples, const char *text,
+                            size_t len, hush_parse_error *err) {
     if (err) memset(err, 0, sizeof *err);
-    if (!count || (!text && len)) return HUSH_EARG;
+    if (!written || (!text && len)) return HUSH_EARG;
     size_t n = 0, line = 1;
     const char *p = text, *end = text + len;
     while (p < end) {
@@ -128,14 +128,14 @@ int hush_indices_parse(uint32_t *out, size_t cap, size_t *count, size_t examples
             set_err(err, line, (size_t)(p - text), "unexpected character after an index", 0);
             return HUSH_EFORMAT;
         }
-        if (n >= HUSH_VOTES_MAX) {
+        if (n >= HUSH_PATE_VOTES_MAX) {
             set_err(err, line, (size_t)(p - text), "too many indices", 0);
             return HUSH_ERANGE;
         }
         if (out && n < cap) out[n] = (uint32_t)x;
         n++;
     }
-    *count = n;
+    *written = n;
     if (out && cap < n) return HUSH_ERANGE;
     return HUSH_OK;
 }

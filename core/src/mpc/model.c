@@ -25,7 +25,7 @@ static int model_new(hush_mpc_model **out, const hush_model *m, int with_params,
     *out = NULL;
     size_t nl = hush_model_layer_count(m);
     const hush_layer_spec *ls = hush_model_layers(m);
-    if (nl == 0 || nl > HUSH_MAX_LAYERS) return HUSH_EARG;
+    if (nl == 0 || nl > HUSH_MODEL_MAX_LAYERS) return HUSH_EARG;
     for (size_t i = 0; i < nl; i++)
         if (ls[i].kind != HUSH_LAYER_DENSE && ls[i].kind != HUSH_LAYER_RELU && ls[i].kind != HUSH_LAYER_SIGMOID &&
             ls[i].kind != HUSH_LAYER_TANH)

@@ -284,7 +284,7 @@ typedef struct step_regs {
 
 static int build_train(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mpc_model *mm) {
     uint32_t f = cfg->frac_bits, N = cfg->rows, np = 0;
-    uint32_t relu_after[HUSH_MAX_LAYERS], dims[HUSH_MAX_LAYERS + 1], L = 0;
+    uint32_t relu_after[HUSH_MODEL_MAX_LAYERS], dims[HUSH_MODEL_MAX_LAYERS + 1], L = 0;
     dims[0] = mm->in_size;
     for (uint32_t l = 0; l < mm->n_layers; l++) {
         const hush_layer_spec *ls = &mm->layers[l];
@@ -360,7 +360,7 @@ static int build_train(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mpc_
             emit(pg, g);
             /* Temporaries are fresh registers per step: simple, and the arena stays small
              * enough for the credit-sized models this targets. */
-            uint32_t h[HUSH_MAX_LAYERS + 1], bits[HUSH_MAX_LAYERS];
+            uint32_t h[HUSH_MODEL_MAX_LAYERS + 1], bits[HUSH_MODEL_MAX_LAYERS];
             h[0] = st->xb;
             for (uint32_t l = 0; l < L; l++) {
                 uint32_t z = trunc_(pg, matmul(pg, h[l], pg->param_reg[2 * l]), f);
@@ -391,7 +391,7 @@ static int build_train(mpc_prog *pg, const hush_mpc_config *cfg, const hush_mpc_
                     uint32_t dh = trunc_(pg, matmul(pg, dz, transpose(pg, pg->param_reg[2 * l])), f);
                     ndz = relu_after[l - 1] ? elementwise(pg, OP_MULE, dh, bits[l - 1]) : dh;
                 }
-                for (int q = 0; q < 2; q++) {
+                for (uint32_t q = 0; q < 2; q++) {
                     uint32_t g2 = q ? gbias : gw, pr = pg->param_reg[2 * l + q];
                     uint32_t u = reg_new(pg, pg->regs[g2].rows, pg->regs[g2].cols);
                     axpb(pg, u, g2, lrq, 0);
@@ -411,9 +411,10 @@ int hush__mpc_config_check(const hush_mpc_config *cfg) {
     if (!cfg || cfg->version != HUSH_MPC_CONFIG_VERSION) return HUSH_EARG;
     if (cfg->n_parties < 2 || cfg->n_parties > HUSH_MPC_MAX_PARTIES) return HUSH_EARG;
     if (cfg->frac_bits < 1 || cfg->frac_bits > HUSH_MPC_MAX_FRAC_BITS) return HUSH_EARG;
-    if (cfg->rows == 0 || cfg->rows > HUSH_MAX_BATCH * 16u) return HUSH_ERANGE;
+    if (cfg->rows == 0 || cfg->rows > HUSH_MODEL_MAX_BATCH * 16u) return HUSH_ERANGE;
     if (cfg->protocol == HUSH_MPC_TRAIN) {
-        if (cfg->epochs == 0 || cfg->epochs > 1000 || cfg->batch == 0 || cfg->batch > HUSH_MAX_BATCH) return HUSH_ERANGE;
+        if (cfg->epochs == 0 || cfg->epochs > 1000 || cfg->batch == 0 || cfg->batch > HUSH_MODEL_MAX_BATCH)
+            return HUSH_ERANGE;
         if (!(cfg->lr > 0.0f) || !(cfg->lr < 1e3f)) return HUSH_ERANGE;
         /* the program lists every step: keep it to about a million steps */
         if ((uint64_t)cfg->epochs * ((cfg->rows + cfg->batch - 1) / cfg->batch) > ((uint64_t)1 << 20)) return HUSH_ERANGE;

@@ -49,7 +49,7 @@ typedef struct mpc_reg {
 struct hush_mpc_model {
     hush_allocator alloc;
     int has_alloc;
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     uint32_t n_layers, in_size, out_size, frac_bits;
     int has_shares;
     size_t n_params;
@@ -77,7 +77,7 @@ typedef struct mpc_prog {
     int err;
     uint32_t protocol, n_dense, classes, rows, in_size;
     uint32_t x_reg, y_reg, logits_reg, idx_reg;
-    uint32_t param_reg[2 * HUSH_MAX_LAYERS]; /* W_l, b_l in hush_model order */
+    uint32_t param_reg[2 * HUSH_MODEL_MAX_LAYERS]; /* W_l, b_l in hush_model order */
     uint64_t knot[MPC_SPLINE_KNOTS], slope[MPC_SPLINE_KNOTS], sig0;
 } mpc_prog;
 

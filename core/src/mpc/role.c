@@ -193,7 +193,7 @@ int hush_mpc_party_create(hush_mpc_party **out, hush_rng *rng, const hush_mpc_co
     if (rc == HUSH_OK) rc = layout(&p->lay, &p->pg, role, p->n);
     if (rc == HUSH_OK) rc = alloc_buffers(p, mm);
     if (rc == HUSH_OK && !party) {
-        uint8_t seed[HUSH_RNG_SEEDBYTES];
+        uint8_t seed[HUSH_RNG_SEED_BYTES];
         rc = rng ? hush_rng_bytes(rng, seed, sizeof seed) : HUSH_OK;
         if (rc == HUSH_OK) rc = rng ? hush_rng_init(&p->rng, seed) : hush_rng_init_random(&p->rng);
         sodium_memzero(seed, sizeof seed);

@@ -252,7 +252,7 @@ int hush_mpc_predict_run(const hush_mpc_config *cfg_in, hush_rng *rng, hush_mpc_
     return rc;
 }
 
-int hush_mpc_train_run(hush_model *m, const hush_mpc_config *cfg_in, hush_rng *rng, hush_mpc_stats *stats,
+int hush_mpc_train_run(const hush_mpc_config *cfg_in, hush_rng *rng, hush_mpc_stats *stats, hush_model *m,
                        const float *x, size_t x_len, const uint32_t *labels, size_t labels_len,
                        const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
@@ -331,7 +331,7 @@ int hush_mpc_predict_eval(const hush_mpc_config *cfg, hush_rng *rng, hush_mpc_re
     return rc;
 }
 
-int hush_mpc_train_eval(hush_model *m, const hush_mpc_config *cfg, hush_rng *rng, hush_mpc_report *report,
+int hush_mpc_train_eval(const hush_mpc_config *cfg, hush_rng *rng, hush_mpc_report *report, hush_model *m,
                         const float *x, size_t x_len, const uint32_t *labels, size_t labels_len, const float *test_x,
                         size_t test_x_len, const uint32_t *test_labels, size_t test_labels_len,
                         const hush_allocator *alloc) {
@@ -359,17 +359,17 @@ int hush_mpc_train_eval(hush_model *m, const hush_mpc_config *cfg, hush_rng *rng
         rc = hush_model_set_input_norm(ref, norm, norm + in, in);
     if (rc == HUSH_OK) {
         memcpy(hush_model_params(ref), hush_model_params(m), np * sizeof(float));
-        hush_optim_config_default(&oc, HUSH_OPTIM_SGD, cfg->lr);
-        rc = hush_optim_create(&opt, &oc, np, alloc);
+        rc = hush_optim_config_init(&oc, HUSH_OPTIM_SGD, cfg->lr);
+        if (rc == HUSH_OK) rc = hush_optim_create(&opt, &oc, np, alloc);
     }
     if (rc == HUSH_OK) rc = hush_rng_init_u64(&master, cfg->shuffle_seed);
     if (rc == HUSH_OK) rc = hush_rng_derive(&shuf, &master, "shuffle");
     hush_rng_clear(&master);
     for (uint32_t e = 0; e < cfg->epochs && rc == HUSH_OK; e++) {
         float loss;
-        rc = hush_model_fit_epoch(ref, opt, &shuf, perm, &loss, x, labels, labels_len, cfg->batch);
+        rc = hush_model_fit_epoch(ref, &shuf, opt, perm, &loss, x, labels, labels_len, cfg->batch);
     }
-    if (rc == HUSH_OK) rc = hush_mpc_train_run(m, cfg, rng, &report->stats, x, x_len, labels, labels_len, alloc);
+    if (rc == HUSH_OK) rc = hush_mpc_train_run(cfg, rng, &report->stats, m, x, x_len, labels, labels_len, alloc);
     float el = 0, ea = 0, pl = 0, pa = 0;
     if (rc == HUSH_OK) rc = hush_model_evaluate(m, &el, &ea, test_x, test_labels, test_labels_len);
     if (rc == HUSH_OK) rc = hush_model_evaluate(ref, &pl, &pa, test_x, test_labels, test_labels_len);

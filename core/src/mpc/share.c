@@ -93,7 +93,7 @@ int hush_mpc_share_reconstruct(uint64_t *secret, const uint64_t *shares, size_t 
 /* The ChaCha20 stream of a seed under a context. */
 static int expand_rng(hush_rng *r, const uint8_t seed[HUSH_MPC_SEED_BYTES], const uint8_t *context,
                       size_t context_len) {
-    uint8_t key[HUSH_RNG_SEEDBYTES];
+    uint8_t key[HUSH_RNG_SEED_BYTES];
     crypto_generichash_state st;
     crypto_generichash_init(&st, seed, HUSH_MPC_SEED_BYTES, sizeof key);
     crypto_generichash_update(&st, (const uint8_t *)EXPAND_LABEL, sizeof EXPAND_LABEL - 1);

@@ -55,6 +55,7 @@ struct hush_net_client {
     /* the current federated round's MODEL: the task and the global model file */
     uint8_t *model;
     size_t model_len, model_cap;
+    uint8_t fl_bytes[HUSH_FEDERATED_TASK_BYTES]; /* the terms as sent: bound into the round's session */
     uint32_t model_round;
     hush_federated_task fl;
 
@@ -133,7 +134,9 @@ int hush_net_client_create(hush_net_client **out, const uint8_t sk[HUSH_NET_SECR
 void hush_net_client_free(hush_net_client *c) {
     if (!c) return;
     end_round(c);
-    const hush_allocator *a = c->a;
+    /* a copy: the handle (which holds the allocator) is wiped before it is freed */
+    hush_allocator acopy = c->alloc;
+    const hush_allocator *a = c->a ? &acopy : NULL;
     hush__free(a, c->model, c->model_cap);
     if (c->sum) {
         sodium_memzero(c->sum, (size_t)c->sum_cap * 4);
@@ -271,6 +274,7 @@ static int on_model(hush_net_client *c, const hush__nw_msg *m) {
     c->model_len = m->payload_len;
     c->model_round = m->round;
     c->fl = t;
+    memcpy(c->fl_bytes, m->fl_task, sizeof c->fl_bytes);
     hush_net_event e;
     memset(&e, 0, sizeof e);
     e.kind = HUSH_NET_EV_MODEL;
@@ -297,6 +301,10 @@ static int on_round(hush_net_client *c, const hush__nw_msg *m) {
     cfg.neighbours = m->neighbours;
     cfg.authenticated = 1;
     memcpy(cfg.session, m->session, HUSH_NET_SESSION_BYTES);
+    /* A federated round's masks and signatures are bound to the model and terms this participant
+     * was sent: a participant sent anything else cannot be summed with the others. */
+    if (fed && (rc = hush_federated_session(cfg.session, m->session, c->fl_bytes, c->model, c->model_len)) != HUSH_OK)
+        return rc;
     if ((rc = hush_secagg_config_check(&cfg)) != HUSH_OK) return rc;
     uint8_t *pks = hush__alloc(c->a, (size_t)m->n * 32);
     if (!pks) return HUSH_ENOMEM;
@@ -491,7 +499,7 @@ int hush_net_client_decline(hush_net_client *c, uint32_t reason) {
     return rc;
 }
 
-int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, size_t train_rows, int *declined) {
+int hush_net_client_fl_charge(hush_net_client *c, hush_odometer *od, int *declined, size_t train_rows) {
     if (!c || !declined) return HUSH_EARG;
     *declined = 0;
     if (!c->sa || !c->model_len || c->model_round != c->round) return HUSH_ESTATE;
@@ -527,7 +535,7 @@ int hush_net_client_fl_split(const hush_net_client *c, hush_dataset **train, hus
     if (validation) *validation = NULL;
     if (!c || !train || !validation || !d) return HUSH_EARG;
     if (!c->model_len) return HUSH_ESTATE;
-    uint8_t key[HUSH_RNG_SEEDBYTES];
+    uint8_t key[HUSH_RNG_SEED_BYTES];
     crypto_generichash_state st;
     crypto_generichash_init(&st, c->sk, 32, sizeof key); /* the seed half of the Ed25519 key */
     crypto_generichash_update(&st, (const uint8_t *)"hush.fl.split", 14);
@@ -537,7 +545,7 @@ int hush_net_client_fl_split(const hush_net_client *c, hush_dataset **train, hus
     int rc = hush_rng_init(&rng, key);
     sodium_memzero(key, sizeof key);
     sodium_memzero(&st, sizeof st);
-    if (rc == HUSH_OK) rc = hush_dataset_split(train, validation, d, c->fl.validation_fraction, &rng, alloc);
+    if (rc == HUSH_OK) rc = hush_dataset_split(train, validation, &rng, d, c->fl.validation_fraction, alloc);
     hush_rng_clear(&rng);
     return rc;
 }

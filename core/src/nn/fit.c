@@ -20,7 +20,7 @@ int hush_model_step(hush_model *m, hush_optim *o, float *loss, const float *x, c
     return hush_optim_step(o, m->params, m->grads, m->n_params);
 }
 
-int hush_model_fit_epoch(hush_model *m, hush_optim *o, hush_rng *rng, uint32_t *perm, float *mean_loss,
+int hush_model_fit_epoch(hush_model *m, hush_rng *rng, hush_optim *o, uint32_t *perm, float *mean_loss,
                          const float *x, const uint32_t *labels, size_t n, size_t batch) {
     if (!m || !o || !rng || !perm || !mean_loss || !x || !labels) return HUSH_EARG;
     if (n == 0 || n > UINT32_MAX || batch == 0 || batch > m->max_batch) return HUSH_ERANGE;

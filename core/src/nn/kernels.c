@@ -126,7 +126,7 @@ double hush__nn_sumsq(const float *v, size_t n) {
     double s[4] = {0, 0, 0, 0};
     size_t k = 0;
     for (; k + 4 <= n; k += 4)
-        for (int j = 0; j < 4; j++) s[j] += (double)v[k + j] * (double)v[k + j];
+        for (size_t j = 0; j < 4; j++) s[j] += (double)v[k + j] * (double)v[k + j];
     for (; k < n; k++) s[k & 3] += (double)v[k] * (double)v[k];
     return (s[0] + s[1]) + (s[2] + s[3]);
 }

@@ -85,8 +85,8 @@ static int layout(hush_model *m, unsigned char *base, uint64_t *total) {
 
 int hush__nn_plan(hush_model *m, const hush_layer_spec *layers, size_t n_layers, hush_shape input,
                   uint32_t max_batch) {
-    if (n_layers == 0 || n_layers > HUSH_MAX_LAYERS) return HUSH_ERANGE;
-    if (max_batch == 0 || max_batch > HUSH_MAX_BATCH) return HUSH_ERANGE;
+    if (n_layers == 0 || n_layers > HUSH_MODEL_MAX_LAYERS) return HUSH_ERANGE;
+    if (max_batch == 0 || max_batch > HUSH_MODEL_MAX_BATCH) return HUSH_ERANGE;
     if (input.c == 0 || input.h == 0 || input.w == 0) return HUSH_ESHAPE;
     if (input.c > DIM_LIMIT || input.h > DIM_LIMIT || input.w > DIM_LIMIT) return HUSH_ERANGE;
     for (size_t i = 0; i < n_layers; i++)
@@ -138,7 +138,7 @@ int hush__nn_plan(hush_model *m, const hush_layer_spec *layers, size_t n_layers,
         }
         uint64_t out_size = (uint64_t)s.c * s.h * s.w;
         if (in_size > ((uint64_t)1 << 32) || out_size > ((uint64_t)1 << 32)) return HUSH_ERANGE;
-        if (nw > HUSH_MAX_PARAMS || n_params + nw + nb > HUSH_MAX_PARAMS) return HUSH_ERANGE;
+        if (nw > HUSH_MODEL_MAX_PARAMS || n_params + nw + nb > HUSH_MODEL_MAX_PARAMS) return HUSH_ERANGE;
         l->in_size = (size_t)in_size;
         l->out = s;
         l->out_size = (size_t)out_size;

@@ -39,8 +39,8 @@ struct hush_model {
     const hush_allocator *alloc; /* &alloc_copy or NULL */
     hush_shape input;
     size_t n_layers;
-    hush_layer_spec specs[HUSH_MAX_LAYERS];
-    hush__nn_layer layer[HUSH_MAX_LAYERS];
+    hush_layer_spec specs[HUSH_MODEL_MAX_LAYERS];
+    hush__nn_layer layer[HUSH_MODEL_MAX_LAYERS];
     uint32_t max_batch;
     size_t n_params, in_size, out_size;
     float *params, *grads;

@@ -26,13 +26,13 @@ int hush_model_load(hush_model **out, const uint8_t *buf, size_t len, uint32_t m
     *out = NULL;
     if (!buf) return HUSH_EARG;
     hush_shape input;
-    hush_layer_spec layers[HUSH_MAX_LAYERS];
+    hush_layer_spec layers[HUSH_MODEL_MAX_LAYERS];
     size_t n_layers = 0, n_params = 0;
     const uint8_t *params_le = NULL, *norm_le = NULL;
-    int rc = hush__modelfile_decode(buf, len, &input, layers, HUSH_MAX_LAYERS, &n_layers, &params_le, &n_params,
+    int rc = hush__modelfile_decode(buf, len, &input, layers, HUSH_MODEL_MAX_LAYERS, &n_layers, &params_le, &n_params,
                                     &norm_le);
     if (rc != HUSH_OK) return rc;
-    if (max_batch == 0 || max_batch > HUSH_MAX_BATCH) return HUSH_ERANGE;
+    if (max_batch == 0 || max_batch > HUSH_MODEL_MAX_BATCH) return HUSH_ERANGE;
     /* A well-formed file whose layers do not fit its input, or whose parameter count disagrees
      * with its layers, is malformed: plan it (no allocation) before creating anything. */
     hush_model *plan = hush__alloc(alloc, sizeof *plan);

@@ -14,6 +14,8 @@
  *              AdamW of Loshchilov & Hutter 2019; for plain SGD identical to L2 regularisation).
  * The state starts at zero. 1 - b1 is computed in float from the float config.
  */
+#include <string.h>
+
 #include "base/alloc.h"
 #include "nn/model.h"
 #include "nn/simd.h"
@@ -28,8 +30,11 @@ struct hush_optim {
     float b1t, b2t; /* beta powers for the next step */
 };
 
-void hush_optim_config_default(hush_optim_config *cfg, uint32_t kind, float lr) {
-    if (!cfg) return;
+int hush_optim_config_init(hush_optim_config *cfg, uint32_t kind, float lr) {
+    if (!cfg) return HUSH_EARG;
+    memset(cfg, 0, sizeof *cfg);
+    if (kind > HUSH_OPTIM_ADAM || !hush__finite_f(lr) || lr < 0.0f) return HUSH_EARG;
+    cfg->version = HUSH_OPTIM_CONFIG_VERSION;
     cfg->kind = kind;
     cfg->lr = lr;
     cfg->momentum = 0.9f;
@@ -37,6 +42,7 @@ void hush_optim_config_default(hush_optim_config *cfg, uint32_t kind, float lr) 
     cfg->beta2 = 0.999f;
     cfg->eps = 1e-7f;
     cfg->weight_decay = 0.0f;
+    return HUSH_OK;
 }
 
 int hush_optim_create(hush_optim **out, const hush_optim_config *cfg, size_t n_params,
@@ -44,9 +50,9 @@ int hush_optim_create(hush_optim **out, const hush_optim_config *cfg, size_t n_p
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out) return HUSH_EARG;
     *out = NULL;
-    if (!cfg) return HUSH_EARG;
+    if (!cfg || cfg->version != HUSH_OPTIM_CONFIG_VERSION) return HUSH_EARG;
     if (cfg->kind > HUSH_OPTIM_ADAM) return HUSH_EARG;
-    if (n_params == 0 || n_params > HUSH_MAX_PARAMS) return HUSH_ERANGE;
+    if (n_params == 0 || n_params > HUSH_MODEL_MAX_PARAMS) return HUSH_ERANGE;
     if (!hush__finite_f(cfg->lr) || cfg->lr < 0.0f) return HUSH_ERANGE;
     if (!(cfg->weight_decay >= 0.0f && cfg->lr * cfg->weight_decay < 1.0f)) return HUSH_ERANGE;
     if (cfg->kind == HUSH_OPTIM_MOMENTUM && !(cfg->momentum >= 0.0f && cfg->momentum <= 1.0f)) return HUSH_ERANGE;

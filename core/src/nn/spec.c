@@ -14,11 +14,11 @@
 int hush__nn_layer_check(const hush_layer_spec *l) {
     switch (l->kind) {
     case HUSH_LAYER_DENSE:
-        if (l->a == 0 || l->a > HUSH_MAX_UNITS || l->b != 0 || l->c != 0) return HUSH_EFORMAT;
+        if (l->a == 0 || l->a > HUSH_MODEL_MAX_UNITS || l->b != 0 || l->c != 0) return HUSH_EFORMAT;
         return HUSH_OK;
     case HUSH_LAYER_CONV2D:
-        if (l->a == 0 || l->a > HUSH_MAX_UNITS) return HUSH_EFORMAT;
-        if (l->b == 0 || l->b > HUSH_MAX_KERNEL) return HUSH_EFORMAT;
+        if (l->a == 0 || l->a > HUSH_MODEL_MAX_UNITS) return HUSH_EFORMAT;
+        if (l->b == 0 || l->b > HUSH_MODEL_MAX_KERNEL) return HUSH_EFORMAT;
         if (l->c != HUSH_PAD_VALID && l->c != HUSH_PAD_SAME) return HUSH_EFORMAT;
         return HUSH_OK;
     case HUSH_LAYER_MAXPOOL:
@@ -86,11 +86,11 @@ static int parse_token(const char *s, size_t i, size_t end, hush_layer_spec *l) 
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
 
-int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *n_layers, const char *spec,
+int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *written, const char *spec,
                           size_t *err_pos) {
     if (err_pos) *err_pos = 0;
-    if (!n_layers || !spec || (!layers && max_layers)) return HUSH_EARG;
-    *n_layers = 0;
+    if (!written || !spec || (!layers && max_layers)) return HUSH_EARG;
+    *written = 0;
     size_t pos = 0, count = 0;
     for (;;) {
         while (is_space(spec[pos])) pos++;
@@ -101,7 +101,7 @@ int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *n_
         hush_layer_spec l;
         int rc = HUSH_OK;
         if (parse_token(spec, start, end, &l) != HUSH_OK) rc = HUSH_EFORMAT;
-        else if (count == HUSH_MAX_LAYERS) rc = HUSH_EFORMAT;
+        else if (count == HUSH_MODEL_MAX_LAYERS) rc = HUSH_EFORMAT;
         else if (count == max_layers) rc = HUSH_ERANGE; /* the caller's array is too small */
         if (rc != HUSH_OK) {
             if (err_pos) *err_pos = start;
@@ -111,7 +111,7 @@ int hush_model_spec_parse(hush_layer_spec *layers, size_t max_layers, size_t *n_
         if (spec[pos] != ',') break;
         pos++;
     }
-    *n_layers = count;
+    *written = count;
     return HUSH_OK;
 }
 

@@ -134,7 +134,7 @@ static inline int zig_fast(uint64_t w, double *out, unsigned *layer, uint64_t *s
 
 /* hush_rng_u64 without the per-word call overhead when the word lies inside the buffer. */
 static inline uint64_t rng_word(hush_rng *r) {
-    if (r->pos > HUSH_RNG_BUFBYTES - 8) return hush_rng_u64(r);
+    if (r->pos > HUSH_RNG_BUF_BYTES - 8) return hush_rng_u64(r);
     uint8_t *b = r->buf + r->pos;
     uint64_t v = load_le64(b);
     memset(b, 0, 8); /* drawn bytes must not linger; r is live past this call, so the store stays */
@@ -169,7 +169,7 @@ typedef struct {
 
 static int chunk_fill(chunk_src *c, size_t want) {
     hush_rng *r = c->r;
-    size_t len = (want + HUSH_RNG_BUFBYTES - 1) / HUSH_RNG_BUFBYTES * HUSH_RNG_BUFBYTES;
+    size_t len = (want + HUSH_RNG_BUF_BYTES - 1) / HUSH_RNG_BUF_BYTES * HUSH_RNG_BUF_BYTES;
     if (len > CHUNK_BYTES) len = CHUNK_BYTES;
     /* Not exhaustion yet: near the end the callers fall back to the rng's own 256-byte reads. */
     if (!hush__rng_has_blocks(r, len / 64)) return 0;
@@ -186,15 +186,15 @@ static int chunk_fill(chunk_src *c, size_t want) {
 static void chunk_return(chunk_src *c) {
     hush_rng *r = c->r;
     if (c->len == 0) return;
-    size_t blk = c->pos / HUSH_RNG_BUFBYTES * HUSH_RNG_BUFBYTES;
+    size_t blk = c->pos / HUSH_RNG_BUF_BYTES * HUSH_RNG_BUF_BYTES;
     if (c->pos == blk) {
         r->counter = c->counter + blk / 64;
-        r->pos = HUSH_RNG_BUFBYTES;
+        r->pos = HUSH_RNG_BUF_BYTES;
     } else {
-        memcpy(r->buf, c->chunk + blk, HUSH_RNG_BUFBYTES);
+        memcpy(r->buf, c->chunk + blk, HUSH_RNG_BUF_BYTES);
         memset(r->buf, 0, c->pos - blk);
         r->pos = (uint32_t)(c->pos - blk);
-        r->counter = c->counter + blk / 64 + HUSH_RNG_BUFBYTES / 64;
+        r->counter = c->counter + blk / 64 + HUSH_RNG_BUF_BYTES / 64;
     }
     sodium_memzero(c->chunk, c->len);
     c->len = c->pos = 0;
@@ -219,7 +219,7 @@ static uint64_t chunk_word(void *src) {
     size_t have = 0;
     while (have < 8) {
         if (c->pos == c->len) {
-            if (!chunk_next(c, HUSH_RNG_BUFBYTES)) {
+            if (!chunk_next(c, HUSH_RNG_BUF_BYTES)) {
                 sodium_memzero(b, sizeof b);
                 hush__rng_exhaust(c->r);
                 return 0; /* stream end: hush_rng_u64 reads a zero word too */
@@ -238,7 +238,7 @@ static uint64_t chunk_word(void *src) {
 void hush_rng_normals(hush_rng *r, double *out, size_t n) {
     if (!r || !out) return;
     /* Finish the rng's own buffer first (word by word, so a misaligned position stays exact). */
-    while (n && r->pos != HUSH_RNG_BUFBYTES) {
+    while (n && r->pos != HUSH_RNG_BUF_BYTES) {
         *out++ = hush_rng_normal(r);
         n--;
     }
@@ -308,7 +308,7 @@ float hush_rng_normal_f32(hush_rng *r) {
 
 void hush_rng_normals_f32(hush_rng *r, float *out, size_t n) {
     if (!r || !out) return;
-    while (n && r->pos != HUSH_RNG_BUFBYTES) {
+    while (n && r->pos != HUSH_RNG_BUF_BYTES) {
         *out++ = hush_rng_normal_f32(r);
         n--;
     }

@@ -8,9 +8,9 @@
 #include "rng/stream.h"
 
 static void refill(hush_rng *r) {
-    static const uint8_t zeros[HUSH_RNG_BUFBYTES];
+    static const uint8_t zeros[HUSH_RNG_BUF_BYTES];
     crypto_stream_chacha20_ietf_xor_ic(r->buf, zeros, sizeof r->buf, r->nonce, (uint32_t)r->counter, r->key);
-    r->counter += HUSH_RNG_BUFBYTES / 64;
+    r->counter += HUSH_RNG_BUF_BYTES / 64;
     r->pos = 0;
 }
 
@@ -18,19 +18,19 @@ static int init_stream(hush_rng *r, const uint8_t key[32], const uint8_t nonce[1
     if (!r || !key) return HUSH_EARG;
     if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
     memset(r, 0, sizeof *r);
-    memcpy(r->key, key, HUSH_RNG_SEEDBYTES);
-    if (nonce) memcpy(r->nonce, nonce, HUSH_RNG_NONCEBYTES);
+    memcpy(r->key, key, HUSH_RNG_SEED_BYTES);
+    if (nonce) memcpy(r->nonce, nonce, HUSH_RNG_NONCE_BYTES);
     r->counter = counter;
-    r->pos = HUSH_RNG_BUFBYTES; /* empty: first draw refills */
+    r->pos = HUSH_RNG_BUF_BYTES; /* empty: first draw refills */
     return HUSH_OK;
 }
 
-int hush_rng_init_stream(hush_rng *rng, const uint8_t key[HUSH_RNG_SEEDBYTES],
-                         const uint8_t nonce[HUSH_RNG_NONCEBYTES], uint32_t counter) {
+int hush_rng_init_stream(hush_rng *rng, const uint8_t key[HUSH_RNG_SEED_BYTES],
+                         const uint8_t nonce[HUSH_RNG_NONCE_BYTES], uint32_t counter) {
     return init_stream(rng, key, nonce, counter);
 }
 
-int hush_rng_init(hush_rng *rng, const uint8_t seed[HUSH_RNG_SEEDBYTES]) {
+int hush_rng_init(hush_rng *rng, const uint8_t seed[HUSH_RNG_SEED_BYTES]) {
     return init_stream(rng, seed, NULL, 0);
 }
 
@@ -39,7 +39,7 @@ int hush_rng_init_u64(hush_rng *rng, uint64_t seed) {
     if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
     uint8_t msg[9 + 8] = {'h', 'u', 's', 'h', '.', 's', 'e', 'e', 'd'};
     for (int i = 0; i < 8; i++) msg[9 + i] = (uint8_t)(seed >> (8 * i));
-    uint8_t key[HUSH_RNG_SEEDBYTES];
+    uint8_t key[HUSH_RNG_SEED_BYTES];
     crypto_generichash(key, sizeof key, msg, sizeof msg, NULL, 0);
     int rc = init_stream(rng, key, NULL, 0);
     sodium_memzero(key, sizeof key);
@@ -49,7 +49,7 @@ int hush_rng_init_u64(hush_rng *rng, uint64_t seed) {
 int hush_rng_init_random(hush_rng *rng) {
     if (!rng) return HUSH_EARG;
     if (hush_init() != HUSH_OK) return HUSH_ECRYPTO;
-    uint8_t key[HUSH_RNG_SEEDBYTES];
+    uint8_t key[HUSH_RNG_SEED_BYTES];
     randombytes_buf(key, sizeof key);
     int rc = init_stream(rng, key, NULL, 0);
     sodium_memzero(key, sizeof key);
@@ -59,7 +59,7 @@ int hush_rng_init_random(hush_rng *rng) {
 int hush_rng_derive(hush_rng *child, const hush_rng *parent, const char *name) {
     if (!child || !parent || !name || child == parent) return HUSH_EARG;
     crypto_generichash_state st;
-    uint8_t key[HUSH_RNG_SEEDBYTES];
+    uint8_t key[HUSH_RNG_SEED_BYTES];
     if (crypto_generichash_init(&st, parent->key, sizeof parent->key, sizeof key) != 0) return HUSH_ECRYPTO;
     /* The parent nonce is part of the input so children of distinct streams never coincide. */
     crypto_generichash_update(&st, parent->nonce, sizeof parent->nonce);
@@ -81,10 +81,10 @@ int hush_rng_bytes(hush_rng *r, uint8_t *out, size_t len) {
     if (!r || (!out && len)) return HUSH_EARG;
     if (r->exhausted) return HUSH_ERANGE;
     while (len) {
-        if (r->pos == HUSH_RNG_BUFBYTES && len >= HUSH_RNG_BUFBYTES) {
+        if (r->pos == HUSH_RNG_BUF_BYTES && len >= HUSH_RNG_BUF_BYTES) {
             /* Whole buffers straight into out in one call: the same keystream bytes, without the
              * per-call cost of 256-byte refills. */
-            size_t whole = len / HUSH_RNG_BUFBYTES * HUSH_RNG_BUFBYTES;
+            size_t whole = len / HUSH_RNG_BUF_BYTES * HUSH_RNG_BUF_BYTES;
             if (!hush__rng_has_blocks(r, whole / 64)) return hush__rng_exhaust(r);
             memset(out, 0, whole);
             crypto_stream_chacha20_ietf_xor_ic(out, out, whole, r->nonce, (uint32_t)r->counter, r->key);
@@ -93,12 +93,12 @@ int hush_rng_bytes(hush_rng *r, uint8_t *out, size_t len) {
             len -= whole;
             continue;
         }
-        if (r->pos == HUSH_RNG_BUFBYTES) {
+        if (r->pos == HUSH_RNG_BUF_BYTES) {
             /* 2^32 blocks is the whole IETF stream; refusing beats silently repeating it. */
-            if (!hush__rng_has_blocks(r, HUSH_RNG_BUFBYTES / 64)) return hush__rng_exhaust(r);
+            if (!hush__rng_has_blocks(r, HUSH_RNG_BUF_BYTES / 64)) return hush__rng_exhaust(r);
             refill(r);
         }
-        size_t n = HUSH_RNG_BUFBYTES - r->pos;
+        size_t n = HUSH_RNG_BUF_BYTES - r->pos;
         if (n > len) n = len;
         memcpy(out, r->buf + r->pos, n);
         sodium_memzero(r->buf + r->pos, n); /* drawn bytes must not linger in the state */

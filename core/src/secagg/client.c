@@ -263,7 +263,7 @@ static int recv_keys(hush_secagg_client *c, const hush__saw_msg *msg) {
 }
 
 /* One peer's ciphertext: 1 if it opened and both shares match the dealer's hashes. */
-static int open_share(hush_secagg_client *c, uint32_t slot, const uint8_t *e, uint8_t plain[HUSH__SA_PLAINBYTES],
+static int open_share(hush_secagg_client *c, uint32_t slot, const uint8_t *e, uint8_t plain[HUSH__SA_PLAIN_BYTES],
                       uint8_t key[32]) {
     uint32_t v = c->row[slot];
     uint8_t nonce[24], ad[24], h[32];
@@ -271,7 +271,7 @@ static int open_share(hush_secagg_client *c, uint32_t slot, const uint8_t *e, ui
     nonce_for(nonce, v, c->id);
     ad_for(ad, &c->cfg, v, c->id);
     const uint8_t *ct = e + 2 * HUSH__SAW_HASH;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, ct, HUSH__SA_CTBYTES, ad, sizeof ad, nonce,
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, ct, HUSH__SA_CT_BYTES, ad, sizeof ad, nonce,
                                                    key) != 0)
         return 0;
     if (hush__load32_le(plain) != v || hush__load32_le(plain + 4) != c->id || !hush__sa_share_valid(plain + 8) ||
@@ -288,7 +288,7 @@ static int recv_shares(hush_secagg_client *c, const hush__saw_msg *msg) {
         long slot = hush__sa_slot(c->row, c->m, hush__saw_id(msg, i));
         if (slot < 0 || !(c->flags[slot] & F_U1)) return HUSH_EFORMAT;
     }
-    uint8_t key[32], plain[HUSH__SA_PLAINBYTES];
+    uint8_t key[32], plain[HUSH__SA_PLAIN_BYTES];
     for (uint32_t i = 0; i < msg->count; i++) {
         uint32_t slot = (uint32_t)hush__sa_slot(c->row, c->m, hush__saw_id(msg, i));
         /* A share we cannot use is the sender's (or the server's) fault, not a reason to stop: we
@@ -386,7 +386,7 @@ static int build_shares(hush_secagg_client *c, uint8_t *out, size_t body) {
     hush__sa_commit_b(p, &c->cfg, c->id, c->b);
     hush__store32_le(p + 32, count);
     p += 36;
-    uint8_t key[32], nonce[24], ad[24], plain[HUSH__SA_PLAINBYTES];
+    uint8_t key[32], nonce[24], ad[24], plain[HUSH__SA_PLAIN_BYTES];
     int rc = HUSH_OK;
     hush__sa_poly_eval(c->shares + (size_t)c->self * 80, c->coef, t, c->id);
     hush__sa_poly_eval(c->shares + (size_t)c->self * 80 + 40, c->coef + (size_t)5 * t, t, c->id);
@@ -405,7 +405,7 @@ static int build_shares(hush_secagg_client *c, uint8_t *out, size_t body) {
         hush__sa_share_hash(p + 36, &c->cfg, c->id, v, HUSH__SA_KIND_SK, plain + 48);
         crypto_aead_xchacha20poly1305_ietf_encrypt(p + 68, NULL, plain, sizeof plain, ad, sizeof ad, NULL, nonce,
                                                    key);
-        p += 4 + 2 * HUSH__SAW_HASH + HUSH__SA_CTBYTES;
+        p += 4 + 2 * HUSH__SAW_HASH + HUSH__SA_CT_BYTES;
     }
     sodium_memzero(key, sizeof key);
     sodium_memzero(plain, sizeof plain);

@@ -411,8 +411,8 @@ long hush__sa_slot(const uint32_t *row, uint32_t m, uint32_t id) {
 
 #include "base/alloc.h"
 
-int hush_secagg_neighbourhood(const hush_secagg_config *cfg, uint32_t client, uint32_t *out, size_t cap,
-                              size_t *written, const hush_allocator *alloc) {
+int hush_secagg_neighbourhood(const hush_secagg_config *cfg, uint32_t *out, size_t cap, size_t *written,
+                              uint32_t client, const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (!out || !written) return HUSH_EARG;
     int rc = hush_secagg_config_check(cfg);

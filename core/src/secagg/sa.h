@@ -12,13 +12,12 @@
 
 #define HUSH__SA_P (((uint64_t)1 << 61) - 1)
 #define HUSH__SA_CHUNKS 5    /* 32-byte secret = 5 chunks of 7 bytes */
-#define HUSH__SA_KEYBYTES 32 /* X25519 keys */
-#define HUSH__SA_HASHBYTES 32
-#define HUSH__SA_PLAINBYTES (8 + 2 * HUSH_SECAGG_SHARE_BYTES)
-#define HUSH__SA_CTBYTES (HUSH__SA_PLAINBYTES + 16)
-#define HUSH__SA_SIGBYTES 64
-#define HUSH__SA_KIND_B 1
-#define HUSH__SA_KIND_SK 2
+#define HUSH__SA_KEY_BYTES 32 /* X25519 keys */
+#define HUSH__SA_HASH_BYTES 32
+#define HUSH__SA_PLAIN_BYTES (8 + 2 * HUSH_SECAGG_SHARE_BYTES)
+#define HUSH__SA_CT_BYTES (HUSH__SA_PLAIN_BYTES + 16)
+#define HUSH__SA_SIG_BYTES 64
+enum hush__sa_share_kind { HUSH__SA_KIND_B = 1, HUSH__SA_KIND_SK = 2 }; /* a share of b_u or of s_sk_u */
 
 /* ---- field (branch-free on secret values) ---- */
 uint64_t hush__sa_fadd(uint64_t a, uint64_t b);

@@ -18,7 +18,7 @@
 #include "secagg/sa.h"
 
 #define SH 41                                    /* stored share: kind byte + 40 */
-#define CTE (2 * HUSH__SAW_HASH + HUSH__SA_CTBYTES) /* stored ciphertext: hb, hs, ct */
+#define CTE (2 * HUSH__SAW_HASH + HUSH__SA_CT_BYTES) /* stored ciphertext: hb, hs, ct */
 
 enum { O_ROWS, O_SENT, O_FAULTS, O_PKS, O_KEYS, O_COMMITS, O_SIGS, O_CTS, O_BAD, O_SHARES, O_SUM, O_U3, O_LAMBDA,
        O_SP, O_IDS, O_COUNT };
@@ -346,7 +346,7 @@ static int recover(hush_secagg_server *s, uint32_t owner, int kind, uint8_t secr
     const uint32_t *row = row_of(s, owner);
     uint32_t k = 0, t = s->cfg.threshold;
     for (uint32_t j = 0; j < s->m && k < t; j++) {
-        const uint8_t *e = s->shares + pair(s, owner, j) * SH;
+        const uint8_t *e = s->shares + pair(s, owner, (long)j) * SH;
         if (!has(s, row[j], 4) || e[0] != kind) continue;
         s->sp[k] = e + 1;
         s->ids[k] = row[j];
@@ -463,7 +463,7 @@ int hush_secagg_server_next_message(hush_secagg_server *s, uint32_t *to, uint8_t
                 memcpy(p, s->keys + (size_t)v * 128, 64 + sig);
                 p += 64 + sig;
             } else if (r == 2) {
-                memcpy(p, s->cts + pair(s, u, j) * CTE, CTE);
+                memcpy(p, s->cts + pair(s, u, (long)j) * CTE, CTE);
                 p += CTE;
             } else if (sig) {
                 memcpy(p, s->sigs3 + (size_t)v * 64, 64);

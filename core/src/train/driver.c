@@ -49,7 +49,8 @@ int hush_train_config_init(hush_train_config *cfg, uint32_t optimizer, double lr
 
 static int config_ok(const hush_train_config *c) {
     if (c->version != HUSH_TRAIN_CONFIG_VERSION) return 0;
-    if (c->epochs == 0 || c->batch == 0 || c->batch > HUSH_MAX_BATCH || c->max_batch > HUSH_MAX_BATCH) return 0;
+    if (c->epochs == 0 || c->batch == 0 || c->batch > HUSH_MODEL_MAX_BATCH || c->max_batch > HUSH_MODEL_MAX_BATCH)
+        return 0;
     if (c->optimizer > HUSH_OPTIM_ADAM || !(c->lr >= 0.0) || !isfinite(c->lr)) return 0;
     if (!(c->weight_decay >= 0.0) || !isfinite(c->weight_decay)) return 0;
     if (!(c->test_fraction >= 0.0 && c->test_fraction <= 1.0)) return 0;
@@ -145,7 +146,7 @@ static int set_dpsgd(hush_train *t, const hush_rng *master, const hush_dataset *
     int rc = HUSH_OK;
     if (c->noise_source == HUSH_TRAIN_NOISE_SEED) rc = hush_rng_derive(&r, master, HUSH_TRAIN_STREAM_DPSGD);
     if (rc == HUSH_OK)
-        rc = hush_dpsgd_create(&t->dp, t->model, &d, c->noise_source == HUSH_TRAIN_NOISE_SEED ? &r : NULL, t->alloc);
+        rc = hush_dpsgd_create(&t->dp, c->noise_source == HUSH_TRAIN_NOISE_SEED ? &r : NULL, t->model, &d, t->alloc);
     if (c->noise_source == HUSH_TRAIN_NOISE_SEED) hush_rng_clear(&r);
     return rc;
 }
@@ -175,8 +176,8 @@ int hush_train_create(hush_train **out, const hush_rng *master, const hush_train
         hush_rng split;
         rc = stream(&split, master, HUSH_TRAIN_STREAM_SPLIT);
         if (rc == HUSH_OK)
-            rc = cfg->folds ? hush_dataset_fold(&t->own_train, &t->own_test, data, cfg->folds, cfg->fold, &split, alloc)
-                            : hush_dataset_split(&t->own_train, &t->own_test, data, cfg->test_fraction, &split, alloc);
+            rc = cfg->folds ? hush_dataset_fold(&t->own_train, &t->own_test, &split, data, cfg->folds, cfg->fold, alloc)
+                            : hush_dataset_split(&t->own_train, &t->own_test, &split, data, cfg->test_fraction, alloc);
         hush_rng_clear(&split);
         t->train = t->own_train;
         t->test = t->own_test;
@@ -197,9 +198,9 @@ int hush_train_create(hush_train **out, const hush_rng *master, const hush_train
     }
     if (rc == HUSH_OK) {
         hush_optim_config oc;
-        hush_optim_config_default(&oc, cfg->optimizer, (float)cfg->lr);
+        rc = hush_optim_config_init(&oc, cfg->optimizer, (float)cfg->lr);
         oc.weight_decay = (float)cfg->weight_decay;
-        rc = hush_optim_create(&t->opt, &oc, hush_model_param_count(t->model), alloc);
+        if (rc == HUSH_OK) rc = hush_optim_create(&t->opt, &oc, hush_model_param_count(t->model), alloc);
     }
     if (rc == HUSH_OK) {
         if (cfg->dp) {
@@ -288,7 +289,7 @@ int hush_train_epoch(hush_train *t, hush_train_status *st) {
     const uint32_t *y = hush_dataset_labels(t->train);
     float loss = 0;
     int rc = t->dp ? hush_dpsgd_fit_epoch(t->dp, t->opt, t->perm, &loss, NULL, x, y, t->n)
-                   : hush_model_fit_epoch(t->model, t->opt, &t->shuffle, t->perm, &loss, x, y, t->n, t->cfg.batch);
+                   : hush_model_fit_epoch(t->model, &t->shuffle, t->opt, t->perm, &loss, x, y, t->n, t->cfg.batch);
     if (rc != HUSH_OK) return rc;
     t->epoch++;
     if (!st) return HUSH_OK;
@@ -403,7 +404,7 @@ static void status_of(hush_train_status *st, uint32_t event, uint32_t fold, cons
     st->steps = hush_dpsgd_steps(t->dp);
 }
 
-int hush_train_run(const hush_rng *master, hush_model **model, hush_train_result *res, const hush_train_config *cfg,
+int hush_train_run(const hush_train_config *cfg, const hush_rng *master, hush_model **model, hush_train_result *res,
                    const hush_layer_spec *layers, size_t n_layers, const hush_dataset *data,
                    const hush_dataset *test, hush_train_callback cb, void *ud, const hush_allocator *alloc) {
     if (model) *model = NULL;

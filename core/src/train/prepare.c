@@ -74,8 +74,8 @@ static int split_range(hush_dataset **train, hush_dataset **test, const hush_dat
     return HUSH_OK;
 }
 
-int hush_dataset_split(hush_dataset **train, hush_dataset **test, const hush_dataset *d, double test_fraction,
-                       hush_rng *rng, const hush_allocator *alloc) {
+int hush_dataset_split(hush_dataset **train, hush_dataset **test, hush_rng *rng, const hush_dataset *d,
+                       double test_fraction, const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (train) *train = NULL;
     if (test) *test = NULL;
@@ -87,8 +87,8 @@ int hush_dataset_split(hush_dataset **train, hush_dataset **test, const hush_dat
     return split_range(train, test, d, 0, n_test, rng, alloc);
 }
 
-int hush_dataset_fold(hush_dataset **train, hush_dataset **test, const hush_dataset *d, uint32_t folds,
-                      uint32_t fold, hush_rng *rng, const hush_allocator *alloc) {
+int hush_dataset_fold(hush_dataset **train, hush_dataset **test, hush_rng *rng, const hush_dataset *d,
+                      uint32_t folds, uint32_t fold, const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (train) *train = NULL;
     if (test) *test = NULL;
@@ -119,8 +119,8 @@ static int sort_by_label(uint32_t *v, size_t n, const hush_dataset *d, const hus
     return HUSH_OK;
 }
 
-int hush_dataset_shard(hush_dataset **out, const hush_dataset *d, uint32_t parts, uint32_t part,
-                       uint32_t labels_per_part, hush_rng *rng, const hush_allocator *alloc) {
+int hush_dataset_shard(hush_dataset **out, hush_rng *rng, const hush_dataset *d, uint32_t parts, uint32_t part,
+                       uint32_t labels_per_part, const hush_allocator *alloc) {
     if (!hush__alloc_ok(alloc)) return HUSH_EARG;
     if (out) *out = NULL;
     if (!out || !d || !rng || parts == 0) return HUSH_EARG;

@@ -1,0 +1,497 @@
+// hush.p2p: encrypted predictions between an applicant and a bank over hush-server
+// (core/include/hush/p2p.h).
+//
+//   // the bank: serves its model; only the architecture and input standardisation are published
+//   const bank = await hush.p2p.connect(url, { identity, token, role: 'bank' });
+//   await bank.serve(modelFileBytes, arffHeaderText);
+//   // an applicant: her features never leave her device in the clear
+//   const me = await hush.p2p.connect(url, { identity, token });
+//   const { schema } = await me.describe('bank');
+//   const { decisions, ms, bytes, link } = await me.apply('bank', features, { rows: 1 });
+//
+// The protocol is the core's hush_p2p state machine (the same C as `hush mpc serve|apply`); this
+// file moves WebSocket frames in and out of it, and, where the platform has RTCPeerConnection
+// (browsers), opens a direct WebRTC data channel to the session's peer (web/net/rtc.js; one per
+// pair of identities, reused by their later sessions) signalled through the server with signed
+// offers. The channels of the core run on top of either link, so the
+// relay fallback is just as end-to-end encrypted. The identity's seed enters the wasm heap only
+// inside a scope that zeroes it; the state machine wipes inputs, shares and decisions itself.
+import { RtcLinks, rtcAvailable } from './net/rtc.js';
+
+export function defineP2P(rt, { net }) {
+  const M = rt.M;
+  const C = rt.C;
+  const registry = new FinalizationRegistry((cell) => { if (cell.v) M._hush_p2p_free(cell.v); });
+  const isNode = typeof process === 'object' && !!process.versions?.node && typeof window === 'undefined';
+  const ROLE = { bank: C.HUSH_P2P_BANK, applicant: C.HUSH_P2P_APPLICANT };
+  const LINK = { relay: C.HUSH_P2P_LINK_RELAY, direct: C.HUSH_P2P_LINK_DIRECT };
+  const LINK_NAME = { [C.HUSH_P2P_LINK_RELAY]: 'relay', [C.HUSH_P2P_LINK_DIRECT]: 'direct', [C.HUSH_P2P_LINK_NONE]: 'none' };
+  const SIGNAL = { offer: C.HUSH_P2P_SIGNAL_OFFER, answer: C.HUSH_P2P_SIGNAL_ANSWER, candidate: C.HUSH_P2P_SIGNAL_CANDIDATE, bye: C.HUSH_P2P_SIGNAL_BYE };
+  const SIGNAL_NAME = Object.fromEntries(Object.entries(SIGNAL).map(([k, v]) => [v, k]));
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const now = () => (globalThis.performance ? globalThis.performance.now() : Date.now());
+
+  async function webSocketClass(opts) {
+    if (opts.WebSocket) return opts.WebSocket;
+    if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket;
+    if (isNode) return (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'ws')).WebSocket;
+    throw rt.fail('HUSH_EUNSUPPORTED', 'no WebSocket implementation');
+  }
+
+  const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  function keyBytes(k, what) {
+    const b = typeof k === 'string' && /^[0-9a-fA-F]{64}$/.test(k)
+      ? Uint8Array.from(k.match(/../g), (h) => parseInt(h, 16)) : k;
+    if (!(b instanceof Uint8Array) || b.length !== C.HUSH_NET_PUBLIC_KEY_BYTES) {
+      throw rt.fail('HUSH_EARG', `${what} must be a 32-byte public key (or 64 hex digits)`);
+    }
+    return b;
+  }
+
+  function readEvent(p) {
+    const dv = new DataView(rt.buffer);
+    const o = (f) => p + C[`offsetof_hush_p2p_event_${f}`];
+    return {
+      kind: dv.getUint32(o('kind'), true), slot: dv.getUint32(o('slot'), true), rows: dv.getUint32(o('rows'), true),
+      link: dv.getUint32(o('link'), true), signal: dv.getUint32(o('signal'), true), flags: dv.getUint32(o('flags'), true),
+      code: dv.getInt32(o('code'), true), dataLen: dv.getUint32(o('data_len'), true),
+      bytesOut: Number(dv.getBigUint64(o('bytes_out'), true)), bytesIn: Number(dv.getBigUint64(o('bytes_in'), true)),
+      session: hex(rt.u8.slice(o('session'), o('session') + C.HUSH_MPC_SESSION_BYTES)),
+      peer: rt.cstring(o('peer')), text: rt.cstring(o('text')),
+    };
+  }
+
+  function p2pError(code, text) {
+    const names = Object.keys(C).filter((k) => (k.startsWith('HUSH_P2P_E_') || k.startsWith('HUSH_NET_E_')) && C[k] === code);
+    const e = code < 0 ? rt.error(code, text) : rt.fail('HUSH_ESTATE', `${text} (${names[0] || code})`);
+    e.p2pCode = names[0] || String(code);
+    return e;
+  }
+
+  // One participant's connection: a bank that serves, or an applicant that applies.
+  // Events: 'ready', 'session' ({ slot, peer, rows, link }), 'done' ({ slot, peer, rows, link,
+  // bytes }), 'failed' ({ slot, peer, code, text }), 'refused' ({ code, text }), 'close'.
+  class Connection extends EventTarget {
+    #cell = { v: 0 };
+    #url;
+    #WS;
+    #ws = null;
+    #closed = false;
+    #reconnect;
+    #backoff = 250;
+    #ready;
+    #fatal = null;
+    #pending = new Map(); // slot -> { resolve, reject, t0, rows }
+    #describing = new Map(); // bank -> [deferred]
+    #banks = new Map(); // bank -> description
+    #serving = null;
+    #rtc = null;
+    #buf = 0;
+    #cap = 0;
+
+    constructor(url, identity, opts, WS) {
+      super();
+      if (!(identity instanceof net.Identity)) throw rt.fail('HUSH_EARG', 'identity must come from hush.net.loadIdentity');
+      const role = ROLE[opts.role ?? 'applicant'];
+      if (!role) throw rt.fail('HUSH_EARG', "role must be 'bank' or 'applicant'");
+      this.role = opts.role ?? 'applicant';
+      this.name = identity.name;
+      this.publicKey = identity.publicKey;
+      this.#url = url;
+      this.#WS = WS;
+      this.#reconnect = opts.reconnect ?? role === C.HUSH_P2P_BANK;
+      const direct = opts.direct === undefined ? rtcAvailable() : !!opts.direct;
+      if (direct && !rtcAvailable()) throw rt.fail('HUSH_EUNSUPPORTED', 'direct links need RTCPeerConnection');
+      this.#cell.v = identity.withSecretKey((sk, s) => {
+        const cfg = s.alloc(C.sizeof_hush_p2p_config);
+        rt.check(M._hush_p2p_config_init(cfg, role), 'p2p config');
+        const dv = new DataView(rt.buffer);
+        const set = (f, v) => dv.setUint32(cfg + C[`offsetof_hush_p2p_config_${f}`], v, true);
+        set('direct', direct ? 1 : 0);
+        if (opts.maxSessions !== undefined) set('max_sessions', opts.maxSessions);
+        if (opts.maxRows !== undefined) set('max_rows', opts.maxRows);
+        if (opts.frameMax !== undefined) set('frame_max', opts.frameMax);
+        let tok = 0;
+        if (opts.token !== undefined && opts.token !== null) {
+          const bytes = typeof opts.token === 'string' ? hexToBytes(opts.token) : opts.token;
+          if (!(bytes instanceof Uint8Array) || bytes.length !== C.HUSH_NET_TOKEN_BYTES) {
+            throw rt.fail('HUSH_EARG', `token must be the ${2 * C.HUSH_NET_TOKEN_BYTES} hex digits of hush-server enroll`);
+          }
+          tok = s.copy(bytes);
+        }
+        const out = s.alloc(4);
+        rt.check(M._hush_p2p_create(out, cfg, sk, s.string(identity.name), tok, 0), 'p2p');
+        return rt.u32At(out);
+      });
+      registry.register(this, this.#cell, this);
+      try {
+        for (const pin of opts.pins ?? []) {
+          const pk = keyBytes(pin.publicKey, 'pin publicKey');
+          rt.with((s) => rt.check(M._hush_p2p_pin(this.#h, s.string(pin.name), s.copy(pk)), 'pin'));
+        }
+        if (opts.dealerKey) {
+          const pk = keyBytes(opts.dealerKey, 'dealerKey');
+          rt.with((s) => rt.check(M._hush_p2p_pin_dealer(this.#h, s.copy(pk)), 'dealer pin'));
+        }
+      } catch (e) {
+        this.close();
+        throw e;
+      }
+      this.direct = direct;
+      if (direct) this.#rtc = new RtcLinks(this, opts.rtc ?? {});
+      this.stats = { served: 0, failed: 0, rows: 0, bytes: 0 };
+      this.connects = 0;
+    }
+
+    get #h() {
+      if (!this.#cell.v) throw rt.fail('HUSH_ESTATE', 'connection has been closed');
+      return this.#cell.v;
+    }
+
+    open() {
+      this.#ready = deferred();
+      this.#dial();
+      return this.#ready.promise;
+    }
+
+    #dial() {
+      if (this.#closed) return;
+      M._hush_p2p_reset(this.#h);
+      this.#drainEvents();
+      let ws;
+      try {
+        ws = new this.#WS(this.#url, 'hush.v1');
+      } catch (e) {
+        this.#fail(e);
+        return;
+      }
+      ws.binaryType = 'arraybuffer';
+      this.#ws = ws;
+      ws.addEventListener('open', () => { this.#backoff = 250; this.connects++; });
+      ws.addEventListener('message', (m) => this.#onFrame(m.data));
+      ws.addEventListener('close', () => {
+        if (this.#ws !== ws) return;
+        this.#ws = null;
+        if (this.#closed || this.#fatal) return;
+        // every session in progress fails with a clear reason; a bank comes back and serves again
+        if (this.#cell.v) {
+          M._hush_p2p_reset(this.#h);
+          this.#drainEvents();
+        }
+        if (!this.#reconnect) {
+          this.#fail(rt.fail('HUSH_EIO', 'the connection to the server was lost'));
+          return;
+        }
+        const wait = this.#backoff * (0.75 + 0.5 * Math.random());
+        this.#backoff = Math.min(this.#backoff * 2, 8000);
+        setTimeout(() => this.#dial(), wait);
+      });
+      ws.addEventListener('error', () => {}); // a close follows
+    }
+
+    #onFrame(data) {
+      if (!(data instanceof ArrayBuffer) || !this.#cell.v) return;
+      const bytes = new Uint8Array(data);
+      rt.with((s) => {
+        const rc = M._hush_p2p_receive(this.#h, s.copy(bytes), bytes.length);
+        if (rc !== 0) this.dispatchEvent(msgEvent('warning', { error: rt.error(rc, 'server frame') }));
+      });
+      this.#drainEvents();
+      this.flush();
+    }
+
+    // What the core holds for the server and the direct links goes out.
+    // (A direct link's last message can queue the session's END for the server: loop until both
+    // are empty.)
+    flush() {
+      for (let moved = true; moved && this.#cell.v;) {
+        moved = false;
+        const ws = this.#ws;
+        if (ws && ws.readyState === 1) {
+          for (let f = this.#next(false); f; f = this.#next(false), moved = true) ws.send(f.bytes);
+        }
+        if (this.#rtc) for (let f = this.#next(true); f; f = this.#next(true), moved = true) this.#rtc.send(f.slot, f.bytes);
+      }
+    }
+
+    // One frame for the server (link false) or for a direct link (link true), or null.
+    #next(link) {
+      return rt.with((s) => {
+        const wp = s.alloc(4), sp = s.alloc(4);
+        let cap = link ? C.HUSH_P2P_DEFAULT_LINK_MAX + 64 : (M._hush_p2p_max_message(this.#h) >>> 0);
+        if (cap > this.#cap) {
+          if (this.#buf) M._free(this.#buf);
+          this.#buf = M._malloc(cap);
+          this.#cap = this.#buf ? cap : 0;
+          if (!this.#buf) throw rt.fail('HUSH_ENOMEM', 'frame buffer');
+        }
+        cap = this.#cap;
+        let rc = link ? M._hush_p2p_link_next_message(this.#h, sp, this.#buf, cap, wp) : M._hush_p2p_next_message(this.#h, this.#buf, cap, wp);
+        if (rc === C.HUSH_ERANGE) {
+          const need = rt.u32At(wp);
+          M._free(this.#buf);
+          this.#buf = M._malloc(need);
+          this.#cap = this.#buf ? need : 0;
+          if (!this.#buf) throw rt.fail('HUSH_ENOMEM', 'frame buffer');
+          rc = link ? M._hush_p2p_link_next_message(this.#h, sp, this.#buf, need, wp) : M._hush_p2p_next_message(this.#h, this.#buf, need, wp);
+        }
+        rt.check(rc, 'next message');
+        const n = rt.u32At(wp);
+        if (!n) return null;
+        const bytes = rt.u8.slice(this.#buf, this.#buf + n);
+        rt.u8.fill(0, this.#buf, this.#buf + n);
+        return { bytes, slot: link ? rt.u32At(sp) : 0 };
+      });
+    }
+
+    #eventData(len) {
+      if (!len) return new Uint8Array(0);
+      return rt.with((s) => {
+        const p = s.alloc(len), wp = s.alloc(4);
+        rt.check(M._hush_p2p_event_data(this.#h, p, len, wp), 'event data');
+        return rt.u8.slice(p, p + rt.u32At(wp));
+      });
+    }
+
+    #drainEvents() {
+      for (;;) {
+        if (!this.#cell.v) return;
+        let data = null;
+        const ev = rt.with((s) => {
+          const p = s.alloc(C.sizeof_hush_p2p_event);
+          M._hush_p2p_event_next(this.#h, p);
+          return readEvent(p);
+        });
+        if (ev.kind === C.HUSH_P2P_EV_NONE) return;
+        if (ev.dataLen) data = this.#eventData(ev.dataLen);
+        this.#onEvent(ev, data);
+      }
+    }
+
+    #onEvent(ev, data) {
+      switch (ev.kind) {
+        case C.HUSH_P2P_EV_READY:
+          this.#ready?.resolve(this);
+          this.dispatchEvent(msgEvent('ready', { enrolled: !!(ev.flags & 1) }));
+          break;
+        case C.HUSH_P2P_EV_MODEL: {
+          const waiting = this.#describing.get(ev.peer) ?? [];
+          this.#describing.delete(ev.peer);
+          if (ev.code) {
+            const err = p2pError(ev.code, `bank ${ev.peer}: ${ev.text}`);
+            for (const d of waiting) d.reject(err);
+            break;
+          }
+          const desc = this.#description(ev.peer, ev.flags);
+          this.#banks.set(ev.peer, desc);
+          for (const d of waiting) d.resolve(desc);
+          break;
+        }
+        case C.HUSH_P2P_EV_SESSION: {
+          const detail = { slot: ev.slot, peer: ev.peer, rows: ev.rows, link: LINK_NAME[ev.link], session: ev.session };
+          const p = this.#pending.get(ev.slot);
+          if (p) p.session = ev.session;
+          this.dispatchEvent(msgEvent('session', detail));
+          if (this.#rtc && ev.link === C.HUSH_P2P_LINK_DIRECT) this.#rtc.start(ev.slot, this.role === 'applicant', ev.peer, ev.session);
+          break;
+        }
+        case C.HUSH_P2P_EV_SIGNAL:
+          if (this.#rtc) this.#rtc.signal(ev.slot, SIGNAL_NAME[ev.signal], decoder.decode(data));
+          break;
+        case C.HUSH_P2P_EV_DONE: {
+          const bytes = ev.bytesIn + ev.bytesOut;
+          this.#rtc?.end(ev.slot);
+          if (this.role === 'bank') {
+            this.stats.served++;
+            this.stats.rows += ev.rows;
+            this.stats.bytes += bytes;
+          }
+          const p = this.#pending.get(ev.slot);
+          let decisions = null;
+          if (p) {
+            this.#pending.delete(ev.slot);
+            decisions = rt.with((s) => {
+              const out = s.alloc(4 * ev.rows);
+              rt.check(M._hush_p2p_result(this.#h, ev.slot, out, ev.rows), 'result');
+              return rt.u32(out, ev.rows).slice();
+            });
+            p.resolve({ decisions, rows: ev.rows, link: LINK_NAME[ev.link], ms: now() - p.t0, bytes, session: ev.session });
+          }
+          this.dispatchEvent(msgEvent('done', { slot: ev.slot, peer: ev.peer, rows: ev.rows, link: LINK_NAME[ev.link], bytes, session: ev.session }));
+          break;
+        }
+        case C.HUSH_P2P_EV_FAILED: {
+          this.#rtc?.end(ev.slot);
+          if (this.role === 'bank') this.stats.failed++;
+          const p = this.#pending.get(ev.slot);
+          if (p) {
+            this.#pending.delete(ev.slot);
+            p.reject(p2pError(ev.code, ev.text || 'the session failed'));
+          }
+          this.dispatchEvent(msgEvent('failed', { slot: ev.slot, peer: ev.peer, code: ev.code, text: ev.text, session: ev.session }));
+          break;
+        }
+        case C.HUSH_P2P_EV_ERROR: {
+          this.dispatchEvent(msgEvent('refused', { code: ev.code, text: ev.text }));
+          const fatal = [C.HUSH_NET_E_AUTH, C.HUSH_NET_E_TOKEN, C.HUSH_NET_E_REVOKED, C.HUSH_NET_E_REPLACED];
+          if (fatal.includes(ev.code) || !this.#reconnect) this.#fail(p2pError(ev.code, `server refused: ${ev.text}`));
+          break;
+        }
+        default:
+          break;
+      }
+    }
+
+    #description(bank, flags) {
+      return rt.with((s) => {
+        const ml = s.alloc(8), sl = s.alloc(8), b = s.string(bank);
+        rt.check(M._hush_p2p_description(this.#h, b, 0, 0, ml, 0, 0, sl), 'description');
+        const mn = rt.u32At(ml), sn = rt.u32At(sl);
+        const mp = s.alloc(mn), sp = s.alloc(sn);
+        rt.check(M._hush_p2p_description(this.#h, b, mp, mn, ml, sp, sn, sl), 'description');
+        return { bank, model: rt.u8.slice(mp, mp + mn), schema: decoder.decode(rt.u8.slice(sp, sp + sn)), direct: !!(flags & 1) };
+      });
+    }
+
+    #fail(err) {
+      this.#fatal = err;
+      this.#ready?.reject(err);
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+      for (const list of this.#describing.values()) for (const d of list) d.reject(err);
+      this.#describing.clear();
+      this.close();
+    }
+
+    // Bank: serve a model file (dense layers) with the ARFF header its inputs follow.
+    serve(model, schema = '') {
+      if (this.role !== 'bank') throw rt.fail('HUSH_ESTATE', 'only a bank serves');
+      const m = model instanceof Uint8Array ? model : new Uint8Array(model);
+      const sb = encoder.encode(schema);
+      rt.with((s) => rt.check(M._hush_p2p_serve(this.#h, s.copy(m), m.length, sb.length ? s.copy(sb) : 0, sb.length), 'serve'));
+      this.#serving = true;
+      this.flush();
+    }
+
+    // Applicant: the bank's signed public description { bank, model (a model file without
+    // weights), schema (ARFF header), direct }.
+    describe(bank) {
+      if (this.#fatal) return Promise.reject(this.#fatal);
+      const d = deferred();
+      const list = this.#describing.get(bank) ?? [];
+      list.push(d);
+      this.#describing.set(bank, list);
+      rt.with((s) => rt.check(M._hush_p2p_describe(this.#h, s.string(bank)), 'describe'));
+      this.flush();
+      return d.promise;
+    }
+
+    description(bank) { return this.#banks.get(bank) ?? null; }
+
+    // Applicant: one session for `rows` applicants' raw features (rows x the model's inputs).
+    // link: 'direct' (WebRTC, falling back to the relay) or 'relay'; default direct where
+    // available. Resolves { decisions, rows, link, ms, bytes, session }.
+    apply(bank, features, { rows = 1, link } = {}) {
+      if (this.#fatal) return Promise.reject(this.#fatal);
+      const x = features instanceof Float32Array ? features : Float32Array.from(features.flat ? features.flat() : features);
+      const want = LINK[link ?? (this.direct && this.#banks.get(bank)?.direct ? 'direct' : 'relay')];
+      if (!want) throw rt.fail('HUSH_EARG', "link must be 'direct' or 'relay'");
+      const d = deferred();
+      const slot = rt.with((s) => {
+        const sp = s.alloc(4);
+        rt.check(M._hush_p2p_apply(this.#h, sp, s.string(bank), s.copy(x), x.length, rows, want), 'apply');
+        return rt.u32At(sp);
+      });
+      this.#pending.set(slot, { ...d, t0: now(), rows });
+      this.flush();
+      return d.promise;
+    }
+
+    // For web/net/rtc.js: the transport's side of a session's direct link.
+    linkUp(slot, kind) {
+      if (!this.#cell.v) return;
+      const rc = M._hush_p2p_link(this.#h, slot, LINK[kind]);
+      if (rc !== 0 && rc !== C.HUSH_ESTATE) this.dispatchEvent(msgEvent('warning', { error: rt.error(rc, 'link') }));
+      this.#drainEvents();
+      this.flush();
+    }
+    linkReceive(slot, bytes) {
+      if (!this.#cell.v) return;
+      rt.with((s) => {
+        const rc = M._hush_p2p_link_receive(this.#h, slot, s.copy(bytes), bytes.length);
+        if (rc !== 0 && rc !== C.HUSH_ESTATE) this.dispatchEvent(msgEvent('warning', { error: rt.error(rc, 'direct link') }));
+      });
+      this.#drainEvents();
+      this.flush();
+    }
+    sendSignal(slot, kind, text) {
+      if (!this.#cell.v) return;
+      const b = encoder.encode(text);
+      rt.with((s) => {
+        const rc = M._hush_p2p_signal(this.#h, slot, SIGNAL[kind], s.copy(b), b.length);
+        if (rc !== 0 && rc !== C.HUSH_ESTATE) throw rt.error(rc, 'signal');
+      });
+      this.flush();
+    }
+
+    get sessions() { return this.#cell.v ? M._hush_p2p_sessions(this.#cell.v) >>> 0 : 0; }
+
+    close() {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#rtc?.closeAll();
+      const ws = this.#ws;
+      this.#ws = null;
+      // what is queued (a session's END) goes first: ws.close() lets sent frames through
+      if (ws && ws.readyState <= 1) ws.close(1000, 'done');
+      if (this.#cell.v) M._hush_p2p_free(this.#cell.v); // wipes its secrets
+      this.#cell.v = 0;
+      if (this.#buf) {
+        rt.u8.fill(0, this.#buf, this.#buf + this.#cap);
+        M._free(this.#buf);
+      }
+      this.#buf = 0;
+      registry.unregister(this);
+      const err = rt.fail('HUSH_ESTATE', 'connection closed');
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+      this.dispatchEvent(msgEvent('close', {}));
+    }
+  }
+
+  // Connects and authenticates (enrolling with opts.token the first time). opts: { identity,
+  // token, role: 'bank' | 'applicant', pins: [{ name, publicKey }] (banks the applicant accepts),
+  // dealerKey, direct (default: where RTCPeerConnection exists), maxSessions, maxRows, reconnect,
+  // WebSocket, rtc: { timeout (ms before falling back to the relay), iceServers } }.
+  async function connect(url, opts = {}) {
+    const WS = await webSocketClass(opts);
+    const conn = new Connection(url, opts.identity, opts, WS);
+    try {
+      return await conn.open();
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  function hexToBytes(h) {
+    if (typeof h !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(h)) return null;
+    return Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
+  }
+
+  return Object.freeze({ connect, Connection, directAvailable: rtcAvailable });
+}
+
+function deferred() {
+  let resolve, reject;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+function msgEvent(type, detail) {
+  const e = new Event(type);
+  Object.assign(e, { detail });
+  return e;
+}
