@@ -100,7 +100,7 @@ static int parse_task(cli_args *a, setup *s) {
     hush_federated_task *t = &s->t;
     t->optimizer = o;
     t->server_optimizer = so;
-    if (cli_u64(a, "local-epochs", 1, 1, 1000, &epochs) || cli_u64(a, "local-batch", 32, 1, HUSH_MAX_BATCH, &batch) ||
+    if (cli_u64(a, "local-epochs", 1, 1, 1000, &epochs) || cli_u64(a, "local-batch", 32, 1, HUSH_MODEL_MAX_BATCH, &batch) ||
         cli_f64(a, "server-lr", so == HUSH_FEDERATED_FEDADAM ? 0.01 : 1.0, 1e-9, 1e6, &t->server_lr) ||
         cli_f64(a, "clip", t->clip, 1e-9, 1e6, &t->clip) ||
         cli_f64(a, "noise-multiplier", t->noise_multiplier, 0, 1e4, &t->noise_multiplier) ||
@@ -137,12 +137,12 @@ static void make_parts(setup *s, const hush_dataset *data) {
         hush_rng r, sr;
         hush_dataset *shard = NULL;
         rng_stream(&r, s->shard_seed, "shard");
-        TRY(hush_dataset_shard(&shard, data, s->shards, i % s->shards, s->lpp, &r, NULL));
+        TRY(hush_dataset_shard(&shard, &r, data, s->shards, i % s->shards, s->lpp, NULL));
         hush_rng_clear(&r);
         char label[48];
         snprintf(label, sizeof label, "split %u", i);
         rng_stream(&sr, s->seed, label);
-        TRY(hush_dataset_split(&s->train[i], &s->val[i], shard, s->t.validation_fraction, &sr, NULL));
+        TRY(hush_dataset_split(&s->train[i], &s->val[i], &sr, shard, s->t.validation_fraction, NULL));
         hush_rng_clear(&sr);
         hush_dataset_free(shard);
     }
@@ -320,7 +320,7 @@ static int cmd_quality(cli_args *a) {
     } else {
         hush_rng r;
         rng_stream(&r, s.seed, "test split");
-        TRY(hush_dataset_split(&train, &test, data, tf, &r, NULL));
+        TRY(hush_dataset_split(&train, &test, &r, data, tf, NULL));
         hush_rng_clear(&r);
     }
     make_parts(&s, train);

@@ -243,8 +243,10 @@ test('a participant cut off mid-round comes back and is counted once per round',
   client.addEventListener('round', (e) => { trainRows['bank-3'] = e.detail.trainRows; });
   const mine = await client.run();
   const res = await Promise.all(others);
-  for (const r of res) assert.equal(r.code, 0, r.stderr);
+  for (const r of res) {
+    assert.equal(r.code, 0, r.stderr);
     assert.ok(r.json, `no JSON report; stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
   assert.ok(cut, 'the connection was cut');
   assert.ok(mine.rounds >= 1 && mine.lastRound >= 3, JSON.stringify(mine));
   for (const [i, r] of res.entries()) trainRows[`bank-${i}`] = r.json.train_rows;
@@ -293,8 +295,10 @@ test('kill -9 mid-task: the restarted server resumes from the last committed ver
   srv = await startServer(t, db, [], { port });
   assert.deepEqual(modelBytes(db, dir, v), kept, 'the committed version survived byte for byte');
   const res = await Promise.all(runs);
-  for (const r of res) assert.equal(r.code, 0, r.stderr);
+  for (const r of res) {
+    assert.equal(r.code, 0, r.stderr);
     assert.ok(r.json, `no JSON report; stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  }
   const st = status(db).tasks[0];
   assert.equal(st.committed_rounds, 4);
   assert.equal(st.state, 'done');

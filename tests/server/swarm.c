@@ -259,10 +259,10 @@ static int fed_round(cli_peer *p, const hush_net_event *ev, part *s) {
         hush_rng base, r;
         if ((rc = hush_rng_init_u64(&base, f->shard_seed)) == HUSH_OK) rc = hush_rng_derive(&r, &base, "shard");
         hush_rng_clear(&base);
-        if (rc == HUSH_OK) rc = hush_dataset_shard(&s->shard, f->data, f->shards, s->index % f->shards, f->labels_per_part, &r, NULL);
+        if (rc == HUSH_OK) rc = hush_dataset_shard(&s->shard, &r, f->data, f->shards, s->index % f->shards, f->labels_per_part, NULL);
         if (rc == HUSH_OK && f->uneven && s->index + 1 < f->n) { /* keep (i + 1) / n of it */
             hush_dataset *kept = NULL, *rest = NULL;
-            rc = hush_dataset_split(&kept, &rest, s->shard, 1.0 - (double)(s->index + 1) / (double)f->n, &r, NULL);
+            rc = hush_dataset_split(&kept, &rest, &r, s->shard, 1.0 - (double)(s->index + 1) / (double)f->n, NULL);
             hush_dataset_free(rest);
             if (rc == HUSH_OK) {
                 hush_dataset_free(s->shard);
@@ -277,7 +277,7 @@ static int fed_round(cli_peer *p, const hush_net_event *ev, part *s) {
         }
     }
     int declined = 0;
-    if ((rc = hush_net_client_fl_charge(p->client, NULL, hush_dataset_rows(s->train), &declined))) return rc;
+    if ((rc = hush_net_client_fl_charge(p->client, NULL, &declined, hush_dataset_rows(s->train)))) return rc;
     hush_rng rng;
     if (f->seeded) seeded_rng(&rng, f->seed + s->index, ev->round);
     hush_federated_report rep;
