@@ -118,3 +118,20 @@ build/bench/pld_table: bench/pld_table.c tests/c/pld_ref.h build/native/libhush.
 
 bench-pld: build/bench/pld_table
 	./build/bench/pld_table all
+
+# Federated learning (bench/fl.mjs): rounds through hush-server with native (hush-swarm --fedavg)
+# and Node (bench/fl_node.mjs) participants next to the in-process round of the same configuration
+# (build/bench/fl round); table on stdout, JSON in build/bench/fl.json. FL_QUICK=1 runs the
+# 10- and 100-participant rows only. bench-fl-quality: the quality bars of the federated tasks
+# (credit IID vs centralised, record privacy; Fashion-MNIST non-IID, user privacy), in process
+# through build/bench/fl quality; JSON in build/bench/fl-quality.json.
+.PHONY: bench-fl bench-fl-quality
+build/bench/fl: bench/fl.c core/cli/util.c core/cli/cli.h build/native/libhush.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_NATIVE) -Icore/cli bench/fl.c core/cli/util.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -o $@
+
+bench-fl: build/bench/fl build/native/hush-server build/native/hush-swarm web
+	node bench/fl.mjs
+
+bench-fl-quality: build/bench/fl build/native/hush-server build/native/hush-swarm
+	node bench/fl.mjs --quality

@@ -465,7 +465,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
         }
       };
       this.#busy = Promise.resolve()
-        .then(() => this.#fed(info, this.#roundOps()))
+        .then(() => this.#fed(info, this.#roundOps(info)))
         .then(done, (e) => {
           done();
           this.#fail(rt.wrap(e, 'HUSH_ESTATE', `federated round ${info.round}`));
@@ -473,7 +473,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
     }
 
     // What a federated round handler may do, each a call into the core's state machine.
-    #roundOps() {
+    #roundOps(info) {
       const h = () => this.#h;
       return {
         // {model: Uint8Array (the global model file), terms}
