@@ -110,14 +110,16 @@ bench-server: build/native/hush-server build/native/hush-swarm build/native/hush
 	node bench/server.mjs
 
 # The PLD accountant across its promised range against the independent reference in
-# tests/c/pld_ref.h (a few minutes; `build/bench/pld_table Q SIGMA STEPS DELTA` for one row).
+# tests/c/pld_ref.h (quick: 135 rows, half a minute), then the whole range by its bracket alone
+# (`build/bench/pld_table all` for every row against the reference: hours; Q SIGMA STEPS DELTA: one row).
 .PHONY: bench-pld
 build/bench/pld_table: bench/pld_table.c tests/c/pld_ref.h build/native/libhush.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_NATIVE) -Itests/c bench/pld_table.c build/native/libhush.a $(LDFLAGS) -lsodium -lm -o $@
 
 bench-pld: build/bench/pld_table
-	./build/bench/pld_table all
+	./build/bench/pld_table quick
+	./build/bench/pld_table bracket
 
 # Federated learning (bench/fl.mjs): rounds through hush-server with native (hush-swarm --fedavg)
 # and Node (bench/fl_node.mjs) participants next to the in-process round of the same configuration
