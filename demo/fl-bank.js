@@ -171,8 +171,8 @@ $('leave').addEventListener('click', () => {
 
 run().catch((err) => {
   if (st.state === 'left') return;
-  // (the worker rebuilds errors from their code and message: hush.net's netCode does not cross it)
-  const refused = /enrolment token|unknown identity|wrong key/.test(String(err && err.message));
+  // hush-server's refusal, by its close code (the worker passes hush.net's netCode on)
+  const refused = ['HUSH_NET_E_TOKEN', 'HUSH_NET_E_AUTH', 'HUSH_NET_E_REVOKED'].includes(err && err.netCode);
   if (err && err.data) {
     showError($('error'), 'data/credit-g.arff could not be loaded.', [String(err.message), 'Run `sh scripts/bootstrap.sh` and reload.']);
   } else if (refused) {

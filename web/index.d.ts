@@ -28,6 +28,9 @@ export class HushError extends Error {
   readonly status: number | undefined;
   /** For model spec errors: byte offset of the offending token. */
   offset?: number;
+  /** When hush-server refused the connection: its close code's name, e.g. "HUSH_NET_E_TOKEN"
+   *  (enum hush_net_error_code in net.h); also on errors rebuilt from a worker. */
+  netCode?: string;
 }
 
 /** Malformed data: where (1-based line for text, byte offset) and the parser's message. */

@@ -4,9 +4,11 @@ import { HushError, HushParseError } from './errors.js';
 
 function rebuild(e) {
   if (e && e.code) {
-    return e.line !== undefined && e.name === 'HushParseError'
+    const err = e.line !== undefined && e.name === 'HushParseError'
       ? new HushParseError(e.code, e.message, e.status, e)
       : Object.assign(new HushError(e.code, e.message, e.status), e.offset !== undefined ? { offset: e.offset } : {});
+    if (e.netCode) err.netCode = e.netCode; // why hush-server refused (HUSH_NET_E_*)
+    return err;
   }
   return new HushError('HUSH_ESTATE', e ? e.message : 'worker error');
 }

@@ -16,7 +16,7 @@
 //        part, labelsPerPart, seed}, ledger?: {name?, file?, budgetEpsilon, budgetDelta}, rounds?, pins?}}
 //        <- {id, type: 'event', event: 'rows'|'model'|'round'|'declined'|'result', ...detail} (see
 //        web/federated.js), then {id, type: 'result', result: the run's summary}
-//   errors: {id, type: 'error', error: {name, code, status, message, line, offset, msg}}
+//   errors: {id, type: 'error', error: {name, code, status, message, line, offset, msg, netCode}}
 //   events without an id: {type: 'csp', directive, blocked} for a Content-Security-Policy violation
 //   inside the worker (say, an eval under a CSP without 'unsafe-eval'), so the page can report it.
 // The first request's args.simd picks the build for the worker's lifetime. The worker loads the
@@ -130,7 +130,7 @@ const ops = {
 function serialiseError(e) {
   return {
     name: e && e.name, code: e && e.code, status: e && e.status, message: String(e && e.message || e),
-    line: e && e.line, offset: e && e.offset, msg: e && e.msg,
+    line: e && e.line, offset: e && e.offset, msg: e && e.msg, netCode: e && e.netCode,
   };
 }
 

@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, HUSH, tempDir, admin, enroll, status, startServer, until } from './helpers.mjs';
 import { needData } from '../data.mjs';
-import { load } from '../../web/index.js';
+import { load, createWorker, HushError } from '../../web/index.js';
 import { creditBounds, creditInputSize, arffParts, shuffled } from '../../scripts/credit.mjs';
 
 const HUSH_FL = path.join(ROOT, 'bin/hush-fl.mjs');
@@ -298,4 +298,26 @@ test('kill -9 mid-task: the restarted server resumes from the last committed ver
   for (let i = 0; i < 3; i++) assert.deepEqual(new Uint8Array(readFileSync(path.join(dir, `bank-${i}.model`))), final);
   assert.deepEqual(modelBytes(db, dir, v), kept);
   assert.ok(existsSync(path.join(dir, 'bank-0.model')));
+});
+
+test('a refused participant says why, in the page and through a worker (netCode)', { skip }, async (t) => {
+  const dir = tempDir(t);
+  const db = path.join(dir, 'hub.db');
+  const { files } = shards(dir, [150]);
+  createFedTask(db, dir, 'credit', { rounds: 1, clients: 2, threshold: 2, 'local-epochs': 1, 'local-batch': 16, lr: 0.2,
+    deadline: 30 });
+  enroll(db, 'bank-x'); // a real token exists; this participant guesses another
+  const srv = await startServer(t, db);
+  const wrong = '00'.repeat(32);
+  const refusedForToken = (e) => e instanceof HushError && e.netCode === 'HUSH_NET_E_TOKEN';
+  const hush = await load({ full: true });
+  const identity = await hush.net.loadIdentity('bank-x', { file: path.join(dir, 'page.key') });
+  const data = hush.data.parse(readFileSync(files[0]), 'arff');
+  t.after(() => data.free());
+  const client = new hush.FederatedClient({ url: srv.url, identity, token: wrong, task: 'credit', data });
+  await assert.rejects(client.run(), refusedForToken);
+  const w = await createWorker({ full: true });
+  t.after(() => w.terminate());
+  await assert.rejects(w.federate({ url: srv.url, name: 'bank-x', identityFile: path.join(dir, 'worker.key'), token: wrong,
+    task: 'credit', data: readFileSync(files[0], 'utf8'), format: 'arff' }), refusedForToken);
 });
