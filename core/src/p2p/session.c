@@ -117,21 +117,30 @@ sess *hush__p2p_slot_new(hush_p2p *p) {
 }
 
 /* Wipes everything the session holds and frees the slot (its generation stays). */
-void hush__p2p_sess_clear(hush_p2p *p, sess *s) {
-    const hush_allocator *a = p->a;
+/* Frees (and wipes) the session's roles, channels, input and queued messages: what only a running
+ * session needs. */
+static void drop_roles(const hush_allocator *a, sess *s) {
     hush_mpc_party_free(s->party);
     hush_mpc_party_free(s->client);
+    s->party = s->client = NULL;
     hush_channel_free(s->ch_dealer);
     hush_channel_free(s->ch_party);
     hush_channel_free(s->ch_client);
     hush_channel_free(s->ch_lc);
     hush_channel_free(s->ch_lp);
+    s->ch_dealer = s->ch_party = s->ch_client = s->ch_lc = s->ch_lp = NULL;
     if (s->x) hush__free_wipe(a, s->x, s->x_len * sizeof *s->x);
+    s->x = NULL;
+    for (int i = 0; i < Q_COUNT; i++) hush__p2p_q_clear(a, &s->q[i]);
+}
+
+void hush__p2p_sess_clear(hush_p2p *p, sess *s) {
+    const hush_allocator *a = p->a;
+    drop_roles(a, s);
     if (s->dec) hush__free_wipe(a, s->dec, (size_t)s->rows * sizeof *s->dec);
     rx_free(a, &s->rx_dealer);
     rx_free(a, &s->rx_link[0]);
     rx_free(a, &s->rx_link[1]);
-    for (int i = 0; i < Q_COUNT; i++) hush__p2p_q_clear(a, &s->q[i]);
     hush__p2p_q_clear(a, &s->hold);
     hush__p2p_q_clear(a, &s->link_out);
     uint32_t gen = s->gen, id = s->id;
@@ -370,19 +379,7 @@ static void finish_session(hush_p2p *p, sess *s) {
             return;
         }
     }
-    /* the roles, their shares and channels are not needed any more */
-    hush_mpc_party_free(s->party);
-    hush_mpc_party_free(s->client);
-    s->party = s->client = NULL;
-    hush_channel_free(s->ch_dealer);
-    hush_channel_free(s->ch_party);
-    hush_channel_free(s->ch_client);
-    hush_channel_free(s->ch_lc);
-    hush_channel_free(s->ch_lp);
-    s->ch_dealer = s->ch_party = s->ch_client = s->ch_lc = s->ch_lp = NULL;
-    if (s->x) hush__free_wipe(p->a, s->x, s->x_len * sizeof *s->x);
-    s->x = NULL;
-    for (int i = 0; i < Q_COUNT; i++) hush__p2p_q_clear(p->a, &s->q[i]);
+    drop_roles(p->a, s); /* the roles, their shares and channels are not needed any more */
     s->state = S_DONE;
     if (s->link_out.head) s->end_pending = 1;
     else (void)hush__p2p_queue_end(p, s, 0, "");
