@@ -1,5 +1,5 @@
-// Option parsing shared by the Node commands (bin/hush-agg.mjs, bin/hush-fl.mjs), with the native
-// CLI's conventions: "--name value" or "--name=value", exit status 2 for bad arguments and 1 for
+// Option parsing shared by the Node commands (bin/hush-agg.mjs, bin/hush-fl.mjs, bin/hush-mpc.mjs),
+// with the native CLI's conventions: "--name value" or "--name=value", exit status 2 for bad arguments and 1 for
 // a failure, each with one "PROG: ..." line on stderr.
 export function cli(prog, flags = []) {
   const FLAGS = new Set(flags);
@@ -23,10 +23,11 @@ export function cli(prog, flags = []) {
     }
     return o;
   };
-  const uint = (o, k, def) => {
+  const uint = (o, k, def, lo = 0, hi) => {
     if (o[k] === undefined) return def;
     const n = Number(o[k]);
-    if (!Number.isInteger(n) || n < 0) fail(`--${k} must be a non-negative integer, got '${o[k]}'`, 2);
+    if (hi === undefined && (!Number.isInteger(n) || n < lo)) fail(`--${k} must be a non-negative integer, got '${o[k]}'`, 2);
+    if (hi !== undefined && (!Number.isInteger(n) || n < lo || n > hi)) fail(`--${k} must be an integer in [${lo}, ${hi}], got '${o[k]}'`, 2);
     return n;
   };
   const num = (o, k, def) => {

@@ -11,40 +11,13 @@
 // line on stderr; with --json the last line of apply is the same JSON as the native command's.
 import { readFile, writeFile } from 'node:fs/promises';
 import { load } from '../web/index.js';
+import { cli } from './args.mjs';
 
-const FLAGS = new Set(['json', 'test-split']);
-
-function fail(msg, code = 1) {
-  process.stderr.write(`hush-mpc: ${msg}\n`);
-  process.exit(code);
-}
-
-function parse(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--') || a.length < 3) fail(`unexpected argument '${a}'`, 2);
-    let [k, v] = a.slice(2).split(/=(.*)/s, 2);
-    if (!FLAGS.has(k) && v === undefined) {
-      if (i + 1 >= argv.length) fail(`option --${k} needs a value`, 2);
-      v = argv[++i];
-    }
-    if (k in o) fail(`option --${k} given twice`, 2);
-    o[k] = FLAGS.has(k) ? true : v;
-  }
-  return o;
-}
-
-function uint(o, k, def, lo = 0, hi = 2 ** 32 - 1) {
-  if (o[k] === undefined) return def;
-  const n = Number(o[k]);
-  if (!Number.isInteger(n) || n < lo || n > hi) fail(`--${k} must be an integer in [${lo}, ${hi}], got '${o[k]}'`, 2);
-  return n;
-}
-
-function known(o, names) {
-  for (const k of Object.keys(o)) if (!names.includes(k)) fail(`unknown option --${k}`, 2);
-}
+const { fail, parse, uint } = cli('hush-mpc', ['json', 'test-split']);
+const SERVE_OPTIONS = ['url', 'name', 'identity', 'token', 'model', 'schema', 'max-sessions', 'max-rows', 'sessions', 'timeout',
+  'json'];
+const APPLY_OPTIONS = ['url', 'name', 'identity', 'token', 'bank', 'data', 'format', 'rows', 'concurrency', 'test-split', 'seed',
+  'test-fraction', 'limit', 'check-model', 'bank-key', 'dealer-key', 'out', 'timeout', 'json', 'link'];
 
 // The header of an ARFF file (everything before @data): the form an applicant fills.
 function arffHeader(text) {
@@ -55,7 +28,6 @@ function arffHeader(text) {
 const pct = (v, q) => (v.length ? v[Math.min(v.length - 1, Math.round(q * (v.length - 1)))] : 0);
 
 async function serve(hush, o) {
-  known(o, ['url', 'name', 'identity', 'token', 'model', 'schema', 'max-sessions', 'max-rows', 'sessions', 'timeout', 'json']);
   for (const k of ['url', 'name', 'identity', 'model']) if (!o[k]) fail(`serve needs --${k}`, 2);
   const want = uint(o, 'sessions', 0);
   const model = await readFile(o.model).catch((e) => fail(`cannot read '${o.model}': ${e.code}`));
@@ -85,8 +57,6 @@ async function serve(hush, o) {
 }
 
 async function apply(hush, o) {
-  known(o, ['url', 'name', 'identity', 'token', 'bank', 'data', 'format', 'rows', 'concurrency', 'test-split', 'seed',
-    'test-fraction', 'limit', 'check-model', 'bank-key', 'dealer-key', 'out', 'timeout', 'json', 'link']);
   for (const k of ['url', 'name', 'identity', 'bank', 'data']) if (!o[k]) fail(`apply needs --${k}`, 2);
   if (o.link && o.link !== 'relay') fail('--link: Node applicants use the relay (direct links are WebRTC, in the browser)', 2);
   const concurrency = uint(o, 'concurrency', 1, 1, 1024);
@@ -174,7 +144,7 @@ async function apply(hush, o) {
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd !== 'serve' && cmd !== 'apply') fail('usage: hush-mpc serve|apply --url URL --name NAME --identity KEYFILE ...', 2);
-  const o = parse(rest);
+  const o = parse(rest, cmd === 'serve' ? SERVE_OPTIONS : APPLY_OPTIONS);
   const hush = await load({ full: true });
   if (cmd === 'serve') await serve(hush, o);
   else await apply(hush, o);
