@@ -135,7 +135,9 @@ async function network(label, m, n, kind, rounds, dir) {
   const committed = rs.filter((x) => x.state === 'committed' && x.survivors === n);
   const ok = r.code === 0 && committed.length === rounds;
   if (!ok) {
-    const why = r.signal ? `killed (${r.signal})` : (r.stderr.trim().split('\n').pop() || `exit ${r.code}`);
+    // Node ends an uncaught error's report with its own version line: say the error instead
+    const lines = r.stderr.trim().split('\n');
+    const why = r.signal ? `killed (${r.signal})` : (lines.find((l) => /^\w*Error\b/.test(l)) || lines.pop() || `exit ${r.code}`);
     return { label, kind, n, ok, why: why.slice(0, 200), db };
   }
   const j = r.json;

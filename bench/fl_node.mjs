@@ -28,7 +28,7 @@ const rounds = Number(opt('rounds', 1)), timeout = Number(opt('timeout', 300));
 const labelsPerPart = Number(opt('labels-per-part', 0)), shardSeed = Number(opt('shard-seed', 1));
 const seed = opt('seed') === undefined ? undefined : BigInt(opt('seed'));
 
-const hush = await load();
+const hush = await load({ full: true }); // hush.net and the federated client are in the full module
 const lines = (await readFile(tokensFile, 'utf8')).split('\n').map((l) => l.trim().split(/\s+/)).filter((l) => l.length === 2);
 const n = lines.length;
 const shards = Number(opt('shards', n));
