@@ -207,47 +207,33 @@ async function timing() {
     `${MODELS.credit.rows} rows, Fashion ${MODELS.fashion.rows} rows, 80% of them training rows), batch 32, lr 0.1. ` +
     'Secure aggregation is authenticated, complete graph up to 100 participants, SecAgg+ (26 neighbours, threshold 14) at 1000. ' +
     'Network rows: mean over the rounds (2, 1 at 1000 participants), from the server\'s round records.');
-  console.log('Wall seconds per round. Training is summed over participants: they train one after another in one process.\n');
-  console.log('| model x participants | in process: training | + plaintext sum: no secure agg (floor) | + secure agg in process | native network (of it training) | native / in process | Node network (of it training) | Node / in process |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    if (r.failed) {
-      console.log(`| ${r.label} | ${r.failed} |`);
-      continue;
-    }
-    const ip = r.inprocess, nat = r.native, nd = r.node;
-    const nodeCells = nd.ok ? `${f(nd.roundSeconds)} (${f(nd.trainSeconds)}) | ${f(nd.roundSeconds / ip.round)}x` : `${nd.why} | -`;
-    console.log(`| ${r.label} | ${f(ip.trainSeconds, 3)} | ${f(ip.floor, 3)} | ${f(ip.round, 3)} | ` +
-      `${f(nat.roundSeconds)} (${f(nat.trainSeconds)}) | ${f(nat.roundSeconds / ip.round)}x | ${nodeCells} |`);
-  }
-  console.log('\nCPU seconds per round (the machine is shared: CPU time moves less than wall time). Network: participants\' ' +
-    'process (reading the data left out) + hush-server.\n');
-  console.log('| model x participants | in process: training | in process: all | native network: participants + server | native / in process | Node network: participants + server | Node / in process |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    if (r.failed) {
-      console.log(`| ${r.label} | ${r.failed} |`);
-      continue;
-    }
-    const ip = r.inprocess, nat = r.native, nd = r.node;
-    const nc = nat.clientCpu + nat.serverCpu;
-    const nodeCells = nd.ok ? `${f(nd.clientCpu)} + ${f(nd.serverCpu)} | ${f((nd.clientCpu + nd.serverCpu) / ip.cpu)}x` : '- | -';
-    console.log(`| ${r.label} | ${f(ip.trainCpu, 3)} | ${f(ip.cpu, 3)} | ${f(nat.clientCpu)} + ${f(nat.serverCpu)} | ${f(nc / ip.cpu)}x | ${nodeCells} |`);
-  }
-  console.log('\nBytes per participant per round against the plain model (4 bytes per parameter). Network: WebSocket payloads, ' +
-    'the connection amortised, the initial model left out (each new global model comes down once per round).\n');
-  console.log('| model x participants | plain model KB | secure agg in process up / down KB | native network up / down KB | upload expansion | Node up / down KB | server CPU s, peak RSS MB (native) |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    if (r.failed) {
-      console.log(`| ${r.label} | ${r.failed} |`);
-      continue;
-    }
-    const ip = r.inprocess, nat = r.native, nd = r.node;
-    const plain = ip.params * 4;
-    console.log(`| ${r.label} | ${kb(plain)} | ${kb(ip.up)} / ${kb(ip.down)} | ${kb(nat.up)} / ${kb(nat.down)} | ` +
-      `${(nat.up / plain).toFixed(2)}x | ${nd.ok ? `${kb(nd.up)} / ${kb(nd.down)}` : '-'} | ${f(nat.serverCpu)}, ${(nat.serverRss / 2 ** 20).toFixed(0)} |`);
-  }
+  // One markdown table: a row per configuration (a failed one says why), cells(r) the rest.
+  const table = (intro, columns, cells) => {
+    console.log(intro);
+    console.log(`| model x participants | ${columns.join(' | ')} |`);
+    console.log(`|---|${columns.map(() => '---').join('|')}|`);
+    for (const r of rows) console.log(`| ${r.label} | ${r.failed ?? cells(r.inprocess, r.native, r.node)} |`);
+  };
+  table('Wall seconds per round. Training is summed over participants: they train one after another in one process.\n',
+    ['in process: training', '+ plaintext sum: no secure agg (floor)', '+ secure agg in process', 'native network (of it training)',
+      'native / in process', 'Node network (of it training)', 'Node / in process'],
+    (ip, nat, nd) => `${f(ip.trainSeconds, 3)} | ${f(ip.floor, 3)} | ${f(ip.round, 3)} | ` +
+      `${f(nat.roundSeconds)} (${f(nat.trainSeconds)}) | ${f(nat.roundSeconds / ip.round)}x | ` +
+      (nd.ok ? `${f(nd.roundSeconds)} (${f(nd.trainSeconds)}) | ${f(nd.roundSeconds / ip.round)}x` : `${nd.why} | -`));
+  table('\nCPU seconds per round (the machine is shared: CPU time moves less than wall time). Network: participants\' ' +
+    'process (reading the data left out) + hush-server.\n',
+    ['in process: training', 'in process: all', 'native network: participants + server', 'native / in process',
+      'Node network: participants + server', 'Node / in process'],
+    (ip, nat, nd) => `${f(ip.trainCpu, 3)} | ${f(ip.cpu, 3)} | ${f(nat.clientCpu)} + ${f(nat.serverCpu)} | ` +
+      `${f((nat.clientCpu + nat.serverCpu) / ip.cpu)}x | ` +
+      (nd.ok ? `${f(nd.clientCpu)} + ${f(nd.serverCpu)} | ${f((nd.clientCpu + nd.serverCpu) / ip.cpu)}x` : '- | -'));
+  table('\nBytes per participant per round against the plain model (4 bytes per parameter). Network: WebSocket payloads, ' +
+    'the connection amortised, the initial model left out (each new global model comes down once per round).\n',
+    ['plain model KB', 'secure agg in process up / down KB', 'native network up / down KB', 'upload expansion',
+      'Node up / down KB', 'server CPU s, peak RSS MB (native)'],
+    (ip, nat, nd) => `${kb(ip.params * 4)} | ${kb(ip.up)} / ${kb(ip.down)} | ${kb(nat.up)} / ${kb(nat.down)} | ` +
+      `${(nat.up / (ip.params * 4)).toFixed(2)}x | ${nd.ok ? `${kb(nd.up)} / ${kb(nd.down)}` : '-'} | ` +
+      `${f(nat.serverCpu)}, ${(nat.serverRss / 2 ** 20).toFixed(0)}`);
   mkdirSync(path.join(ROOT, 'build/bench'), { recursive: true });
   writeFileSync(path.join(ROOT, 'build/bench/fl.json'), JSON.stringify({ seconds: (Date.now() - t0) / 1000, rows }, null, 1));
   console.log(`\nJSON: build/bench/fl.json (${((Date.now() - t0) / 1000).toFixed(0)} s in all)`);

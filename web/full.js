@@ -10,14 +10,16 @@ import { defineSecAgg } from './secagg.js';
 import { defineNet } from './net.js';
 import { defineFederated } from './federated.js';
 import { defineP2P } from './p2p.js';
+import { defineSocket } from './socket.js';
 
 // lean: what web/index.js built on the same Runtime (Model, the data module, the dp module).
 export function defineFull(rt, { Model, data, dp }) {
   const channel = defineChannel(rt);
   const mpc = defineMpc(rt, { Model, channel });
   const secagg = defineSecAgg(rt);
-  const net = defineNet(rt, { wrapDataset: data.wrap, Odometer: dp.Odometer });
+  const ServerSocket = defineSocket(rt);
+  const net = defineNet(rt, { wrapDataset: data.wrap, Odometer: dp.Odometer, ServerSocket });
   const FederatedClient = defineFederated(rt, { net, isDataset: data.isDataset });
-  const p2p = defineP2P(rt, { net });
+  const p2p = defineP2P(rt, { net, ServerSocket });
   return { secagg, mpc, channel: channel.api, net, federated: Object.freeze({ Client: FederatedClient }), FederatedClient, p2p };
 }

@@ -7,7 +7,7 @@
 //   conn.close();
 //
 // The protocol is the core's hush_net_client state machine (the same C the native client runs);
-// this file only moves WebSocket frames in and out of it, reconnects with backoff, and turns its
+// this file only moves WebSocket frames in and out of it, reconnects (web/socket.js), and turns its
 // events into promises and DOM-style events. The identity's secret seed goes into the wasm heap
 // only inside a scope that zeroes it, and the state machine wipes its own copy on free().
 import { CELL, live, track, untrack } from './runtime.js';
@@ -16,7 +16,7 @@ const DB_NAME = 'hushml';
 const DB_STORE = 'identities';
 const LEDGER_STORE = 'ledgers';
 
-export function defineNet(rt, { wrapDataset, Odometer }) {
+export function defineNet(rt, { wrapDataset, Odometer, ServerSocket }) {
   const M = rt.M;
   const C = rt.C;
   const isNode = typeof process === 'object' && !!process.versions?.node && typeof window === 'undefined';
@@ -285,11 +285,8 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
   const releaseClient = (ptr) => M._hush_net_client_free(ptr); // wipes its secrets
 
   class Connection extends EventTarget {
-    #url;
-    #WS;
-    #ws = null;
+    #sock;
     #closed = false;
-    #backoff = 250;
     #welcomed;
     #task = null;
     #input = null;
@@ -301,8 +298,6 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
 
     constructor(url, identity, token, WS, pins) {
       super();
-      this.#url = url;
-      this.#WS = WS;
       if (!(identity instanceof Identity)) throw rt.fail('HUSH_EARG', 'identity must come from hush.net.loadIdentity');
       this.name = identity.name;
       const ptr = identity.withSecretKey((sk, s) => {
@@ -319,6 +314,13 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
         return rt.ptrAt(out);
       });
       track(rt, this, { ptr, what: 'connection', release: releaseClient });
+      this.#sock = new ServerSocket(WS, url, {
+        before: () => M._hush_net_client_reset(this.#h),
+        message: (data) => this.#onMessage(data),
+        // resume at the next round: the server counted this participant as dropped
+        lost: () => !this.#fatal,
+        error: (e) => this.#fail(e),
+      });
       if (pins !== undefined) {
         try {
           this.#pin(pins);
@@ -328,8 +330,9 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
         }
       }
       this.rounds = { committed: 0, aborted: 0 };
-      this.connects = 0;
     }
+
+    get connects() { return this.#sock.connects; }
 
     // pins: the text of a pin file ("NAME HEX-KEY" lines) or [{ name, publicKey }]: rounds whose
     // PKI holds anyone else are refused (the operator is then not trusted with enrolment).
@@ -353,34 +356,8 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
     // Resolves once authenticated (enrolled on first use); rejects on a refusal.
     open() {
       this.#welcomed = deferred();
-      this.#dial();
+      this.#sock.dial();
       return this.#welcomed.promise;
-    }
-
-    #dial() {
-      if (this.#closed) return;
-      M._hush_net_client_reset(this.#h);
-      let ws;
-      try {
-        ws = new this.#WS(this.#url, 'hush.v1');
-      } catch (e) {
-        this.#fail(e);
-        return;
-      }
-      ws.binaryType = 'arraybuffer';
-      this.#ws = ws;
-      ws.addEventListener('open', () => { this.#backoff = 250; this.connects++; });
-      ws.addEventListener('message', (m) => this.#onMessage(m.data));
-      ws.addEventListener('close', () => {
-        if (this.#ws !== ws) return;
-        this.#ws = null;
-        if (this.#closed || this.#fatal) return;
-        // Resume at the next round: the server counted this participant as dropped.
-        const wait = this.#backoff * (0.75 + 0.5 * jitter());
-        this.#backoff = Math.min(this.#backoff * 2, 8000);
-        setTimeout(() => this.#dial(), wait);
-      });
-      ws.addEventListener('error', () => {}); // a close follows
     }
 
     #onMessage(data) {
@@ -541,7 +518,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
     }
 
     #flush() {
-      const ws = this.#ws;
+      const ws = this.#sock.ws;
       if (!ws || ws.readyState !== 1 || !this.#live) return;
       for (;;) {
         const frame = rt.with((s) => {
@@ -608,9 +585,7 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
     close() {
       if (this.#closed) return;
       this.#closed = true;
-      const ws = this.#ws;
-      this.#ws = null;
-      if (ws && ws.readyState <= 1) ws.close(1000, 'done');
+      this.#sock.close();
       untrack(this);
       this.#input?.fill(0);
       this.dispatchEvent(msgEvent('close', {}));
@@ -635,12 +610,6 @@ export function defineNet(rt, { wrapDataset, Odometer }) {
     const out = new Uint8Array(hex.length / 2);
     for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
     return out;
-  }
-
-  function jitter() {
-    const b = new Uint32Array(1);
-    globalThis.crypto.getRandomValues(b);
-    return b[0] / 2 ** 32;
   }
 
   return Object.freeze({ Identity, loadIdentity, connect, Connection, Ledger, openLedger });

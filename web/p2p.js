@@ -19,7 +19,7 @@
 import { RtcLinks, rtcAvailable } from './net/rtc.js';
 import { CELL, live, track, untrack } from './runtime.js';
 
-export function defineP2P(rt, { net }) {
+export function defineP2P(rt, { net, ServerSocket }) {
   const M = rt.M;
   const C = rt.C;
   const isNode = typeof process === 'object' && !!process.versions?.node && typeof window === 'undefined';
@@ -69,12 +69,9 @@ export function defineP2P(rt, { net }) {
   // Events: 'ready', 'session' ({ slot, peer, rows, link }), 'done' ({ slot, peer, rows, link,
   // bytes }), 'failed' ({ slot, peer, code, text }), 'refused' ({ code, text }), 'close'.
   class Connection extends EventTarget {
-    #url;
-    #WS;
-    #ws = null;
+    #sock;
     #closed = false;
     #reconnect;
-    #backoff = 250;
     #ready;
     #fatal = null;
     #pending = new Map(); // slot -> { resolve, reject, t0, rows }
@@ -92,8 +89,6 @@ export function defineP2P(rt, { net }) {
       this.role = opts.role ?? 'applicant';
       this.name = identity.name;
       this.publicKey = identity.publicKey;
-      this.#url = url;
-      this.#WS = WS;
       this.#reconnect = opts.reconnect ?? role === C.HUSH_P2P_BANK;
       const direct = opts.direct === undefined ? rtcAvailable() : !!opts.direct;
       if (direct && !rtcAvailable()) throw rt.fail('HUSH_EUNSUPPORTED', 'direct links need RTCPeerConnection');
@@ -118,6 +113,25 @@ export function defineP2P(rt, { net }) {
         return rt.ptrAt(out);
       });
       track(rt, this, { ptr, what: 'connection', release: releaseP2P });
+      this.#sock = new ServerSocket(WS, url, {
+        before: () => {
+          M._hush_p2p_reset(this.#h);
+          this.#drainEvents();
+        },
+        message: (data) => this.#onFrame(data),
+        lost: () => {
+          if (this.#fatal) return false;
+          // every session in progress fails with a clear reason; a bank comes back and serves again
+          if (this.#live) {
+            M._hush_p2p_reset(this.#h);
+            this.#drainEvents();
+          }
+          if (this.#reconnect) return true;
+          this.#fail(rt.fail('HUSH_EIO', 'the connection to the server was lost'));
+          return false;
+        },
+        error: (e) => this.#fail(e),
+      });
       try {
         for (const pin of opts.pins ?? []) {
           const pk = keyBytes(pin.publicKey, 'pin publicKey');
@@ -134,8 +148,9 @@ export function defineP2P(rt, { net }) {
       this.direct = direct;
       if (direct) this.#rtc = new RtcLinks(this, { sessionBytes: C.HUSH_MPC_SESSION_BYTES, ...opts.rtc });
       this.stats = { served: 0, failed: 0, rows: 0, bytes: 0 };
-      this.connects = 0;
     }
+
+    get connects() { return this.#sock.connects; }
 
     get #h() { return live(this); }
     get #live() { return !!this[CELL].ptr; }
@@ -145,43 +160,8 @@ export function defineP2P(rt, { net }) {
 
     open() {
       this.#ready = deferred();
-      this.#dial();
+      this.#sock.dial();
       return this.#ready.promise;
-    }
-
-    #dial() {
-      if (this.#closed) return;
-      M._hush_p2p_reset(this.#h);
-      this.#drainEvents();
-      let ws;
-      try {
-        ws = new this.#WS(this.#url, 'hush.v1');
-      } catch (e) {
-        this.#fail(e);
-        return;
-      }
-      ws.binaryType = 'arraybuffer';
-      this.#ws = ws;
-      ws.addEventListener('open', () => { this.#backoff = 250; this.connects++; });
-      ws.addEventListener('message', (m) => this.#onFrame(m.data));
-      ws.addEventListener('close', () => {
-        if (this.#ws !== ws) return;
-        this.#ws = null;
-        if (this.#closed || this.#fatal) return;
-        // every session in progress fails with a clear reason; a bank comes back and serves again
-        if (this.#live) {
-          M._hush_p2p_reset(this.#h);
-          this.#drainEvents();
-        }
-        if (!this.#reconnect) {
-          this.#fail(rt.fail('HUSH_EIO', 'the connection to the server was lost'));
-          return;
-        }
-        const wait = this.#backoff * (0.75 + 0.5 * Math.random());
-        this.#backoff = Math.min(this.#backoff * 2, 8000);
-        setTimeout(() => this.#dial(), wait);
-      });
-      ws.addEventListener('error', () => {}); // a close follows
     }
 
     #onFrame(data) {
@@ -201,7 +181,7 @@ export function defineP2P(rt, { net }) {
     flush() {
       for (let moved = true; moved && this.#live;) {
         moved = false;
-        const ws = this.#ws;
+        const ws = this.#sock.ws;
         if (ws && ws.readyState === 1) {
           for (let f = this.#next(false); f; f = this.#next(false), moved = true) ws.send(f.bytes);
         }
@@ -438,10 +418,7 @@ export function defineP2P(rt, { net }) {
       if (this.#closed) return;
       this.#closed = true;
       this.#rtc?.closeAll();
-      const ws = this.#ws;
-      this.#ws = null;
-      // what is queued (a session's END) goes first: ws.close() lets sent frames through
-      if (ws && ws.readyState <= 1) ws.close(1000, 'done');
+      this.#sock.close(); // what is queued (a session's END) goes first: sent frames still go out
       untrack(this);
       if (this.#buf) {
         rt.u8.fill(0, this.#buf, this.#buf + this.#cap);
