@@ -24,7 +24,7 @@
  * Task options mirror `hush-server task create --kind fedavg`: --privacy none|record|user, --lr,
  * --local-epochs, --local-batch, --optimizer sgd|momentum|adam, --server-optimizer fedavg|fedadam,
  * --server-lr, --clip, --noise-multiplier, --metric-noise, --delta, --validation-fraction,
- * --threshold T (min_survivors), --neighbours D, --max-rows; data: --format F, --shards K
+ * --threshold T (min_survivors), --neighbours D, --max-rows, --freeze-head; data: --format F, --shards K
  * (default N), --labels-per-part L, --shard-seed S; --seed S seeds the participants' streams and
  * the split of --test-fraction.
  *   build: make build/bench/fl */
@@ -116,6 +116,7 @@ static int parse_task(cli_args *a, setup *s) {
     t->local_batch = (uint32_t)batch;
     t->bits = (uint32_t)bits;
     t->max_rows = (uint32_t)max_rows;
+    t->freeze_head = (uint32_t)cli_flag(a, "freeze-head");
     if (hush_federated_task_check(t) != HUSH_OK) {
         fprintf(stderr, "fl: invalid federated terms\n");
         return CLI_EXIT_USAGE;
@@ -415,7 +416,7 @@ static int cmd_cost(cli_args *a) {
 }
 
 int main(int argc, char **argv) {
-    static const char *const flags[] = {"centralised", NULL};
+    static const char *const flags[] = {"centralised", "freeze-head", NULL};
     cli_prog = "fl";
     if (argc < 2 || hush_init() != HUSH_OK) {
         fprintf(stderr, "usage: fl round|quality [options] (see bench/fl.c)\n");

@@ -162,9 +162,9 @@ int srv_fed_terms_json(const srv_task *t, char *out, size_t cap) {
     snprintf(out, cap,
              "{\"privacy\":\"%s\",\"clip\":%.6g,\"noise_multiplier\":%.6g,\"metric_noise\":%.6g,\"delta\":%.6g,"
              "\"local_epochs\":%u,\"local_batch\":%u,\"lr\":%.6g,\"server_optimizer\":\"%s\",\"server_lr\":%.6g,"
-             "\"epsilon_per_round\":%s}",
+             "\"freeze_head\":%s,\"epsilon_per_round\":%s}",
              privacy_name(ft.privacy), ft.clip, ft.noise_multiplier, ft.metric_noise, ft.delta, ft.local_epochs,
              ft.local_batch, ft.lr, ft.server_optimizer == HUSH_FEDERATED_FEDADAM ? "fedadam" : "fedavg", ft.server_lr,
-             user_eps);
+             ft.freeze_head ? "true" : "false", user_eps);
     return HUSH_OK;
 }

@@ -38,6 +38,7 @@ static const char usage[] =
     "  task create --db FILE --name TASK --kind fedavg --model SPEC --input-size N --classes C --rounds R\n"
     "          --clients N --threshold T [--neighbours DEG] --local-epochs E --local-batch B --lr LR\n"
     "          [--optimizer sgd|momentum|adam] [--server-optimizer fedavg|fedadam] [--server-lr LR]\n"
+    "          [--freeze-head] (train the body, the classifier stays at its initial values: label skew)\n"
     "          [--privacy none|record|user] [--clip C --noise-multiplier Z] [--metric-noise M]\n"
     "          [--delta D] [--bounds FILE] [--seed S] [--deadline SECONDS] [--interval SECONDS]\n"
     "          (--deadline: seconds per stage and to gather; --interval: least seconds between rounds)\n"
@@ -297,6 +298,7 @@ static int fed_terms(cli_args *a, hush_federated_task *ft, uint32_t clients, uin
     ft->local_batch = (uint32_t)batch;
     ft->bits = (uint32_t)bits;
     ft->max_rows = (uint32_t)max_rows;
+    ft->freeze_head = (uint32_t)cli_flag(a, "freeze-head");
     if ((rc = hush_federated_task_check(ft)) != HUSH_OK) {
         cli_error("invalid federated terms: %s (privacy record|user needs --noise-multiplier > 0)", hush_strerror(rc));
         return CLI_EXIT_USAGE;
@@ -309,8 +311,9 @@ static int cmd_task(int argc, char **argv) {
         cli_error("usage: hush-server task create --db FILE --name TASK --kind sum|fedavg ...");
         return CLI_EXIT_USAGE;
     }
+    static const char *const flags[] = {"freeze-head", NULL};
     cli_args a;
-    int rc = cli_parse(&a, argc - 1, argv + 1, NULL);
+    int rc = cli_parse(&a, argc - 1, argv + 1, flags);
     if (rc) return rc;
     srv_task t;
     memset(&t, 0, sizeof t);

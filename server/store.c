@@ -383,6 +383,18 @@ static const char task_cols[] = "name, kind, dim, clients, threshold, bits, neig
                                 " deadline, round, committed, last_result, state, fl, COALESCE(spec, ''),"
                                 " input_size, classes, round_interval";
 
+/* A fedavg task's terms as stored: the current encoding, or a version 1 one (96 bytes, from an
+ * earlier hush-server) re-encoded so the rounds send the current one. Anything else stays zero and
+ * fails the round's decode. */
+static void fl_terms(uint8_t out[HUSH_FEDERATED_TASK_BYTES], const void *blob, size_t len) {
+    hush_federated_task ft;
+    size_t w;
+    if (len == HUSH_FEDERATED_TASK_BYTES) memcpy(out, blob, len);
+    else if (blob && hush_federated_task_decode(&ft, blob, len) == HUSH_OK &&
+             hush_federated_task_encode(out, HUSH_FEDERATED_TASK_BYTES, &w, &ft) != HUSH_OK)
+        memset(out, 0, HUSH_FEDERATED_TASK_BYTES);
+}
+
 static void read_task(sqlite3_stmt *st, srv_task *t) {
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -399,8 +411,7 @@ static void read_task(sqlite3_stmt *st, srv_task *t) {
     t->committed = (uint32_t)sqlite3_column_int64(st, 11);
     t->last_result = (uint32_t)sqlite3_column_int64(st, 12);
     snprintf(t->state, sizeof t->state, "%s", (const char *)sqlite3_column_text(st, 13));
-    if (sqlite3_column_bytes(st, 14) == HUSH_FEDERATED_TASK_BYTES)
-        memcpy(t->fl, sqlite3_column_blob(st, 14), HUSH_FEDERATED_TASK_BYTES);
+    fl_terms(t->fl, sqlite3_column_blob(st, 14), (size_t)sqlite3_column_bytes(st, 14));
     snprintf(t->spec, sizeof t->spec, "%s", (const char *)sqlite3_column_text(st, 15));
     t->input_size = (uint32_t)sqlite3_column_int64(st, 16);
     t->classes = (uint32_t)sqlite3_column_int64(st, 17);

@@ -181,7 +181,7 @@ int hush_wasm_constants(char *buf, size_t cap, size_t *written) {
     field(&o, "sizeof_hush_federated_task", (int64_t)sizeof(hush_federated_task));
     FT(privacy) FT(local_epochs) FT(local_batch) FT(optimizer) FT(lr) FT(server_optimizer) FT(server_lr) FT(clip)
     FT(noise_multiplier) FT(metric_noise) FT(delta) FT(validation_fraction) FT(bits) FT(max_participants)
-    FT(min_survivors) FT(max_rows)
+    FT(min_survivors) FT(max_rows) FT(freeze_head)
 #undef FT
 #define FR(f) field(&o, "offsetof_hush_federated_report_" #f, (int64_t)offsetof(hush_federated_report, f));
     field(&o, "sizeof_hush_federated_report", (int64_t)sizeof(hush_federated_report));

@@ -710,6 +710,8 @@ export interface FederatedTerms {
   serverOptimizer: 'fedavg' | 'fedadam'; serverLr: number;
   clip: number; noiseMultiplier: number; metricNoise: number; delta: number; validationFraction: number;
   bits: number; maxParticipants: number; minSurvivors: number; maxRows: number;
+  /** The classifier stays at its initial values; local training and the server's step move the body only. */
+  freezeHead: boolean;
 }
 
 export interface FederatedRoundDetail {

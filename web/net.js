@@ -257,6 +257,7 @@ export function defineNet(rt, { wrapDataset, Odometer, ServerSocket }) {
       serverLr: d('server_lr'), clip: d('clip'), noiseMultiplier: d('noise_multiplier'),
       metricNoise: d('metric_noise'), delta: d('delta'), validationFraction: d('validation_fraction'),
       bits: u('bits'), maxParticipants: u('max_participants'), minSurvivors: u('min_survivors'), maxRows: u('max_rows'),
+      freezeHead: u('freeze_head') === 1,
     };
   }
 

@@ -1,6 +1,6 @@
 /* Federated rounds (hush/federated.h): with no noise the server's step equals plaintext weighted
  * FedAvg of the participants' own local trainings within the stated quantisation error, coordinate
- * by coordinate; FedAdam follows Reddi et al.'s update; USER noise has the stated variance; the
+ * by coordinate (with a frozen head too, whose coordinates stay bit for bit, noise or not); FedAdam follows Reddi et al.'s update; USER noise has the stated variance; the
  * costs a participant charges match what it runs; the odometer charges a round atomically and
  * once; the task and state formats round-trip and refuse damage. */
 #include <math.h>
@@ -48,6 +48,7 @@ static void global_model(uint8_t **file, size_t *len) {
  * same driver, the same streams ("federated" of its rng, then the driver's own). */
 static void local_params(float *out, const hush_federated_task *t, const uint8_t *file, size_t len,
                          const hush_dataset *train, const hush_dataset *val, uint64_t seed) {
+    /* with freeze_head the reference zeroes nothing itself: it asks the model to freeze */
     hush_rng rng, master;
     CHECK_OK(hush_rng_init_u64(&rng, seed));
     CHECK_OK(hush_rng_derive(&master, &rng, "federated"));
@@ -66,6 +67,7 @@ static void local_params(float *out, const hush_federated_task *t, const uint8_t
     hush_model *m = hush_train_model(tr);
     size_t np = hush_model_param_count(g);
     memcpy(hush_model_params(m), hush_model_params(g), np * sizeof(float));
+    if (t->freeze_head) CHECK_OK(hush_model_freeze_head(m, 1));
     while (hush_train_epoch(tr, NULL) == HUSH_OK) {
     }
     memcpy(out, hush_model_params(m), np * sizeof(float));
@@ -73,7 +75,7 @@ static void local_params(float *out, const hush_federated_task *t, const uint8_t
     hush_model_free(g);
 }
 
-static void test_fedavg_exact(uint32_t server_opt) {
+static void test_fedavg_exact(uint32_t server_opt, uint32_t freeze_head) {
     uint8_t *file;
     size_t flen;
     global_model(&file, &flen);
@@ -85,6 +87,7 @@ static void test_fedavg_exact(uint32_t server_opt) {
     t.clip = 10; /* large enough that no update is clipped: the reference does not clip */
     t.server_optimizer = server_opt;
     t.server_lr = server_opt == HUSH_FEDERATED_FEDADAM ? 0.05 : 1.0;
+    t.freeze_head = freeze_head;
     size_t rows[P_ROWS] = {120, 45, 300};
     hush_dataset *tr[P_ROWS], *va[P_ROWS];
     hush_model *g;
@@ -126,10 +129,17 @@ static void test_fedavg_exact(uint32_t server_opt) {
     CHECK_OK(hush_federated_server_model(s, nf, flen, &nlen));
     hush_model *nm;
     CHECK_OK(hush_model_load(&nm, nf, nlen, 1, NULL));
-    int ok = 1;
-    double m1 = 0, v1 = 0;
+    int ok = 1, head_kept = 1;
+    double m1 = 0, v1 = 0, body_moved = 0;
+    /* dense:6,relu,dense:2 on 2 inputs: the head is the last 6 x 2 weights and 2 biases */
+    size_t body = freeze_head ? np - 14 : np;
     for (size_t j = 0; j < np; j++) {
         double avg = want[j] / wsum, got = (double)hush_model_params(nm)[j] - (double)hush_model_params(g)[j];
+        if (j >= body) {
+            head_kept &= hush_model_params(nm)[j] == hush_model_params(g)[j] && want[j] == 0;
+            continue;
+        }
+        body_moved += fabs(got);
         if (server_opt == HUSH_FEDERATED_FEDAVG) {
             ok &= fabs(got - avg) <= tol;
         } else {
@@ -143,6 +153,8 @@ static void test_fedavg_exact(uint32_t server_opt) {
         }
     }
     CHECK_MSG(ok, "server step differs from plaintext weighted FedAvg beyond the quantisation error");
+    CHECK_MSG(head_kept, "a frozen head moved");
+    CHECK(body_moved > 1e-3);
     if (server_opt == HUSH_FEDERATED_FEDADAM) {
         /* the state survives a restart: a server rebuilt from the model and state steps the same */
         size_t sl;
@@ -227,6 +239,23 @@ static void test_user_noise(void) {
     double var = sumsq / (double)count, want = 4 * ev[0].sigma * ev[0].sigma;
     /* count >= 40 * 32 = 1280 samples: the variance estimate's relative sd is sqrt(2/1280) = 4% */
     CHECK_MSG(fabs(var / want - 1) < 0.15, "noise variance %g, expected %g", var, want);
+    /* freeze_head: the server's step drops the noise on the head, which stays bit for bit */
+    t.freeze_head = 1;
+    hush_federated_server *s;
+    hush_federated_metrics mt;
+    CHECK_OK(hush_federated_server_create(&s, &t, file, flen, NULL, 0, NULL));
+    CHECK_OK(hush_federated_server_apply(s, &mt, sum, dim, 4));
+    uint8_t *nf = malloc(flen);
+    size_t nlen;
+    CHECK_OK(hush_federated_server_model(s, nf, flen, &nlen));
+    hush_model *nm;
+    CHECK_OK(hush_model_load(&nm, nf, nlen, 1, NULL));
+    const float *a = hush_model_params(g), *b = hush_model_params(nm);
+    CHECK(memcmp(a + np - 14, b + np - 14, 14 * sizeof(float)) == 0);
+    CHECK(memcmp(a, b, (np - 14) * sizeof(float)) != 0);
+    hush_model_free(nm);
+    free(nf);
+    hush_federated_server_free(s);
     hush_model_free(g);
     free(sum);
     free(vec);
@@ -320,6 +349,24 @@ static void test_task_format(void) {
     memcpy(c, b, w);
     c[4] = 7; /* privacy unit */
     CHECK_RC(hush_federated_task_decode(&u, c, w), HUSH_EFORMAT);
+    /* freeze_head: the last u32, 0 or 1 */
+    t.freeze_head = 1;
+    CHECK_OK(hush_federated_task_encode(b, sizeof b, &w, &t));
+    CHECK(b[96] == 1 && b[97] == 0);
+    CHECK_OK(hush_federated_task_decode(&u, b, w));
+    CHECK(u.freeze_head == 1 && memcmp(&t, &u, sizeof t) == 0);
+    b[96] = 2;
+    CHECK_RC(hush_federated_task_decode(&u, b, w), HUSH_EFORMAT);
+    /* version 1 (96 bytes, as an earlier hush-server stored it) reads as freeze_head 0, and only
+     * at its own length */
+    memcpy(c, b, w);
+    c[0] = 1;
+    CHECK_OK(hush_federated_task_decode(&u, c, 96));
+    CHECK(u.version == HUSH_FEDERATED_TASK_VERSION && u.freeze_head == 0 && u.server_lr == t.server_lr &&
+          u.privacy == t.privacy && u.max_rows == t.max_rows);
+    CHECK_RC(hush_federated_task_decode(&u, c, 95), HUSH_ETRUNC);
+    CHECK_RC(hush_federated_task_decode(&u, c, w), HUSH_EFORMAT);
+    t.freeze_head = 0;
     hush_federated_task z;
     memset(&z, 0, sizeof z);
     CHECK_RC(hush_federated_task_check(&z), HUSH_EARG); /* a zeroed task is refused */
@@ -371,8 +418,10 @@ static void test_alloc_failures(void) {
 
 int main(void) {
     test_task_format();
-    test_fedavg_exact(HUSH_FEDERATED_FEDAVG);
-    test_fedavg_exact(HUSH_FEDERATED_FEDADAM);
+    test_fedavg_exact(HUSH_FEDERATED_FEDAVG, 0);
+    test_fedavg_exact(HUSH_FEDERATED_FEDADAM, 0);
+    test_fedavg_exact(HUSH_FEDERATED_FEDAVG, 1);
+    test_fedavg_exact(HUSH_FEDERATED_FEDADAM, 1);
     test_user_noise();
     test_costs_and_odometer();
     test_alloc_failures();

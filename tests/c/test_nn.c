@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "check.h"
+#include "hush/dp.h"
 #include "hush/nn.h"
 #include "io/modelfile.h"
 
@@ -291,6 +292,8 @@ static void test_optim(void) {
     CHECK(p[0] == 1.0f - 0.1f * 0.5f && p[1] == -2.0f + 0.1f);
     CHECK_NEAR(p[0], 0.95, 1e-7);
     CHECK_RC(hush_optim_step(o, p, g, 3), HUSH_ESHAPE);
+    CHECK_OK(hush_optim_step(o, p, g, 1)); /* a prefix: the first parameter only */
+    CHECK(p[0] == 0.95f - 0.1f * 0.5f && p[1] == -2.0f + 0.1f);
     CHECK_RC(hush_optim_step(o, NULL, g, 2), HUSH_EARG);
     hush_optim_free(o);
     /* Momentum 0.9 (TF convention v = mu v + g; p -= lr v), lr 0.1, g = 0.5 twice:
@@ -635,6 +638,68 @@ static void test_input_norm(void) {
     hush_model_free(c);
 }
 
+/* ------------------------------------------------------------ frozen head */
+
+/* hush_model_freeze_head: plain steps (Adam with weight decay, whose decay alone would move a
+ * parameter) and DP-SGD (whose noise covers every coordinate) leave the head's parameters bit for
+ * bit and train the rest; thawing trains the head again. */
+static void test_freeze_head(void) {
+    hush_layer_spec L[HUSH_MODEL_MAX_LAYERS];
+    size_t n;
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "conv:2:3:same,relu,maxpool,dense:4,tanh,dense:3",
+                                   NULL));
+    hush_shape in = {1, 6, 6};
+    hush_model *m = NULL;
+    CHECK_OK(hush_model_create(&m, L, n, in, 10, NULL));
+    size_t np = hush_model_param_count(m), head = 4 * 3 + 3;
+    CHECK(hush_model_trainable_count(m) == np);
+    CHECK_OK(hush_model_freeze_head(m, 1));
+    CHECK(hush_model_trainable_count(m) == np - head);
+    hush_rng rng;
+    CHECK_OK(hush_rng_init_u64(&rng, 5));
+    CHECK_OK(hush_model_init_params(m, &rng));
+    float x[10 * 36], loss, *p0 = malloc(np * sizeof(float));
+    uint32_t y[10], perm[10];
+    for (int i = 0; i < 360; i++) x[i] = (float)hush_rng_uniform(&rng);
+    for (int i = 0; i < 10; i++) y[i] = (uint32_t)(i % 3);
+    memcpy(p0, hush_model_params(m), np * sizeof(float));
+    hush_optim_config c;
+    hush_optim *o = NULL;
+    CHECK_OK(hush_optim_config_init(&c, HUSH_OPTIM_ADAM, 0.01f));
+    c.weight_decay = 0.1f;
+    CHECK_OK(hush_optim_create(&o, &c, np, NULL));
+    CHECK_OK(hush_model_fit_epoch(m, &rng, o, perm, &loss, x, y, 10, 4));
+    CHECK_OK(hush_model_step(m, o, &loss, x, y, 4));
+    const float *p = hush_model_params(m);
+    CHECK(memcmp(p + np - head, p0 + np - head, head * sizeof(float)) == 0);
+    CHECK(memcmp(p, p0, (np - head) * sizeof(float)) != 0);
+    /* DP-SGD, noise on */
+    hush_dpsgd_config dc;
+    CHECK_OK(hush_dpsgd_config_init(&dc, HUSH_DPSGD_POISSON, 0.5, 1.0, 1.0));
+    hush_dpsgd *dp = NULL;
+    CHECK_OK(hush_dpsgd_create(&dp, &rng, m, &dc, NULL));
+    CHECK_OK(hush_dpsgd_fit_epoch(dp, o, NULL, &loss, NULL, x, y, 10));
+    hush_dpsgd_free(dp);
+    CHECK(memcmp(p + np - head, p0 + np - head, head * sizeof(float)) == 0);
+    /* thawed, the head trains */
+    CHECK_OK(hush_model_freeze_head(m, 0));
+    CHECK(hush_model_trainable_count(m) == np);
+    CHECK_OK(hush_model_step(m, o, &loss, x, y, 4));
+    CHECK(memcmp(p + np - head, p0 + np - head, head * sizeof(float)) != 0);
+    hush_optim_free(o);
+    hush_model_free(m);
+    /* one layer with parameters: nothing would train */
+    CHECK_OK(hush_model_spec_parse(L, HUSH_MODEL_MAX_LAYERS, &n, "dense:3", NULL));
+    hush_shape flat = {4, 1, 1};
+    CHECK_OK(hush_model_create(&m, L, n, flat, 4, NULL));
+    CHECK_RC(hush_model_freeze_head(m, 1), HUSH_ESTATE);
+    CHECK(hush_model_trainable_count(m) == 4 * 3 + 3);
+    CHECK_RC(hush_model_freeze_head(NULL, 1), HUSH_EARG);
+    hush_model_free(m);
+    free(p0);
+    hush_rng_clear(&rng);
+}
+
 int main(void) {
     test_spec_good();
     test_spec_bad();
@@ -645,5 +710,6 @@ int main(void) {
     test_no_allocation_after_create();
     test_save_load();
     test_input_norm();
+    test_freeze_head();
     CHECK_SUMMARY();
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of tests/fuzz/fuzz_fedtask.c: a valid federated task encoding for each
-privacy unit (format in core/src/io/fedtask.c: ten u32 then seven f64, little-endian), one with a
-NaN, one truncated, and FedAdam states (core/src/io/fedtask.h) for a 3-parameter model.
+privacy unit (format in core/src/io/fedtask.c: ten u32, seven f64 and, from version 2, the u32
+freeze_head, little-endian), one with a frozen head, one of version 1, one with a NaN, one truncated, and FedAdam states (core/src/io/fedtask.h) for a 3-parameter model.
 Standard library only. Run: python3 tests/gen/fedtask_corpus.py"""
 import os
 import struct
@@ -9,10 +9,10 @@ import struct
 DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fuzz', 'corpus', 'fuzz_fedtask')
 
 
-def task(privacy, bits, noise, metric, server_opt=1):
-    u = struct.pack('<10I', 1, privacy, 2, 32, 0, server_opt, bits, 10, 6, 65536)
+def task(privacy, bits, noise, metric, server_opt=1, freeze_head=0, version=2):
+    u = struct.pack('<10I', version, privacy, 2, 32, 0, server_opt, bits, 10, 6, 65536)
     f = struct.pack('<7d', 0.1, 1.0, 1.0, noise, metric, 1e-5, 0.2)
-    return u + f
+    return u + f + (struct.pack('<I', freeze_head) if version >= 2 else b'')
 
 
 def main():
@@ -21,6 +21,8 @@ def main():
         'none': task(1, 32, 0.0, 0.0),
         'record': task(2, 32, 1.1, 4.0),
         'user_fedadam': task(3, 24, 1.0, 4.0, 2),
+        'freeze_head': task(1, 32, 0.0, 0.0, 2, 1),
+        'v1_record': task(2, 32, 1.1, 4.0, version=1),
         'nan': task(2, 32, float('nan'), 4.0),
         'short': task(1, 32, 0.0, 0.0)[:50],
         'state': struct.pack('<3IQ', 0x44414648, 1, 3, 7) + struct.pack('<6f', 0.1, -0.2, 0.3, 0.01, 0.04, 0.09),

@@ -16,7 +16,8 @@
  *           participant's accuracy times 2^10 and 2^10 (each participant counts once)
  *   with privacy, each metric coordinate carries discrete Gaussian noise (see the privacy unit)
  * The server's step: avg = sum[0, P) / sum[P] (dequantised), then global += server_lr avg (FedAvg)
- * or the FedAdam update of Reddi et al., ICLR 2021 (beta1 0.9, beta2 0.99, tau 1e-3).
+ * or the FedAdam update of Reddi et al., ICLR 2021 (beta1 0.9, beta2 0.99, tau 1e-3); with
+ * freeze_head, on the body's parameters only (the head's noise, under USER, is dropped).
  *
  * Privacy units (what one round costs; a participant charges its odometer BEFORE it sends):
  *   NONE    no guarantee beyond secure aggregation: the server learns the sums only.
@@ -46,8 +47,8 @@
 extern "C" {
 #endif
 
-#define HUSH_FEDERATED_TASK_VERSION 1u
-#define HUSH_FEDERATED_TASK_BYTES 96     /* encoded task */
+#define HUSH_FEDERATED_TASK_VERSION 2u
+#define HUSH_FEDERATED_TASK_BYTES 100    /* encoded task (version 1, without freeze_head: 96) */
 #define HUSH_FEDERATED_METRICS 4         /* vector entries after the update: weight + 3 metrics */
 #define HUSH_FEDERATED_LOSS_CAP 16.0     /* per-row loss cap in the loss metric */
 #define HUSH_FEDERATED_LOSS_SCALE 16.0   /* fixed point of the loss metric */
@@ -81,6 +82,9 @@ typedef struct hush_federated_task {
     uint32_t max_rows;         /* NONE, RECORD: the largest weight (training rows) a participant may
                                   claim; larger is clamped. Default min(65536, 2^23 / participants),
                                   so every sum fits the ring */
+    uint32_t freeze_head;      /* 1: local training and the server's step leave the classifier (the
+                                  last layer with parameters) at its initial values and train the
+                                  body only (hush_model_freeze_head; FedBABU). Default 0 */
 } hush_federated_task;
 
 /* Defaults for `privacy` with the round's participants and threshold. HUSH_EARG for an unknown
@@ -90,7 +94,9 @@ HUSH_NODISCARD int hush_federated_task_init(hush_federated_task *t, uint32_t pri
 /* HUSH_OK if usable (ranges, and a quantisation that fits the ring); HUSH_EARG / HUSH_ERANGE. */
 HUSH_NODISCARD int hush_federated_task_check(const hush_federated_task *t);
 /* Fixed-size little-endian encoding (HUSH_FEDERATED_TASK_BYTES; core/src/io/fedtask.c) and its
- * parser (HUSH_ETRUNC, HUSH_EVERSION, HUSH_EFORMAT for a task that fails the check). */
+ * parser (HUSH_ETRUNC, HUSH_EVERSION, HUSH_EFORMAT for a task that fails the check). The parser
+ * also reads version 1 (96 bytes, stored by an earlier hush-server), as freeze_head 0; re-encoding
+ * gives version 2. */
 HUSH_NODISCARD int hush_federated_task_encode(uint8_t *out, size_t cap, size_t *written,
                                               const hush_federated_task *t);
 HUSH_NODISCARD int hush_federated_task_decode(hush_federated_task *t, const uint8_t *buf, size_t len);

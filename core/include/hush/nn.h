@@ -83,6 +83,15 @@ void hush_model_free(hush_model *m);
 HUSH_NODISCARD int hush_model_init_params(hush_model *m, hush_rng *rng);
 
 size_t hush_model_param_count(const hush_model *m);
+/* Freeze (frozen = 1) or thaw the head: the last layer with parameters (the classifier) keeps its
+ * values while the layers below it train. Training steps (hush_model_step, hush_model_fit_epoch,
+ * DP-SGD) update the first hush_model_trainable_count parameters only; the head sits at the end
+ * of the parameter vector (layers in order). Federated learning under label skew trains the body
+ * with the head fixed at its initialisation (FedBABU: Oh, Kim and Yun, ICLR 2022), so silos that
+ * hold different classes stop pulling the classifier each their own way. HUSH_ESTATE for a model
+ * with a single parameter layer (nothing would train). */
+HUSH_NODISCARD int hush_model_freeze_head(hush_model *m, int frozen);
+size_t hush_model_trainable_count(const hush_model *m);
 float *hush_model_params(hush_model *m);
 float *hush_model_grads(hush_model *m);
 size_t hush_model_input_size(const hush_model *m);  /* C*H*W */
@@ -162,6 +171,8 @@ typedef struct hush_optim hush_optim;
 HUSH_NODISCARD int hush_optim_create(hush_optim **out, const hush_optim_config *cfg, size_t n_params,
                                      const hush_allocator *alloc);
 void hush_optim_free(hush_optim *o);
+/* One step on the first n parameters (n <= the optimiser's size, HUSH_ESHAPE otherwise); the rest
+ * and their optimiser state are left alone (a frozen head: hush_model_trainable_count). */
 HUSH_NODISCARD int hush_optim_step(hush_optim *o, float *params, const float *grads, size_t n);
 
 /* backward + optimiser step. */

@@ -345,7 +345,8 @@ static int finish_step(hush_dpsgd *dp, hush_optim *o, int sum, double denom) {
         double sd = dp->cfg.noise_multiplier * dp->cfg.l2_norm_clip / denom;
         add_noise(dp, g, sd);
     }
-    return hush_optim_step(o, hush_model_params(dp->m), g, dp->np);
+    /* a frozen head (hush_model_freeze_head) gets noise like every coordinate, but no step */
+    return hush_optim_step(o, hush_model_params(dp->m), g, hush_model_trainable_count(dp->m));
 }
 
 /* The index (0..7) of the first of the 8 little-endian bytes of w that is <= t, or 8 if none;

@@ -61,7 +61,7 @@ int hush_federated_task_check(const hush_federated_task *t) {
     if (t->privacy < HUSH_FEDERATED_PRIVACY_NONE || t->privacy > HUSH_FEDERATED_PRIVACY_USER) return HUSH_EARG;
     if (t->server_optimizer != HUSH_FEDERATED_FEDAVG && t->server_optimizer != HUSH_FEDERATED_FEDADAM)
         return HUSH_EARG;
-    if (t->optimizer > HUSH_OPTIM_ADAM) return HUSH_EARG;
+    if (t->optimizer > HUSH_OPTIM_ADAM || t->freeze_head > 1) return HUSH_EARG;
     if (t->local_epochs < 1 || t->local_epochs > 1000 || t->local_batch < 1 || t->local_batch > HUSH_MODEL_MAX_BATCH)
         return HUSH_ERANGE;
     if (!(t->lr >= 0 && t->lr <= 1e6) || !(t->server_lr > 0 && t->server_lr <= 1e6)) return HUSH_ERANGE;
@@ -246,6 +246,7 @@ int hush_federated_contribute(hush_rng *rng, uint32_t *out, size_t out_len, hush
     hush__free(alloc, shift, 2 * in * sizeof(float));
     if (rc) goto done;
     memcpy(hush_model_params(m), hush_model_params(g), np * sizeof(float));
+    if (t->freeze_head && (rc = hush_model_freeze_head(m, 1)) != HUSH_OK) goto done;
     hush_train_status st;
     memset(&st, 0, sizeof st);
     while ((rc = hush_train_epoch(tr, &st)) == HUSH_OK) {
@@ -357,6 +358,7 @@ int hush_federated_server_create(hush_federated_server **out, const hush_federat
     s->task = *t;
     if ((rc = hush_model_load(&s->model, model_file, model_len, 1, s->a)) != HUSH_OK) goto fail;
     s->np = hush_model_param_count(s->model);
+    if (t->freeze_head && (rc = hush_model_freeze_head(s->model, 1)) != HUSH_OK) goto fail;
     if (!(s->avg = hush__calloc(s->a, s->np, sizeof(float)))) goto nomem;
     if (t->server_optimizer == HUSH_FEDERATED_FEDADAM) {
         if (!(s->m = hush__calloc(s->a, s->np, sizeof(float))) || !(s->v = hush__calloc(s->a, s->np, sizeof(float))))
@@ -401,11 +403,12 @@ int hush_federated_server_apply(hush_federated_server *s, hush_federated_metrics
         norm += (double)s->avg[i] * (double)s->avg[i];
     }
     float *p = hush_model_params(s->model);
+    size_t nt = hush_model_trainable_count(s->model); /* np, or the body's with a frozen head */
     if (t->server_optimizer == HUSH_FEDERATED_FEDAVG) {
-        for (size_t i = 0; i < np; i++) p[i] += (float)(t->server_lr * (double)s->avg[i]);
+        for (size_t i = 0; i < nt; i++) p[i] += (float)(t->server_lr * (double)s->avg[i]);
     } else {
         /* FedAdam (Reddi et al. 2021, Algorithm 2, without bias correction, as the paper) */
-        for (size_t i = 0; i < np; i++) {
+        for (size_t i = 0; i < nt; i++) {
             double g = s->avg[i];
             double m = ADAM_B1 * s->m[i] + (1 - ADAM_B1) * g;
             double v = ADAM_B2 * s->v[i] + (1 - ADAM_B2) * g * g;

@@ -1,5 +1,8 @@
 /* Federated learning's byte formats (hush/federated.h, io/fedtask.h): the task as it travels in a
- * round's MODEL message, and the FedAdam state. Both are checked completely before use. */
+ * round's MODEL message, and the FedAdam state. Both are checked completely before use.
+ * Task: u32 version, privacy, local_epochs, local_batch, optimizer, server_optimizer, bits,
+ * max_participants, min_survivors, max_rows; f64 lr, server_lr, clip, noise_multiplier,
+ * metric_noise, delta, validation_fraction; version 2 adds u32 freeze_head. */
 #include "io/fedtask.h"
 
 #include <math.h>
@@ -9,6 +12,7 @@
 #include "io/buf.h"
 
 #define STATE_MAGIC 0x44414648u /* "HFAD" */
+#define V1_BYTES 96               /* version 1: everything up to validation_fraction */
 
 int hush_federated_task_encode(uint8_t *out, size_t cap, size_t *written, const hush_federated_task *t) {
     if (!written || !t || (!out && cap)) return HUSH_EARG;
@@ -35,6 +39,7 @@ int hush_federated_task_encode(uint8_t *out, size_t cap, size_t *written, const 
     hush__wr_f64(&w, t->metric_noise);
     hush__wr_f64(&w, t->delta);
     hush__wr_f64(&w, t->validation_fraction);
+    hush__wr_u32(&w, t->freeze_head);
     return w.err ? HUSH_ERANGE : HUSH_OK;
 }
 
@@ -42,9 +47,11 @@ int hush_federated_task_decode(hush_federated_task *t, const uint8_t *buf, size_
     if (!t || (!buf && len)) return HUSH_EARG;
     memset(t, 0, sizeof *t);
     if (len < 4) return HUSH_ETRUNC;
-    if (hush__load32_le(buf) != HUSH_FEDERATED_TASK_VERSION) return HUSH_EVERSION;
-    if (len < HUSH_FEDERATED_TASK_BYTES) return HUSH_ETRUNC;
-    if (len > HUSH_FEDERATED_TASK_BYTES) return HUSH_EFORMAT;
+    uint32_t version = hush__load32_le(buf);
+    if (version != 1 && version != HUSH_FEDERATED_TASK_VERSION) return HUSH_EVERSION;
+    size_t want = version == 1 ? V1_BYTES : HUSH_FEDERATED_TASK_BYTES;
+    if (len < want) return HUSH_ETRUNC;
+    if (len > want) return HUSH_EFORMAT;
     hush__rd r;
     hush__rd_init(&r, buf, len);
     t->version = hush__rd_u32(&r);
@@ -64,6 +71,8 @@ int hush_federated_task_decode(hush_federated_task *t, const uint8_t *buf, size_
     t->metric_noise = hush__rd_f64(&r);
     t->delta = hush__rd_f64(&r);
     t->validation_fraction = hush__rd_f64(&r);
+    if (version == HUSH_FEDERATED_TASK_VERSION) t->freeze_head = hush__rd_u32(&r);
+    t->version = HUSH_FEDERATED_TASK_VERSION; /* the struct is always the current version */
     if (r.err) return r.err;
     /* NaNs fail every range comparison in the check */
     if (hush_federated_task_check(t) != HUSH_OK) {

@@ -17,7 +17,7 @@ int hush_model_step(hush_model *m, hush_optim *o, float *loss, const float *x, c
     if (hush__nn_optim_size(o) != m->n_params) return HUSH_ESHAPE;
     int rc = hush_model_backward(m, loss, x, labels, batch);
     if (rc != HUSH_OK) return rc;
-    return hush_optim_step(o, m->params, m->grads, m->n_params);
+    return hush_optim_step(o, m->params, m->grads, m->n_train);
 }
 
 int hush_model_fit_epoch(hush_model *m, hush_rng *rng, hush_optim *o, uint32_t *perm, float *mean_loss,
@@ -41,7 +41,7 @@ int hush_model_fit_epoch(hush_model *m, hush_rng *rng, hush_optim *o, uint32_t *
         }
         float loss;
         int rc = hush__nn_backward_ws(m, &loss, m->labels, B);
-        if (rc == HUSH_OK) rc = hush_optim_step(o, m->params, m->grads, m->n_params);
+        if (rc == HUSH_OK) rc = hush_optim_step(o, m->params, m->grads, m->n_train);
         if (rc != HUSH_OK) {
             *mean_loss = loss;
             return rc;

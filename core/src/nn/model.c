@@ -158,6 +158,7 @@ int hush__nn_plan(hush_model *m, const hush_layer_spec *layers, size_t n_layers,
         }
     }
     m->n_params = (size_t)n_params;
+    m->n_train = m->n_params;
     m->in_size = (size_t)input.c * input.h * input.w;
     m->out_size = m->layer[n_layers - 1].out_size;
     uint64_t total;
@@ -242,6 +243,22 @@ int hush_model_init_params(hush_model *m, hush_rng *rng) {
 }
 
 size_t hush_model_param_count(const hush_model *m) { return m ? m->n_params : 0; }
+
+size_t hush_model_trainable_count(const hush_model *m) { return m ? m->n_train : 0; }
+
+int hush_model_freeze_head(hush_model *m, int frozen) {
+    if (!m) return HUSH_EARG;
+    if (!frozen) {
+        m->n_train = m->n_params;
+        return HUSH_OK;
+    }
+    size_t i = m->n_layers;
+    while (i-- > 0 && !hush__nn_has_params(&m->layer[i])) {
+    }
+    if (i == (size_t)-1 || m->layer[i].w_off == 0) return HUSH_ESTATE;
+    m->n_train = m->layer[i].w_off; /* its weights, then its biases, close the vector */
+    return HUSH_OK;
+}
 
 int hush_model_set_input_norm(hush_model *m, const float *shift, const float *scale, size_t n) {
     if (!m || (shift && !scale)) return HUSH_EARG;

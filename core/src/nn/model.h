@@ -43,6 +43,7 @@ struct hush_model {
     hush__nn_layer layer[HUSH_MODEL_MAX_LAYERS];
     uint32_t max_batch;
     size_t n_params, in_size, out_size;
+    size_t n_train;      /* parameters the training steps update: n_params, or the head's offset */
     float *params, *grads;
     float *norm;         /* input standardisation: shift[in_size] then scale[in_size] */
     int has_norm;

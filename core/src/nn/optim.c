@@ -95,7 +95,7 @@ size_t hush__nn_optim_size(const hush_optim *o) { return o->n; }
 
 int hush_optim_step(hush_optim *o, float *params, const float *grads, size_t n) {
     if (!o || !params || !grads) return HUSH_EARG;
-    if (n != o->n) return HUSH_ESHAPE;
+    if (n > o->n) return HUSH_ESHAPE;
     const float neg_lr = -o->cfg.lr;
     size_t i = 0;
     /* A separate pass, skipped when off, so that wd = 0 leaves every result bit-identical. */
