@@ -71,3 +71,15 @@ test('label-skewed shards, updates clipped, server lr 0.7: still exact within th
     assert.ok(j.verify_max_error <= j.verify_bound, JSON.stringify(j));
     assert.ok(j.verify_max_update > 100 * j.verify_bound, JSON.stringify(j));
   });
+
+test('--freeze-head: the body is weighted FedAvg within the bound, the classifier comes back bit for bit',
+  { skip: needData('credit-g.arff') }, async (t) => {
+    const j = await exactRounds(t, { n: 4, rounds: 2, lr: 0.3, extra: ['--freeze-head'],
+      shardArgs: ['--labels-per-part', '1', '--shard-seed', '5'] });
+    t.diagnostic(JSON.stringify(j));
+    assert.equal(j.verify_ok, true);
+    assert.equal(j.verify_rounds, 2);
+    assert.equal(j.verify_frozen, 2 * (16 * 2 + 2)); // dense:16 -> dense:2, both rounds
+    assert.ok(j.verify_max_error <= j.verify_bound, JSON.stringify(j));
+    assert.ok(j.verify_max_update > 100 * j.verify_bound, JSON.stringify(j));
+  });

@@ -29,7 +29,8 @@
  * the quantisation error: participants / scale / total weight per coordinate (scale from
  * hush_fl_quant_init with the task's ring, participants and max_rows * clip), plus 1e-6 for the
  * float32 parameters. The JSON line gets verify_rounds, verify_max_error, verify_bound and
- * verify_max_update (so a reader can see the check is not vacuous); a failure exits 1.
+ * verify_max_update (so a reader can see the check is not vacuous), and verify_frozen, the head
+ * coordinates of a --freeze-head task found bit for bit unchanged; a failure exits 1.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -71,6 +72,7 @@ typedef struct fed_verify {
     hush_federated_task terms;
     uint32_t checked;
     double max_err, bound, max_update;
+    size_t frozen;   /* head coordinates found bit for bit unchanged (freeze_head) */
     int failed;
 } fed_verify;
 
@@ -141,7 +143,8 @@ static int reference_params(float *out, size_t np, const hush_federated_task *t,
         free(norm);
         if (rc == HUSH_OK) {
             memcpy(hush_model_params(m), hush_model_params(g), np * sizeof(float));
-            while ((rc = hush_train_epoch(tr, NULL)) == HUSH_OK) {
+            if (t->freeze_head) rc = hush_model_freeze_head(m, 1);
+            while (rc == HUSH_OK && (rc = hush_train_epoch(tr, NULL)) == HUSH_OK) {
             }
             rc = rc == HUSH_ESTATE ? HUSH_OK : rc;
             memcpy(out, hush_model_params(m), np * sizeof(float));
@@ -238,6 +241,16 @@ static int verify_check(fed_verify *v, cli_peer *p, uint32_t round) {
             cli_error("round %u: the global model differs from plaintext weighted FedAvg by %.3g (bound %.3g)", round,
                       err, bound);
             v->failed = 1;
+        }
+        /* a frozen head must come back bit for bit, not merely within the bound */
+        size_t body = v->terms.freeze_head && hush_model_freeze_head(m, 1) == HUSH_OK ? hush_model_trainable_count(m) : v->np;
+        for (size_t j = body; j < v->np; j++) {
+            if (memcmp(&np_[j], &v->global[j], sizeof(float))) {
+                cli_error("round %u: frozen head coordinate %zu moved", round, j);
+                v->failed = 1;
+                break;
+            }
+            v->frozen++;
         }
         v->checked++;
         v->round = 0; /* done with this round */
@@ -441,8 +454,8 @@ int main(int argc, char **argv) {
                fed.train_seconds, fed.train_max, (unsigned long long)fed.contributions, cpu_load);
         if (fed.v.on)
             printf(",\"verify_rounds\":%u,\"verify_max_error\":%.3g,\"verify_bound\":%.3g,\"verify_max_update\":%.3g,"
-                   "\"verify_ok\":%s",
-                   fed.v.checked, fed.v.max_err, fed.v.bound, fed.v.max_update,
+                   "\"verify_frozen\":%zu,\"verify_ok\":%s",
+                   fed.v.checked, fed.v.max_err, fed.v.bound, fed.v.max_update, fed.v.frozen,
                    !fed.v.failed && fed.v.checked ? "true" : "false");
         printf(",");
     } else if (json) {

@@ -557,7 +557,9 @@ static void test_interval(void) {
 }
 
 /* A database made by a server without the interval and traffic columns: opening it adds them
- * (existing rows get interval 0 and unknown traffic), twice is harmless, and they work. */
+ * (existing rows get interval 0 and unknown traffic), twice is harmless, and they work. Its
+ * fedavg task's terms are in the version 1 encoding (96 bytes): they read back re-encoded as the
+ * current version with every field kept and freeze_head 0. */
 static void test_old_database(void) {
     char path[64];
     snprintf(path, sizeof path, "/tmp/hush-old-db-%d.db", (int)getpid());
@@ -581,6 +583,22 @@ static void test_old_database(void) {
         "INSERT INTO rounds(task, round, session, state, started_at, ended_at, participants, survivors)"
         " VALUES('old', 1, x'000102030405060708090a0b0c0d0e0f', 'committed', 1, 2, 'a' || char(10) || 'b', 'a');";
     CHECK(sqlite3_exec(db, old, NULL, NULL, NULL) == SQLITE_OK);
+    hush_federated_task ft, got;
+    CHECK_OK(hush_federated_task_init(&ft, HUSH_FEDERATED_PRIVACY_RECORD, 5, 3, 0.25));
+    ft.local_batch = 17;
+    uint8_t v1[HUSH_FEDERATED_TASK_BYTES];
+    size_t w;
+    CHECK_OK(hush_federated_task_encode(v1, sizeof v1, &w, &ft));
+    v1[0] = 1; /* version 1 is version 2 without the trailing freeze_head */
+    sqlite3_stmt *ins = NULL;
+    CHECK(sqlite3_prepare_v2(db,
+                             "INSERT INTO tasks(name, kind, dim, clients, threshold, bits, neighbours, max_corrupt,"
+                             " rounds, deadline, created_at, fl, spec, input_size, classes) VALUES('oldfl', 'fedavg',"
+                             " 10, 5, 3, 32, 0, 0, 2, 5, 1, ?, 'dense:2', 2, 2)",
+                             -1, &ins, NULL) == SQLITE_OK);
+    CHECK(sqlite3_bind_blob(ins, 1, v1, 96, SQLITE_TRANSIENT) == SQLITE_OK);
+    CHECK(sqlite3_step(ins) == SQLITE_DONE);
+    sqlite3_finalize(ins);
     sqlite3_close(db);
     for (int pass = 0; pass < 2; pass++) {
         srv_store *st = NULL;
@@ -588,6 +606,10 @@ static void test_old_database(void) {
         srv_task t;
         CHECK_OK(srv_store_task_get(st, "old", &t));
         CHECK(t.dim == 3 && t.deadline == 5 && t.interval == 0);
+        CHECK_OK(srv_store_task_get(st, "oldfl", &t));
+        CHECK(t.fl[0] == HUSH_FEDERATED_TASK_VERSION);
+        CHECK_OK(hush_federated_task_decode(&got, t.fl, sizeof t.fl));
+        CHECK(memcmp(&got, &ft, sizeof ft) == 0 && got.freeze_head == 0 && got.local_batch == 17);
         char *json = NULL;
         size_t len;
         CHECK_OK(srv_store_rounds_json(st, "old", &json, &len));
