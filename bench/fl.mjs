@@ -353,8 +353,8 @@ async function quality() {
     const FSEEDS = Number(process.env.FL_FASHION_SEEDS ?? 10);
     const pixels = path.join(dir, 'pixel-bounds');
     writeFileSync(pixels, '0 1\n'.repeat(784));
-    const fr = async (seed, args) => {
-      const model = initialModel(dir, MODELS.fashion.spec, 784, 10, seed, pixels);
+    const fr = async (seed, args, bounds = pixels) => {
+      const model = initialModel(dir, MODELS.fashion.spec, 784, 10, seed, bounds);
       const r = await run(FL, ['quality', '--model', model, '--data', FASHION_TRAIN, '--test', FASHION_TEST,
         '--participants', String(f.participants), '--threshold', String(f.threshold), '--labels-per-part', '2',
         '--validation-fraction', '0', '--rounds', String(f.rounds), '--eval-every', '5', '--seed', String(seed),
@@ -364,9 +364,21 @@ async function quality() {
     };
     const fn = [];
     for (let s = 1; s <= FSEEDS; s++) fn.push(await fr(s, f.args));
+    const facc = fn.map((j) => j.accuracy);
     out.fashion = { args: f.args, participants: f.participants, rounds: f.rounds, seeds: FSEEDS,
-      accuracy: mean(fn.map((j) => j.accuracy)), perSeed: fn.map((j) => j.accuracy), curves: fn.map((j) => j.curve) };
+      accuracy: mean(facc), se: se(facc), perSeed: facc, curves: fn.map((j) => j.curve) };
     process.stderr.write(`fashion none done (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    // What the frozen head and the centred pixels each bring: the same seeds without them, and the
+    // paired differences.
+    const ablation = async (args, bounds) => {
+      const a = [];
+      for (let s = 1; s <= FSEEDS; s++) a.push((await fr(s, args, bounds)).accuracy);
+      const d = facc.map((x, i) => x - a[i]);
+      return { args, bounds: !!bounds, accuracy: mean(a), se: se(a), perSeed: a, gain: mean(d), gainSe: se(d) };
+    };
+    const plain = f.args.replace(' --freeze-head', '');
+    out.fashionAblation = [await ablation(plain, pixels), await ablation(plain, null)];
+    process.stderr.write(`fashion ablation done (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
     const fu = await fr(1, `${f.args} ${Q.fashionUser.args}`.replace('--clip 100', ''));
     out.fashionUser = { args: Q.fashionUser.args, accuracy: fu.accuracy, curve: fu.curve, epsilon: fu.epsilon, delta: fu.delta };
     process.stderr.write(`fashion user done (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
@@ -386,8 +398,11 @@ async function quality() {
   console.log(`| credit, record privacy | ${r.args.replace('--clip 4 ', '--clip 4 (DP-SGD and update) ')} | ${p(r.fl)}% at epsilon ${r.epsilon.toFixed(2)} per bank (delta ${r.delta}): ` +
     `${(100 * r.costVsNone).toFixed(2)} +- ${(100 * r.costSe).toFixed(2)} points below privacy none |`);
   console.log(`| Fashion-MNIST, ${fa.participants} participants x 2 classes, none | ${fa.args} --bounds (pixels 0 1), ${fa.rounds} rounds; ${fa.seeds} seeds | ` +
-    `${p(fa.accuracy)}% (${fa.perSeed.map(p).join(', ')}; through hush-server, seed 1: ${p(out.fashionNetwork.accuracy)}%) |`);
+    `${p(fa.accuracy)} +- ${p(fa.se)}% (${fa.perSeed.map(p).join(', ')}; through hush-server, seed 1: ${p(out.fashionNetwork.accuracy)}%) |`);
   console.log(`| Fashion-MNIST, user privacy | ${fu.args} | ${p(fu.accuracy)}% at epsilon ${fu.epsilon.toFixed(2)} per participant (delta ${fu.delta}) |`);
+  console.log(`\nFashion-MNIST ablation (${fa.seeds} seeds; gain: the terms above minus these, paired by seed): ${p(fa.accuracy)} +- ${p(fa.se)}%, ${fa.perSeed.filter((x) => x >= 0.8).length} seeds >= 80%`);
+  for (const a of out.fashionAblation)
+    console.log(`  ${a.args}${a.bounds ? ' --bounds (pixels 0 1)' : ''}: ${p(a.accuracy)} +- ${p(a.se)}%; gain ${(100 * a.gain).toFixed(2)} +- ${(100 * a.gainSe).toFixed(2)} points`);
   mkdirSync(path.join(ROOT, 'build/bench'), { recursive: true });
   writeFileSync(path.join(ROOT, 'build/bench/fl-quality.json'), JSON.stringify(out, null, 1));
   console.log(`\nJSON: build/bench/fl-quality.json (${out.seconds.toFixed(0)} s)`);
