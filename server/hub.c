@@ -445,17 +445,23 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         round_free(t);
         return rc;
     }
-    size_t pki_cap = (size_t)n * (1 + HUSH_NET_NAME_MAX + 32), pki_len = 0;
+    /* SecAgg+ participants verify their neighbours' keys only, so each gets its neighbourhood's
+     * PKI entries (netwire.h, SPARSE): at 1000 participants ~1 KB instead of ~37 KB each. */
+    uint32_t m = hush_secagg_neighbourhood_size(&sa_cfg);
+    int sparse = m < n;
+    size_t entry_max = 4 + 1 + HUSH_NET_NAME_MAX + 32, pki_cap = (size_t)(sparse ? m : n) * entry_max, pki_len = 0;
     uint8_t *pki = malloc(pki_cap), *pks = malloc((size_t)n * 32);
+    uint32_t *nb = sparse ? malloc((size_t)m * sizeof *nb) : NULL;
     char *plist = malloc((size_t)n * (HUSH_NET_NAME_MAX + 1) + 1);
-    if (!t->member || !t->names || !t->active || !t->sent || !t->declined || !pki || !pks || !plist) rc = HUSH_ENOMEM;
+    if (!t->member || !t->names || !t->active || !t->sent || !t->declined || !pki || !pks || !plist || (sparse && !nb))
+        rc = HUSH_ENOMEM;
     size_t plen = 0;
     for (uint32_t i = 0; rc == HUSH_OK && i < n; i++) {
         conn *c = find(h, t->waiting[i]);
         t->member[i] = c->id;
         t->active[i] = 1;
         memcpy(t->names[i], c->name, sizeof c->name);
-        pki_len += hush__nw_pki_entry(pki + pki_len, pki_cap - pki_len, c->name, c->pk);
+        if (!sparse) pki_len += hush__nw_pki_entry(pki + pki_len, pki_cap - pki_len, c->name, c->pk);
         memcpy(pks + (size_t)i * 32, c->pk, 32);
         size_t l = strlen(c->name);
         if (plen) plist[plen++] = '\n';
@@ -470,14 +476,15 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
     if (rc == HUSH_OK) {
         t->buf_cap = hush_secagg_server_max_message(t->sa) + HUSH__NW_SECAGG_PREFIX;
         hush__nw_round_info ri = {t->def.name, t->def.round, cfg.session, n, cfg.threshold, cfg.bits, cfg.dim,
-                                  cfg.neighbours, t->def.max_corrupt, 0, 0};
-        size_t rsz = hush__nw_round_size(&ri, pki_len);
+                                  cfg.neighbours, t->def.max_corrupt, sparse ? HUSH__NW_ROUND_SPARSE : 0, 0, m};
+        size_t rsz = hush__nw_round_size(&ri, sparse ? pki_cap : pki_len);
         if (rsz > t->buf_cap) t->buf_cap = rsz;
         if (!(t->buf = malloc(t->buf_cap))) rc = HUSH_ENOMEM;
     }
     if (rc == HUSH_OK) rc = srv_store_round_begin(h->store, t->def.name, t->def.round, cfg.session, plist, now);
-    free(pks);
     if (rc != HUSH_OK) {
+        free(pks);
+        free(nb);
         free(pki);
         free(plist);
         free(mframe);
@@ -495,14 +502,25 @@ static int start_round(srv_hub *h, task_rt *t, uint32_t n, double now) {
         c->waiting = 0;
         c->member = i;
         hush__nw_round_info ri = {t->def.name, t->def.round, cfg.session, n, cfg.threshold, cfg.bits, cfg.dim,
-                                  cfg.neighbours, t->def.max_corrupt, 0, i};
+                                  cfg.neighbours, t->def.max_corrupt, sparse ? HUSH__NW_ROUND_SPARSE : 0, i, 0};
         size_t len;
         if (mframe && c->model_round != t->def.round) { /* the global model once, then the round */
             send_member(h, t, c, mframe, mlen);
             c->model_round = t->def.round;
         }
+        size_t cnt = 0;
+        if (sparse) { /* a member left without its ROUND (no memory) is a drop-out */
+            pki_len = 0;
+            if (hush_secagg_neighbourhood(&sa_cfg, nb, m, &cnt, i, NULL) != HUSH_OK) continue;
+            for (size_t k = 0; k < cnt; k++)
+                pki_len += hush__nw_pki_entry_id(pki + pki_len, pki_cap - pki_len, nb[k], t->names[nb[k]],
+                                                 pks + (size_t)nb[k] * 32);
+            ri.pki_count = (uint32_t)cnt;
+        }
         if (hush__nw_round(t->buf, t->buf_cap, &len, &ri, pki, pki_len) == HUSH_OK) send_member(h, t, c, t->buf, len);
     }
+    free(pks);
+    free(nb);
     free(mframe);
     memmove(t->waiting, t->waiting + n, (t->n_waiting - n) * sizeof *t->waiting);
     t->n_waiting -= n;

@@ -71,13 +71,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (hush__nw_decode(&m, msg, len, 1u << 20) == HUSH_OK) {
         if (m.type == HUSH_NET_ROUND) {
             size_t pos = 0;
-            for (uint32_t i = 0; i < m.n; i++) {
+            int own = 0;
+            for (uint32_t i = 0, prev = 0; i < m.pki_count; i++) {
                 hush__nw_name nm;
                 const uint8_t *pk;
-                hush__nw_pki_next(&m, &pos, &nm, &pk);
-                if (!hush__nw_name_ok(nm.p, nm.len)) abort();
+                uint32_t id;
+                hush__nw_pki_next(&m, &pos, i, &id, &nm, &pk);
+                /* ids in range and increasing (index order without SPARSE), ours among them */
+                if (!hush__nw_name_ok(nm.p, nm.len) || id >= m.n || (i && id <= prev)) abort();
+                own |= id == m.your_id;
+                prev = id;
             }
-            if (pos != m.pki_len) abort();
+            if (pos != m.pki_len || !own || m.pki_count > m.n) abort();
         }
     }
     for (int state = 0; state < 3; state++) feed(msg, len, state);

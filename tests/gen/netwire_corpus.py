@@ -37,6 +37,10 @@ seeds = {
     'join': frame(5, name('task')),
     'round': frame(6, name('task'), u32(1), fill(16, 5), u32(3), u32(2), u32(16), u32(4), u32(0), u32(0),
                    u32(0), u32(1), name('a'), fill(32, 10), name('fuzz'), fill(32, 11), name('c'), fill(32, 12)),
+    # SecAgg+ (neighbours 2 of n 5): participant 3 is sent its neighbourhood 2, 3, 4 only
+    'round_sparse': frame(6, name('task'), u32(1), fill(16, 5), u32(5), u32(2), u32(16), u32(4), u32(2), u32(0),
+                          u32(2), u32(3), u32(3), u32(2), name('b'), fill(32, 10), u32(3), name('fuzz'), fill(32, 11),
+                          u32(4), name('d'), fill(32, 12)),
     'secagg': frame(7, u32(1), fill(40, 0)),
     'result': frame(8, name('task'), u32(1), b'\x01', u32(1), u32(2), u32(5), u32(6)),
     'result_aborted': frame(8, name('task'), u32(2), b'\x02', u32(0), u32(0)),

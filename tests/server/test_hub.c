@@ -345,6 +345,103 @@ static void test_hostile(void) {
     sim_done(&s);
 }
 
+/* SecAgg+ (16 participants, neighbourhoods of 7): each ROUND carries only the participant's
+ * neighbourhood's keys (netwire.h, SPARSE; exactly its size in bytes), the round commits the
+ * plaintext sum, and a participant whose sparse PKI lacks a neighbour, or holds a stranger in its
+ * place, refuses the round (the others commit without it). */
+static uint64_t tamper_conn;
+static int tamper_mode; /* 1: drop a neighbour's entry; 2: give a neighbour's entry a stranger's id */
+typedef struct pki_e {
+    uint32_t id;
+    char name[HUSH_NET_NAME_MAX + 1];
+    const uint8_t *pk;
+} pki_e;
+static int cmp_pki_e(const void *a, const void *b) {
+    uint32_t x = ((const pki_e *)a)->id, y = ((const pki_e *)b)->id;
+    return (x > y) - (x < y);
+}
+static int sparse_tamper(sim *s, uint64_t id, const uint8_t *f, size_t len, uint8_t **out, size_t *out_len) {
+    (void)s;
+    hush__nw_msg m;
+    if (id != tamper_conn || hush__nw_decode(&m, f, len, 1u << 22) != HUSH_OK || m.type != HUSH_NET_ROUND) return 0;
+    CHECK(m.flags & HUSH__NW_ROUND_SPARSE);
+    pki_e e[64];
+    size_t pos = 0, cnt = 0, victim = SIZE_MAX;
+    for (uint32_t i = 0; i < m.pki_count && cnt < 64; i++, cnt++) {
+        hush__nw_name nm;
+        hush__nw_pki_next(&m, &pos, i, &e[cnt].id, &nm, &e[cnt].pk);
+        memcpy(e[cnt].name, nm.p, nm.len);
+        e[cnt].name[nm.len] = 0;
+        if (victim == SIZE_MAX && e[cnt].id != m.your_id) victim = cnt;
+    }
+    if (tamper_mode == 1) {
+        memmove(&e[victim], &e[victim + 1], (cnt - victim - 1) * sizeof *e);
+        cnt--;
+    } else {
+        for (uint32_t v = 0; v < m.n; v++) {
+            size_t k = 0;
+            while (k < cnt && e[k].id != v) k++;
+            if (k == cnt) { /* not a neighbour */
+                e[victim].id = v;
+                break;
+            }
+        }
+        qsort(e, cnt, sizeof *e, cmp_pki_e);
+    }
+    uint8_t pki[64 * (4 + 1 + HUSH_NET_NAME_MAX + 32)];
+    size_t pl = 0;
+    for (size_t k = 0; k < cnt; k++) pl += hush__nw_pki_entry_id(pki + pl, sizeof pki - pl, e[k].id, e[k].name, e[k].pk);
+    char task[HUSH_NET_NAME_MAX + 1];
+    memcpy(task, m.name.p, m.name.len);
+    task[m.name.len] = 0;
+    hush__nw_round_info ri = {task, m.round, m.session, m.n, m.threshold, m.bits, m.dim, m.neighbours,
+                              m.max_corrupt, m.flags, m.your_id, (uint32_t)cnt};
+    *out = malloc(hush__nw_round_size(&ri, pl));
+    CHECK_OK(hush__nw_round(*out, hush__nw_round_size(&ri, pl), out_len, &ri, pki, pl));
+    return 1;
+}
+
+static void test_secagg_plus(int mode) {
+    sim s;
+    sim_init(&s, NULL);
+    s.dim = 5;
+    srv_task d = task_def("plus", 5, 16, 5, 16, 1);
+    d.neighbours = 6;
+    CHECK_OK(srv_store_task_create(s.store, &d, NULL, 0, s.now));
+    for (int i = 0; i < 16; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "p-%02d", i);
+        sim_add_part(&s, name, 1, "plus");
+    }
+    fill_inputs(&s, 16, 11);
+    tamper_mode = mode;
+    tamper_conn = 0;
+    s.tamper = mode ? sparse_tamper : NULL;
+    for (int i = 0; i < 16; i++) { /* the round starts with the 16th */
+        sim_connect(&s, &s.parts[i]);
+        if (i == 3) tamper_conn = s.parts[3].conn;
+        sim_pump(&s);
+    }
+    until_task = "plus";
+    until_committed = 1;
+    sim_run(&s, task_reached, 1.0, 50);
+    srv_task t = get_task(&s, "plus");
+    CHECK(t.committed == 1);
+    int in[16];
+    for (int i = 0; i < 16; i++) in[i] = !(mode && i == 3);
+    check_round_sum(&s, "plus", 1, 16, in);
+    if (!mode) {
+        /* 16 ROUNDs of: header, NAME(plus), round, session, 8 u32, count, 7 x (id NAME(p-NN) pk) */
+        uint64_t each = 8 + 5 + 4 + 16 + 32 + 4 + 7 * (4 + 5 + 32);
+        CHECK_MSG(s.from_hub[HUSH_NET_ROUND] == 16 * each, "ROUND bytes %llu, expected %llu",
+                  (unsigned long long)s.from_hub[HUSH_NET_ROUND], (unsigned long long)(16 * each));
+    } else {
+        CHECK_MSG(s.parts[3].last_error == HUSH_EFORMAT, "mode %d: participant 3 got %d", mode, s.parts[3].last_error);
+    }
+    s.tamper = NULL;
+    sim_done(&s);
+}
+
 int main(void) {
     CHECK_OK(hush_init());
     test_rounds();
@@ -352,5 +449,8 @@ int main(void) {
     test_abort_then_continue();
     test_restart_mid_round();
     test_hostile();
+    test_secagg_plus(0);
+    test_secagg_plus(1);
+    test_secagg_plus(2);
     CHECK_SUMMARY();
 }

@@ -103,15 +103,26 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
         /* Sanity only; the secure-aggregation configuration check is the client's business. */
         if (m->round == 0 || m->n < 2 || m->n > MAX_PKI_N || m->threshold == 0 || m->threshold > m->n ||
             m->bits == 0 || m->bits > 32 || m->dim == 0 || m->max_corrupt >= m->threshold ||
-            (m->flags & ~1u) || m->your_id >= m->n)
+            (m->flags & ~(1u | HUSH__NW_ROUND_SPARSE)) || m->your_id >= m->n)
             return HUSH_EFORMAT;
+        int sparse = (m->flags & HUSH__NW_ROUND_SPARSE) != 0, own = !sparse;
+        m->pki_count = sparse ? hush__rd_u32(&r) : m->n;
+        if (r.err) break;
+        if (m->pki_count == 0 || m->pki_count > m->n) return HUSH_EFORMAT;
         m->pki = r.p + r.pos;
         size_t start = r.pos;
-        for (uint32_t i = 0; i < m->n && !r.err; i++) {
+        for (uint32_t i = 0, prev = 0; i < m->pki_count && !r.err; i++) {
+            if (sparse) {
+                uint32_t id = hush__rd_u32(&r);
+                if (!r.err && ((i && id <= prev) || id >= m->n)) return HUSH_EFORMAT;
+                own |= id == m->your_id;
+                prev = id;
+            }
             (void)hush__nw_rd_name(&r);
             (void)hush__rd_bytes(&r, 32);
         }
         if (r.err) break;
+        if (!own) return HUSH_EFORMAT;
         m->pki_len = r.pos - start;
         break;
     }
@@ -169,7 +180,13 @@ int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_le
     return HUSH_OK;
 }
 
-void hush__nw_pki_next(const hush__nw_msg *m, size_t *pos, hush__nw_name *name, const uint8_t **pk) {
+void hush__nw_pki_next(const hush__nw_msg *m, size_t *pos, uint32_t i, uint32_t *id, hush__nw_name *name,
+                       const uint8_t **pk) {
+    *id = i;
+    if (m->flags & HUSH__NW_ROUND_SPARSE) {
+        *id = hush__load32_le(m->pki + *pos);
+        *pos += 4;
+    }
     const uint8_t *e = m->pki + *pos;
     name->len = e[0];
     name->p = e + 1;
@@ -284,7 +301,8 @@ int hush__nw_join(uint8_t *out, size_t cap, size_t *written, const char *task) {
 }
 
 size_t hush__nw_round_size(const hush__nw_round_info *r, size_t pki_bytes) {
-    return HUSH__NW_HEADER_BYTES + 1 + strlen(r->task) + 4 + HUSH_NET_SESSION_BYTES + 8 * 4 + pki_bytes;
+    return HUSH__NW_HEADER_BYTES + 1 + strlen(r->task) + 4 + HUSH_NET_SESSION_BYTES + 8 * 4 +
+           (r->flags & HUSH__NW_ROUND_SPARSE ? 4 : 0) + pki_bytes;
 }
 
 int hush__nw_round(uint8_t *out, size_t cap, size_t *written, const hush__nw_round_info *r, const uint8_t *pki,
@@ -305,8 +323,16 @@ int hush__nw_round(uint8_t *out, size_t cap, size_t *written, const hush__nw_rou
     hush__wr_u32(&w, r->max_corrupt);
     hush__wr_u32(&w, r->flags);
     hush__wr_u32(&w, r->your_id);
+    if (r->flags & HUSH__NW_ROUND_SPARSE) hush__wr_u32(&w, r->pki_count);
     hush__wr_bytes(&w, pki, pki_bytes);
     return hush__nw_finish(&w, written);
+}
+
+size_t hush__nw_pki_entry_id(uint8_t *out, size_t cap, uint32_t id, const char *name, const uint8_t pk[32]) {
+    if (cap < 4) return 0;
+    size_t e = hush__nw_pki_entry(out + 4, cap - 4, name, pk);
+    if (e) hush__store32_le(out, id);
+    return e ? 4 + e : 0;
 }
 
 size_t hush__nw_pki_entry(uint8_t *out, size_t cap, const char *name, const uint8_t pk[32]) {

@@ -10,8 +10,11 @@
  *   4 ERROR      S->C  u16 code u16 length text (printable ASCII, at most 200 bytes)
  *   5 JOIN       C->S  NAME(task)
  *   6 ROUND      S->C  NAME(task) u32 round session[16] u32 n u32 threshold u32 bits u32 dim
- *                      u32 neighbours u32 max_corrupt u32 flags u32 your_id
- *                      n x (NAME(identity) pk[32])            (the round's PKI, index = id)
+ *                      u32 neighbours u32 max_corrupt u32 flags u32 your_id, then the round's PKI:
+ *                      n x (NAME(identity) pk[32])                        (index = id), or with
+ *                      flags bit 1 (SPARSE): u32 count, count x (u32 id NAME(identity) pk[32]),
+ *                      ids strictly increasing, your_id among them: SecAgg+ sends each
+ *                      participant its neighbourhood's keys only (all a participant verifies)
  *   7 SECAGG     both  u32 round, then one secure-aggregation message (hush/secagg.h) to the end
  *   8 RESULT     S->C  NAME(task) u32 round u8 status (1 committed, 2 aborted) u32 flags
  *                      (bit 0: the task has no further rounds) u32 dim, dim x u32 (committed only)
@@ -34,6 +37,7 @@
 #include "hush/net.h"
 
 #define HUSH__NW_HEADER_BYTES 8
+#define HUSH__NW_ROUND_SPARSE 2u /* ROUND flags: the PKI lists some ids, each with its id */
 #define HUSH__NW_MAGIC0 'h'
 #define HUSH__NW_MAGIC1 'n'
 
@@ -54,8 +58,9 @@ typedef struct hush__nw_msg {
     uint32_t round;        /* ROUND, SECAGG, RESULT */
     const uint8_t *session;
     uint32_t n, threshold, bits, dim, neighbours, max_corrupt, your_id; /* ROUND (dim also RESULT) */
-    const uint8_t *pki;    /* ROUND: n entries, walk with hush__nw_pki_next */
+    const uint8_t *pki;    /* ROUND: pki_count entries (n unless SPARSE), walk with hush__nw_pki_next */
     size_t pki_len;
+    uint32_t pki_count;
     uint32_t status;       /* RESULT */
     const uint8_t *values; /* RESULT: dim little-endian u32 */
     const uint8_t *payload; /* SECAGG; MODEL: the model file; types 16..31: the whole body */
@@ -66,8 +71,9 @@ typedef struct hush__nw_msg {
 
 /* Decodes one frame of at most max_len bytes (larger: HUSH_ERANGE before anything is read). */
 int hush__nw_decode(hush__nw_msg *m, const uint8_t *p, size_t len, size_t max_len);
-/* Walks a decoded PKI: *pos starts at 0; each call yields one name and public key. */
-void hush__nw_pki_next(const hush__nw_msg *m, size_t *pos, hush__nw_name *name, const uint8_t **pk);
+/* Walks a decoded PKI: *pos starts at 0; call i (0-based) yields entry i's id, name and key. */
+void hush__nw_pki_next(const hush__nw_msg *m, size_t *pos, uint32_t i, uint32_t *id, hush__nw_name *name,
+                       const uint8_t **pk);
 /* Is this a valid NAME (1..64 bytes of [A-Za-z0-9._-])? */
 int hush__nw_name_ok(const uint8_t *p, size_t len);
 
@@ -101,12 +107,15 @@ typedef struct hush__nw_round {
     uint32_t round;
     const uint8_t *session;
     uint32_t n, threshold, bits, dim, neighbours, max_corrupt, flags, your_id;
+    uint32_t pki_count; /* SPARSE: the entries in pki (written before them) */
 } hush__nw_round_info;
 size_t hush__nw_round_size(const hush__nw_round_info *r, size_t pki_bytes);
 int hush__nw_round(uint8_t *out, size_t cap, size_t *written, const hush__nw_round_info *r, const uint8_t *pki,
                    size_t pki_bytes);
-/* One PKI entry (NAME pk[32]) at out; returns its size, or 0 if the name is invalid or cap short. */
+/* One PKI entry (NAME pk[32]; sparse: u32 id NAME pk[32]) at out; returns its size, or 0 if the
+ * name is invalid or cap short. */
 size_t hush__nw_pki_entry(uint8_t *out, size_t cap, const char *name, const uint8_t pk[32]);
+size_t hush__nw_pki_entry_id(uint8_t *out, size_t cap, uint32_t id, const char *name, const uint8_t pk[32]);
 /* SECAGG: the 12 header bytes go before a payload the caller writes at out + 12. */
 #define HUSH__NW_SECAGG_PREFIX (HUSH__NW_HEADER_BYTES + 4)
 void hush__nw_secagg_header(uint8_t *out, uint32_t round, size_t payload_len);

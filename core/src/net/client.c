@@ -221,35 +221,52 @@ static int is_task(const hush_net_client *c, hush__nw_name n) {
 
 static int cmp_key(const void *a, const void *b) { return memcmp(a, b, 32); }
 
-/* The PKI of a ROUND: names and keys all distinct, our own entry at our id, and, with pins,
- * every entry pinned. Fills pks (n * 32) for the secure-aggregation client. */
-static int check_pki(hush_net_client *c, const hush__nw_msg *m, uint8_t *pks) {
+/* The PKI of a ROUND: keys all distinct, our own entry at our id, with pins every entry pinned,
+ * and a sparse PKI exactly our neighbourhood under cfg (self included, in id order). Fills pks
+ * (n * 32; ids not listed stay zero: the secure-aggregation client only verifies signatures of
+ * its neighbours) for the secure-aggregation client. */
+static int check_pki(hush_net_client *c, const hush__nw_msg *m, const hush_secagg_config *cfg, uint8_t *pks) {
+    size_t want = m->n, cnt = m->pki_count, ms = 0;
+    uint32_t *nb = NULL;
+    int rc = HUSH_OK;
+    if (m->flags & HUSH__NW_ROUND_SPARSE) {
+        ms = hush_secagg_neighbourhood_size(cfg);
+        if (!(nb = hush__alloc(c->a, (ms ? ms : 1) * sizeof *nb))) return HUSH_ENOMEM;
+        rc = hush_secagg_neighbourhood(cfg, nb, ms, &want, m->your_id, c->a);
+    }
+    uint8_t *sorted = rc == HUSH_OK ? hush__alloc(c->a, cnt * 32) : NULL;
+    if (rc == HUSH_OK && !sorted) rc = HUSH_ENOMEM;
+    if (rc == HUSH_OK && cnt != want) rc = HUSH_EFORMAT;
+    memset(pks, 0, (size_t)m->n * 32);
     size_t pos = 0;
-    for (uint32_t i = 0; i < m->n; i++) {
+    for (uint32_t i = 0; rc == HUSH_OK && i < cnt; i++) {
         hush__nw_name nm;
         const uint8_t *pk;
-        hush__nw_pki_next(m, &pos, &nm, &pk);
-        memcpy(pks + (size_t)i * 32, pk, 32);
+        uint32_t id;
+        hush__nw_pki_next(m, &pos, i, &id, &nm, &pk);
+        if (nb && id != nb[i]) rc = HUSH_EFORMAT;
+        memcpy(pks + (size_t)id * 32, pk, 32);
+        memcpy(sorted + (size_t)i * 32, pk, 32);
         int own = nm.len == strlen(c->name) && !memcmp(nm.p, c->name, nm.len);
-        if (own != (i == m->your_id)) return HUSH_EFORMAT;
-        if (own && sodium_memcmp(pk, c->pk, 32) != 0) return HUSH_EFORMAT;
-        if (c->n_pins) {
+        if (own != (id == m->your_id)) rc = HUSH_EFORMAT;
+        if (own && sodium_memcmp(pk, c->pk, 32) != 0) rc = HUSH_EFORMAT;
+        if (rc == HUSH_OK && c->n_pins) {
             size_t k = 0;
             while (k < c->n_pins && !(strlen(c->pins[k].name) == nm.len && !memcmp(c->pins[k].name, nm.p, nm.len)))
                 k++;
-            if (k == c->n_pins || memcmp(c->pins[k].pk, pk, 32)) return HUSH_ECRYPTO;
+            if (k == c->n_pins || memcmp(c->pins[k].pk, pk, 32)) rc = HUSH_ECRYPTO;
         }
     }
     /* Distinct keys (a repeated key would give one identity two ids): sort a copy. Distinct names
      * follow once keys are distinct and pinned, and the server binds each name to one key. */
-    uint8_t *sorted = hush__alloc(c->a, (size_t)m->n * 32);
-    if (!sorted) return HUSH_ENOMEM;
-    memcpy(sorted, pks, (size_t)m->n * 32);
-    qsort(sorted, m->n, 32, cmp_key);
-    int dup = 0;
-    for (uint32_t i = 1; i < m->n; i++) dup |= !memcmp(sorted + (size_t)(i - 1) * 32, sorted + (size_t)i * 32, 32);
-    hush__free(c->a, sorted, (size_t)m->n * 32);
-    return dup ? HUSH_EFORMAT : HUSH_OK;
+    if (rc == HUSH_OK) {
+        qsort(sorted, cnt, 32, cmp_key);
+        for (size_t i = 1; i < cnt; i++)
+            if (!memcmp(sorted + (i - 1) * 32, sorted + i * 32, 32)) rc = HUSH_EFORMAT;
+    }
+    if (sorted) hush__free(c->a, sorted, cnt * 32);
+    if (nb) hush__free(c->a, nb, (ms ? ms : 1) * sizeof *nb);
+    return rc;
 }
 
 static int session_seen(const hush_net_client *c, const uint8_t *s) {
@@ -308,7 +325,7 @@ static int on_round(hush_net_client *c, const hush__nw_msg *m) {
     if ((rc = hush_secagg_config_check(&cfg)) != HUSH_OK) return rc;
     uint8_t *pks = hush__alloc(c->a, (size_t)m->n * 32);
     if (!pks) return HUSH_ENOMEM;
-    rc = check_pki(c, m, pks);
+    rc = check_pki(c, m, &cfg, pks);
     hush_secagg_client *sa = NULL;
     if (rc == HUSH_OK) rc = hush_secagg_client_create(&sa, &cfg, m->your_id, NULL, 0, c->a);
     if (rc == HUSH_OK) rc = hush_secagg_client_set_identity(sa, c->sk, sizeof c->sk, pks, (size_t)m->n * 32);
