@@ -18,7 +18,8 @@
  *   per round: [server -> MODEL (federated tasks: the task's terms and the global model file)]
  *             server -> ROUND (task, round number, a fresh random session, the secure-aggregation
  *             configuration, the participant's id in this round, and the round's PKI: name and
- *             identity key of every participant); then SECAGG messages both ways, the
+ *             identity key of every participant, or under SecAgg+ of exactly the participant's
+ *             neighbourhood, whose keys are all it verifies); then SECAGG messages both ways, the
  *             authenticated secure aggregation of hush/secagg.h with those keys; server -> RESULT
  *             (committed with the sum, or aborted; a federated task sends the new MODEL first and no
  *             sum). A participant may answer ROUND with DECLINE
@@ -34,7 +35,8 @@
  * metadata from the network and authenticates the server to the client. Without TLS an active
  * network attacker can relay a whole connection (the nonce is not bound to a TLS channel) and
  * sees what the server sees, but cannot read or alter masked inputs or shares, which secure
- * aggregation protects end to end. A participant learns the round's PKI and the result.
+ * aggregation protects end to end. A participant learns the round's PKI (SecAgg+: its
+ * neighbourhood's) and the result.
  * Federated tasks: the secure aggregation of a round runs under a session bound to the model and
  * terms each participant was sent (hush_federated_session), so a server that sends one
  * participant a different model to isolate its update in the sum only excludes it from the

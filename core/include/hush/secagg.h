@@ -199,7 +199,8 @@ HUSH_NODISCARD int hush_secagg_client_create(hush_secagg_client **out, const hus
 void hush_secagg_client_free(hush_secagg_client *c);
 /* Authenticated variant, before the first message: own Ed25519 secret key (64 bytes, its public
  * half must be entry id of the PKI) and the public keys of all n clients (n * 32 bytes, index =
- * id), pinned: no other key is accepted for a peer. */
+ * id), pinned: no other key is accepted for a peer. Only the neighbourhood's keys are ever used
+ * (SecAgg+: the others may be zero). */
 HUSH_NODISCARD int hush_secagg_client_set_identity(hush_secagg_client *c, const uint8_t *sign_sk, size_t sk_len,
                                                    const uint8_t *sign_pks, size_t pks_len);
 /* The private input, dim values each < 2^bits; copied. Must be set before round 2. */
