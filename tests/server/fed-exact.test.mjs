@@ -8,26 +8,13 @@
 // the same in process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { needData, dataFile } from '../data.mjs';
 import { creditBounds, creditInputSize } from '../../scripts/credit.mjs';
-import { tempDir, admin, startServer, SWARM } from './helpers.mjs';
+import { tempDir, admin, startServer, run, SWARM } from './helpers.mjs';
 
-function swarm(args) {
-  return new Promise((resolve) => {
-    const p = spawn(SWARM, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => {
-      let json = null;
-      try { json = JSON.parse(out.trim().split('\n').pop()); } catch {}
-      resolve({ code, json, stderr: err });
-    });
-  });
-}
+const swarm = (args) => run(SWARM, args);
 
 async function exactRounds(t, { n, rounds, lr = 0.1, extra, shardArgs }) {
   const dir = tempDir(t);

@@ -12,10 +12,10 @@
 //     version (bytes identical) and the task finishes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, HUSH, tempDir, admin, enroll, status, startServer, until } from './helpers.mjs';
+import { ROOT, HUSH, tempDir, admin, enroll, status, startServer, until, run } from './helpers.mjs';
 import { needData } from '../data.mjs';
 import { load, createWorker, HushError } from '../../web/index.js';
 import { creditBounds, creditInputSize, arffParts, shuffled } from '../../scripts/credit.mjs';
@@ -50,22 +50,9 @@ function shards(dir, sizes) {
   return { files, test };
 }
 
-// `hush fl join` or `node bin/hush-fl.mjs join`; resolves with { code, json, stdout, stderr }.
-function flJoin(kind, args) {
-  const [cmd, argv] = kind === 'native' ? [HUSH, ['fl', 'join', ...args]] : [process.execPath, [HUSH_FL, 'join', ...args]];
-  return new Promise((resolve) => {
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    // 'close', not 'exit': only then has all of the child's output been read
-    p.on('close', (code) => {
-      let json = null;
-      try { json = JSON.parse(out.trim().split('\n').pop()); } catch {}
-      resolve({ code, json, stdout: out, stderr: err });
-    });
-  });
-}
+// `hush fl join` or `node bin/hush-fl.mjs join`.
+const flJoin = (kind, args) =>
+  kind === 'native' ? run(HUSH, ['fl', 'join', ...args]) : run(process.execPath, [HUSH_FL, 'join', ...args]);
 
 function participant(srv, dir, db, name, data, extra = []) {
   return ['--url', srv.url, '--name', name, '--identity', path.join(dir, `${name}.key`), '--token', enroll(db, name),

@@ -86,12 +86,11 @@ export function startServer(t, db, extra = [], { bin = SERVER, env = {}, port = 
   return server;
 }
 
-// `hush agg join` (native) or `node bin/hush-agg.mjs join` as a child process; resolves with
-// { code, json, stderr }.
-export function join(kind, args) {
-  const [cmd, argv] = kind === 'native' ? [HUSH, ['agg', 'join', ...args]] : [process.execPath, [HUSH_AGG, 'join', ...args]];
+// A command as a child process; resolves with { code, json (its last stdout line, or null),
+// stdout, stderr }.
+export function run(cmd, args, { env = {} } = {}) {
   return new Promise((resolve) => {
-    const p = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
@@ -103,6 +102,10 @@ export function join(kind, args) {
     });
   });
 }
+
+// `hush agg join` (native) or `node bin/hush-agg.mjs join` as a child process.
+export const join = (kind, args) =>
+  kind === 'native' ? run(HUSH, ['agg', 'join', ...args]) : run(process.execPath, [HUSH_AGG, 'join', ...args]);
 
 export function writeInput(dir, name, values) {
   const f = path.join(dir, `${name}.csv`);

@@ -13,27 +13,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { load } from '../../web/index.js';
 import { needData } from '../node/util.mjs';
-import { tempDir, enroll, startServer, admin, until, HUSH, SERVER_TEST, ROOT } from './helpers.mjs';
+import { tempDir, enroll, startServer, admin, until, run, HUSH, SERVER_TEST, ROOT } from './helpers.mjs';
 
 const DATA = path.join(ROOT, 'data/credit-g.arff');
 const HUSH_MPC = path.join(ROOT, 'bin/hush-mpc.mjs');
 const skip = needData('credit-g.arff');
 
-// A command as a child process: { code, json (its last line), stdout, stderr }.
-function run(cmd, args, { env = {} } = {}) {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    // 'close', not 'exit': only then has all of the child's output been read
-    p.on('close', (code) => {
-      let json = null;
-      try { json = JSON.parse(out.trim().split('\n').pop()); } catch {}
-      resolve({ code, json, stdout: out, stderr: err });
-    });
-  });
-}
 
 const native = (sub, args) => run(HUSH, ['mpc', sub, ...args]);
 const node = (sub, args) => run(process.execPath, [HUSH_MPC, sub, ...args]);

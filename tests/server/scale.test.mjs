@@ -2,20 +2,12 @@
 // round over TLS (wss://) with a self-signed certificate made here by openssl.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { tempDir, createTask, enroll, admin, resultOf, startServer, join, writeInput, plainSum, status, SWARM } from './helpers.mjs';
+import { tempDir, createTask, enroll, admin, resultOf, startServer, join, writeInput, plainSum, status, run, SWARM } from './helpers.mjs';
 
-function swarm(args) {
-  return new Promise((resolve) => {
-    const p = spawn(SWARM, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code) => resolve({ code, json: JSON.parse(out.trim() || 'null'), stderr: err })); // all of stdout
-  });
-}
+const swarm = (args) => run(SWARM, args);
 
 test('1000 concurrent authenticated participants complete a SecAgg+ round', async (t) => {
   const dir = tempDir(t);
