@@ -18,7 +18,7 @@
 import { TrainingChart } from './chart.js';
 import { createWorker } from '../web/worker-client.js';
 import {
-  DATA_URL, bankUrl, channelName, eps, kb, pct, readSessionFragment, showError, splitCredit, watchCsp,
+  DATA_URL, bankLock, bankUrl, channelName, eps, kb, pct, readSessionFragment, showError, splitCredit, watchCsp,
 } from './fl-common.js';
 
 const $ = (id) => document.getElementById(id);
@@ -34,6 +34,8 @@ let testText = null;
 let baseline = null;
 let testRows = 0;
 const banks = new Map();      // name -> what its tab last reported
+const watching = new Set();   // bank tab instances whose lock this page waits for
+const gone = new Set();       // bank tab instances that are closed (their lock came to this page)
 const models = new Map();     // MODEL round tag -> model file bytes (first copy)
 const tested = new Map();     // model version (committed round, 0 initial) -> {accuracy, loss}
 let evaluating = false;
@@ -182,14 +184,33 @@ function renderBanks() {
   });
 }
 
+function tabClosed(name) {
+  const b = banks.get(name) || {};
+  banks.set(name, { ...b, state: ['done', 'declined', 'error', 'left'].includes(b.state) ? b.state : 'closed' });
+}
+
+// The 'bye' a closing tab sends may never arrive (a crash, or a tab torn down first): its lock
+// (fl-common.js bankLock) comes to this page once the tab is gone, whatever the timing.
+function watchTab(d) {
+  if (!navigator.locks || typeof d.instance !== 'string' || !Number.isInteger(d.part) || watching.has(d.instance)) return;
+  watching.add(d.instance);
+  navigator.locks.request(bankLock(session.task, d.part), () => {
+    gone.add(d.instance);
+    if (banks.get(d.name)?.instance !== d.instance) return; // the bank's tab was reopened since
+    tabClosed(d.name);
+    renderBanks();
+  });
+}
+
 function onChannel(m) {
   const d = m.data;
   if (!d || typeof d.name !== 'string' || !session.banks.some((b) => b.name === d.name)) return;
   if (d.type === 'bank') {
+    if (gone.has(d.instance)) return; // a closed tab's message, delivered late
     banks.set(d.name, { ...d, seen: Date.now() });
+    watchTab(d);
   } else if (d.type === 'bye') {
-    const b = banks.get(d.name) || {};
-    banks.set(d.name, { ...b, state: ['done', 'declined', 'error'].includes(b.state) ? b.state : 'closed' });
+    tabClosed(d.name);
   } else if (d.type === 'model' && d.model instanceof Uint8Array && Number.isInteger(d.round)) {
     if (!models.has(d.round)) models.set(d.round, d.model);
     evaluateModels();

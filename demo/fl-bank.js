@@ -7,13 +7,14 @@
 // the worker; the server gets this bank's update only inside the secure sum.
 //
 // It tells the coordinator tab how it is doing (state, rows, epsilon spent, the global models it
-// received) through a BroadcastChannel: tab to tab in this browser, not through the server.
+// received) through a BroadcastChannel: tab to tab in this browser, not through the server. It
+// holds a Web Lock for its life, so the coordinator learns it is gone even without its last message.
 //
 // For the browser test: main[data-state] starting | loading | joining | running | done |
 // declined | left | error; main[data-epsilon], [data-budget], [data-rounds] (committed rounds it
 // contributed to), [data-declined], [data-rows]; #round-rows tr[data-round][data-outcome].
 import { createWorker } from '../web/worker-client.js';
-import { DATA_URL, channelName, eps, pct, readBankFragment, showError, splitCredit, watchCsp } from './fl-common.js';
+import { DATA_URL, bankLock, channelName, eps, pct, readBankFragment, showError, splitCredit, watchCsp } from './fl-common.js';
 
 const $ = (id) => document.getElementById(id);
 const main = $('main');
@@ -21,6 +22,8 @@ const noteCsp = watchCsp(main);
 
 let params;
 let channel = null;
+// This tab's life, so the coordinator can tell a late message of a closed tab from a reopened one.
+const instance = crypto.randomUUID();
 let worker = null;
 let lastModel = null;
 const st = { state: 'starting', rows: null, trainRows: null, validationRows: null, epsilon: 0, contributed: 0, committed: 0, declined: 0, lastRound: 0 };
@@ -36,7 +39,7 @@ function setState(state, message) {
 function announce() {
   if (!channel) return;
   channel.postMessage({
-    type: 'bank', name: params.name, part: params.part, privacy: params.privacy, budget: params.budget, ...st,
+    type: 'bank', name: params.name, part: params.part, instance, privacy: params.privacy, budget: params.budget, ...st,
   });
 }
 
@@ -132,6 +135,12 @@ async function run() {
     user: 'Privacy unit: user (here: the whole bank). The update is clipped and carries this bank\'s share of distributed noise, so each round is (ε, δ)-DP for the bank\'s entire contribution.',
   }[params.privacy];
   updateMeter();
+  if (navigator.locks) { // held until the tab goes away; taken before the first message
+    await new Promise((held) => navigator.locks.request(bankLock(params.task, params.part), () => {
+      held();
+      return new Promise(() => {});
+    }));
+  }
   channel = new BroadcastChannel(channelName(params.task));
   channel.onmessage = (m) => {
     if (m.data && m.data.type === 'ping') {
@@ -139,7 +148,7 @@ async function run() {
       if (lastModel) channel.postMessage({ type: 'model', name: params.name, ...lastModel });
     }
   };
-  addEventListener('pagehide', () => channel?.postMessage({ type: 'bye', name: params.name, part: params.part }));
+  addEventListener('pagehide', () => channel?.postMessage({ type: 'bye', name: params.name, part: params.part, instance }));
   setInterval(announce, 2000);
 
   setState('loading', 'Loading this bank\'s rows…');
@@ -166,7 +175,7 @@ $('leave').addEventListener('click', () => {
   worker.terminate(); // the connection closes: the server counts this bank as dropped or absent
   worker = null;
   setState('left', 'This bank left the task. Reload the tab to rejoin (the identity and ledger are kept).');
-  channel?.postMessage({ type: 'bye', name: params.name, part: params.part });
+  channel?.postMessage({ type: 'bye', name: params.name, part: params.part, instance });
 });
 
 run().catch((err) => {

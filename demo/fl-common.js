@@ -68,6 +68,9 @@ export function readBankFragment(hash) {
 // The coordinator and the banks are tabs of one browser on one origin: they talk through a
 // BroadcastChannel, never through the server.
 export const channelName = (task) => `hush-fl:${task}`;
+// A Web Lock each bank tab holds for its life: the coordinator is granted it once the tab is gone
+// (closed or crashed), even when the tab's last 'bye' message never arrives.
+export const bankLock = (task, part) => `hush-fl:${task}:bank-${part}`;
 
 export const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : '–');
 export const eps = (v) => (Number.isFinite(v) ? v.toFixed(2) : '–');
